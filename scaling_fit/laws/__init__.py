@@ -1,0 +1,48 @@
+"""The registry of scaling laws: a plain dict from name to :class:`Law`.
+
+Adding a law is one file in this package plus one line in ``LAWS``.  Anywhere a law name is
+accepted, a user-defined :class:`Law` is accepted too.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import UnknownLawError
+from . import chinchilla, kaplan
+from .base import Law, Parameter
+
+LAWS: dict[str, Law] = {
+    chinchilla.LAW.name: chinchilla.LAW,
+    kaplan.LAW.name: kaplan.LAW,
+}
+
+
+def get_law(law: str | Law) -> Law:
+    """Return the registered law called ``law``, or ``law`` itself if it is a :class:`Law`."""
+    if isinstance(law, Law):
+        return law
+    if not isinstance(law, str) or law not in LAWS:
+        raise UnknownLawError(
+            f"unknown law {law!r}: expected one of {', '.join(sorted(LAWS))} or a "
+            "scaling_fit.Law; run `scaling-fit laws` to see them"
+        )
+    return LAWS[law]
+
+
+def list_laws() -> pd.DataFrame:
+    """Table of the registered laws: name, inputs, parameters, form and reference."""
+    rows = [
+        {
+            "name": law.name,
+            "inputs": ", ".join(law.inputs),
+            "parameters": ", ".join(law.param_names),
+            "form": law.description,
+            "reference": law.reference,
+        }
+        for law in LAWS.values()
+    ]
+    return pd.DataFrame(rows, columns=["name", "inputs", "parameters", "form", "reference"])
+
+
+__all__ = ["LAWS", "Law", "Parameter", "get_law", "list_laws"]

@@ -1,0 +1,123 @@
+"""The :class:`Law` and :class:`Parameter` records every scaling law is made of.
+
+A law is data: a pure, vectorised formula plus the facts a fitter needs about it (its
+inputs, its parameters with their bounds and start grid) and the paper it comes from.
+Formulas take the inputs positionally and the parameters as keyword arguments, in natural
+units, and must broadcast: the fitter calls them with inputs of shape ``(n_points,)`` and
+parameters of shape ``(n_starts, 1)`` to score a whole start grid in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a law.
+
+    Parameters
+    ----------
+    name
+        Keyword name in the law's formula.
+    start
+        Starting values for the multi-start search, in *fit space*: the logarithm of the
+        value when ``log`` is true, the value itself otherwise.
+    log
+        Fit ``log(value)`` instead of the value (keeps scale parameters positive and makes
+        the problem better conditioned).
+    bounds
+        Lower and upper bound in natural units.
+    description
+        What the parameter means, with units.
+    """
+
+    name: str
+    start: tuple[float, ...]
+    log: bool = False
+    bounds: tuple[float, float] = (-np.inf, np.inf)
+    description: str = ""
+
+    def to_fit_space(self, value: float | Array) -> float | Array:
+        """Map a natural value to the space the optimiser works in."""
+        return np.log(value) if self.log else value
+
+    def from_fit_space(self, value: float | Array) -> float | Array:
+        """Map an optimiser value back to natural units."""
+        return np.exp(value) if self.log else value
+
+    def fit_bounds(self, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+        """Bounds in fit space (``log`` of the natural bounds for log parameters)."""
+        lo, hi = self.bounds if bounds is None else bounds
+        if self.log:
+            lo = -np.inf if lo <= 0 else float(np.log(lo))
+            hi = np.inf if hi == np.inf else float(np.log(hi))
+        return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Law:
+    """A scaling law: a formula, its inputs and parameters, and where it comes from.
+
+    Parameters
+    ----------
+    name
+        Registry name (``"chinchilla"``).
+    formula
+        ``formula(*inputs, **params) -> predicted loss``, vectorised and broadcasting.
+    inputs
+        Canonical column names the formula takes, in order (``("n_params", "tokens")``).
+    parameters
+        The parameters, in display order.
+    reference
+        The paper (authors, year, arXiv id) the form comes from.
+    description
+        One line: the formula and its conventions.
+    log_formula
+        Optional numerically stable ``log`` of the formula (same signature). When absent the
+        fitter uses ``log(formula(...))`` and treats non-positive predictions as misfits.
+    allocation
+        Optional closed form ``allocation(compute, **params) -> (n_params, tokens)`` of the
+        loss-minimising split of a budget ``compute = 6 N D``.
+    conventions
+        How the law's inputs and loss are counted (e.g. total or non-embedding N).
+    """
+
+    name: str
+    formula: Callable[..., Array]
+    inputs: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    reference: str
+    description: str = ""
+    log_formula: Callable[..., Array] | None = None
+    allocation: Callable[..., tuple[Array, Array]] | None = None
+    conventions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names in display order."""
+        return tuple(p.name for p in self.parameters)
+
+    def parameter(self, name: str) -> Parameter:
+        """Return the parameter called ``name``."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"law {self.name!r} has no parameter {name!r}; it has {self.param_names}")
+
+    def predict(self, *inputs: Array, **params: float | Array) -> Array:
+        """Predicted loss for the given inputs and natural-unit parameters."""
+        return np.asarray(self.formula(*inputs, **params), dtype=float)
+
+    def log_predict(self, *inputs: Array, **params: float | Array) -> Array:
+        """Logarithm of the predicted loss; NaN where the prediction is not positive."""
+        if self.log_formula is not None:
+            return np.asarray(self.log_formula(*inputs, **params), dtype=float)
+        value = self.predict(*inputs, **params)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(value > 0, np.log(np.where(value > 0, value, 1.0)), np.nan)

@@ -1,0 +1,88 @@
+"""Chinchilla parametric loss (Hoffmann et al. 2022, Approach 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Array, Law, Parameter
+
+
+def chinchilla(
+    n_params: Array, tokens: Array, *, E: Array, A: Array, B: Array, alpha: Array, beta: Array
+) -> Array:
+    r"""Chinchilla loss :math:`L(N, D) = E + A / N^\alpha + B / D^\beta`.
+
+    Parameters
+    ----------
+    n_params
+        N, total parameters (embeddings included, Hoffmann et al. App. F).
+    tokens
+        D, training tokens.
+    E, A, B, alpha, beta
+        Irreducible loss (nats/token), the two amplitudes and the two exponents.
+
+    Returns
+    -------
+    numpy.ndarray
+        Predicted final loss in nats/token.
+
+    References
+    ----------
+    Hoffmann et al. (2022), "Training Compute-Optimal Large Language Models",
+    arXiv:2203.15556, eq. 2.
+    """
+    return E + A / n_params**alpha + B / tokens**beta
+
+
+def chinchilla_log(
+    n_params: Array, tokens: Array, *, E: Array, A: Array, B: Array, alpha: Array, beta: Array
+) -> Array:
+    r"""Log of the Chinchilla loss in log-sum-exp form.
+
+    :math:`\log L = \mathrm{LSE}(a - \alpha\log N,\ b - \beta\log D,\ e)` with
+    :math:`a = \log A`, :math:`b = \log B`, :math:`e = \log E` (Hoffmann et al. 2022,
+    App. D.2); stable for the very large and very small amplitudes a start grid visits.
+    """
+    with np.errstate(divide="ignore"):
+        a, b, e = np.log(A), np.log(B), np.log(E)
+    model = np.logaddexp(a - alpha * np.log(n_params), b - beta * np.log(tokens))
+    return np.logaddexp(model, e)
+
+
+def chinchilla_allocation(
+    compute: Array, *, E: float, A: float, B: float, alpha: float, beta: float
+) -> tuple[Array, Array]:
+    r"""Loss-minimising N and D for a budget :math:`C = 6ND` (Hoffmann et al. §3.3).
+
+    :math:`N_{opt} = G (C/6)^{\beta/(\alpha+\beta)}`,
+    :math:`D_{opt} = G^{-1} (C/6)^{\alpha/(\alpha+\beta)}`,
+    :math:`G = (\alpha A / (\beta B))^{1/(\alpha+\beta)}`.
+    """
+    g = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    c6 = np.asarray(compute, dtype=float) / 6.0
+    return g * c6 ** (beta / (alpha + beta)), c6 ** (alpha / (alpha + beta)) / g
+
+
+LAW = Law(
+    name="chinchilla",
+    formula=chinchilla,
+    log_formula=chinchilla_log,
+    allocation=chinchilla_allocation,
+    inputs=("n_params", "tokens"),
+    parameters=(
+        # Start grid: Hoffmann et al. App. D.2 (5 x 5 x 5 x 6 x 6 = 4,500 starts).
+        Parameter("E", tuple(np.linspace(-1.0, 1.0, 5)), log=True, bounds=(0.0, np.inf),
+                  description="irreducible loss, nats/token"),
+        Parameter("A", tuple(np.linspace(0.0, 25.0, 6)), log=True, bounds=(0.0, np.inf),
+                  description="model-size amplitude"),
+        Parameter("B", tuple(np.linspace(0.0, 25.0, 6)), log=True, bounds=(0.0, np.inf),
+                  description="data amplitude"),
+        Parameter("alpha", tuple(np.linspace(0.0, 2.0, 5)), bounds=(0.0, np.inf),
+                  description="model-size exponent"),
+        Parameter("beta", tuple(np.linspace(0.0, 2.0, 5)), bounds=(0.0, np.inf),
+                  description="data exponent"),
+    ),
+    reference="Hoffmann et al. (2022), arXiv:2203.15556, Approach 3",
+    description="L = E + A/N^alpha + B/D^beta (N total parameters, D tokens)",
+    conventions={"n_params": "total parameters, embeddings included", "loss": "nats/token"},
+)
