@@ -86,6 +86,9 @@ class Law:
         loss-minimising split of a budget ``compute = 6 N D``.
     conventions
         How the law's inputs and loss are counted (e.g. total or non-embedding N).
+    published
+        The paper's fitted coefficients (natural units), for predictions without a fit and
+        for tests; say in ``reference`` where they come from.
     """
 
     name: str
@@ -97,6 +100,7 @@ class Law:
     log_formula: Callable[..., Array] | None = None
     allocation: Callable[..., tuple[Array, Array]] | None = None
     conventions: Mapping[str, str] = field(default_factory=dict)
+    published: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -65,4 +65,5 @@ LAW = Law(
     reference="Kaplan et al. (2020), arXiv:2001.08361, eq. 1.5, Table 2",
     description="L = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D (N non-embedding)",
     conventions={"n_params": "non-embedding parameters", "loss": "nats/token"},
+    published={"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103},  # Table 2
 )

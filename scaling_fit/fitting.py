@@ -1,0 +1,296 @@
+"""fit(): robust multi-start least squares of a scaling law, with bootstrap uncertainty."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .bootstrap import bootstrap_thetas
+from .errors import DataError, ScalingFitWarning
+from .io import final_points, load_runs
+from .laws import Law, get_law
+from .objective import LOSSES, Problem
+from .optimize import Solution, distinct_optima, multistart, n_at_best
+from .result import FitResult
+from .space import ParameterSpace
+
+# A free direction whose scaled Jacobian singular value is below this fraction of the
+# largest is not determined by the data (relative precision of the fit ~1e-8).
+UNIDENTIFIED_RATIO = 1e-7
+# Share of failed bootstrap refits above which the intervals are flagged.
+MAX_FAILED_SHARE = 0.01
+
+
+def fit(
+    runs: Any,
+    law: str | Law = "chinchilla",
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    fixed: Mapping[str, float] | None = None,
+    tie: Mapping[str, str] | None = None,
+    init: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    exclude: Any = None,
+    points: str = "final",
+    bootstrap: int = 0,
+    seed: int = 0,
+    n_jobs: int = 1,
+    n_refine: int = 10,
+) -> FitResult:
+    """Fit a scaling law to runs by robust multi-start least squares.
+
+    The objective is Σ Huber_δ(log L̂ − log L) over the points (Hoffmann et al. 2022,
+    App. D.2). Every start of the law's grid is scored in one vectorised pass and the
+    ``n_refine`` best are refined by a trust-region solver; the best optimum is kept and the
+    result records how many starts reached it.
+
+    Parameters
+    ----------
+    runs
+        A tidy DataFrame or anything :func:`scaling_fit.load_runs` accepts (path, glob, list).
+    law
+        Registered law name or a :class:`Law`.
+    loss
+        ``"huber"`` (default), ``"mse"`` (squares of log residuals) or ``"mse_linear"``
+        (squares of L̂ − L, plain least squares as in Gadre et al. 2024).
+    delta
+        Huber threshold on log residuals; 1e-3 is Hoffmann et al.'s.
+    fixed
+        Parameters held at a value, e.g. ``{"E": 1.7}``.
+    tie
+        Parameters set equal to another, e.g. ``{"beta": "alpha"}``.
+    init
+        Extra start (natural units), refined in addition to the grid's best starts.
+    bounds
+        Natural-unit bounds overriding the law's defaults, e.g. ``{"alpha": (0, 1)}``.
+    exclude
+        Points to leave out: a boolean mask over the rows of ``runs`` (True = leave out) or a
+        :meth:`pandas.DataFrame.query` string selecting the rows to leave out.
+    points
+        ``"final"`` (default): the last logged step of each run, because mid-schedule losses
+        of a decaying LR are not the losses of shorter runs; ``"all"``: every logged point.
+    bootstrap
+        Number of bootstrap resamples of runs (0: none).
+    seed
+        Seed of the bootstrap resampling.
+    n_jobs
+        Parallel workers for the bootstrap (joblib; -1 = all cores).
+    n_refine
+        Number of best grid starts refined by the trust-region solver.
+
+    Returns
+    -------
+    FitResult
+    """
+    law = get_law(law)
+    if loss not in LOSSES:
+        raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
+    table, notes = select_points(runs, law, exclude=exclude, points=points)
+    space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
+    _check_identifiable_data(table, law, space)
+    problem = Problem(
+        space,
+        tuple(table[c].to_numpy(float) for c in law.inputs),
+        table["loss"].to_numpy(float),
+        loss,
+        float(delta),
+    )
+    grid = space.start_grid(init)
+    solutions = multistart(problem, grid, max(1, n_refine) + (1 if init else 0))
+    best = solutions[0]
+    thetas = None
+    if bootstrap:
+        starts = distinct_optima(solutions)
+        thetas = bootstrap_thetas(problem, table["run"].to_numpy(), starts, bootstrap, seed, n_jobs)
+    messages = _diagnose(space, solutions, thetas)
+    for message in messages:
+        warnings.warn(message, ScalingFitWarning, stacklevel=2)
+    options = {
+        "loss": loss,
+        "delta": float(delta),
+        "points": points,
+        "points_note": notes,
+        "excluded": int(len(_as_table(runs)) - len(table)) if exclude is not None else 0,
+        "bounds": {k: list(v) for k, v in (bounds or {}).items()},
+        "init": dict(init or {}),
+        "n_starts": len(grid),
+        "n_refined": len(solutions),
+        "n_at_best": n_at_best(solutions),
+        "bootstrap": int(bootstrap),
+        "seed": int(seed),
+    }
+    return FitResult(
+        law=law,
+        params=_natural_dict(space, best.theta),
+        free=space.free,
+        fixed=dict(space.fixed),
+        tie=dict(space.tie),
+        objective=best.objective,
+        converged=best.converged,
+        n_points=problem.n_points,
+        residuals=best.residuals,
+        warnings=tuple(messages),
+        options=options,
+        data=table.reset_index(drop=True),
+        samples=None if thetas is None else _natural_samples(space, thetas),
+        correlation=_correlation(best, thetas),
+        version=__version__,
+    )
+
+
+def select_points(
+    runs: Any, law: Law, *, exclude: Any = None, points: str = "final"
+) -> tuple[pd.DataFrame, str]:
+    """The points a fit uses (``run``, the law's inputs, ``loss``) and a note saying which."""
+    table = _as_table(runs)
+    needed = [*law.inputs, "loss"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"law {law.name!r} needs columns {needed}; missing {missing} (found "
+            f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
+            "'<your column>'}} in load_runs (--col on the CLI)"
+        )
+    if exclude is not None:
+        table = table.loc[~_exclusion_mask(table, exclude)]
+    if points not in ("final", "all"):
+        raise DataError(f"points={points!r} is not supported: expected 'final' or 'all'")
+    note = "every logged point" if points == "all" else "one point per run"
+    if points == "final" and "step" in table.columns and table["run"].duplicated().any():
+        table = final_points(table)
+        note = "final logged step of each run"
+    if "run" not in table.columns:
+        table = table.assign(run=[f"row{i}" for i in range(len(table))])
+    return table[["run", *needed]].copy(), note
+
+
+def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
+    """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped."""
+    loss = runs["loss"].to_numpy(float)
+    if k <= 0:
+        return np.zeros(len(loss), dtype=bool)
+    if k >= len(loss):
+        raise DataError(f"cannot drop the {k} highest-loss points of {len(loss)}")
+    return loss >= np.sort(loss)[-k]
+
+
+def _as_table(runs: Any) -> pd.DataFrame:
+    return load_runs(runs) if not _is_tidy(runs) else runs
+
+
+def _is_tidy(runs: Any) -> bool:
+    return isinstance(runs, pd.DataFrame) and "run" in runs.columns and "loss" in runs.columns
+
+
+def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
+    if isinstance(exclude, str):
+        try:
+            return table.index.isin(table.query(exclude).index)
+        except Exception as exc:
+            raise DataError(
+                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: "
+                f"{exc}"
+            ) from None
+    mask = np.asarray(exclude)
+    if mask.dtype != bool or mask.shape != (len(table),):
+        raise DataError(
+            f"exclude must be a boolean mask with one entry per row ({len(table)} rows) or a "
+            f"query string; found {mask.dtype} of shape {mask.shape}"
+        )
+    return mask
+
+
+def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> None:
+    for column in law.inputs:
+        values = table[column].to_numpy(float)
+        if len(np.unique(values)) < 2:
+            found = f"one value ({values[0]:.6g})" if len(values) else "no values"
+            raise DataError(
+                f"column {column!r} has {found} in all {len(values)} fitted points; law "
+                f"{law.name!r} needs at least 2 distinct values to fit how the loss depends on "
+                "it. Add runs that vary it, or fix the parameters that depend on it (fixed=…)"
+            )
+    if len(table) < len(space.free):
+        raise DataError(
+            f"{len(table)} points cannot determine {len(space.free)} free parameters "
+            f"{list(space.free)}; add runs or fix parameters (fixed=…)"
+        )
+
+
+def _natural_dict(space: ParameterSpace, theta: np.ndarray) -> dict[str, float]:
+    values = space.natural(theta)
+    return {n: float(values[n]) for n in space.law.param_names}
+
+
+def _natural_samples(space: ParameterSpace, thetas: np.ndarray) -> np.ndarray:
+    values = space.natural(thetas)
+    return np.column_stack(
+        [np.broadcast_to(np.ravel(values[n]), len(thetas)) for n in space.law.param_names]
+    )
+
+
+def _correlation(best: Solution, thetas: np.ndarray | None) -> np.ndarray | None:
+    if thetas is not None:
+        finite = thetas[np.all(np.isfinite(thetas), axis=1)]
+        if len(finite) > 2 and thetas.shape[1] > 1:
+            return np.corrcoef(finite, rowvar=False)
+    try:
+        cov = np.linalg.pinv(best.jacobian.T @ best.jacobian)
+    except np.linalg.LinAlgError:
+        return None
+    scale = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+    return cov / np.outer(scale, scale)
+
+
+def _diagnose(
+    space: ParameterSpace, solutions: list[Solution], thetas: np.ndarray | None
+) -> list[str]:
+    best = solutions[0]
+    messages = []
+    if not best.converged:
+        messages.append(f"optimizer did not converge: {best.message}")
+    for name in space.at_bound(best.theta):
+        value = _natural_dict(space, best.theta)[name]
+        messages.append(
+            f"parameter {name} = {value:.6g} is at its bound: the optimum may lie beyond it; "
+            "check the data or widen bounds="
+        )
+    messages += _identification(space, best)
+    at_best = n_at_best(solutions)
+    if at_best == 1 and len(solutions) > 1:
+        messages.append(
+            f"only 1 of {len(solutions)} refined starts reached the best objective: the optimum "
+            "may depend on the start; try n_refine= larger or init="
+        )
+    if thetas is not None:
+        failed = int(np.sum(~np.all(np.isfinite(thetas), axis=1)))
+        if failed > MAX_FAILED_SHARE * len(thetas):
+            messages.append(
+                f"{failed} of {len(thetas)} bootstrap refits failed to converge and were "
+                "left out of the intervals"
+            )
+    return messages
+
+
+def _identification(space: ParameterSpace, best: Solution) -> list[str]:
+    jac = np.asarray(best.jacobian, dtype=float)
+    norms = np.linalg.norm(jac, axis=0)
+    flat = [n for n, v in zip(space.free, norms, strict=True) if v == 0]
+    if flat:
+        return [f"parameters {flat} do not affect the fitted points: they are not identified"]
+    singular, vectors = np.linalg.svd(jac / norms, full_matrices=False)[1:]
+    if singular[-1] >= UNIDENTIFIED_RATIO * singular[0]:
+        return []
+    direction = np.abs(vectors[-1])
+    names = [n for n, w in zip(space.free, direction, strict=True) if w > 0.3]
+    return [
+        f"parameters {names} are not identified by the data (a near-flat direction of the "
+        f"objective, relative curvature {singular[-1] / singular[0]:.1e}); fix one of them "
+        "or add runs that separate them"
+    ]

@@ -1,0 +1,344 @@
+"""FitResult: a fitted law with its uncertainty, predictions, report and JSON round trip."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .allocation import optimal_allocation
+from .errors import DataError
+from .laws import Law, get_law
+from .laws.base import Array
+
+JSON_FORMAT = "scaling_fit.FitResult/1"
+
+
+@dataclass(frozen=True, repr=False)
+class FitResult:
+    """The outcome of :func:`scaling_fit.fit`. Immutable; round-trips through JSON.
+
+    Attributes
+    ----------
+    law
+        The fitted :class:`Law`.
+    params
+        Fitted values in natural units, in the law's parameter order (fixed and tied
+        parameters included).
+    free, fixed, tie
+        Which parameters were fitted, held fixed (with their values) or tied to another.
+    objective
+        Summed objective at the optimum: Σ Huber_δ(log L̂ − log L) for ``loss="huber"``,
+        Σ ½r² for the MSE losses.
+    converged
+        Whether the trust-region solver reported convergence at the best start.
+    n_points
+        Number of points fitted.
+    residuals
+        Residual of every fitted point (log L̂ − log L; L̂ − L for ``mse_linear``).
+    warnings
+        Messages about the fit: parameter at a bound, not identified, not converged, …
+    options
+        Provenance: loss, δ, points used, exclusions, starts, bootstrap, seed, version.
+    data
+        The fitted points: ``run``, the law's inputs and ``loss``.
+    samples
+        Bootstrap parameter values, shape ``(n_resamples, n_params)`` in law order, or None.
+    correlation
+        Correlation matrix of the free parameters (from the bootstrap when there is one,
+        otherwise the Gauss–Newton approximation at the optimum), or None.
+    """
+
+    law: Law
+    params: dict[str, float]
+    free: tuple[str, ...]
+    fixed: dict[str, float]
+    tie: dict[str, str]
+    objective: float
+    converged: bool
+    n_points: int
+    residuals: Array
+    warnings: tuple[str, ...]
+    options: dict[str, Any]
+    data: pd.DataFrame
+    samples: Array | None = None
+    correlation: Array | None = None
+    version: str = field(default="")
+
+    @classmethod
+    def from_params(cls, law: str | Law, params: Mapping[str, float] | None = None) -> FitResult:
+        """A result holding given parameters (default: the law's published ones), unfitted.
+
+        Use it to predict or allocate with a paper's coefficients, e.g.
+        ``FitResult.from_params("chinchilla").compute_optimal(5.76e23)``.
+        """
+        law = get_law(law)
+        values = dict(law.published if params is None else params)
+        missing = [n for n in law.param_names if n not in values]
+        if missing:
+            raise DataError(
+                f"law {law.name!r} needs values for {missing}; pass params={{...}} with all of "
+                f"{list(law.param_names)}"
+            )
+        source = "published" if params is None else "given"
+        return cls(
+            law=law,
+            params={n: float(values[n]) for n in law.param_names},
+            free=(),
+            fixed={n: float(values[n]) for n in law.param_names},
+            tie={},
+            objective=float("nan"),
+            converged=False,
+            n_points=0,
+            residuals=np.empty(0),
+            warnings=(),
+            options={"source": f"{source} parameters, not fitted ({law.reference})"},
+            data=pd.DataFrame(columns=["run", *law.inputs, "loss"]),
+            version=__version__,
+        )
+
+    # ----------------------------------------------------------------- uncertainty
+    @property
+    def stderr(self) -> dict[str, float | None]:
+        """Bootstrap standard error of each parameter (None without a bootstrap)."""
+        if self.samples is None:
+            return dict.fromkeys(self.params)
+        spread = np.nanstd(self.samples, axis=0, ddof=1)
+        return {n: float(s) for n, s in zip(self.params, spread, strict=True)}
+
+    def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
+        """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
+        if self.samples is None:
+            return dict.fromkeys(self.params)
+        lo, hi = _percentiles(self.samples, level, axis=0)
+        return {n: (float(a), float(b)) for n, a, b in zip(self.params, lo, hi, strict=True)}
+
+    @property
+    def ci95(self) -> dict[str, tuple[float, float] | None]:
+        """95 % bootstrap percentile intervals."""
+        return self.interval(0.95)
+
+    # ----------------------------------------------------------------- predictions
+    def predict(self, data: pd.DataFrame | None = None, **inputs: Any) -> Array:
+        """Predicted loss, from keyword inputs (broadcasting) or a DataFrame's columns.
+
+        Examples
+        --------
+        >>> result.predict(n_params=7e10, tokens=1.4e12)            # doctest: +SKIP
+        >>> result.predict(n_params=[1e9, 1e10], tokens=2e10)       # doctest: +SKIP
+        """
+        return self.law.predict(*self._inputs(data, inputs), **self.params)
+
+    def predict_interval(
+        self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
+    ) -> pd.DataFrame:
+        """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
+        samples = self._require_samples("predict_interval")
+        columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
+        draws = self.law.predict(*columns, **self._sample_columns(samples))
+        lo, hi = _percentiles(draws, level, axis=0)
+        table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
+        table["loss"] = self.law.predict(*columns, **self.params)
+        table["lower"], table["upper"] = lo, hi
+        return table
+
+    def compute_optimal(self, compute: Any, *, level: float = 0.95) -> pd.DataFrame:
+        """Loss-minimising N and D for each budget (FLOPs, ``C = 6 N D``).
+
+        Closed form for Chinchilla (Hoffmann et al. 2022, §3.3), numeric otherwise. Interval
+        columns hold bootstrap percentiles, NaN without a bootstrap.
+        """
+        budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
+        n_opt, d_opt = optimal_allocation(self.law, self.params, budgets)
+        table = pd.DataFrame({"compute": budgets, "n_params": n_opt, "tokens": d_opt})
+        table["loss"] = self.law.predict(n_opt, d_opt, **self.params)
+        table["tokens_per_param"] = d_opt / n_opt
+        empty = np.full(len(budgets), np.nan)
+        bounds = {"n": (empty, empty), "d": (empty, empty)}
+        if self.samples is not None:
+            draws = [
+                optimal_allocation(self.law, dict(zip(self.params, row, strict=True)), budgets)
+                for row in self.samples
+                if np.all(np.isfinite(row))
+            ]
+            bounds["n"] = _percentiles(np.array([d[0] for d in draws]), level, axis=0)
+            bounds["d"] = _percentiles(np.array([d[1] for d in draws]), level, axis=0)
+        table["n_params_lower"], table["n_params_upper"] = bounds["n"]
+        table["tokens_lower"], table["tokens_upper"] = bounds["d"]
+        return table
+
+    # ----------------------------------------------------------------- presentation
+    def report(self) -> str:
+        """Plain-text report in the style of lmfit's ``fit_report``."""
+        lines = [
+            f"[[Fit]] law {self.law.name}: {self.law.description}",
+            f"    reference      = {self.law.reference}",
+            f"    loss           = {self.options.get('loss')} (delta={self.options.get('delta')})",
+            f"    points         = {self.n_points} ({self.options.get('points_note', '')})",
+            f"    objective      = {self.objective:.10g}",
+            f"    converged      = {self.converged}",
+            f"    starts         = {self.options.get('n_starts')} scored, "
+            f"{self.options.get('n_refined')} refined, {self.options.get('n_at_best')} "
+            "reached the best objective",
+            "[[Parameters]]" + (f" (s.e. and 95% CI: {self._uncertainty_note()})"),
+        ]
+        errors, intervals = self.stderr, self.ci95
+        for name, value in self.params.items():
+            lines.append(f"    {name:<10} = {value:.8g}{self._param_note(name, errors, intervals)}")
+        if self.correlation is not None and len(self.free) > 1:
+            lines.append("[[Correlations]] (|r| > 0.5)")
+            for i, a in enumerate(self.free):
+                for j in range(i + 1, len(self.free)):
+                    r = self.correlation[i, j]
+                    if abs(r) > 0.5:
+                        lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
+        lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
+        return "\n".join(lines)
+
+    def _uncertainty_note(self) -> str:
+        n = self.options.get("bootstrap", 0)
+        return f"bootstrap, {n} resamples of runs" if n else "not computed; pass bootstrap=N"
+
+    def _param_note(self, name: str, errors: Mapping, intervals: Mapping) -> str:
+        if name in self.fixed:
+            return " (fixed)"
+        if name in self.tie:
+            return f" (tied to {self.tie[name]})"
+        if errors[name] is None:
+            return ""
+        lo, hi = intervals[name]
+        return f" +/- {errors[name]:.4g}  [{lo:.6g}, {hi:.6g}]"
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
+        return f"FitResult(law={self.law.name!r}, {values}, objective={self.objective:.6g})"
+
+    def _repr_html_(self) -> str:
+        errors, intervals = self.stderr, self.ci95
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{v:.6g}</td>"
+            f"<td>{'' if errors[n] is None else f'{errors[n]:.4g}'}</td>"
+            f"<td>{'' if intervals[n] is None else '[{:.6g}, {:.6g}]'.format(*intervals[n])}</td>"
+            "</tr>"
+            for n, v in self.params.items()
+        )
+        warns = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            f"<div><b>{html.escape(self.law.name)}</b>: {html.escape(self.law.description)}<br>"
+            f"{self.n_points} points, objective {self.objective:.6g}, converged "
+            f"{self.converged}<table><tr><th>parameter</th><th>value</th><th>s.e.</th>"
+            f"<th>95% CI</th></tr>{rows}</table>"
+            + (f"<ul>{warns}</ul>" if warns else "")
+            + "</div>"
+        )
+
+    # ----------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the format :meth:`from_json` reads)."""
+        errors, intervals = self.stderr, self.ci95
+        return {
+            "format": JSON_FORMAT,
+            "law": self.law.name,
+            "params": {
+                n: {"value": v, "stderr": errors[n], "ci95": _list(intervals[n])}
+                for n, v in self.params.items()
+            },
+            "free": list(self.free),
+            "fixed": dict(self.fixed),
+            "tie": dict(self.tie),
+            "objective": None if np.isnan(self.objective) else self.objective,
+            "n_points": self.n_points,
+            "converged": self.converged,
+            "warnings": list(self.warnings),
+            "options": self.options,
+            "version": self.version,
+            "correlation": _list(self.correlation),
+            "bootstrap_samples": _list(self.samples),
+            "residuals": self.residuals.tolist(),
+            "data": self.data.to_dict(orient="list"),
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=True)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path, *, law: Law | None = None) -> FitResult:
+        """Rebuild a result from JSON text or a JSON file written by :meth:`to_json`.
+
+        Pass ``law=`` for a user-defined law that is not in the registry.
+        """
+        text = Path(source).read_text() if _is_path(source) else str(source)
+        try:
+            raw = json.loads(text)
+            fitted_law = law if law is not None else get_law(raw["law"])
+            samples = raw.get("bootstrap_samples")
+            correlation = raw.get("correlation")
+            return cls(
+                law=fitted_law,
+                params={n: float(p["value"]) for n, p in raw["params"].items()},
+                free=tuple(raw["free"]),
+                fixed=dict(raw["fixed"]),
+                tie=dict(raw["tie"]),
+                objective=float("nan") if raw["objective"] is None else float(raw["objective"]),
+                converged=bool(raw["converged"]),
+                n_points=int(raw["n_points"]),
+                residuals=np.asarray(raw["residuals"], dtype=float),
+                warnings=tuple(raw["warnings"]),
+                options=dict(raw["options"]),
+                data=pd.DataFrame(raw["data"]),
+                samples=None if samples is None else np.asarray(samples, dtype=float),
+                correlation=None if correlation is None else np.asarray(correlation, float),
+                version=str(raw.get("version", "")),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            where = f"file {source}" if _is_path(source) else "the JSON text"
+            raise DataError(
+                f"{where} is not a scaling_fit fit result ({exc.__class__.__name__}: {exc}); "
+                "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
+            ) from None
+
+    # ----------------------------------------------------------------- helpers
+    def _inputs(self, data: pd.DataFrame | None, inputs: Mapping[str, Any]) -> list[Array]:
+        source: Mapping[str, Any] = data if data is not None else inputs
+        missing = [c for c in self.law.inputs if c not in source]
+        if missing:
+            raise DataError(
+                f"law {self.law.name!r} needs inputs {list(self.law.inputs)}; missing "
+                f"{missing}; pass them as keywords, e.g. predict(n_params=7e10, tokens=1.4e12)"
+            )
+        return [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+
+    def _require_samples(self, what: str) -> Array:
+        if self.samples is None:
+            raise DataError(f"{what} needs bootstrap samples: refit with bootstrap=1000")
+        return self.samples[np.all(np.isfinite(self.samples), axis=1)]
+
+    def _sample_columns(self, samples: Array) -> dict[str, Array]:
+        return {n: samples[:, i, None] for i, n in enumerate(self.params)}
+
+
+def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
+    tail = 50.0 * (1.0 - level)
+    lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
+    return lo, hi
+
+
+def _list(value: Any) -> Any:
+    if value is None:
+        return None
+    return np.asarray(value, dtype=float).tolist()
+
+
+def _is_path(source: str | Path) -> bool:
+    return isinstance(source, Path) or not str(source).lstrip().startswith("{")

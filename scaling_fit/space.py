@@ -1,0 +1,124 @@
+"""The parameter space a fit searches: free, fixed and tied parameters, bounds, start grid.
+
+The optimiser sees a vector ``theta`` of the *free* parameters in fit space (``log`` of the
+value for log parameters).  :class:`ParameterSpace` maps it back to the natural-unit keyword
+arguments of the law's formula, filling in fixed values and tied parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DataError
+from .laws.base import Array, Law
+
+
+@dataclass(frozen=True)
+class ParameterSpace:
+    """Free/fixed/tied split of a law's parameters, with fit-space bounds.
+
+    Parameters
+    ----------
+    law
+        The law being fitted.
+    fixed
+        Natural-unit values of parameters held fixed, e.g. ``{"E": 1.7}``.
+    tie
+        Parameters set equal to another one, e.g. ``{"beta": "alpha"}``.
+    bounds
+        Natural-unit bounds overriding the law's defaults, e.g. ``{"alpha": (0, 1)}``.
+    """
+
+    law: Law
+    fixed: Mapping[str, float]
+    tie: Mapping[str, str]
+    bounds: Mapping[str, tuple[float, float]]
+
+    def __post_init__(self) -> None:
+        names = set(self.law.param_names)
+        for label, keys in (("fixed", self.fixed), ("tie", self.tie), ("bounds", self.bounds)):
+            unknown = sorted(set(keys) - names)
+            if unknown:
+                raise DataError(
+                    f"{label}= names {unknown} but law {self.law.name!r} has parameters "
+                    f"{list(self.law.param_names)}; use those names"
+                )
+        for name, target in self.tie.items():
+            if target not in names or target in self.tie or target in self.fixed:
+                raise DataError(
+                    f"tie={{{name!r}: {target!r}}}: expected the name of a free parameter of "
+                    f"{self.law.name!r} ({', '.join(self.free)}), found {target!r}"
+                )
+        if not self.free:
+            raise DataError("every parameter is fixed or tied: nothing is left to fit")
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        """Names of the parameters the optimiser varies, in law order."""
+        return tuple(
+            n for n in self.law.param_names if n not in self.fixed and n not in self.tie
+        )
+
+    def fit_bounds(self) -> tuple[Array, Array]:
+        """Lower and upper bounds of the free parameters in fit space."""
+        pairs = [self.law.parameter(n).fit_bounds(self.bounds.get(n)) for n in self.free]
+        return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+    def natural(self, theta: Array) -> dict[str, Array]:
+        """Keyword arguments of the formula for a fit-space vector (or a stack of them).
+
+        ``theta`` of shape ``(n_free,)`` gives scalars; shape ``(n_starts, n_free)`` gives
+        columns of shape ``(n_starts, 1)`` that broadcast against the data points.
+        """
+        theta = np.asarray(theta, dtype=float)
+        values: dict[str, Array] = {}
+        for i, name in enumerate(self.free):
+            column = theta[..., i] if theta.ndim == 1 else theta[:, i, None]
+            values[name] = self.law.parameter(name).from_fit_space(column)
+        for name, value in self.fixed.items():
+            values[name] = float(value)
+        for name, target in self.tie.items():
+            values[name] = values[target]
+        return values
+
+    def to_theta(self, params: Mapping[str, float]) -> Array:
+        """Fit-space vector of the free parameters from natural-unit values."""
+        return np.array([self.law.parameter(n).to_fit_space(params[n]) for n in self.free])
+
+    def start_grid(self, init: Mapping[str, float] | None = None) -> Array:
+        """Cartesian product of the free parameters' start values, clipped into the bounds.
+
+        A user ``init`` (natural units, any subset of the free parameters) is added as the
+        first start, with the remaining parameters at the middle of their start values.
+        """
+        axes = [self.law.parameter(n).start for n in self.free]
+        grid = np.array(list(itertools.product(*axes)), dtype=float)
+        if init:
+            unknown = sorted(set(init) - set(self.free))
+            if unknown:
+                raise DataError(
+                    f"init= names {unknown}, which are not free parameters of "
+                    f"{self.law.name!r}; free parameters are {list(self.free)}"
+                )
+            middle = [np.median(a) for a in axes]
+            first = [
+                self.law.parameter(n).to_fit_space(init[n]) if n in init else m
+                for n, m in zip(self.free, middle, strict=True)
+            ]
+            grid = np.vstack([first, grid])
+        lower, upper = self.fit_bounds()
+        return np.clip(grid, lower, upper)
+
+    def at_bound(self, theta: Array, rtol: float = 1e-6) -> list[str]:
+        """Names of free parameters sitting on (or within ``rtol`` of) a finite bound."""
+        lower, upper = self.fit_bounds()
+        hits = []
+        for name, value, lo, hi in zip(self.free, theta, lower, upper, strict=True):
+            for bound in (lo, hi):
+                if np.isfinite(bound) and abs(value - bound) <= rtol * max(1.0, abs(bound)):
+                    hits.append(name)
+        return hits
