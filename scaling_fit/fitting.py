@@ -194,8 +194,7 @@ def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
             return table.index.isin(table.query(exclude).index)
         except Exception as exc:
             raise DataError(
-                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: "
-                f"{exc}"
+                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: {exc}"
             ) from None
     mask = np.asarray(exclude)
     if mask.dtype != bool or mask.shape != (len(table),):

@@ -24,8 +24,10 @@ from .objective import Problem
 TOLERANCE = 1e-14
 # Elements (starts x points) scored at once: bounds the memory of the grid pass (~16 MB).
 CHUNK_ELEMENTS = 2_000_000
-# Two solutions are "the same optimum" when their objectives agree to this relative tolerance.
+# Two solutions are "the same optimum" when their objectives agree to this relative tolerance,
+# or to the absolute one for near-perfect fits (residuals of ~1e-7 give objectives ~1e-12).
 SAME_OPTIMUM_RTOL = 1e-8
+SAME_OPTIMUM_ATOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def refine(problem: Problem, start: Array, max_evaluations: int | None = None) -
     result = least_squares(
         problem.residuals,
         start,
+        jac=problem.jacobian,
         bounds=(lower, upper),
         method="trf",
         loss="huber" if robust else "linear",
@@ -91,7 +94,8 @@ def multistart(problem: Problem, grid: Array, n_refine: int) -> list[Solution]:
 def n_at_best(solutions: list[Solution]) -> int:
     """How many refined starts reached the best objective (to ``SAME_OPTIMUM_RTOL``)."""
     best = solutions[0].objective
-    return sum(abs(s.objective - best) <= SAME_OPTIMUM_RTOL * max(best, 1e-300) for s in solutions)
+    tolerance = SAME_OPTIMUM_RTOL * best + SAME_OPTIMUM_ATOL
+    return sum(abs(s.objective - best) <= tolerance for s in solutions)
 
 
 def distinct_optima(solutions: list[Solution], limit: int = 3) -> list[Array]:

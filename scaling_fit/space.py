@@ -59,9 +59,7 @@ class ParameterSpace:
     @property
     def free(self) -> tuple[str, ...]:
         """Names of the parameters the optimiser varies, in law order."""
-        return tuple(
-            n for n in self.law.param_names if n not in self.fixed and n not in self.tie
-        )
+        return tuple(n for n in self.law.param_names if n not in self.fixed and n not in self.tie)
 
     def fit_bounds(self) -> tuple[Array, Array]:
         """Lower and upper bounds of the free parameters in fit space."""

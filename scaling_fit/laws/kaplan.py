@@ -53,14 +53,32 @@ LAW = Law(
     parameters=(
         # Start grid: 6 x 6 x 5 x 5 = 900 starts spanning scales 1e7..1e16 and exponents
         # 0.03..0.6 (Table 2's values sit inside it).
-        Parameter("N_c", tuple(np.log(np.logspace(7, 16, 6))), log=True, bounds=(0.0, np.inf),
-                  description="model-size scale, non-embedding parameters"),
-        Parameter("D_c", tuple(np.log(np.logspace(7, 16, 6))), log=True, bounds=(0.0, np.inf),
-                  description="data scale, tokens"),
-        Parameter("alpha_N", (0.03, 0.08, 0.15, 0.3, 0.6), bounds=(0.0, np.inf),
-                  description="model-size exponent"),
-        Parameter("alpha_D", (0.03, 0.08, 0.15, 0.3, 0.6), bounds=(1e-6, np.inf),
-                  description="data exponent"),
+        Parameter(
+            "N_c",
+            tuple(np.log(np.logspace(7, 16, 6))),
+            log=True,
+            bounds=(0.0, np.inf),
+            description="model-size scale, non-embedding parameters",
+        ),
+        Parameter(
+            "D_c",
+            tuple(np.log(np.logspace(7, 16, 6))),
+            log=True,
+            bounds=(0.0, np.inf),
+            description="data scale, tokens",
+        ),
+        Parameter(
+            "alpha_N",
+            (0.03, 0.08, 0.15, 0.3, 0.6),
+            bounds=(0.0, np.inf),
+            description="model-size exponent",
+        ),
+        Parameter(
+            "alpha_D",
+            (0.03, 0.08, 0.15, 0.3, 0.6),
+            bounds=(1e-6, np.inf),
+            description="data exponent",
+        ),
     ),
     reference="Kaplan et al. (2020), arXiv:2001.08361, eq. 1.5, Table 2",
     description="L = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D (N non-embedding)",

@@ -1,0 +1,114 @@
+"""Laws: closed-form values and the contract every registered law must meet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scaling_fit as sf
+from scaling_fit.laws import LAWS
+
+CANONICAL_INPUTS = {"step", "n_params", "tokens", "compute", "lr", "batch_size"}
+
+
+def test_kaplan_table2_value() -> None:
+    # laws.md §10: Kaplan Table 2 parameters give 2.3739 at N = 1e9, D = 2e10 (4 decimals).
+    law = sf.get_law("kaplan")
+    assert law.predict(1e9, 2e10, **law.published) == pytest.approx(2.3739, abs=5e-5)
+
+
+def test_chinchilla_rounded_prediction() -> None:
+    # laws.md §1.5: L(70B, 1.4T) = 1.9366 with Hoffmann's rounded values.
+    rounded = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+    value = sf.get_law("chinchilla").predict(70e9, 1.4e12, **rounded)
+    assert value == pytest.approx(1.9366, abs=5e-5)
+
+
+def test_chinchilla_allocation_closed_form_rounded() -> None:
+    # laws.md §10: rounded parameters give N_opt 3.22e10 and D_opt 2.98e12 at 5.76e23
+    # (3 significant figures quoted, so 0.5 % tolerance).
+    rounded = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+    n_opt, d_opt = sf.get_law("chinchilla").allocation(5.76e23, **rounded)
+    assert n_opt == pytest.approx(3.22e10, rel=5e-3)
+    assert d_opt == pytest.approx(2.98e12, rel=5e-3)
+    assert 6 * n_opt * d_opt == pytest.approx(5.76e23, rel=1e-12)
+
+
+def test_list_laws_table() -> None:
+    table = sf.list_laws()
+    assert {"chinchilla", "kaplan"} <= set(table["name"])
+    row = table.set_index("name").loc["chinchilla"]
+    assert row["parameters"] == "E, A, B, alpha, beta"
+    assert "2203.15556" in row["reference"]
+
+
+def test_unknown_law_message() -> None:
+    with pytest.raises(sf.UnknownLawError, match=r"unknown law 'chinchila'.*chinchilla"):
+        sf.get_law("chinchila")
+
+
+# ---------------------------------------------------------------------------- contract
+@pytest.fixture(params=sorted(LAWS))
+def law(request: pytest.FixtureRequest) -> sf.Law:
+    return LAWS[request.param]
+
+
+def test_contract_metadata(law: sf.Law) -> None:
+    assert law.name in LAWS and LAWS[law.name] is law
+    assert set(law.inputs) <= CANONICAL_INPUTS
+    assert len(set(law.param_names)) == len(law.param_names)
+    assert "arXiv" in law.reference
+    doc = law.formula.__doc__ or ""
+    assert "References" in doc and "arXiv" in doc, "numpydoc formula docstring with the paper"
+    assert set(law.published) == set(law.param_names)
+
+
+def test_contract_start_grid_inside_bounds(law: sf.Law) -> None:
+    for p in law.parameters:
+        lo, hi = p.fit_bounds()
+        assert len(p.start) >= 2
+        assert all(lo <= s <= hi for s in p.start), p.name
+
+
+def _sample_inputs(law: sf.Law, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Seeded inputs spanning 3 decades of N and 5-200 tokens per parameter."""
+    rng = np.random.default_rng(seed)
+    n_params = 10 ** rng.uniform(7.0, 10.0, n)
+    tokens = n_params * 10 ** rng.uniform(np.log10(5), np.log10(200), n)
+    columns = {"n_params": n_params, "tokens": tokens}
+    return tuple(columns[c] for c in law.inputs)
+
+
+def test_contract_broadcasts_over_parameter_stacks(law: sf.Law) -> None:
+    inputs = _sample_inputs(law, 7)
+    scales = np.array([0.9, 1.0, 1.1])[:, None]
+    stacked = {k: v * scales for k, v in law.published.items()}
+    grid = law.predict(*inputs, **stacked)
+    assert grid.shape == (3, 7)
+    for i, s in enumerate(scales[:, 0]):
+        row = law.predict(*inputs, **{k: v * s for k, v in law.published.items()})
+        np.testing.assert_allclose(grid[i], row, rtol=1e-14)
+
+
+def test_contract_log_formula_matches_formula(law: sf.Law) -> None:
+    inputs = _sample_inputs(law, 50)
+    # 1e-12: the log-sum-exp form differs from log(formula) only by rounding.
+    np.testing.assert_allclose(
+        law.log_predict(*inputs, **law.published),
+        np.log(law.predict(*inputs, **law.published)),
+        rtol=1e-12,
+    )
+
+
+def test_contract_recovers_published_parameters(law: sf.Law) -> None:
+    inputs = _sample_inputs(law, 60, seed=1)
+    table = {"run": [f"r{i}" for i in range(60)], "loss": law.predict(*inputs, **law.published)}
+    table.update(dict(zip(law.inputs, inputs, strict=True)))
+    import pandas as pd
+
+    result = sf.fit(pd.DataFrame(table), law)
+    # Noise-free data: the optimum is the truth; 1e-4 relative allows for the flat,
+    # strongly correlated amplitude/exponent directions at solver tolerance.
+    for name, value in law.published.items():
+        assert result.params[name] == pytest.approx(value, rel=1e-4), name
+    assert result.objective < 1e-12
