@@ -101,8 +101,9 @@ def fit(
         loss,
         float(delta),
     )
-    grid = space.start_grid(init)
-    solutions = multistart(problem, grid, max(1, n_refine) + (1 if init else 0))
+    grid = space.start_grid()
+    extra = _extra_starts(problem, init)
+    solutions = multistart(problem, grid, max(1, n_refine), extra)
     best = solutions[0]
     thetas = None
     if bootstrap:
@@ -119,7 +120,7 @@ def fit(
         "excluded": int(len(_as_table(runs)) - len(table)) if exclude is not None else 0,
         "bounds": {k: list(v) for k, v in (bounds or {}).items()},
         "init": dict(init or {}),
-        "n_starts": len(grid),
+        "n_starts": len(grid) + len(extra),
         "n_refined": len(solutions),
         "n_at_best": n_at_best(solutions),
         "bootstrap": int(bootstrap),
@@ -142,6 +143,17 @@ def fit(
         correlation=_correlation(best, thetas),
         version=__version__,
     )
+
+
+def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np.ndarray]:
+    """The user's ``init`` and the law's data-driven starts, in fit space."""
+    space, starts = problem.space, []
+    if init:
+        starts.append(space.start_from(init))
+    if problem.law.initial_guess is not None:
+        guesses = problem.law.initial_guess(problem.inputs, problem.observed)
+        starts += [space.start_from(g, label="initial_guess") for g in guesses]
+    return [s for s in starts if np.all(np.isfinite(s))]
 
 
 def select_points(

@@ -18,6 +18,7 @@ from scipy.optimize import least_squares
 
 from .laws.base import Array
 from .objective import Problem
+from .varpro import best_projected
 
 # Solver tolerances: tight enough to reach Epoch AI's best Chinchilla objective to 1e-11
 # (loose defaults stop early on a summed Huber objective of ~1e-3).
@@ -83,11 +84,20 @@ def refine(problem: Problem, start: Array, max_evaluations: int | None = None) -
     )
 
 
-def multistart(problem: Problem, grid: Array, n_refine: int) -> list[Solution]:
-    """Refine the ``n_refine`` best starts of ``grid``; solutions sorted best first."""
+def multistart(
+    problem: Problem, grid: Array, n_refine: int, extra: list[Array] | None = None
+) -> list[Solution]:
+    """Refine the best starts and every ``extra`` start; solutions sorted best first.
+
+    For laws with linear parameters, half of the ``n_refine`` starts are the best
+    variable-projection starts (:mod:`scaling_fit.varpro`) and half the best of ``grid``;
+    otherwise all come from ``grid``. Converged solutions sort before the others.
+    """
+    projected = best_projected(problem, (n_refine + 1) // 2)
     scores = score_grid(problem, grid)
-    order = np.argsort(scores, kind="stable")[:n_refine]
-    solutions = [refine(problem, grid[i]) for i in order]
+    order = np.argsort(scores, kind="stable")[: n_refine - len(projected)]
+    starts = [*(extra or []), *projected, *(grid[i] for i in order)]
+    solutions = [refine(problem, start) for start in starts]
     return sorted(solutions, key=lambda s: (not s.converged, s.objective))
 
 

@@ -87,29 +87,37 @@ class ParameterSpace:
         """Fit-space vector of the free parameters from natural-unit values."""
         return np.array([self.law.parameter(n).to_fit_space(params[n]) for n in self.free])
 
-    def start_grid(self, init: Mapping[str, float] | None = None) -> Array:
-        """Cartesian product of the free parameters' start values, clipped into the bounds.
-
-        A user ``init`` (natural units, any subset of the free parameters) is added as the
-        first start, with the remaining parameters at the middle of their start values.
-        """
+    def start_grid(self) -> Array:
+        """Cartesian product of the free parameters' start values, clipped into the bounds."""
         axes = [self.law.parameter(n).start for n in self.free]
         grid = np.array(list(itertools.product(*axes)), dtype=float)
-        if init:
-            unknown = sorted(set(init) - set(self.free))
-            if unknown:
-                raise DataError(
-                    f"init= names {unknown}, which are not free parameters of "
-                    f"{self.law.name!r}; free parameters are {list(self.free)}"
-                )
-            middle = [np.median(a) for a in axes]
-            first = [
-                self.law.parameter(n).to_fit_space(init[n]) if n in init else m
-                for n, m in zip(self.free, middle, strict=True)
-            ]
-            grid = np.vstack([first, grid])
+        return self.clip(grid)
+
+    def start_from(self, values: Mapping[str, float], label: str = "init") -> Array:
+        """A start from natural-unit values of some free parameters.
+
+        Parameters not given start at the middle of their start values; values of fixed or
+        tied parameters are ignored only when ``label`` is not ``"init"`` (a user's ``init``
+        naming them is an error).
+        """
+        unknown = sorted(set(values) - set(self.free))
+        if unknown and label == "init":
+            raise DataError(
+                f"init= names {unknown}, which are not free parameters of "
+                f"{self.law.name!r}; free parameters are {list(self.free)}"
+            )
+        start = [
+            self.law.parameter(n).to_fit_space(values[n])
+            if n in values
+            else float(np.median(self.law.parameter(n).start))
+            for n in self.free
+        ]
+        return self.clip(np.asarray(start, dtype=float))
+
+    def clip(self, theta: Array) -> Array:
+        """Clip fit-space vectors into the bounds."""
         lower, upper = self.fit_bounds()
-        return np.clip(grid, lower, upper)
+        return np.clip(theta, lower, upper)
 
     def at_bound(self, theta: Array, rtol: float = 1e-6) -> list[str]:
         """Names of free parameters sitting on (or within ``rtol`` of) a finite bound."""

@@ -221,3 +221,25 @@ def test_unidentified_parameters_warned() -> None:
     with pytest.warns(sf.ScalingFitWarning, match="not identified"):
         result = sf.fit(runs, tie={"beta": "alpha"})
     assert any("not identified" in w for w in result.warnings)
+
+
+def test_init_and_initial_guess_starts_are_refined() -> None:
+    from dataclasses import replace
+
+    runs = synthetic_runs(noise=0.003, n=30)
+    calls = []
+
+    def guess(inputs, observed):
+        calls.append(len(observed))
+        return [{**TRUTH, "E": 1.9}]
+
+    law = replace(sf.get_law("chinchilla"), name="guessing", initial_guess=guess)
+    result = sf.fit(runs, law, init={**TRUTH, "beta": 0.4}, n_refine=1)
+    assert calls == [30]  # the law saw the fitted points
+    assert result.options["n_starts"] == 4500 + 2
+    assert result.options["n_refined"] == 3  # init, the law's guess, one projected start
+    assert result.options["n_at_best"] == 3
+    # 30 points at 0.3 % noise pin the exponent to a few per cent.
+    assert result.params["alpha"] == pytest.approx(TRUTH["alpha"], rel=0.05)
+    with pytest.raises(sf.DataError, match=r"init= names \['gamma'\]"):
+        sf.fit(runs, init={"gamma": 1.0})

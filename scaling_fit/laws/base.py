@@ -86,6 +86,14 @@ class Law:
         loss-minimising split of a budget ``compute = 6 N D``.
     conventions
         How the law's inputs and loss are counted (e.g. total or non-embedding N).
+    linear
+        Parameters the formula is linear in (with the others fixed), e.g. Chinchilla's
+        ``("E", "A", "B")``; the fitter then solves them exactly on a dense grid of the
+        others (variable projection) to find starts in the global basin.
+    initial_guess
+        Optional data-driven starts: ``initial_guess(inputs, observed) -> list of dicts`` of
+        natural-unit parameter values (e.g. a staged fitting procedure from the law's paper).
+        The fitter refines every one of them in addition to the best grid starts.
     published
         The paper's fitted coefficients (natural units), for predictions without a fit and
         for tests; say in ``reference`` where they come from.
@@ -100,6 +108,8 @@ class Law:
     log_formula: Callable[..., Array] | None = None
     allocation: Callable[..., tuple[Array, Array]] | None = None
     conventions: Mapping[str, str] = field(default_factory=dict)
+    linear: tuple[str, ...] = ()
+    initial_guess: Callable[[tuple[Array, ...], Array], list[dict[str, float]]] | None = None
     published: Mapping[str, float] = field(default_factory=dict)
 
     @property

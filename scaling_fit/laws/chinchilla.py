@@ -68,6 +68,7 @@ LAW = Law(
     formula=chinchilla,
     log_formula=chinchilla_log,
     allocation=chinchilla_allocation,
+    linear=("E", "A", "B"),
     inputs=("n_params", "tokens"),
     parameters=(
         # Start grid: Hoffmann et al. App. D.2 (5 x 5 x 5 x 6 x 6 = 4,500 starts).

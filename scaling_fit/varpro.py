@@ -1,0 +1,85 @@
+"""Variable-projection starts for laws that are linear in some of their parameters.
+
+Chinchilla, L = E + A/N^α + B/D^β, is linear in (E, A, B) once (α, β) are fixed.  For every
+point of a dense grid over the non-linear parameters, the linear ones are solved exactly by
+non-negative least squares on relative errors, Σ((L̂ − L)/L)² ≈ Σ(log L̂ − log L)², so each
+grid point carries its best amplitudes.  Starting the robust fit from the best of these
+removes most local-minimum trouble (Open-Athena's "VPNLS"; laws.md §9.2).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy.optimize import nnls
+
+from .laws.base import Array
+from .objective import Problem
+
+# Points per non-linear axis, capped so the dense grid stays below MAX_POINTS starts.
+POINTS_PER_AXIS = 41
+MAX_POINTS = 4096
+# Floor for a linear coefficient that NNLS sets to zero (log-parameters need a positive value).
+TINY = 1e-12
+
+
+def projected_starts(problem: Problem) -> Array:
+    """Fit-space starts with the linear parameters solved at each non-linear grid point.
+
+    Returns an empty ``(0, n_free)`` array when the law declares no linear parameters, or
+    when one of them is fixed or tied (the projection then no longer applies as is).
+    """
+    space, law = problem.space, problem.law
+    free = list(space.free)
+    linear = list(law.linear)
+    if not linear or any(n not in free for n in linear):
+        return np.empty((0, len(free)))
+    nonlinear = [n for n in free if n not in linear]
+    grid = _dense_grid(problem, nonlinear)
+    theta = np.zeros((len(grid), len(free)))
+    for j, name in enumerate(nonlinear):
+        theta[:, free.index(name)] = grid[:, j]
+    coefficients = _solve_linear(problem, theta, linear)
+    for j, name in enumerate(linear):
+        parameter = law.parameter(name)
+        value = np.maximum(coefficients[:, j], TINY) if parameter.log else coefficients[:, j]
+        theta[:, free.index(name)] = parameter.to_fit_space(value)
+    return space.clip(theta)
+
+
+def _dense_grid(problem: Problem, nonlinear: list[str]) -> Array:
+    """Evenly spaced fit-space values spanning each non-linear parameter's start values."""
+    if not nonlinear:
+        return np.zeros((1, 0))
+    per_axis = max(2, min(POINTS_PER_AXIS, int(MAX_POINTS ** (1.0 / len(nonlinear)))))
+    axes = []
+    for name in nonlinear:
+        start = problem.law.parameter(name).start
+        axes.append(np.linspace(min(start), max(start), per_axis))
+    return np.array(list(itertools.product(*axes)), dtype=float)
+
+
+def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
+    """Non-negative least-squares coefficients on relative errors, one row per grid point."""
+    params = problem.space.natural(theta)
+    basis = []
+    with np.errstate(all="ignore"):
+        for name in linear:
+            unit = {**params, **{n: (1.0 if n == name else 0.0) for n in linear}}
+            column = problem.law.predict(*problem.inputs, **unit)
+            basis.append(np.broadcast_to(column, (len(theta), problem.n_points)))
+    design = np.stack(basis, axis=-1) / problem.observed[None, :, None]
+    design = np.where(np.isfinite(design), design, 0.0)
+    target = np.ones(problem.n_points)
+    return np.array([nnls(rows, target)[0] for rows in design])
+
+
+def best_projected(problem: Problem, count: int) -> list[Array]:
+    """The ``count`` best variable-projection starts by the problem's own objective."""
+    starts = projected_starts(problem)
+    if len(starts) == 0:
+        return []
+    scores = problem.objective(starts)
+    order = np.argsort(np.where(np.isfinite(scores), scores, np.inf), kind="stable")
+    return [starts[i] for i in order[:count]]
