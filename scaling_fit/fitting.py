@@ -93,7 +93,7 @@ def fit(
         raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
     table, notes = select_points(runs, law, exclude=exclude, points=points)
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
-    _check_identifiable_data(table, law, space)
+    thin_data = _check_identifiable_data(table, law, space)
     problem = Problem(
         space,
         tuple(table[c].to_numpy(float) for c in law.inputs),
@@ -109,7 +109,7 @@ def fit(
     if bootstrap:
         starts = distinct_optima(solutions)
         thetas = bootstrap_thetas(problem, table["run"].to_numpy(), starts, bootstrap, seed, n_jobs)
-    messages = _diagnose(space, solutions, thetas)
+    messages = thin_data + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     options = {
@@ -217,21 +217,37 @@ def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
     return mask
 
 
-def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> None:
+def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> list[str]:
+    """Raise for data that cannot determine the law; return warnings for thin data."""
+    messages = []
+    needed = _distinct_values_needed(law, space)
     for column in law.inputs:
         values = table[column].to_numpy(float)
-        if len(np.unique(values)) < 2:
+        distinct = len(np.unique(values))
+        if distinct < 2:
             found = f"one value ({values[0]:.6g})" if len(values) else "no values"
             raise DataError(
                 f"column {column!r} has {found} in all {len(values)} fitted points; law "
                 f"{law.name!r} needs at least 2 distinct values to fit how the loss depends on "
                 "it. Add runs that vary it, or fix the parameters that depend on it (fixed=…)"
             )
+        if distinct < needed:
+            messages.append(
+                f"only {distinct} distinct {column} values for {len(space.free)} free "
+                f"parameters of {law.name!r} (want at least {needed}): its dependence on "
+                f"{column} is barely constrained; add runs at other {column} values"
+            )
     if len(table) < len(space.free):
         raise DataError(
             f"{len(table)} points cannot determine {len(space.free)} free parameters "
             f"{list(space.free)}; add runs or fix parameters (fixed=…)"
         )
+    return messages
+
+
+def _distinct_values_needed(law: Law, space: ParameterSpace) -> int:
+    """Distinct values per input a law needs: its free parameters shared over its inputs, +1."""
+    return int(np.ceil(len(space.free) / max(len(law.inputs), 1))) + 1
 
 
 def _natural_dict(space: ParameterSpace, theta: np.ndarray) -> dict[str, float]:

@@ -243,3 +243,16 @@ def test_init_and_initial_guess_starts_are_refined() -> None:
     assert result.params["alpha"] == pytest.approx(TRUTH["alpha"], rel=0.05)
     with pytest.raises(sf.DataError, match=r"init= names \['gamma'\]"):
         sf.fit(runs, init={"gamma": 1.0})
+
+
+def test_too_few_distinct_values_warned() -> None:
+    # 3 model sizes x 6 token counts: Chinchilla's 5 free parameters over 2 inputs want at
+    # least ceil(5/2) + 1 = 4 distinct values of each input.
+    law = sf.get_law("chinchilla")
+    n_params, tokens = np.meshgrid([1e8, 1e9, 1e10], np.logspace(9, 12, 6))
+    runs = pd.DataFrame({"n_params": n_params.ravel(), "tokens": tokens.ravel()})
+    runs["loss"] = law.predict(runs["n_params"], runs["tokens"], **TRUTH)
+    runs["run"] = [f"r{i}" for i in range(len(runs))]
+    with pytest.warns(sf.ScalingFitWarning, match=r"only 3 distinct n_params values for 5 free"):
+        result = sf.fit(runs)
+    assert len(result.warnings) == 1 and "want at least 4" in result.warnings[0]
