@@ -1,14 +1,18 @@
-"""Compute-optimal model size and token count for a budget, under ``C = 6 N D``.
+"""Compute-optimal model size and token count for a budget under a stated cost model.
 
-A law with a closed form (Chinchilla: Hoffmann et al. 2022, §3.3) uses it; any other
-L(N, D) law is minimised numerically along the budget line ``D = C / (6 N)``: a log-spaced
-scan of N brackets the minimum, then a vectorised golden-section search narrows it to
-relative precision ~1e-9 in N.
+The cost model says how many FLOPs a token costs: ``C = 6 N D`` by default (Kaplan et al.
+2020; Hoffmann et al. 2022), ``C = k N D`` for another constant ``k`` (e.g. 8 with activation
+recomputation), or ``C = M(N) D`` for a user function ``M`` of the model size (e.g. DeepSeek's
+non-embedding FLOPs per token with attention, Bi et al. 2024).  A law with a closed form
+(Chinchilla: Hoffmann et al. 2022, §3.3) uses it whenever the cost is ``k N D``; otherwise the
+loss is minimised numerically along the budget line ``D = C / M(N)``: a log-spaced scan of N
+brackets the minimum, then a vectorised golden-section search narrows it to relative
+precision ~1e-9 in N.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -23,10 +27,40 @@ GOLDEN_ITERATIONS = 80
 INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 
 
+FlopsPerToken = Callable[[Array], Array]
+
+
+def describe_cost(
+    flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
+    flops_per_token: FlopsPerToken | None = None,
+) -> str:
+    """One-line statement of a cost model, for reports and CLI output."""
+    if flops_per_token is not None:
+        return "C = flops_per_token(N) * D (user function)"
+    return f"C = {float(flops_per_param_token):g} * N * D"
+
+
 def optimal_allocation(
-    law: Law, params: Mapping[str, float], compute: Array
+    law: Law,
+    params: Mapping[str, float],
+    compute: Array,
+    *,
+    flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
+    flops_per_token: FlopsPerToken | None = None,
 ) -> tuple[Array, Array]:
     """Loss-minimising ``(n_params, tokens)`` for each budget in ``compute`` (FLOPs).
+
+    Parameters
+    ----------
+    law, params
+        An L(n_params, tokens) law and its natural-unit parameters.
+    compute
+        Budgets in FLOPs.
+    flops_per_param_token
+        ``k`` of the cost model ``C = k N D`` (6 by default: forward and backward pass).
+    flops_per_token
+        A function ``M(n_params)`` giving the FLOPs per training token, for the cost model
+        ``C = M(N) D``; replaces ``flops_per_param_token``.
 
     Returns NaN where the loss has no interior minimum on the budget line (the minimum is at
     the edge of a 1e-12..1e12 tokens-per-parameter range).
@@ -39,14 +73,21 @@ def optimal_allocation(
     compute = np.asarray(compute, dtype=float)
     if np.any(~np.isfinite(compute) | (compute <= 0)):
         raise DataError(f"compute must be positive and finite FLOPs, found {compute.tolist()}")
-    if law.allocation is not None:
-        n_opt, d_opt = law.allocation(compute, **params)
+    k = float(flops_per_param_token)
+    if not np.isfinite(k) or k <= 0:
+        raise DataError(
+            f"flops_per_param_token must be a positive number (6 for C = 6ND); found {k!r}"
+        )
+    if law.allocation is not None and flops_per_token is None:
+        # The closed form assumes C = 6 N D; C = k N D is the same problem at budget 6C/k.
+        n_opt, d_opt = law.allocation(compute * FLOPS_PER_PARAM_TOKEN / k, **params)
         return np.asarray(n_opt, dtype=float), np.asarray(d_opt, dtype=float)
-    return _numeric_allocation(law, params, compute)
+    per_token = flops_per_token or (lambda n: k * np.asarray(n, dtype=float))
+    return _numeric_allocation(law, params, compute, per_token)
 
 
 def _numeric_allocation(
-    law: Law, params: Mapping[str, float], compute: Array
+    law: Law, params: Mapping[str, float], compute: Array, per_token: FlopsPerToken
 ) -> tuple[Array, Array]:
     flat = compute.reshape(-1)
     centre = 0.5 * np.log(flat / FLOPS_PER_PARAM_TOKEN)
@@ -55,7 +96,7 @@ def _numeric_allocation(
     def loss_at(log_n: Array, budget: Array) -> Array:
         n = np.exp(log_n)
         with np.errstate(all="ignore"):
-            value = law.log_predict(n, budget / (FLOPS_PER_PARAM_TOKEN * n), **params)
+            value = law.log_predict(n, budget / np.asarray(per_token(n), float), **params)
         return np.where(np.isfinite(value), value, np.inf)
 
     offsets = np.linspace(-half, half, SCAN_POINTS)
@@ -72,5 +113,5 @@ def _numeric_allocation(
         hi = np.where(left_better, b, hi)
         lo = np.where(left_better, lo, a)
     n_opt = np.where(interior, np.exp(0.5 * (lo + hi)), np.nan)
-    d_opt = flat / (FLOPS_PER_PARAM_TOKEN * n_opt)
+    d_opt = flat / np.asarray(per_token(n_opt), dtype=float)
     return n_opt.reshape(compute.shape), d_opt.reshape(compute.shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .allocation import optimal_allocation
-from .errors import DataError
+from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .errors import DataError, ScalingFitWarning
 from .laws import Law, get_law
 from .laws.base import Array
 
 JSON_FORMAT = "scaling_fit.FitResult/1"
+# Predictions more than this factor outside the fitted range of an input warn by default.
+MAX_EXTRAPOLATION = 10.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -126,15 +129,56 @@ class FitResult:
         return self.interval(0.95)
 
     # ----------------------------------------------------------------- predictions
-    def predict(self, data: pd.DataFrame | None = None, **inputs: Any) -> Array:
+    def predict(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        max_extrapolation: float = MAX_EXTRAPOLATION,
+        **inputs: Any,
+    ) -> Array:
         """Predicted loss, from keyword inputs (broadcasting) or a DataFrame's columns.
+
+        Warns (:class:`ScalingFitWarning`) when an input lies more than ``max_extrapolation``
+        times beyond the fitted range.
 
         Examples
         --------
         >>> result.predict(n_params=7e10, tokens=1.4e12)            # doctest: +SKIP
         >>> result.predict(n_params=[1e9, 1e10], tokens=2e10)       # doctest: +SKIP
         """
-        return self.law.predict(*self._inputs(data, inputs), **self.params)
+        columns = self._inputs(data, inputs)
+        self._warn_extrapolation(
+            dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
+        )
+        return self.law.predict(*columns, **self.params)
+
+    def extrapolation(self, **inputs: Any) -> dict[str, float]:
+        """How far each input lies outside the fitted range, as a factor (1 = inside).
+
+        The factor of a value x against the fitted range [lo, hi] is max(x/hi, lo/x, 1).
+        """
+        factors = {}
+        for name, values in inputs.items():
+            if name not in self.data or len(self.data) == 0:
+                continue
+            fitted = self.data[name].to_numpy(float)
+            x = np.asarray(values, dtype=float)
+            x = x[np.isfinite(x) & (x > 0)]
+            if x.size:
+                factors[name] = float(max(x.max() / fitted.max(), fitted.min() / x.min(), 1.0))
+        return factors
+
+    def _warn_extrapolation(self, inputs: Mapping[str, Any], limit: float) -> None:
+        for name, factor in self.extrapolation(**inputs).items():
+            if factor > limit:
+                lo, hi = self.data[name].min(), self.data[name].max()
+                warnings.warn(
+                    f"{name} extrapolates {factor:.3g}x beyond the fitted range "
+                    f"[{lo:.3g}, {hi:.3g}] (more than {limit:g}x): treat the prediction as a "
+                    "guess, and check it with scaling_fit.backtest",
+                    ScalingFitWarning,
+                    stacklevel=3,
+                )
 
     def predict_interval(
         self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
@@ -149,14 +193,28 @@ class FitResult:
         table["lower"], table["upper"] = lo, hi
         return table
 
-    def compute_optimal(self, compute: Any, *, level: float = 0.95) -> pd.DataFrame:
-        """Loss-minimising N and D for each budget (FLOPs, ``C = 6 N D``).
+    def compute_optimal(
+        self,
+        compute: Any,
+        *,
+        level: float = 0.95,
+        flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
+        flops_per_token: FlopsPerToken | None = None,
+        max_extrapolation: float = MAX_EXTRAPOLATION,
+    ) -> pd.DataFrame:
+        """Loss-minimising N and D for each budget in FLOPs.
 
-        Closed form for Chinchilla (Hoffmann et al. 2022, §3.3), numeric otherwise. Interval
-        columns hold bootstrap percentiles, NaN without a bootstrap.
+        The cost model is ``C = 6 N D`` unless ``flops_per_param_token`` (``C = k N D``) or
+        ``flops_per_token`` (a function ``M(N)``, ``C = M(N) D``) says otherwise; the table's
+        ``cost_model`` column states it. Closed form for Chinchilla (Hoffmann et al. 2022,
+        §3.3), numeric otherwise. Interval columns hold bootstrap percentiles, NaN without a
+        bootstrap. Warns when N_opt or D_opt lie more than ``max_extrapolation`` times outside
+        the fitted range.
         """
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
-        n_opt, d_opt = optimal_allocation(self.law, self.params, budgets)
+        cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
+        n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
+        self._warn_extrapolation({"n_params": n_opt, "tokens": d_opt}, max_extrapolation)
         table = pd.DataFrame({"compute": budgets, "n_params": n_opt, "tokens": d_opt})
         table["loss"] = self.law.predict(n_opt, d_opt, **self.params)
         table["tokens_per_param"] = d_opt / n_opt
@@ -164,7 +222,9 @@ class FitResult:
         bounds = {"n": (empty, empty), "d": (empty, empty)}
         if self.samples is not None:
             draws = [
-                optimal_allocation(self.law, dict(zip(self.params, row, strict=True)), budgets)
+                optimal_allocation(
+                    self.law, dict(zip(self.params, row, strict=True)), budgets, **cost
+                )
                 for row in self.samples
                 if np.all(np.isfinite(row))
             ]
@@ -172,6 +232,7 @@ class FitResult:
             bounds["d"] = _percentiles(np.array([d[1] for d in draws]), level, axis=0)
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
+        table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
         return table
 
     # ----------------------------------------------------------------- presentation

@@ -114,3 +114,33 @@ def test_report_and_html(fitted: sf.FitResult) -> None:
     html = fitted._repr_html_()
     assert "<table>" in html and "alpha" in html
     assert repr(fitted).startswith("FitResult(law='chinchilla', E=")
+
+
+def test_cost_model_constant_and_function() -> None:
+    hoffmann = sf.FitResult.from_params("chinchilla")
+    six = hoffmann.compute_optimal(1e22)
+    assert six["cost_model"].iloc[0] == "C = 6 * N * D"
+    # C = 8ND is the 6ND problem at budget 6C/8: same N_opt as 0.75e22 under 6ND.
+    eight = hoffmann.compute_optimal(1e22, flops_per_param_token=8)
+    same = hoffmann.compute_optimal(0.75e22)
+    assert eight["n_params"].iloc[0] == pytest.approx(same["n_params"].iloc[0], rel=1e-12)
+    assert 8 * eight["n_params"].iloc[0] * eight["tokens"].iloc[0] == pytest.approx(1e22)
+    # A function M(N) = 6N goes through the numeric search and must agree with the closed form.
+    numeric = hoffmann.compute_optimal(1e22, flops_per_token=lambda n: 6 * n)
+    assert numeric["n_params"].iloc[0] == pytest.approx(six["n_params"].iloc[0], rel=1e-6)
+    assert numeric["cost_model"].iloc[0] == "C = flops_per_token(N) * D (user function)"
+    # Attention-like overhead per token makes a token dearer for small models: fewer tokens.
+    heavy = hoffmann.compute_optimal(1e22, flops_per_token=lambda n: 6 * n + 2e9)
+    assert heavy["tokens"].iloc[0] < six["tokens"].iloc[0]
+    with pytest.raises(sf.DataError, match="flops_per_param_token must be a positive number"):
+        hoffmann.compute_optimal(1e22, flops_per_param_token=0)
+
+
+def test_extrapolation_warning(fitted: sf.FitResult) -> None:
+    top = fitted.data["n_params"].max()
+    assert fitted.extrapolation(n_params=top / 2) == {"n_params": 1.0}
+    assert fitted.extrapolation(n_params=20 * top)["n_params"] == pytest.approx(20.0)
+    with pytest.warns(sf.ScalingFitWarning, match=r"n_params extrapolates 20x beyond"):
+        fitted.predict(n_params=20 * top, tokens=fitted.data["tokens"].median())
+    # The threshold is the user's to set.
+    fitted.predict(n_params=20 * top, tokens=1e11, max_extrapolation=100)
