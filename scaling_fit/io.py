@@ -162,13 +162,14 @@ def _tidy(frame: pd.DataFrame, name: str, columns: Mapping[str, str], policy: st
     table = _handle_missing(table, name, policy)
     derived = _derive(table)
     _check_values(table, name)
+    _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         stem = Path(name).stem if name != DATAFRAME else "run"
         table["run"] = (
             stem if "step" in table.columns else [f"{stem}:{i + 1}" for i in range(len(table))]
         )
     table["run"] = table["run"].astype(str)
-    _check_duplicates(table, name)
+    _check_duplicate_steps(table, name)
     ordered = [c for c in CANONICAL if c in table.columns]
     table = table[ordered + [c for c in table.columns if c not in CANONICAL]]
     if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
@@ -212,7 +213,7 @@ def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> d
 
 def _where(name: str, index: Any, position: int) -> str:
     if name == DATAFRAME:
-        return f"{name}, index {index!r}"
+        return f"{name}, index {getattr(index, 'item', lambda: index)()!r}"
     return f"{name}, row {position + 1} (line {position + 2})"
 
 
@@ -220,17 +221,18 @@ def _numbers(values: pd.Series, name: str, column: str) -> pd.Series:
     """Parse a column to floats: plain numbers at once, suffixed ones (125M) cell by cell."""
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(BLANKS).to_numpy()
-    parsed = pd.to_numeric(values.where(~blank), errors="coerce").to_numpy(float)
+    parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
     for position in np.flatnonzero(np.isnan(parsed) & ~blank):
         cell = values.iloc[position]
         try:
-            parsed[position] = parse_number(cell)
+            number = parse_number(cell)
         except ValueError:
             raise DataError(
                 f"{_where(name, values.index[position], int(position))}, column {column!r}: "
                 f"expected a number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove "
                 "that cell"
             ) from None
+        parsed[position] = number
     return pd.Series(parsed, index=values.index)
 
 
@@ -279,17 +281,17 @@ def _check_values(table: pd.DataFrame, name: str) -> None:
             expected = "a finite number ≥ 0" if column in ("lr", "step") else "a positive number"
             raise DataError(
                 f"{_where(name, table.index[position], position)}, column {column!r}: expected "
-                f"{expected}, found {values[position]!r}; fix or remove that row"
+                f"{expected}, found {float(values[position])!r}; fix or remove that row"
             )
     loss = table["loss"].to_numpy(float)
     if len(loss) > 1 and np.all(loss == loss[0]):
         raise DataError(
-            f"{name}: column 'loss' has the same value {loss[0]!r} in all {len(loss)} rows; "
+            f"{name}: column 'loss' has the same value {float(loss[0])!r} in all {len(loss)} rows; "
             "expected measured losses. Is the right column mapped (columns={'loss': …})?"
         )
 
 
-def _check_duplicates(table: pd.DataFrame, name: str) -> None:
+def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
     keys = [c for c in CANONICAL if c in table.columns]
     duplicated = table.duplicated(subset=keys, keep=False).to_numpy()
     if duplicated.any():
@@ -299,6 +301,9 @@ def _check_duplicates(table: pd.DataFrame, name: str) -> None:
             f"{_where(name, table.index[first], int(first)).split(', ', 1)[1]} exactly "
             f"(columns {keys}); remove the duplicate row"
         )
+
+
+def _check_duplicate_steps(table: pd.DataFrame, name: str) -> None:
     if "step" in table.columns:
         repeat = table.duplicated(subset=["run", "step"], keep="first").to_numpy()
         if repeat.any():
@@ -306,5 +311,5 @@ def _check_duplicates(table: pd.DataFrame, name: str) -> None:
             row = table.iloc[position]
             raise DataError(
                 f"{_where(name, table.index[position], position)}: run {row['run']!r} logs "
-                f"step {row['step']} twice with different values; keep one row per step"
+                f"step {row['step']:g} twice with different values; keep one row per step"
             )
