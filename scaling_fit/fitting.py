@@ -117,7 +117,7 @@ def fit(
         "delta": float(delta),
         "points": points,
         "points_note": notes,
-        "excluded": int(len(_as_table(runs)) - len(table)) if exclude is not None else 0,
+        "excluded": table.attrs["excluded"],
         "bounds": {k: list(v) for k, v in (bounds or {}).items()},
         "init": dict(init or {}),
         "n_starts": len(grid) + len(extra),
@@ -159,8 +159,13 @@ def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np
 def select_points(
     runs: Any, law: Law, *, exclude: Any = None, points: str = "final"
 ) -> tuple[pd.DataFrame, str]:
-    """The points a fit uses (``run``, the law's inputs, ``loss``) and a note saying which."""
-    table = _as_table(runs)
+    """The points a fit uses (``run``, the law's inputs, ``loss``) and a note saying which.
+
+    ``exclude`` refers to the rows of ``runs``; it applies after the final point of each run
+    is chosen, so leaving out a run's last row leaves the run out rather than promoting a
+    mid-schedule point. ``attrs["excluded"]`` counts the points left out.
+    """
+    table = _as_table(runs).reset_index(drop=True)
     needed = [*law.inputs, "loss"]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -169,17 +174,20 @@ def select_points(
             f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
             "'<your column>'}} in load_runs (--col on the CLI)"
         )
-    if exclude is not None:
-        table = table.loc[~_exclusion_mask(table, exclude)]
+    excluded = np.zeros(len(table), bool) if exclude is None else _exclusion_mask(table, exclude)
     if points not in ("final", "all"):
         raise DataError(f"points={points!r} is not supported: expected 'final' or 'all'")
     note = "every logged point" if points == "all" else "one point per run"
     if points == "final" and "step" in table.columns and table["run"].duplicated().any():
         table = final_points(table)
         note = "final logged step of each run"
+    dropped = excluded[table.index.to_numpy()]
+    table = table.loc[~dropped]
     if "run" not in table.columns:
         table = table.assign(run=[f"row{i}" for i in range(len(table))])
-    return table[["run", *needed]].copy(), note
+    selected = table[["run", *needed]].copy()
+    selected.attrs = {"excluded": int(dropped.sum())}
+    return selected, note
 
 
 def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:

@@ -308,7 +308,7 @@ class FitResult:
             "format": JSON_FORMAT,
             "law": self.law.name,
             "params": {
-                n: {"value": v, "stderr": errors[n], "ci95": _list(intervals[n])}
+                n: {"value": v, "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
                 for n, v in self.params.items()
             },
             "free": list(self.free),
@@ -328,7 +328,7 @@ class FitResult:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=True)
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
             Path(path).write_text(text + "\n")
         return text
@@ -396,9 +396,11 @@ def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
 
 
 def _list(value: Any) -> Any:
+    """Nested lists of floats for JSON, with NaN written as null (strict JSON)."""
     if value is None:
         return None
-    return np.asarray(value, dtype=float).tolist()
+    array = np.asarray(value, dtype=float)
+    return np.where(np.isnan(array), None, array).tolist()
 
 
 def _is_path(source: str | Path) -> bool:

@@ -256,3 +256,29 @@ def test_too_few_distinct_values_warned() -> None:
     with pytest.warns(sf.ScalingFitWarning, match=r"only 3 distinct n_params values for 5 free"):
         result = sf.fit(runs)
     assert len(result.warnings) == 1 and "want at least 4" in result.warnings[0]
+
+
+def test_excluding_a_final_row_drops_the_run_not_promotes_a_mid_point() -> None:
+    base = synthetic_runs(noise=0.0, n=20)
+    halves = base.assign(step=1, tokens=base["tokens"] / 2, loss=base["loss"] + 0.5)
+    curves = pd.concat([halves, base.assign(step=2)], ignore_index=True)
+    mask = np.zeros(len(curves), dtype=bool)
+    mask[20] = True  # the final row of run r0
+    result = sf.fit(curves, exclude=mask)
+    assert result.n_points == 19
+    assert "r0" not in set(result.data["run"])
+    assert result.options["excluded"] == 1
+    assert result.params["alpha"] == pytest.approx(TRUTH["alpha"], rel=1e-4)
+
+
+def test_json_is_strict_when_bootstrap_refits_fail(tmp_path) -> None:
+    import json
+    from dataclasses import replace
+
+    result = sf.fit(synthetic_runs(noise=0.01, n=30), bootstrap=5)
+    samples = result.samples.copy()
+    samples[0] = np.nan  # a failed refit is recorded as NaN
+    text = replace(result, samples=samples).to_json()
+    raw = json.loads(text)  # strict: no NaN tokens
+    assert raw["bootstrap_samples"][0] == [None] * 5
+    assert np.isnan(sf.FitResult.from_json(text).samples[0]).all()
