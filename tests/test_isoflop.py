@@ -1,0 +1,251 @@
+"""isoflop(): Approach 2 on closed-form profiles, on Porian et al.'s data, flags and bad input."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+
+from scaling_fit.errors import DataError, ScalingFitWarning
+from scaling_fit.isoflop import isoflop
+
+CONFIG = ["dataset", "hparams", "warmup", "decay", "param_count", "val"]
+PORIAN = "porian_isoflop"
+# Published Chinchilla fit (Hoffmann et al. 2022): the optimum of E + A/N^α + B/D^β along
+# C = 6ND is N* = G (C/6)^a with a = β/(α+β).
+E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
+
+
+def parabola_runs(a: float = 0.55, k: float = 0.08) -> pd.DataFrame:
+    """Profiles that are exact parabolas in ln N around N* = k C^a, on off-centre grids."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for j, c in enumerate(np.geomspace(1e17, 1e21, 6)):
+        n_star = k * c**a
+        # Fixed points keep the optimum well inside every grid; the random ones move it off-centre.
+        fixed = [-2.4, -1.1, -0.35, 0.4, 0.9, 1.5]
+        offsets = np.sort(np.concatenate([fixed, rng.uniform(-2.0, 1.2, j % 3)]))
+        n = n_star * np.exp(offsets)
+        loss = 2.0 + 30 * c**-0.1 + (0.05 + 0.01 * j) * offsets**2
+        rows.append(
+            pd.DataFrame({"compute": c, "n_params": n, "tokens": c / (6 * n), "loss": loss})
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def chinchilla_runs(c_values: np.ndarray, span: tuple[float, float], size: int) -> pd.DataFrame:
+    """Noise-free Chinchilla losses on a log grid centred on 0.5·sqrt(C/6), not on N*."""
+    rows = []
+    for c in c_values:
+        n = 0.5 * np.sqrt(c / 6) * np.exp(np.linspace(*span, size))
+        d = c / (6 * n)
+        rows.append(pd.DataFrame({"compute": c, "n_params": n, "tokens": d}))
+    runs = pd.concat(rows, ignore_index=True)
+    return runs.assign(loss=E + A / runs["n_params"] ** ALPHA + B / runs["tokens"] ** BETA)
+
+
+# ----------------------------------------------------------------- closed form
+
+
+def test_exact_parabolas_give_the_exact_power_law() -> None:
+    a, k = 0.55, 0.08
+    result = isoflop(parabola_runs(a, k), bootstrap=50)
+    # A parabola through 3 points of a parabola is that parabola: only round-off remains.
+    assert result.params["a"] == pytest.approx(a, abs=1e-9)
+    assert result.params["k"] == pytest.approx(k, rel=1e-7)
+    # D* = C/(6N*) exactly, so b = 1 - a and k_D = 1/(6k).
+    assert result.params["b"] == pytest.approx(1 - a, abs=1e-9)
+    assert result.params["k_D"] == pytest.approx(1 / (6 * k), rel=1e-7)
+    budgets = result.budgets
+    np.testing.assert_allclose(budgets["loss_opt"], 2.0 + 30 * budgets["budget"] ** -0.1)
+    assert not budgets["at_edge"].any() and budgets["used"].all()
+    assert result.r2["n"] == pytest.approx(1.0, abs=1e-12)
+    # Every resample lies on the same line: the interval collapses onto the estimate.
+    lo, hi = result.ci95["a"]
+    assert lo == pytest.approx(a, abs=1e-9) and hi == pytest.approx(a, abs=1e-9)
+    assert result.options["bootstrap_valid"] == 50
+
+
+def test_local_fit_avoids_the_bias_of_a_global_parabola() -> None:
+    # Wide grid (e^±3 around a centre that drifts away from N*): laws.md §9.4.
+    budgets = np.geomspace(1e18, 1e22, 5)
+    runs = chinchilla_runs(budgets, (-3.0, 3.0), 13)
+    truth = BETA / (ALPHA + BETA)
+    local = isoflop(runs, bootstrap=0).params["a"]
+    vertices = [
+        -np.polyfit(np.log(g["n_params"]), g["loss"], 2)[1]
+        / (2 * np.polyfit(np.log(g["n_params"]), g["loss"], 2)[0])
+        for _, g in runs.groupby("compute")
+    ]
+    global_a = np.polyfit(np.log(budgets), vertices, 1)[0]
+    # The 3-point parabola's residual error comes from the profile's cubic term at a grid
+    # spacing of 0.5 in ln N (measured 9e-5); the global parabola's is ~1e-3.
+    assert abs(local - truth) < 3e-4
+    assert abs(global_a - truth) > 3 * abs(local - truth)
+
+
+# ----------------------------------------------------------------- Porian et al. 2024
+
+
+def _authors_basic(data_dir) -> dict[tuple, dict]:
+    records = json.loads((data_dir / PORIAN / "fit_results.json").read_text())
+    return {tuple(r[c] for c in CONFIG): r["fit_results"]["basic"] for r in records}
+
+
+def test_porian_basic_exponents_reproduced(data_dir) -> None:
+    points = pd.read_csv(data_dir / PORIAN / "isoflop_points.csv")
+    points = points.rename(columns={"flops": "compute", "n": "n_params", "t": "tokens"})
+    basic = _authors_basic(data_dir)
+    optima = pd.read_csv(data_dir / PORIAN / "optimal_pairs.csv").set_index([*CONFIG, "flops"])
+    differences, log_ratios = [], []
+    for key, runs in points.groupby(CONFIG):
+        # Warning policy: the edge budgets of these grids are expected to warn; record every
+        # warning and check it is exactly what the result reports.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = isoflop(runs, bootstrap=20)
+        assert [str(w.message) for w in caught] == list(result.warnings)
+        assert all(issubclass(w.category, ScalingFitWarning) for w in caught)
+        for row in result.budgets.loc[result.budgets["flag"] != ""].itertuples():
+            assert any(f"C={row.budget:.4g} (" in m for m in result.warnings)
+        assert result.options["budgets_used"] >= 7
+        differences.append(result.params["a"] - basic[key]["n_exponent"])
+        used = result.budgets.loc[result.budgets["used"]]
+        authors = optima.loc[[(*key, c) for c in used["budget"]], "n"].to_numpy()
+        log_ratios += list(np.log(used["n_opt"].to_numpy() / authors))
+    differences = np.abs(differences)
+    assert len(differences) == 15
+    # Acceptance criterion of issue 3. Measured: 14 of 15 within 0.015, median 0.0039.
+    assert np.sum(differences <= 0.015) >= 13
+    assert np.median(differences) <= 0.006
+    # Per budget, our vertex vs the authors' bootstrap median of noisy Akima minima: measured
+    # median |ln ratio| 0.022 (2.2 % in N*), bounded here at 3.5 %.
+    assert np.median(np.abs(log_ratios)) < 0.035
+
+
+# ----------------------------------------------------------------- flags and warnings
+
+
+def test_edge_budget_warns_and_is_left_out() -> None:
+    runs = parabola_runs()
+    last = runs["compute"].max()
+    grid = runs["compute"] == last
+    # Keep only the points above N*: the lowest loss is then at the smallest N sampled.
+    n_star = 0.08 * last**0.55
+    runs = runs.loc[~grid | (runs["n_params"] > n_star)]
+    with pytest.warns(ScalingFitWarning, match="at or near the edge") as caught:
+        result = isoflop(runs, bootstrap=0)
+    message = str(caught[0].message)
+    assert f"C={last:.4g} (lowest loss at the smallest N sampled)" in message
+    assert "so it is an extrapolation" in message
+    assert "left out of the N*(C) fit (pass keep_flagged=True to keep them)" in message
+    assert result.warnings == (message,)
+    row = result.budgets.loc[result.budgets["budget"] == last].iloc[0]
+    assert row["at_edge"] and row["flag"] == "edge" and not row["used"]
+    assert row["n_opt"] == runs.loc[grid, "n_params"].min()
+    # The other budgets are exact parabolas: the exponent is unaffected.
+    assert result.params["a"] == pytest.approx(0.55, abs=1e-9)
+    with pytest.warns(ScalingFitWarning, match=r"kept in the N\*\(C\) fit"):
+        kept = isoflop(runs, bootstrap=0, keep_flagged=True)
+    assert kept.budgets["used"].all()
+
+
+def test_vertex_in_the_outermost_interval_is_near_edge() -> None:
+    c = np.array([1e18] * 5 + [1e19] * 5)
+    ln_n = np.array([16.0, 16.5, 17.0, 17.5, 18.0, 17.0, 17.5, 18.0, 18.5, 19.0])
+    # Budget 1e18: minimum at ln N = 16.3, between the first and second points.
+    loss = np.where(c == 1e18, 3 + (ln_n - 16.3) ** 2, 2.5 + (ln_n - 18.0) ** 2)
+    runs = pd.DataFrame({"compute": c, "n_params": np.exp(ln_n), "loss": loss})
+    with pytest.warns(
+        ScalingFitWarning, match=r"C=1e\+18 \(optimum N=1.2e\+07 has 1 sampled N below"
+    ):
+        result = isoflop(runs, bootstrap=0, keep_flagged=True)
+    assert result.budgets["flag"].tolist() == ["near_edge", ""]
+    assert result.budgets["n_opt"].iloc[0] == pytest.approx(np.exp(16.3), rel=1e-12)
+    assert result.options["tokens"] == "derived as compute / (6 n_params)"
+
+
+def test_too_few_points_warns() -> None:
+    runs = parabola_runs()
+    extra = pd.DataFrame(
+        {"compute": 3e21, "n_params": [1e9, 2e9], "tokens": [5e11, 2.5e11], "loss": [2.1, 2.0]}
+    )
+    with pytest.warns(ScalingFitWarning) as caught:
+        result = isoflop(pd.concat([runs, extra]), bootstrap=0)
+    messages = [str(w.message) for w in caught]
+    assert any(
+        "fewer than 3 points around the minimum, too few for a parabola: C=3e+21 (2 distinct N)"
+        in m
+        for m in messages
+    )
+    row = result.budgets.iloc[-1]
+    assert row["too_few"] and not row["used"] and row["n_points"] == 2
+    assert result.params["a"] == pytest.approx(0.55, abs=1e-9)
+
+
+# ----------------------------------------------------------------- grouping, output
+
+
+def test_grouping_merges_jittered_budgets() -> None:
+    runs = parabola_runs()
+    jitter = np.exp(np.random.default_rng(0).uniform(-0.01, 0.01, len(runs)))
+    jittered = runs.assign(compute=runs["compute"] * jitter)
+    # Exact grouping: every run is its own one-point budget.
+    with pytest.raises(
+        DataError, match=r"at least 2 usable budgets; found 0 of 42 \(flags: \{'too_few': 42\}\)"
+    ):
+        isoflop(jittered, bootstrap=0)
+    grouped = isoflop(jittered, grouping=0.05, bootstrap=0)
+    assert len(grouped.budgets) == 6 and grouped.budgets["n_points"].tolist() == [6, 7, 8] * 2
+    by_power = isoflop(jittered, grouping=lambda c: 2.0 ** np.round(np.log2(c)), bootstrap=0)
+    np.testing.assert_array_equal(np.log2(by_power.budgets["budget"]) % 1, 0.0)
+    assert len(by_power.budgets) == 6
+
+
+def test_plot_data_plot_and_json() -> None:
+    result = isoflop(parabola_runs(), bootstrap=100, seed=1)
+    tables = result.plot_data()
+    assert set(tables) == {"points", "curves", "optima", "frontier"}
+    assert tables["points"]["local"].sum() == 3 * len(result.budgets)
+    frontier = result.frontier([1e22])
+    assert frontier["n_opt"].iloc[0] == pytest.approx(0.08 * 1e22**0.55, rel=1e-7)
+    ax = result.plot()
+    assert isinstance(ax, Axes) and ax.get_xscale() == "log" and len(ax.lines) >= 12
+    assert result.plot(kind="frontier").get_yscale() == "log"
+    data = json.loads(result.to_json())
+    assert data["format"] == "scaling_fit.IsoflopResult/1"
+    assert data["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-9)
+    assert len(data["budgets"]["n_opt"]) == 6 and data["options"]["bootstrap_unit"] == "budgets"
+    assert "a    = 0.55" in result.report()
+
+
+def test_bootstrap_interval_brackets_noisy_estimate() -> None:
+    runs = parabola_runs()
+    noise = np.random.default_rng(5).normal(0, 0.003, len(runs))
+    result = isoflop(runs.assign(loss=runs["loss"] + noise), bootstrap=400, seed=2)
+    lo, hi = result.ci95["a"]
+    assert lo < result.params["a"] < hi and hi - lo > 1e-4
+    again = isoflop(runs.assign(loss=runs["loss"] + noise), bootstrap=400, seed=2)
+    assert again.ci95 == result.ci95
+
+
+# ----------------------------------------------------------------- bad input
+
+
+def test_missing_compute_column_is_named() -> None:
+    runs = parabola_runs().drop(columns="compute")
+    with pytest.raises(DataError, match=r"missing \['compute'\].*budget_column="):
+        isoflop(runs)
+
+
+def test_bad_values_and_options_are_rejected() -> None:
+    runs = parabola_runs()
+    runs.loc[3, "loss"] = -1.0
+    with pytest.raises(DataError, match=r"row 3, column 'loss': expected a positive finite"):
+        isoflop(runs)
+    with pytest.raises(DataError, match="duplicates='median' is not supported"):
+        isoflop(parabola_runs(), duplicates="median")
