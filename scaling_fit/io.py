@@ -2,18 +2,20 @@
 
 One row per observation, canonical columns in this order, whichever apply:
 ``run, step, n_params, tokens, compute, lr, batch_size, loss``; other columns follow
-unchanged.  Column names are matched through aliases, case- and punctuation-insensitively;
-numbers may carry unit suffixes (``125M``, ``1.3B``, ``2T``); a missing ``tokens`` or
-``compute`` is derived from ``compute = 6 · n_params · tokens`` and recorded in
-``attrs["derived"]``.  Bad input raises :class:`DataError` naming file, row and column.
+unchanged.  Column names are matched through :data:`ALIASES`, case- and
+punctuation-insensitively; numbers may carry unit suffixes (``125M``, ``1.3B``, ``2T``); a
+missing ``tokens`` or ``compute`` is derived from ``compute = 6 · n_params · tokens`` and
+recorded in ``attrs["derived"]``.  Bad input raises :class:`DataError` naming the file, the
+row (``row R (line L)``: R-th data row, line L = R + 1 of the CSV) and the column.
 """
 
 from __future__ import annotations
 
 import glob
+import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,55 +26,40 @@ from .errors import DataError, ScalingFitWarning
 
 CANONICAL = ("run", "step", "n_params", "tokens", "compute", "lr", "batch_size", "loss")
 NUMERIC = CANONICAL[1:]
-# Alias table: canonical name -> accepted spellings, compared after normalising
-# (lowercase, every non-alphanumeric character removed).
+NON_NEGATIVE = ("step", "lr")  # may be 0; every other numeric column must be > 0
+# canonical name -> other accepted spellings (the canonical name itself is always accepted),
+# compared after _normalise (lowercase, alphanumerics only): "eval/loss" also covers eval_loss.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "run": ("run", "run_id", "run_name", "name"),
-    "step": ("step", "steps", "global_step", "trainer/global_step", "iteration", "iter", "_step"),
-    "n_params": (
-        "n",
-        "N",
-        "params",
-        "n_params",
-        "num_params",
-        "parameters",
-        "Model Size",
-        "model_size",
-        "param_count",
-    ),
-    "tokens": ("D", "tokens", "Training tokens", "n_tokens", "num_tokens", "train_tokens"),
-    "compute": ("C", "FLOPs", "flops", "compute", "Training FLOP", "training_flops"),
-    "lr": ("lr", "learning_rate", "train/lr"),
-    "batch_size": ("batch_size", "bs", "global_batch_size", "batch_size_tokens"),
-    "loss": (
-        "loss",
-        "val_loss",
-        "eval/loss",
-        "validation_loss",
-        "valid_loss",
-        "eval_loss",
-        "test_loss",
-        "train_loss",
-        "train/loss",
-    ),
+    "run": ("run_id", "run_name", "name"),
+    "step": ("steps", "global_step", "trainer/global_step", "iteration", "iter", "_step"),
+    "n_params": ("N", "params", "num_params", "parameters", "Model Size", "param_count"),
+    "tokens": ("D", "Training tokens", "n_tokens", "num_tokens", "train_tokens"),
+    "compute": ("C", "FLOPs", "Training FLOP", "training_flops"),
+    "lr": ("learning_rate", "train/lr"),
+    "batch_size": ("bs", "global_batch_size", "batch_size_tokens"),
+    "loss": ("val_loss", "eval/loss", "validation_loss", "valid_loss", "test_loss", "train/loss"),
 }
-SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
-NUMBER = re.compile(r"^\s*([-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([kKmMbBgGtT]?)\s*$")
-POSITIVE = ("n_params", "tokens", "compute", "batch_size", "loss")
+SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+NUMBER = re.compile(
+    r"([-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)", re.I
+)
+BLANKS = ("", "nan", "NaN", "NA", "None")
 FLOPS_PER_PARAM_TOKEN = 6.0
 DATAFRAME = "<DataFrame>"
-BLANKS = ("", "nan", "NaN", "NA", "None")
+CSV_OPTIONS = {"skip_blank_lines": False, "skipinitialspace": True, "index_col": False}
 
 
-def _normalise(name: str) -> str:
+def _normalise(name: Any) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).lower())
 
 
-LOOKUP = {_normalise(a): canonical for canonical, names in ALIASES.items() for a in names}
+LOOKUP = {_normalise(a): c for c, names in ALIASES.items() for a in (c, *names)}
 
 
 def parse_number(text: Any) -> float:
     """Parse ``'125M'``, ``'1.3B'``, ``'2T'``, ``'6e20'``, ``'3k'``, ``'1,000'`` or a number.
+
+    Suffixes K, M, B (or G), T are case-insensitive; commas must group thousands.
 
     Raises
     ------
@@ -81,115 +68,170 @@ def parse_number(text: Any) -> float:
     """
     if isinstance(text, int | float | np.integer | np.floating):
         return float(text)
-    match = NUMBER.match(str(text))
+    match = NUMBER.fullmatch(str(text).strip())
     if not match:
-        raise ValueError(f"{text!r} is not a number (examples: 125M, 1.3B, 2T, 6e20)")
-    value = float(match.group(1).replace(",", ""))
-    return value * SUFFIXES.get(match.group(2).lower(), 1.0)
+        raise ValueError(f"{text!r} is not a number (examples: 125M, 1.3B, 2T, 6e20, 1,000)")
+    return float(match.group(1).replace(",", "")) * SUFFIXES[match.group(2).lower()]
 
 
 def load_runs(
     source: Any, *, columns: Mapping[str, str] | None = None, nan_policy: str = "raise"
 ) -> pd.DataFrame:
-    """Load runs from CSV paths, globs or a DataFrame into the tidy runs table.
+    """Load runs from CSV paths, glob patterns or a DataFrame into the tidy runs table.
 
     Parameters
     ----------
     source
-        A path, a glob pattern (``"runs/*.csv"``), a list of them, or a DataFrame.
+        A path, a glob pattern (``"runs/*.csv"``), a list of them, or a DataFrame (copied).
     columns
         Explicit mapping canonical name → your column, e.g. ``{"loss": "loss_c4_val"}``;
-        wins over the aliases.
+        wins over the aliases.  An unmapped column that is itself named like the canonical
+        column it lost to is kept as ``<name>_unused``.
     nan_policy
-        ``"raise"`` (default) or ``"omit"`` (drop rows with NaN in a canonical column, with a
-        warning saying how many).
+        ``"raise"`` (default) or ``"omit"``: drop rows with an empty/NaN canonical value and
+        emit a :class:`ScalingFitWarning` saying how many, per file.
 
     Returns
     -------
     pandas.DataFrame
-        With ``attrs["derived"]`` (derived columns and their formula) and
-        ``attrs["sources"]`` (file paths read).
+        Canonical columns first, then the others; a fresh RangeIndex.  Without a ``run``
+        column, each row of a file is its own run ``"<stem>:<row>"``, or, when there is a
+        ``step`` column, the file is one run ``"<stem>"`` (files sharing a stem are named by
+        their path instead).  ``attrs["derived"]`` maps each derived column to its formula;
+        ``attrs["sources"]`` lists the files read (``["<DataFrame>"]`` for a DataFrame).
+
+    Raises
+    ------
+    DataError
+        For missing or empty files, ambiguous or missing columns, unparseable, non-finite,
+        non-positive or missing values, duplicate rows or steps.
     """
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
-    frames = [_tidy(frame, name, columns or {}, nan_policy) for name, frame in _read(source)]
-    derived = {k: v for f in frames for k, v in f.attrs["derived"].items()}
-    sources = [f.attrs["source"] for f in frames]
-    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    table.attrs = {"derived": derived, "sources": sources}
+    sources = _read(source)
+    names = [name for name, _ in sources]
+    frames, derived = [], {}
+    for (name, raw), stem in zip(sources, _stems(names), strict=True):
+        table, dropped, formulas = _tidy(raw, name, stem, columns or {}, nan_policy)
+        if dropped:
+            warnings.warn(
+                f"{name}: dropped {dropped} of {len(raw)} rows with an empty/NaN value "
+                "(nan_policy='omit')",
+                ScalingFitWarning,
+                stacklevel=2,
+            )
+        frames.append(table)
+        derived.update(formulas)
+    _check_same_columns(frames, names)
+    table = pd.concat(frames, keys=range(len(frames)))
+    _check_duplicate_steps(table, names)
+    table = table.reset_index(drop=True)
+    if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
+        table["step"] = table["step"].astype(np.int64)
+    table.attrs = {"derived": derived, "sources": names}
     return table
 
 
 def final_points(runs: pd.DataFrame) -> pd.DataFrame:
-    """The last logged step of each run (all rows when there is no ``step`` column)."""
+    """The rows at the last logged step of each run; ``runs`` itself when there is no step.
+
+    Parameters
+    ----------
+    runs
+        A tidy runs table (see :func:`load_runs`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selected rows, unchanged, in their original order and index.
+    """
     if "step" not in runs.columns:
         return runs
-    last = runs.groupby("run", sort=False)["step"].transform("max")
-    return runs.loc[runs["step"] == last]
+    key = runs["run"] if "run" in runs.columns else np.zeros(len(runs))
+    return runs[runs["step"] == runs.groupby(key, sort=False)["step"].transform("max")]
 
 
 def _read(source: Any) -> list[tuple[str, pd.DataFrame]]:
     if isinstance(source, pd.DataFrame):
         return [(DATAFRAME, source.copy())]
-    items = [source] if isinstance(source, str | Path) else list(source)
-    paths: list[Path] = []
-    for item in items:
-        matches = sorted(glob.glob(str(item))) if glob.has_magic(str(item)) else [str(item)]
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    paths: dict[str, str] = {}  # real path -> path as given; a file matched twice is read once
+    for item in map(os.fspath, items):
+        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
         if not matches:
-            raise DataError(f"no file matches {str(item)!r}; check the pattern and directory")
-        paths += [Path(m) for m in matches]
-    return [(str(p), _read_csv(p)) for p in paths]
+            raise DataError(f"no file matches {item!r} (cwd: {Path.cwd()}); check the pattern")
+        paths.update({os.path.realpath(m): m for m in matches if os.path.realpath(m) not in paths})
+    if not paths:
+        raise DataError("no files given; expected a path, a glob pattern or a list of them")
+    return [(path, _read_csv(path)) for path in paths.values()]
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; check the path (cwd: {Path.cwd()})")
+def _read_csv(path: str) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise DataError(f"{path}: file not found (cwd: {Path.cwd()}); check the path")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        with warnings.catch_warnings():  # more fields than the header: an error, not data loss
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, **CSV_OPTIONS)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a CSV header and rows") from None
+        raise DataError(f"{path}: the file is empty; expected a CSV header and data rows") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path}: not a readable CSV ({str(exc).strip()}); expected one header line and as "
+            "many comma-separated fields on every line"
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # data row numbers, blank lines included
+    return frame[~(frame.apply(lambda c: c.str.strip()) == "").all(axis=1)]
+
+
+def _stems(names: Sequence[str]) -> list[str]:
+    """Run-name prefix per source: the file stem, or the path when stems collide."""
+    stems = ["run" if n == DATAFRAME else Path(n).stem for n in names]
+    if len(set(stems)) == len(stems):
+        return stems
+    common = os.path.commonpath([os.path.dirname(os.path.abspath(n)) for n in names])
+    return [Path(os.path.relpath(os.path.abspath(n), common)).as_posix() for n in names]
+
+
+def _tidy(
+    frame: pd.DataFrame, name: str, stem: str, columns: Mapping[str, str], policy: str
+) -> tuple[pd.DataFrame, int, dict[str, str]]:
+    """One source → tidy table indexed by row location, rows dropped, derived formulas."""
     if frame.empty:
-        raise DataError(f"{path}: no data rows below the header {list(frame.columns)}")
-    return frame
-
-
-def _tidy(frame: pd.DataFrame, name: str, columns: Mapping[str, str], policy: str) -> pd.DataFrame:
-    renamed = frame.rename(columns=_column_map(frame, name, columns))
-    table = renamed.copy()
-    for column in NUMERIC:
-        if column in table.columns:
-            table[column] = _numbers(table[column], name, column)
-    table = _handle_missing(table, name, policy)
-    derived = _derive(table)
-    _check_values(table, name)
+        raise DataError(f"{name}: no data rows below the header {list(frame.columns)}")
+    mapping = _column_map(frame, name, columns)
+    labels = {canonical: column for column, canonical in mapping.items() if canonical in CANONICAL}
+    table = frame.rename(columns=mapping)
+    for column in (c for c in NUMERIC if c in table.columns):
+        table[column] = _numbers(table[column], name, labels)
+    if "run" in table.columns:
+        table["run"] = table["run"].where(table["run"].astype(str).str.strip() != "")
+    table, dropped = _drop_missing(table, name, labels, policy)
+    _check_values(table, name, labels)
+    formulas = _derive(table)
     _check_duplicate_rows(table, name)
     if "run" not in table.columns:
-        stem = Path(name).stem if name != DATAFRAME else "run"
-        table["run"] = (
-            stem if "step" in table.columns else [f"{stem}:{i + 1}" for i in range(len(table))]
-        )
+        many = "step" not in table.columns
+        table["run"] = [f"{stem}:{i + 1}" for i in range(len(table))] if many else stem
     table["run"] = table["run"].astype(str)
-    _check_duplicate_steps(table, name)
     ordered = [c for c in CANONICAL if c in table.columns]
-    table = table[ordered + [c for c in table.columns if c not in CANONICAL]]
-    if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
-        table["step"] = table["step"].astype(np.int64)
-    table.attrs = {"derived": derived, "source": name}
-    return table
+    return table[ordered + [c for c in table.columns if c not in CANONICAL]], dropped, formulas
 
 
 def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> dict[str, str]:
+    """Your column → canonical name (unmapped columns named like a canonical one: renamed)."""
     unknown = sorted(set(columns) - set(CANONICAL))
     if unknown:
-        raise DataError(f"columns= names {unknown}; canonical names are {list(CANONICAL)}")
-    mapping: dict[str, str] = {}
-    for canonical, column in columns.items():
-        if column not in frame.columns:
-            raise DataError(
-                f"{name}: columns={{{canonical!r}: {column!r}}} but there is no column "
-                f"{column!r}; the file has {list(frame.columns)}"
-            )
-        mapping[column] = canonical
+        raise DataError(f"columns= names {unknown}; expected canonical names {list(CANONICAL)}")
+    absent = {k: v for k, v in columns.items() if v not in frame.columns}
+    if absent:
+        raise DataError(f"{name}: columns={absent} but no such column; found {list(frame.columns)}")
+    mapping = {column: canonical for canonical, column in columns.items()}
+    if len(mapping) < len(columns):
+        raise DataError(
+            f"columns={dict(columns)} maps two canonical names to one column; use one each"
+        )
     for column in frame.columns:
         canonical = LOOKUP.get(_normalise(column))
         if column in mapping or canonical is None or canonical in columns:
@@ -198,26 +240,31 @@ def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> d
         if clash:
             raise DataError(
                 f"{name}: columns {clash[0]!r} and {column!r} both look like {canonical!r}; "
-                f"say which to use with columns={{{canonical!r}: {column!r}}} "
-                f"(CLI: --col {canonical}={column})"
+                f"expected one. Say which with columns={{{canonical!r}: {column!r}}} or "
+                f"columns={{{canonical!r}: {clash[0]!r}}} (CLI: --col {canonical}=<column>)"
             )
         mapping[column] = canonical
     if "loss" not in mapping.values():
         raise DataError(
-            f"{name}: no loss column; expected one of loss, val_loss, eval/loss, …; found "
+            f"{name}: no loss column; expected 'loss' or one of {list(ALIASES['loss'])}; found "
             f"{list(frame.columns)}. Name yours with columns={{'loss': '<column>'}} "
             "(CLI: --col loss=<column>)"
         )
-    return mapping
+    shadowed = [c for c in frame.columns if c in CANONICAL and c not in mapping]
+    return mapping | {c: f"{c}_unused" for c in shadowed}
 
 
-def _where(name: str, index: Any, position: int) -> str:
-    if name == DATAFRAME:
-        return f"{name}, index {getattr(index, 'item', lambda: index)()!r}"
-    return f"{name}, row {position + 1} (line {position + 2})"
+def _row(name: str, label: Any) -> str:
+    label = label.item() if isinstance(label, np.generic) else label
+    return f"index {label!r}" if name == DATAFRAME else f"row {label} (line {label + 1})"
 
 
-def _numbers(values: pd.Series, name: str, column: str) -> pd.Series:
+def _at(name: str, label: Any, labels: Mapping[str, str], column: str) -> str:
+    shown = repr(column) if labels[column] == column else f"{labels[column]!r} ({column})"
+    return f"{name}, {_row(name, label)}, column {shown}"
+
+
+def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Series:
     """Parse a column to floats: plain numbers at once, suffixed ones (125M) cell by cell."""
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(BLANKS).to_numpy()
@@ -225,91 +272,104 @@ def _numbers(values: pd.Series, name: str, column: str) -> pd.Series:
     for position in np.flatnonzero(np.isnan(parsed) & ~blank):
         cell = values.iloc[position]
         try:
-            number = parse_number(cell)
+            parsed[position] = parse_number(cell)
         except ValueError:
             raise DataError(
-                f"{_where(name, values.index[position], int(position))}, column {column!r}: "
-                f"expected a number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove "
-                "that cell"
+                f"{_at(name, values.index[position], labels, str(values.name))}: expected a "
+                f"number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove that cell"
             ) from None
-        parsed[position] = number
     return pd.Series(parsed, index=values.index)
 
 
-def _handle_missing(table: pd.DataFrame, name: str, policy: str) -> pd.DataFrame:
-    present = [c for c in NUMERIC if c in table.columns]
-    missing = table[present].isna()
-    if not missing.to_numpy().any():
-        return table
-    if policy == "omit":
-        keep = ~missing.any(axis=1)
-        warnings.warn(
-            f"{name}: dropped {int((~keep).sum())} of {len(table)} rows with missing values "
-            "(nan_policy='omit')",
-            ScalingFitWarning,
-            stacklevel=4,
-        )
-        return table.loc[keep].reset_index(drop=True)
-    position = int(np.flatnonzero(missing.any(axis=1).to_numpy())[0])
-    column = missing.columns[missing.iloc[position].to_numpy()][0]
+def _drop_missing(
+    table: pd.DataFrame, name: str, labels: Mapping[str, str], policy: str
+) -> tuple[pd.DataFrame, int]:
+    present = [c for c in CANONICAL if c in table.columns]
+    missing = table[present].isna().to_numpy()
+    rows = missing.any(axis=1)
+    if not rows.any():
+        return table, 0
+    if policy == "omit" and not rows.all():
+        return table[~rows], int(rows.sum())
+    first = int(np.argmax(rows))
+    column = present[int(np.argmax(missing[first]))]
     raise DataError(
-        f"{_where(name, table.index[position], position)}, column {column!r}: expected a "
-        "number, found an empty/NaN value; fill it in, or pass nan_policy='omit' to drop "
-        "such rows"
+        f"{_at(name, table.index[first], labels, column)}: expected a value, found an "
+        f"empty/NaN cell ({int(rows.sum())} of {len(table)} rows have one); fill them in, or "
+        "pass nan_policy='omit' to drop such rows (unless that leaves none)"
     )
 
 
+def _check_values(table: pd.DataFrame, name: str, labels: Mapping[str, str]) -> None:
+    for column in (c for c in NUMERIC if c in table.columns):
+        values = table[column].to_numpy(float)
+        sign_ok = values >= 0 if column in NON_NEGATIVE else values > 0
+        bad = ~(np.isfinite(values) & sign_ok)
+        if bad.any():
+            first = int(np.argmax(bad))
+            expected = "≥ 0" if column in NON_NEGATIVE else "> 0"
+            raise DataError(
+                f"{_at(name, table.index[first], labels, column)}: expected a finite number "
+                f"{expected}, found {float(values[first])!r}; fix or remove that row"
+            )
+    loss = table["loss"].to_numpy(float)
+    if len(loss) > 1 and np.all(loss == loss[0]):
+        raise DataError(
+            f"{name}: column {labels['loss']!r} (loss) has the same value {float(loss[0])!r} in "
+            f"all {len(loss)} rows; expected measured losses. Map the right column with "
+            "columns={'loss': '<column>'}"
+        )
+
+
 def _derive(table: pd.DataFrame) -> dict[str, str]:
-    cols = set(table.columns)
-    if {"n_params", "compute"} <= cols and "tokens" not in cols:
+    if {"n_params", "compute"} <= set(table.columns) and "tokens" not in table.columns:
         table["tokens"] = table["compute"] / (FLOPS_PER_PARAM_TOKEN * table["n_params"])
         return {"tokens": "compute / (6 * n_params)"}
-    if {"n_params", "tokens"} <= cols and "compute" not in cols:
+    if {"n_params", "tokens"} <= set(table.columns) and "compute" not in table.columns:
         table["compute"] = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
         return {"compute": "6 * n_params * tokens"}
     return {}
 
 
-def _check_values(table: pd.DataFrame, name: str) -> None:
-    for column in [c for c in NUMERIC if c in table.columns]:
-        values = table[column].to_numpy(float)
-        bad_inf = ~np.isfinite(values)
-        bad_sign = (values < 0) if column in ("lr", "step") else (values <= 0)
-        bad = bad_inf | (bad_sign if column in (*POSITIVE, "lr", "step") else False)
-        if bad.any():
-            position = int(np.flatnonzero(bad)[0])
-            expected = "a finite number ≥ 0" if column in ("lr", "step") else "a positive number"
-            raise DataError(
-                f"{_where(name, table.index[position], position)}, column {column!r}: expected "
-                f"{expected}, found {float(values[position])!r}; fix or remove that row"
-            )
-    loss = table["loss"].to_numpy(float)
-    if len(loss) > 1 and np.all(loss == loss[0]):
-        raise DataError(
-            f"{name}: column 'loss' has the same value {float(loss[0])!r} in all {len(loss)} rows; "
-            "expected measured losses. Is the right column mapped (columns={'loss': …})?"
-        )
+def _first_repeat(table: pd.DataFrame, keys: list[str]) -> tuple[int, int] | None:
+    """Positions of the first row that repeats an earlier one on ``keys``, and of that one."""
+    later = table.duplicated(subset=keys, keep="first").to_numpy()
+    if not later.any():
+        return None
+    second = int(np.argmax(later))
+    same = (table[keys] == table[keys].iloc[second]).all(axis=1).to_numpy()
+    return int(np.argmax(same)), second
 
 
 def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
     keys = [c for c in CANONICAL if c in table.columns]
-    duplicated = table.duplicated(subset=keys, keep=False).to_numpy()
-    if duplicated.any():
-        first, second = np.flatnonzero(duplicated)[:2]
+    pair = _first_repeat(table, keys)
+    if pair:
+        first, second = (_row(name, table.index[p]) for p in pair)
         raise DataError(
-            f"{_where(name, table.index[second], int(second))} repeats "
-            f"{_where(name, table.index[first], int(first)).split(', ', 1)[1]} exactly "
-            f"(columns {keys}); remove the duplicate row"
+            f"{name}, {second} repeats {first} exactly (same {keys}); expected distinct "
+            "observations: remove one of the two rows"
         )
 
 
-def _check_duplicate_steps(table: pd.DataFrame, name: str) -> None:
-    if "step" in table.columns:
-        repeat = table.duplicated(subset=["run", "step"], keep="first").to_numpy()
-        if repeat.any():
-            position = int(np.flatnonzero(repeat)[0])
-            row = table.iloc[position]
+def _check_same_columns(frames: Sequence[pd.DataFrame], names: Sequence[str]) -> None:
+    first = [c for c in CANONICAL if c in frames[0].columns]
+    for frame, name in zip(frames[1:], names[1:], strict=True):
+        found = [c for c in CANONICAL if c in frame.columns]
+        if found != first:
             raise DataError(
-                f"{_where(name, table.index[position], position)}: run {row['run']!r} logs "
-                f"step {row['step']:g} twice with different values; keep one row per step"
+                f"{name} has columns {found} but {names[0]} has {first}; expected the same "
+                "in every file: add or map the missing ones (columns=…) or load them apart"
             )
+
+
+def _check_duplicate_steps(table: pd.DataFrame, names: Sequence[str]) -> None:
+    pair = _first_repeat(table, ["run", "step"]) if "step" in table.columns else None
+    if pair:
+        (i, first), (j, second) = table.index[list(pair)]
+        run, step = table["run"].iloc[pair[1]], table["step"].iloc[pair[1]]
+        raise DataError(
+            f"{names[j]}, {_row(names[j], second)}: run {run!r} logs step {step:.15g} again "
+            f"(also at {names[i]}, {_row(names[i], first)}); expected one row per step of a "
+            "run: remove the repeat, or give the runs distinct names in a 'run' column"
+        )
