@@ -180,8 +180,9 @@ def backtest(
     holdout
         ``"largest-compute"``, ``"largest-n"``, ``"largest-d"`` (the runs at the largest
         distinct value), a threshold ``"n>=1e9"`` / ``"d>2e10"`` / ``"compute>=1e21"``, a
-        fraction ``0.2`` (the top 20 % of runs by compute, ceil, ties held out too) or a
-        boolean mask over the rows of ``runs`` (a run is held out when its final row is).
+        fraction ``0.2`` or ``"0.2"`` (the top 20 % of runs by compute, rounded up, ties
+        held out too) or a boolean mask over the rows of ``runs`` (a run is held out when its
+        final row is).
     fit_options
         Keyword arguments of :func:`scaling_fit.fit` shared by every law
         (``{"loss": "mse"}``), per law (``{"overtraining": {"loss": "mse_linear"}}``), or
@@ -259,6 +260,8 @@ def choose_holdout(
     Raises :class:`DataError` for an unknown choice (listing the choices) and for a split
     that holds out no run or every run.
     """
+    if isinstance(holdout, str) and re.fullmatch(r"\s*0?\.\d+\s*", holdout):
+        holdout = float(holdout)  # "0.2" from a command line is a fraction
     if isinstance(holdout, str) and holdout in NAMED:
         column = NAMED[holdout]
         values = _column(table, column)

@@ -119,6 +119,7 @@ def test_gadre_stability_sweep(gadre: BacktestResult) -> None:
         # ceil(0.2 x 15) = 3 largest by compute: 4.8e20, 1.2e20, 4.32e19 (next: 3e19).
         (0.2, ["n1e+09-m20", "n1e+09-m80", "n3e+08-m80"]),
         (0.01, ["n1e+09-m80"]),  # ceil rounds up to one run
+        ("0.2", ["n1e+09-m20", "n1e+09-m80", "n3e+08-m80"]),  # as a command line passes it
     ],
 )
 def test_holdout_modes(holdout: object, expected: list[str]) -> None:
