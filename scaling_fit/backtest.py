@@ -239,10 +239,18 @@ def backtest(
 
 
 def _run_fits(tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int) -> list[tuple]:
-    """Outcomes of :func:`_fit_quietly` for every task, in order."""
+    """Outcomes of :func:`_fit_quietly` for every task, in order.
+
+    In parallel, the likely longest fits (most parameters, then most points) start first, so
+    that one slow law does not finish alone at the end (longest-processing-time-first).
+    """
     if n_jobs == 1:
         return [_fit_quietly(*task) for task in tasks]
-    return Parallel(n_jobs=n_jobs)(delayed(_fit_quietly)(*task) for task in tasks)
+    order = sorted(
+        range(len(tasks)), key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1]))
+    )
+    done = Parallel(n_jobs=n_jobs, batch_size=1)(delayed(_fit_quietly)(*tasks[i]) for i in order)
+    return [outcome for _, outcome in sorted(zip(order, done, strict=True))]
 
 
 def choose_holdout(
