@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UnknownLawError
-from . import chinchilla, kaplan, overtraining
+from . import chinchilla, farseer, kaplan, overtraining
 from .base import Law, Parameter
 
 LAWS: dict[str, Law] = {
     chinchilla.LAW.name: chinchilla.LAW,
     kaplan.LAW.name: kaplan.LAW,
+    farseer.LAW.name: farseer.LAW,
     overtraining.LAW.name: overtraining.LAW,
 }
 
