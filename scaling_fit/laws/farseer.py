@@ -184,7 +184,10 @@ LAW = Law(
     },
     # UNVERIFIED third-party values (laws.md §3.3: a wrapper's "use_default_params", not found
     # in the paper), in BITS PER CHARACTER with N non-embedding: e.g. 0.527 BPC at N = 1e9,
-    # D = 2e10. For predictions without a fit only; no test pins them.
+    # D = 2e10. For predictions without a fit only; no test pins them. Far outside the
+    # authors' window they misbehave: with a3 < 0 < gamma the first term falls to 0 as N grows,
+    # so at a fixed compute C = 6ND the loss decreases without end in N and
+    # compute_optimal() finds no interior minimum (NaN).
     published={
         "a1": -0.124,
         "alpha": 0.123,
