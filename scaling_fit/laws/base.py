@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Array = np.ndarray
 
@@ -97,6 +101,13 @@ class Law:
     published
         The paper's fitted coefficients (natural units), for predictions without a fit and
         for tests; say in ``reference`` where they come from.
+    features
+        Optional builder of the formula's inputs for loss-curve laws:
+        ``features(points, lr_by_run) -> tuple of arrays`` with the points on axis 0 (2-D
+        arrays allowed, e.g. padded per-point terms), from the points table (``run``,
+        ``step``, ``loss``, …) and each run's per-step LR array (``lr[t]`` is the LR of the
+        row at ``step`` t). ``inputs`` then names the table columns it needs (``("step",)``)
+        and :func:`scaling_fit.fit` takes ``schedules=``.
     """
 
     name: str
@@ -111,6 +122,7 @@ class Law:
     linear: tuple[str, ...] = ()
     initial_guess: Callable[[tuple[Array, ...], Array], list[dict[str, float]]] | None = None
     published: Mapping[str, float] = field(default_factory=dict)
+    features: Callable[[pd.DataFrame, Mapping[str, Array]], tuple[Array, ...]] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
