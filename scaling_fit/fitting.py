@@ -11,6 +11,7 @@ import pandas as pd
 
 from ._version import __version__
 from .bootstrap import bootstrap_thetas
+from .curves import bootstrap_note, curve_inputs
 from .errors import DataError, ScalingFitWarning
 from .io import final_points, load_runs
 from .laws import Law, get_law
@@ -37,7 +38,8 @@ def fit(
     init: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float, float]] | None = None,
     exclude: Any = None,
-    points: str = "final",
+    points: str | None = None,
+    schedules: Any = None,
     bootstrap: int = 0,
     seed: int = 0,
     n_jobs: int = 1,
@@ -75,6 +77,12 @@ def fit(
     points
         ``"final"`` (default): the last logged step of each run, because mid-schedule losses
         of a decaying LR are not the losses of shorter runs; ``"all"``: every logged point.
+        Loss-curve laws (``multipower``, ``lr_annealing``) fit every logged point and by
+        default leave out warm-up points (``"after_warmup"``: step <= warmup of the run);
+        ``"all"`` keeps them. See :mod:`scaling_fit.curves`.
+    schedules
+        Loss-curve laws only: each run's LR schedule, as a mapping run → Schedule / spec
+        string / per-step LR array, or one Schedule / spec for every run.
     bootstrap
         Number of bootstrap resamples of runs (0: none).
     seed
@@ -91,12 +99,21 @@ def fit(
     law = get_law(law)
     if loss not in LOSSES:
         raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
-    table, notes = select_points(runs, law, exclude=exclude, points=points)
+    curve = law.features is not None
+    if schedules is not None and not curve:
+        raise DataError(f"schedules= is for loss-curve laws; law {law.name!r} does not use it")
+    points = points or ("after_warmup" if curve else "final")
+    table, notes = select_points(runs, law, exclude=exclude, points="all" if curve else points)
+    inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
+    if curve:
+        table, notes, inputs, extra_options = curve_inputs(table, law, schedules, points)
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
     thin_data = _check_identifiable_data(table, law, space)
+    if curve:
+        thin_data += bootstrap_note(table, bootstrap)
     problem = Problem(
         space,
-        tuple(table[c].to_numpy(float) for c in law.inputs),
+        inputs,
         table["loss"].to_numpy(float),
         loss,
         float(delta),
@@ -125,6 +142,7 @@ def fit(
         "n_at_best": n_at_best(solutions),
         "bootstrap": int(bootstrap),
         "seed": int(seed),
+        **extra_options,
     }
     return FitResult(
         law=law,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UnknownLawError
-from . import chinchilla, farseer, kaplan, overtraining
+from . import chinchilla, farseer, kaplan, lr_annealing, multipower, overtraining
 from .base import Law, Parameter
 
 LAWS: dict[str, Law] = {
@@ -17,6 +17,8 @@ LAWS: dict[str, Law] = {
     kaplan.LAW.name: kaplan.LAW,
     farseer.LAW.name: farseer.LAW,
     overtraining.LAW.name: overtraining.LAW,
+    lr_annealing.LAW.name: lr_annealing.LAW,
+    multipower.LAW.name: multipower.LAW,
 }
 
 
