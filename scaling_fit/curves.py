@@ -19,14 +19,15 @@ very early part of training is noisy (laws.md §9.4).  Pass ``points="all"`` to 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .lr_history import Pairs, stack
+from .lr_history import PAD, Pairs, cached_on
 from .schedules import Schedule, as_schedule
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ Array = np.ndarray
 MIN_BOOTSTRAP_CURVES = 5
 # Points whose features are built and evaluated at once when predicting (bounds memory: a
 # point holds ~100-250 pairs of 4 floats).
-PREDICT_CHUNK = 8192
+PREDICT_CHUNK = 1024
 POINTS = ("after_warmup", "all")
 
 
@@ -107,6 +108,51 @@ def as_steps(steps: Array, n_steps: int, run: object = "") -> Array:
 
 
 # ---------------------------------------------------------------------- features
+def stack(pairs: list[Pairs]) -> Pairs:
+    """Concatenate pairs of several curves along the point axis, padding to one width."""
+    width = max((p.width for p in pairs), default=0)
+    fields = {}
+    for name, fill in PAD.items():
+        blocks = [
+            np.pad(getattr(p, name), ((0, 0), (0, width - p.width)), constant_values=fill)
+            for p in pairs
+        ]
+        fields[name] = np.concatenate(blocks) if blocks else np.empty((0, 0))
+    return Pairs(**fields)
+
+
+class Packed:
+    """The non-padding pairs of per-point pair arrays, flattened, for fast repeated sums.
+
+    A fitter evaluates a law's formula thousands of times on the same arrays; packing once
+    (cached on the identity of the ``weight`` array) skips the padding, often half of them.
+    """
+
+    _cache: ClassVar[dict[int, tuple[weakref.ref, Packed]]] = {}
+
+    def __init__(self, weight: Array, *others: Array) -> None:
+        weight = np.asarray(weight, dtype=float)
+        mask = weight != 0
+        counts = mask.sum(axis=-1)
+        self.shape = weight.shape[:-1]
+        self.weight = weight[mask]
+        self.others = tuple(np.asarray(o, dtype=float)[mask] for o in others)
+        self.rows = np.flatnonzero(counts)  # points with at least one pair
+        self.starts = (np.cumsum(counts) - counts)[self.rows]
+
+    @classmethod
+    def of(cls, weight: Array, *others: Array) -> Packed:
+        """The packed form of these arrays, built once per ``weight`` array object."""
+        return cached_on(cls._cache, weight, lambda: cls(weight, *others))
+
+    def row_sums(self, terms: Array) -> Array:
+        """Per-point sums of ``terms`` (shape ``(..., n_pairs)``) → ``(..., n_points)``."""
+        out = np.zeros((*terms.shape[:-1], *self.shape))
+        if self.rows.size:
+            out[..., self.rows] = np.add.reduceat(terms, self.starts, axis=-1)
+        return out
+
+
 def per_run(
     points: pd.DataFrame,
     lr_by_run: Mapping[str, Array],

@@ -1,45 +1,35 @@
 r"""Sums over earlier learning-rate changes, in O(steps) memory: the engine of the curve laws.
 
-Loss-curve laws add up, at every evaluated step t, one term per earlier change of the LR:
-
-.. math::  \Sigma(t) = \sum_{k=1}^{t} \Delta_k\, \varphi(\eta_k,\ S_{k-1},\ t - k + 1),
-           \qquad \Delta_k = \eta_{k-1} - \eta_k,\quad S_{k-1} = \sum_{i<k} \eta_i
-
-(array indices as in :mod:`scaling_fit.schedules`: ``lr[k]`` is η_k, a CSV row at ``step`` t
-is index t).  The multi-power law's loss drop uses φ = G(η_k^(−γ)(S_t − S_{k−1})) (Luo et al.
-2025, arXiv:2503.12811) and the annealing area S₂ uses φ = (1 − λ^(t−k+1))/(1 − λ) (Tissue
-et al. 2024, arXiv:2408.11029).  The kernel φ depends on the law's parameters; everything else
-is parameter-free and computed here once per schedule, as *pairs* (weight, η, area, steps):
-``Σ(t) ≈ Σ_j weight[t, j]·φ(eta[t, j], area[t, j], steps[t, j])`` with
-``area = S_t − S_{k−1}`` and ``steps = t − k + 1``.
+Curve laws add up, at every evaluated step t, one term per earlier change of the LR,
+Σ(t) = Σ_{k=1..t} Δ_k·φ(η_k, S_t − S_{k−1}, t − k + 1) with Δ_k = η_{k−1} − η_k and
+S_j = Σ_{i≤j} η_i (indices as in :mod:`scaling_fit.schedules`: ``lr[k]`` is η_k, a row at
+``step`` t is index t).  The multi-power loss drop has φ = G(η_k^(−γ)(S_t − S_{k−1})) (Luo et
+al. 2025, arXiv:2503.12811), the annealing area φ = (1 − λ^(t−k+1))/(1 − λ) (Tissue et al.
+2024, arXiv:2408.11029).  φ depends on the fitted parameters; the rest is computed here once
+per schedule as *pairs* (weight, eta, area, steps) per point:
+Σ(t) ≈ Σ_j weight[t, j]·φ(eta[t, j], area[t, j], steps[t, j]).
 
 How the sum is reduced
 ----------------------
-* Isolated changes (step drops, short or irregular runs) are kept **exactly**, one pair each:
-  a constant or multi-stage schedule costs a handful of pairs per point.
-* A *run* is a stretch of consecutive steps whose LR changes every step in one direction
-  (a warm-up ramp, a cosine or WSD decay).  It is split into a binary tree of panels of
-  ``LEAF·2^ℓ`` steps.  For an evaluated step t, a panel is summed by an ``ORDER``-node
-  Gauss rule of the *discrete* measure Σ_k |Δ_k| δ_k (so the rule is exact for polynomials
-  in k of degree 2·ORDER − 1, with no sum-versus-integral error) when it is
-
-  - admissible: its distance to t is at least its width, so φ, whose nearest singularity
-    lies beyond t, is analytic on a Bernstein ellipse of parameter ≥ 3 + √8 ≈ 5.8 around it;
-  - smooth: the relative change of Δ between neighbouring steps is at most 1/width, so the
-    LR itself has no singularity (kink, √ start, end at zero) within about a width.
-
-  Other panels are split; leaves that are not admissible (the ~2·LEAF steps before t) are
-  summed exactly.  Each point gets O(ORDER·log(steps)) pairs.  LR and cumulative LR at the
-  Gauss nodes come from cubic interpolation on the integer steps of the run.
+* Isolated changes (step drops, short or irregular runs) are kept exactly, one pair each.
+* A *run* (the LR moves every step in one direction: warm-up ramp, cosine or WSD decay) is
+  split into a binary tree of panels of LEAF·2^ℓ steps.  For a point t, a panel is summed by
+  an ORDER-node Gauss rule of the *discrete* measure Σ_k |Δ_k|·δ_k (exact for polynomials in
+  k of degree 2·ORDER − 1: no sum-versus-integral error) when it is admissible (distance to t
+  ≥ its width w) and smooth (Δ changes by ≤ SMOOTHNESS/w per step and η by ≤ SMOOTHNESS·η
+  over the panel: no kink, √-start or zero LR nearby).  Other panels are split; leaves near
+  t are summed exactly.  A point gets O(ORDER·log steps) pairs (~50-250), and LR and area
+  at the nodes come from cubic interpolation on the run's integer steps.
 
 Error bound
 -----------
-The Gauss error on a panel is at most about 64/15·ρ^(−2·ORDER) ≈ 3e-6 of the panel's share
-of the varying part of the kernel (ρ ≥ 5.8, ORDER = 4); in practice the measured error of the
-multi-power loss drop is below 1e-9 of the predicted loss for every schedule family of
-:mod:`scaling_fit.schedules`, and ``tests/test_curve_laws.py`` checks ≤ 1e-7 against the
-exact sum.  For the exponential kernel of the annealing area, the error on a panel of width
-w is bounded by ≈ 5.7e-10·s⁸·e^(−s), s = w·|log λ|, i.e. ≤ 3e-6 of the panel's weight.
+A 4-node Gauss rule errs by at most 64·M/(15(ρ²−1)ρ⁸) of a panel's |Δ| mass for an integrand
+analytic, with |φ| ≤ M, in the Bernstein ellipse of parameter ρ (Trefethen 2008).
+Admissibility gives ρ ≥ 3 + √8 in the distance to t (≤ 1.1e-7·M); smoothness gives ρ ≥ 2 + √3
+for the LR's own singularities (≤ 9e-6 of the far smaller η-dependent part of φ).  Measured
+against the exact sum: ≤ 2e-9 of the multi-power loss for every schedule family and the
+parameter box of ``tests/test_curve_laws.py`` (which checks ≤ 1e-7); annealing area S₂ within
+7e-8 of its maximum.
 """
 
 from __future__ import annotations
@@ -47,8 +37,9 @@ from __future__ import annotations
 import functools
 import math
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,12 +50,11 @@ Array = np.ndarray
 LEAF = 8  # steps per leaf panel (leaves near t are summed exactly)
 ORDER = 4  # Gauss nodes per panel
 MIN_RUN = 2 * LEAF  # shorter runs of changes are summed exactly
-SMOOTHNESS = (
-    2.0  # a panel of w steps needs |Δ_{k+1} − Δ_k| ≤ SMOOTHNESS·|Δ_k|/w, w·|Δ| ≤ SMOOTHNESS·η
-)
+# A smooth panel of w steps has |Δ_{k+1} − Δ_k| ≤ SMOOTHNESS·|Δ_k|/w and w·|Δ| ≤ SMOOTHNESS·η.
+SMOOTHNESS = 2.0
 NEWTON_STEPS = 6  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
 ADMISSIBLE = 1.0  # a panel of w steps needs distance ≥ ADMISSIBLE·w from t
-PACK_CACHE = 16  # packed pair arrays kept (one per fitted or bootstrapped problem)
+CACHE = 16  # packed pair arrays and histories kept (keyed on the array object)
 # Pads of the per-point pair arrays: zero weight, finite harmless values elsewhere.
 PAD = {"weight": 0.0, "eta": 1.0, "area": 1.0, "steps": 1.0}
 
@@ -122,6 +112,8 @@ class History:
         Sum every change exactly (no panels): the O(steps × points) reference.
     """
 
+    _cache: ClassVar[dict[int, tuple[weakref.ref, History]]] = {}
+
     def __init__(self, lr: Array, *, exact: bool = False) -> None:
         lr = np.asarray(lr, dtype=float)
         if lr.ndim != 1 or lr.size == 0 or not np.all(np.isfinite(lr)):
@@ -133,6 +125,14 @@ class History:
         runs, singles = ([], np.flatnonzero(delta)) if exact else _split_runs(delta)
         self.exact = singles  # change indices summed exactly, sorted
         self.runs = [_build_run(delta, lr, a, b) for a, b in runs]
+
+    @classmethod
+    def of(cls, lr: Array) -> History:
+        """The history of an LR array, built once per array object (read-only arrays only:
+        a schedule's ``lr``), e.g. across the chunks of a long prediction."""
+        if isinstance(lr, np.ndarray) and not lr.flags.writeable:
+            return cached_on(cls._cache, lr, lambda: cls(lr))
+        return cls(lr)
 
     @property
     def n_steps(self) -> int:
@@ -171,57 +171,16 @@ def exact_pairs(lr: Array, at: Array) -> Pairs:
     return History(lr, exact=True).pairs(at)
 
 
-def stack(pairs: list[Pairs]) -> Pairs:
-    """Concatenate pairs of several curves along the point axis, padding to one width."""
-    width = max((p.width for p in pairs), default=0)
-    fields = {}
-    for name, fill in PAD.items():
-        blocks = [
-            np.pad(getattr(p, name), ((0, 0), (0, width - p.width)), constant_values=fill)
-            for p in pairs
-        ]
-        fields[name] = np.concatenate(blocks) if blocks else np.empty((0, 0))
-    return Pairs(**fields)
-
-
-class Packed:
-    """The non-padding pairs of per-point pair arrays, flattened, for fast repeated sums.
-
-    A fitter evaluates a law's formula thousands of times on the same arrays; packing once
-    (cached on the identity of the ``weight`` array) skips the padding, often half of them.
-    """
-
-    _cache: ClassVar[dict[int, tuple[weakref.ref, Packed]]] = {}
-
-    def __init__(self, weight: Array, *others: Array) -> None:
-        weight = np.asarray(weight, dtype=float)
-        mask = weight != 0
-        counts = mask.sum(axis=-1)
-        self.shape = weight.shape[:-1]
-        self.weight = weight[mask]
-        self.others = tuple(np.asarray(o, dtype=float)[mask] for o in others)
-        self.rows = np.flatnonzero(counts)  # points with at least one pair
-        self.starts = (np.cumsum(counts) - counts)[self.rows]
-
-    @classmethod
-    def of(cls, weight: Array, *others: Array) -> Packed:
-        """The packed form of these arrays, built once per ``weight`` array object."""
-        key = id(weight)
-        hit = cls._cache.get(key)
-        if hit is not None and hit[0]() is weight:
-            return hit[1]
-        packed = cls(weight, *others)
-        if len(cls._cache) >= PACK_CACHE:
-            cls._cache.pop(next(iter(cls._cache)))
-        cls._cache[key] = (weakref.ref(weight), packed)
-        return packed
-
-    def row_sums(self, terms: Array) -> Array:
-        """Per-point sums of ``terms`` (shape ``(..., n_pairs)``) → ``(..., n_points)``."""
-        out = np.zeros((*terms.shape[:-1], *self.shape))
-        if self.rows.size:
-            out[..., self.rows] = np.add.reduceat(terms, self.starts, axis=-1)
-        return out
+def cached_on(cache: dict, key_array: Array, build: Callable[[], Any]) -> Any:
+    """``build()`` once per live array object (id + weak reference), a small FIFO cache."""
+    hit = cache.get(id(key_array))
+    if hit is not None and hit[0]() is key_array:
+        return hit[1]
+    value = build()
+    if len(cache) >= CACHE:
+        cache.pop(next(iter(cache)))
+    cache[id(key_array)] = (weakref.ref(key_array), value)
+    return value
 
 
 # ------------------------------------------------------------------------- building
@@ -310,11 +269,10 @@ def _transfer(level: int) -> tuple[Array, Array]:
 def _gauss(moments: Array) -> tuple[Array, Array]:
     """ORDER-node Gauss rules of discrete measures from their moments (in u ∈ [−1, 1]).
 
-    Golub–Welsch: the Cholesky factor of the Hankel moment matrix gives the three-term
-    recurrence (α_j, β_j) of the orthogonal polynomials.  The nodes are the roots of the
-    degree-ORDER one (Aberth iteration from the Gauss–Legendre nodes; the eigenvalues of the
-    Jacobi matrix where it does not converge), the weights μ₀ / Σ_j p̂_j(x)² (Christoffel).
-    Batched over panels.
+    The Cholesky factor of the Hankel moment matrix gives the three-term recurrence
+    (α_j, β_j) of the orthogonal polynomials (Golub & Welsch 1969).  Nodes: the roots of the
+    degree-ORDER one, by Newton from the Gauss–Legendre nodes (eigenvalues of the Jacobi
+    matrix where that fails); weights μ₀ / Σ_j p̂_j(x)² (Christoffel).  Batched over panels.
     """
     m = ORDER
     idx = np.arange(m + 1)
@@ -333,14 +291,10 @@ def _gauss(moments: Array) -> tuple[Array, Array]:
     bad |= ~np.all(np.diff(x, axis=1) > 1e-9, axis=1)
     if bad.any():
         x[bad] = np.linalg.eigvalsh(_jacobi(alpha[bad], beta[bad]))
-    norm = np.ones_like(x)
-    total = np.ones_like(x)
-    prev = np.zeros_like(x)
-    for j in range(m - 1):
-        nxt = ((x - alpha[:, j : j + 1]) * norm - (beta[:, j - 1 : j] if j else 0.0) * prev) / beta[
-            :, j : j + 1
-        ]
-        prev, norm = norm, nxt
+    prev, norm, total = np.zeros_like(x), np.ones_like(x), np.ones_like(x)
+    for j in range(m - 1):  # orthonormal p̂_{j+1} from the recurrence
+        back = beta[:, j - 1 : j] * prev if j else 0.0
+        prev, norm = norm, ((x - alpha[:, j : j + 1]) * norm - back) / beta[:, j : j + 1]
         total += norm**2
     return x, moments[:, :1] / total
 
@@ -359,12 +313,9 @@ def _monic(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array]:
 
 
 def _jacobi(alpha: Array, beta: Array) -> Array:
-    m = alpha.shape[1]
-    jacobi = np.zeros((len(alpha), m, m))
-    i = np.arange(m)
-    jacobi[:, i, i] = alpha
-    jacobi[:, i[:-1], i[1:]] = beta
-    jacobi[:, i[1:], i[:-1]] = beta
+    i = np.arange(alpha.shape[1])
+    jacobi = np.zeros((*alpha.shape, alpha.shape[1]))
+    jacobi[:, i, i], jacobi[:, i[:-1], i[1:]], jacobi[:, i[1:], i[:-1]] = alpha, beta, beta
     return jacobi
 
 

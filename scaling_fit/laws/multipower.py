@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares, nnls
 
-from ..curves import per_run
-from ..lr_history import History, Packed
+from ..curves import Packed, per_run
+from ..lr_history import History
 from .base import Array, Law, Parameter
 
 # LR floor inside η^(−γ) (an LR of exactly 0 gives G = 1 at any elapsed area > 0).
@@ -51,7 +51,7 @@ def features(points: pd.DataFrame, lr_by_run: Mapping[str, Array]) -> tuple[Arra
     """
 
     def build(lr: Array, index: Array) -> tuple:
-        return np.cumsum(lr)[index], lr[0] - lr[index], History(lr).pairs(index)
+        return np.cumsum(lr)[index], lr[0] - lr[index], History.of(lr).pairs(index)
 
     s1, drop, weight, eta, area, _ = per_run(points, lr_by_run, build)
     return s1, drop, weight, np.log(np.maximum(eta, TINY_LR)), area
