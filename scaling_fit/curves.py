@@ -55,7 +55,7 @@ def schedules_by_run(runs: Any, schedules: Any) -> dict[str, Schedule]:
     schedules
         A mapping run → Schedule / spec / LR array, or one Schedule / spec for every run.
     """
-    names = list(pd.unique(np.asarray(list(runs), dtype=object)))
+    names = list(pd.unique(np.asarray(runs, dtype=object)))
     if schedules is None:
         raise DataError(
             "a loss-curve law needs the LR at every step of every run: pass schedules= as a "
@@ -110,14 +110,18 @@ def as_steps(steps: Array, n_steps: int, run: object = "") -> Array:
 # ---------------------------------------------------------------------- features
 def stack(pairs: list[Pairs]) -> Pairs:
     """Concatenate pairs of several curves along the point axis, padding to one width."""
-    width = max((p.width for p in pairs), default=0)
+    if len(pairs) == 1:
+        return pairs[0]
+    width = max(p.width for p in pairs)
     fields = {}
     for name, fill in PAD.items():
+        if getattr(pairs[0], name) is None:
+            continue
         blocks = [
             np.pad(getattr(p, name), ((0, 0), (0, width - p.width)), constant_values=fill)
             for p in pairs
         ]
-        fields[name] = np.concatenate(blocks) if blocks else np.empty((0, 0))
+        fields[name] = np.concatenate(blocks)
     return Pairs(**fields)
 
 
@@ -174,11 +178,13 @@ def per_run(
     if not blocks:
         raise DataError("no points to build curve features from")
     order = np.argsort(np.concatenate([rows for rows, _ in blocks]), kind="stable")
-    out: list[Array] = []
+    if np.array_equal(order, np.arange(order.size)):  # runs are contiguous: no reordering
+        order = slice(None)
+    out: list[Array | None] = []
     for i in range(len(blocks[0][1])):
         column = [parts[i] for _, parts in blocks]
         if isinstance(column[0], Pairs):
-            out += [a[order] for a in stack(column).as_tuple()]
+            out += [None if a is None else a[order] for a in stack(column).as_tuple()]
         else:
             out.append(np.concatenate(column)[order])
     return tuple(out)

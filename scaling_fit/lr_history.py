@@ -52,7 +52,7 @@ ORDER = 4  # Gauss nodes per panel
 MIN_RUN = 2 * LEAF  # shorter runs of changes are summed exactly
 # A smooth panel of w steps has |Δ_{k+1} − Δ_k| ≤ SMOOTHNESS·|Δ_k|/w and w·|Δ| ≤ SMOOTHNESS·η.
 SMOOTHNESS = 2.0
-NEWTON_STEPS = 6  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
+NEWTON_STEPS = 5  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
 ADMISSIBLE = 1.0  # a panel of w steps needs distance ≥ ADMISSIBLE·w from t
 CACHE = 16  # packed pair arrays and histories kept (keyed on the array object)
 # Pads of the per-point pair arrays: zero weight, finite harmless values elsewhere.
@@ -76,17 +76,17 @@ class Pairs:
     """
 
     weight: Array
-    eta: Array
-    area: Array
-    steps: Array
+    eta: Array | None = None
+    area: Array | None = None
+    steps: Array | None = None
 
     @property
     def width(self) -> int:
         """Pairs per point (padded)."""
         return int(self.weight.shape[1])
 
-    def as_tuple(self) -> tuple[Array, Array, Array, Array]:
-        """The four arrays in field order."""
+    def as_tuple(self) -> tuple[Array | None, ...]:
+        """The four arrays in field order (None for a field not computed)."""
         return self.weight, self.eta, self.area, self.steps
 
 
@@ -139,8 +139,11 @@ class History:
         """Schedule length."""
         return int(self.lr.size)
 
-    def pairs(self, at: Array) -> Pairs:
-        """Pairs for the evaluated indices ``at`` (0 ≤ t < steps), shape (len(at), width)."""
+    def pairs(self, at: Array, fields: tuple[str, ...] = tuple(PAD)) -> Pairs:
+        """Pairs for the evaluated indices ``at`` (0 ≤ t < steps), shape (len(at), width).
+
+        ``fields`` names the arrays to compute besides ``weight`` (the others are None).
+        """
         at = np.asarray(at, dtype=np.int64).reshape(-1)
         if at.size and (at.min() < 0 or at.max() >= self.n_steps):
             raise DataError(
@@ -153,13 +156,14 @@ class History:
         point = np.concatenate([p[0] for p in parts])
         k, weight, eta, before = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
         t = at[point]
-        fields = {
-            "weight": weight,
-            "eta": eta,
-            "area": self.cum[t + 1] - before,
-            "steps": t - k + 1.0,
+        values = {
+            "weight": lambda: weight,
+            "eta": lambda: eta,
+            "area": lambda: self.cum[t + 1] - before,
+            "steps": lambda: t - k + 1.0,
         }
-        return Pairs(**_pad_rows(point, len(at), fields))
+        chosen = {name: values[name]() for name in PAD if name == "weight" or name in fields}
+        return Pairs(**_pad_rows(point, len(at), chosen))
 
     def _exact_part(self, point: Array, k: Array) -> tuple[Array, ...]:
         """(point, k, Δ_k, η_k, S_{k−1}) of exact changes."""
@@ -220,20 +224,18 @@ def _build_run(delta: Array, lr: Array, a: int, b: int) -> _Run:
         ratio[: n - 1] = np.abs(np.diff(delta[a : b + 1])) / np.abs(delta[a:b])
     lowest = np.full(size, np.inf)
     lowest[:n] = np.minimum(lr[a : b + 1], lr[a - 1 : b])
-    leaves = weight.reshape(-1, LEAF)
     u = (np.arange(LEAF) - (LEAF - 1) / 2) / ((LEAF - 1) / 2)
-    moments = [leaves @ (u[:, None] ** np.arange(2 * ORDER + 1))]
-    worst = [ratio.reshape(-1, LEAF).max(axis=1)]
-    largest = [leaves.max(axis=1)]
-    low = [lowest.reshape(-1, LEAF).min(axis=1)]
+    moments = [weight.reshape(-1, LEAF) @ (u[:, None] ** np.arange(2 * ORDER + 1))]
+    # Per panel: largest Δ ratio, largest |Δ|, minus the smallest LR (one max for all three).
+    extremes = [np.stack([ratio, weight, -lowest])]
+    for _ in range(LEAF.bit_length() - 1):  # pairwise maxima: faster than max over axis 2
+        extremes[0] = np.maximum(extremes[0][:, 0::2], extremes[0][:, 1::2])
     for level in range(1, height + 1):
         moments.append(_merge_moments(moments[-1], level))
-        worst.append(worst[-1].reshape(-1, 2).max(axis=1))
-        largest.append(largest[-1].reshape(-1, 2).max(axis=1))
-        low.append(low[-1].reshape(-1, 2).min(axis=1))
+        extremes.append(np.maximum(extremes[-1][:, 0::2], extremes[-1][:, 1::2]))
     smooth = [
-        (r * (LEAF << lv) <= SMOOTHNESS) & (d * (LEAF << lv) <= SMOOTHNESS * m)
-        for lv, (r, d, m) in enumerate(zip(worst, largest, low, strict=True))
+        (r * (LEAF << lv) <= SMOOTHNESS) & (d * (LEAF << lv) <= -SMOOTHNESS * m)
+        for lv, (r, d, m) in enumerate(extremes)
     ]
     return _Run(a, b, height, smooth, moments)
 
@@ -287,7 +289,7 @@ def _gauss(moments: Array) -> tuple[Array, Array]:
         value, slope = _monic(x, alpha, beta)
         x -= value / slope
     value, slope = _monic(x, alpha, beta)
-    bad = ~np.all(np.abs(value / slope) < 1e-12, axis=1)
+    bad = ~np.all(np.abs(value / slope) < 1e-10, axis=1)
     bad |= ~np.all(np.diff(x, axis=1) > 1e-9, axis=1)
     if bad.any():
         x[bad] = np.linalg.eigvalsh(_jacobi(alpha[bad], beta[bad]))
@@ -419,9 +421,10 @@ def _pad_rows(point: Array, n_points: int, fields: dict[str, Array]) -> dict[str
     count = np.bincount(point, minlength=n_points)
     width = max(int(count.max()) if count.size else 0, 1)
     column = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
+    flat = point * width + column
     out = {}
     for name, values in fields.items():
-        grid = np.full((n_points, width), PAD[name])
-        grid[point, column] = values[order]
-        out[name] = grid
+        grid = np.full(n_points * width, PAD[name])
+        grid[flat] = values[order]
+        out[name] = grid.reshape(n_points, width)
     return out

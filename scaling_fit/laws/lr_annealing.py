@@ -83,7 +83,7 @@ def _features(decay: float | None, warmup: str) -> Callable[..., tuple[Array, ..
 
     def build(lr: Array, index: Array) -> tuple:
         lr = annealing_lr(lr, warmup)
-        return np.cumsum(lr)[index], History(lr).pairs(index)
+        return np.cumsum(lr)[index], History(lr).pairs(index, ("steps",))
 
     def features(points: pd.DataFrame, lr_by_run: Mapping[str, Array]) -> tuple[Array, ...]:
         s1, weight, _eta, _area, steps = per_run(points, lr_by_run, build)

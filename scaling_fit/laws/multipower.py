@@ -51,10 +51,10 @@ def features(points: pd.DataFrame, lr_by_run: Mapping[str, Array]) -> tuple[Arra
     """
 
     def build(lr: Array, index: Array) -> tuple:
-        return np.cumsum(lr)[index], lr[0] - lr[index], History.of(lr).pairs(index)
+        return np.cumsum(lr)[index], lr[0] - lr[index], History.of(lr).pairs(index, ("eta", "area"))
 
     s1, drop, weight, eta, area, _ = per_run(points, lr_by_run, build)
-    return s1, drop, weight, np.log(np.maximum(eta, TINY_LR)), area
+    return s1, drop, weight, np.log(np.maximum(eta, TINY_LR, out=eta), out=eta), area
 
 
 def multipower(
