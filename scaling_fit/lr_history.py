@@ -52,7 +52,7 @@ ORDER = 4  # Gauss nodes per panel
 MIN_RUN = 2 * LEAF  # shorter runs of changes are summed exactly
 # A smooth panel of w steps has |Δ_{k+1} − Δ_k| ≤ SMOOTHNESS·|Δ_k|/w and w·|Δ| ≤ SMOOTHNESS·η.
 SMOOTHNESS = 2.0
-NEWTON_STEPS = 5  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
+NEWTON_STEPS = 4  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
 ADMISSIBLE = 1.0  # a panel of w steps needs distance ≥ ADMISSIBLE·w from t
 CACHE = 16  # packed pair arrays and histories kept (keyed on the array object)
 # Pads of the per-point pair arrays: zero weight, finite harmless values elsewhere.
