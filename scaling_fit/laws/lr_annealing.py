@@ -112,7 +112,7 @@ def lr_annealing(s1: Array, s2: Array, *, L0: Array, A: Array, alpha: Array, C: 
     References
     ----------
     Tissue, Wang & Wang (2024), "Scaling Law with Learning Rate Annealing",
-    arXiv:2408.11029, eq. (1); S₂ with momentum λ as in laws.md §4.2.
+    arXiv:2408.11029 (form of the abstract); S₂ with momentum λ as in laws.md §4.2.
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return L0 + A * s1**-alpha - C * s2
@@ -147,7 +147,7 @@ def lr_annealing_lam(
 
     References
     ----------
-    Tissue, Wang & Wang (2024), arXiv:2408.11029, eq. (1).
+    Tissue, Wang & Wang (2024), arXiv:2408.11029 (form of the abstract).
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return L0 + A * s1**-alpha - C * annealing_sum(weight, steps, lam)

@@ -91,14 +91,14 @@ def multipower(
     References
     ----------
     Luo et al. (2025), "A Multi-Power Law for Loss Curve Prediction Across Learning Rate
-    Schedules", arXiv:2503.12811, eq. (1) with S₁ including the warm-up as in their code.
+    Schedules", arXiv:2503.12811; form as in their code (laws.md §5.1), S₁ with warm-up.
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         tail = _tail(weight, log_eta, area, C, beta, gamma)
         return L0 + A * s1**-alpha - B * (drop - tail)
 
 
-def _tail(weight: Array, log_eta: Array, area: Array, C: Array, beta: Array, gamma: Array):
+def _tail(weight: Array, log_eta: Array, area: Array, C: Array, beta: Array, gamma: Array) -> Array:
     """Σ_k Δ_k (C η_k^(−γ) S_k(t) + 1)^(−β) per point, for scalars or (n_starts, 1) columns."""
     packed = Packed.of(weight, log_eta, area)
     log_eta, area = packed.others
