@@ -1,26 +1,36 @@
 """scaling_fit: fit scaling laws to language-model training results and predict bigger runs."""
 
+from . import schedules
 from ._version import __version__
+from .backtest import BacktestResult, backtest
 from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, UnknownLawError
 from .fitting import fit, highest_loss_mask
 from .io import load_runs
+from .isoflop import IsoflopResult, isoflop
 from .laws import LAWS, Law, Parameter, get_law, list_laws
 from .result import FitResult
+from .schedules import Schedule
 
 __all__ = [
     "LAWS",
+    "BacktestResult",
     "DataError",
     "FitError",
     "FitResult",
+    "IsoflopResult",
     "Law",
     "Parameter",
     "ScalingFitError",
     "ScalingFitWarning",
+    "Schedule",
     "UnknownLawError",
     "__version__",
+    "backtest",
     "fit",
     "get_law",
     "highest_loss_mask",
+    "isoflop",
     "list_laws",
     "load_runs",
+    "schedules",
 ]
