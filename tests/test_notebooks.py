@@ -1,0 +1,178 @@
+"""The example notebooks run top to bottom, warning-free, and compute what their text says.
+
+Each notebook's code cells are executed in order in one namespace (no Jupyter needed), with
+the Agg backend, from the repository root (notebook 01) or from ``notebooks/`` (notebook 02),
+so both ways of finding ``data/`` are exercised.  pytest turns warnings into errors, so a
+notebook that warns fails here.  The checks read the variables the notebooks leave behind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+FIT_NOTEBOOK = NOTEBOOKS / "01_fit_and_compute_optimal.ipynb"
+CURVE_NOTEBOOK = NOTEBOOKS / "02_loss_curves_and_schedules.ipynb"
+
+
+def run_notebook(path: Path, cwd: Path) -> dict[str, Any]:
+    """Execute the code cells of an nbformat-4 notebook in order; return their namespace."""
+    notebook = json.loads(path.read_text())
+    assert notebook["nbformat"] == 4
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        for index, cell in enumerate(notebook["cells"]):
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                exec(compile(source, f"{path.name} cell {index}", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def fit_nb() -> dict[str, Any]:
+    return run_notebook(FIT_NOTEBOOK, ROOT)
+
+
+@pytest.fixture(scope="module")
+def curve_nb() -> dict[str, Any]:
+    return run_notebook(CURVE_NOTEBOOK, NOTEBOOKS)
+
+
+def test_every_notebook_is_listed_and_valid() -> None:
+    found = sorted(NOTEBOOKS.glob("*.ipynb"))
+    # A new notebook must get its own execution test here.
+    assert found == [FIT_NOTEBOOK, CURVE_NOTEBOOK]
+    for path in found:
+        notebook = json.loads(path.read_text())
+        assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] >= 4
+        kinds = {cell["cell_type"] for cell in notebook["cells"]}
+        assert kinds == {"markdown", "code"}, path.name
+
+
+# ------------------------------------------------------------------ 01: fit and allocate
+def test_epoch_refit(fit_nb: dict[str, Any]) -> None:
+    result = fit_nb["result"]
+    assert result.n_points == 240 and result.converged
+    # Epoch AI's plain-Huber refit (data/epoch_chinchilla/SOURCE.md); reproduced to 0.02 %
+    # by the fitter's own tests, 0.2 % leaves room for solver/BLAS differences.
+    for name, value in {"E": 1.8172, "alpha": 0.34731, "beta": 0.36718}.items():
+        assert result.params[name] == pytest.approx(value, rel=2e-3), name
+    assert result.objective == pytest.approx(0.0010182740, rel=2e-3)
+    assert result.options["bootstrap"] == 200
+    low, high = result.ci95["E"]
+    assert low < result.params["E"] < high and np.isfinite(result.stderr["E"])
+
+
+def test_prediction_and_allocation(fit_nb: dict[str, Any]) -> None:
+    interval = fit_nb["result"].predict_interval(n_params=70e9, tokens=1.4e12)
+    # laws.md §1.5: Epoch's parameters give L(70B, 1.4T) = 1.9734; the plain-Huber refit
+    # differs from them in the 4th digit.
+    assert interval["loss"].iloc[0] == pytest.approx(1.9734, abs=1e-3)
+    assert interval["lower"].iloc[0] < interval["loss"].iloc[0] < interval["upper"].iloc[0]
+    optimal = fit_nb["optimal"]
+    assert list(optimal["compute"]) == [1e21, 5.76e23]
+    # Closed form at the refit's parameters: measured 21.38 and 17.92 tokens per parameter
+    # (laws.md §1.5 quotes ~22 and ~18 for Epoch's headline parameters). 1 %: the parameters
+    # are reproduced to 0.2 % and the ratio moves less.
+    assert list(optimal["tokens_per_param"]) == pytest.approx([21.38, 17.92], rel=1e-2)
+    assert (optimal["n_params_lower"] < optimal["n_params"]).all()
+    assert (optimal["n_params"] < optimal["n_params_upper"]).all()
+    assert set(optimal["cost_model"]) == {"C = 6 * N * D"}
+    # Hoffmann et al.'s unrounded coefficients: N_opt = 40.4B at the Gopher budget (laws.md
+    # §1.3, the paper's "40B"); closed form, so 0.5 % is the rounding of 40.4 only.
+    assert fit_nb["n_opt"] == pytest.approx(4.04e10, rel=5e-3)
+
+
+def test_fit_figure(fit_nb: dict[str, Any]) -> None:
+    ax = fit_nb["ax"]
+    # 3 fixed-size curves and the frontier, over the whole compute grid.
+    assert len(ax.lines) == 4 and ax.get_xscale() == "log"
+    assert len(ax.collections[0].get_offsets()) == 240
+
+
+def test_gadre_backtest(fit_nb: dict[str, Any]) -> None:
+    backtest = fit_nb["backtest"]
+    summary = backtest.summary.set_index("law")
+    assert list(summary.index) == ["chinchilla", "kaplan", "overtraining"]
+    assert (summary["n_fit"] == 32).all() and (summary["n_held_out"] == 3).all()
+    mean, worst = summary["mean_relative_error"], summary["worst_relative_error"]
+    assert np.isfinite(mean).all() and np.isfinite(worst).all()
+    # The reported summary is the mean and max of the per-run errors.
+    per_run = backtest.errors.groupby("law")["relative_error"]
+    np.testing.assert_allclose(mean, per_run.mean().loc[mean.index], rtol=1e-12)
+    np.testing.assert_allclose(worst, per_run.max().loc[worst.index], rtol=1e-12)
+    # The notebook's text: over-training 0.2-0.3 %, Chinchilla ~3 % worst, Kaplan worst.
+    # Measured 0.178/0.311 %, 1.83/3.02 %, 8.65/14.2 % (as tests/test_backtest.py).
+    assert 0.001 < mean["overtraining"] < worst["overtraining"] < 0.0035
+    assert worst["chinchilla"] == pytest.approx(0.0302, rel=2e-2)
+    assert mean.idxmax() == "kaplan"
+    assert any("distinct n_params" in m for m in backtest.warnings["overtraining"])
+
+
+def test_porian_isoflop(fit_nb: dict[str, Any]) -> None:
+    iso, authors = fit_nb["iso"], fit_nb["authors"]
+    # Issue 3's criterion for each configuration: within 0.015 of the authors' basic
+    # exponent (0.4970 here). Measured 0.4957.
+    assert iso.params["a"] == pytest.approx(authors["n_exponent"], abs=0.015)
+    assert iso.params["a"] == pytest.approx(0.4957, abs=1e-3)
+    low, high = iso.ci95["a"]
+    assert low < authors["n_exponent"] < high
+    # This configuration's 12 budgets all have their minimum inside the sampled sizes.
+    assert iso.warnings == () and iso.options["budgets_used"] == 12
+
+
+# ------------------------------------------------------------- 02: schedules and curves
+def test_schedule_features(curve_nb: dict[str, Any]) -> None:
+    features = curve_nb["features"]
+    # Constant 3e-4 after a linear warm-up linspace(0, 3e-4, 2160): S1 = 2160 * 3e-4 / 2 +
+    # (24000 - 2160) * 3e-4 = 0.324 + 6.552 (closed form; float round-off only).
+    assert features.loc["constant_24000", "S1"] == pytest.approx(6.876, rel=1e-12)
+    assert features.loc["constant_24000", "S2"] == pytest.approx(0.0, abs=1e-15)
+    cosine = curve_nb["cosine"]
+    assert cosine.lr[2159] == pytest.approx(3e-4) and cosine.total == 24000
+    assert curve_nb["wsd"].lr[19999] == pytest.approx(3e-4)
+    # Geometric decay 3e-4 -> 3e-5 over 4000 steps, stopping one step short of final.
+    assert curve_nb["wsd"].lr[-1] == pytest.approx(3e-5 * 10 ** (1 / 4000), rel=1e-9)
+
+
+def test_curve_fits_and_prediction(curve_nb: dict[str, Any]) -> None:
+    fits, errors = curve_nb["fits"], curve_nb["errors"]
+    for law, fitted in fits.items():
+        assert fitted.converged, law
+        assert fitted.options["warmup_points_dropped"] == 1, law  # cosine_24000 logs 2160
+        assert fitted.n_points == 450, law
+    test = curve_nb["test"]
+    assert len(test) == 546 and test["step"].min() > 2160
+    mean = errors["mean_relative_error"]
+    # Published parameters, no fit: only the curve law's quadrature (< 1e-9 of the loss)
+    # separates this from the measured 0.002020.
+    assert mean["multipower (published)"] == pytest.approx(0.002020, rel=1e-3)
+    # Fits by the multi-start solver: measured 0.001187 (lr_annealing) and 0.006348
+    # (multipower). 5 % allows solver differences; the three errors differ by 1.7x or more.
+    assert mean["lr_annealing"] == pytest.approx(0.001187, rel=5e-2)
+    assert mean["multipower"] == pytest.approx(0.006348, rel=5e-2)
+    assert mean.idxmin() == "lr_annealing"  # as the notebook's closing text says
+    assert (errors["worst_relative_error"] > mean).all()
+
+
+def test_curve_figures(curve_nb: dict[str, Any]) -> None:
+    fig = curve_nb["fig"]
+    assert isinstance(fig, Figure)
+    left, right = fig.axes
+    # Measured curve plus three predictions; residuals of the three predictions.
+    assert len(left.lines) == 4 and len(right.lines) == 4  # with the zero line
+    predicted = curve_nb["predicted"]["lr_annealing"]
+    assert isinstance(predicted, pd.DataFrame) and list(predicted) == ["step", "lr", "loss"]
