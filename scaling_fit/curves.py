@@ -4,7 +4,9 @@ A curve law (:mod:`scaling_fit.laws.multipower`, :mod:`scaling_fit.laws.lr_annea
 predicts the loss at every step from the whole LR history, so it needs, besides the
 ``run, step, loss`` table, the LR at every step of every run.  Here that comes from
 ``schedules=``: a mapping run → :class:`~scaling_fit.schedules.Schedule`, spec string or
-per-step LR array, or one of them for every run (:func:`scaling_fit.schedules.as_schedule`).
+per-step LR array, or one of them for every run (:func:`scaling_fit.schedules.as_schedule`);
+:func:`scaling_fit.fit` builds it from the table's ``lr`` column when ``schedules=`` is not
+given (:mod:`scaling_fit.curve_data`).
 
 Step convention (as :mod:`scaling_fit.schedules`): a row at ``step`` t is the loss after t
 optimizer steps and uses ``lr[t]``; its schedule must have more than t steps.
@@ -60,7 +62,8 @@ def schedules_by_run(runs: Any, schedules: Any) -> dict[str, Schedule]:
         raise DataError(
             "a loss-curve law needs the LR at every step of every run: pass schedules= as a "
             "mapping run -> schedule spec / Schedule / LR array, or one spec for all runs, "
-            "e.g. schedules='cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5'"
+            "e.g. schedules='cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5', or give "
+            "the runs table an 'lr' column"
         )
     if isinstance(schedules, Mapping):
         missing = [n for n in names if n not in schedules]
@@ -300,3 +303,33 @@ def _curve_law(result: FitResult) -> Law:
             "use FitResult.predict"
         )
     return result.law
+
+
+# Parameter sets × points × pairs evaluated at once for a prediction band (~32 MB of floats).
+BAND_TERMS = 4_000_000
+
+
+def curve_band(
+    result: FitResult, schedule: Any, steps: Any, samples: Array, level: float = 0.95
+) -> tuple[Array, Array]:
+    """Bootstrap percentile band of a predicted curve: one (lower, upper) pair per step.
+
+    Every bootstrap parameter set (``samples``, rows in law order) predicts the curve; the
+    band at a step is the ``level`` central percentile range of those predictions.  Work is
+    chunked over points so that sets × points × pairs stays near :data:`BAND_TERMS`.
+    """
+    law = _curve_law(result)
+    sched = as_schedule(schedule)
+    steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
+    table = pd.DataFrame({"run": "curve", "step": steps})
+    stacks = {n: samples[:, i, None] for i, n in enumerate(result.params)}
+    chunk = max(1, BAND_TERMS // (len(samples) * 256))  # ≤ ~250 pairs per point
+    lo, hi = np.empty(len(steps)), np.empty(len(steps))
+    tail = 50.0 * (1.0 - level)
+    for start in range(0, len(steps), chunk):
+        part = table.iloc[start : start + chunk]
+        draws = law.predict(*law.features(part, {"curve": sched.lr}), **stacks)
+        lo[start : start + len(part)], hi[start : start + len(part)] = np.nanpercentile(
+            draws, [tail, 100.0 - tail], axis=0
+        )
+    return lo, hi

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ._version import __version__
 from .bootstrap import bootstrap_thetas
+from .curve_data import lr_source
 from .curves import bootstrap_note, curve_inputs
 from .errors import DataError, ScalingFitWarning
 from .io import final_points, load_runs
@@ -40,6 +41,7 @@ def fit(
     exclude: Any = None,
     points: str | None = None,
     schedules: Any = None,
+    warmup: int | Mapping[str, int] | None = None,
     bootstrap: int = 0,
     seed: int = 0,
     n_jobs: int = 1,
@@ -82,7 +84,13 @@ def fit(
         ``"all"`` keeps them. See :mod:`scaling_fit.curves`.
     schedules
         Loss-curve laws only: each run's LR schedule, as a mapping run → Schedule / spec
-        string / per-step LR array, or one Schedule / spec for every run.
+        string / per-step LR array, or one Schedule / spec for every run. Without it, the
+        table's ``lr`` column: used as is where logged at every step, else interpolated
+        between logged steps with a warning (:mod:`scaling_fit.curve_data`).
+    warmup
+        Loss-curve laws, LR from a sparse ``lr`` column whose log starts after step 0: the
+        number of linear warm-up steps from LR 0 (``lr[:w] = linspace(0, first logged LR,
+        w)``, as :mod:`scaling_fit.schedules`), one for all runs or a mapping run → steps.
     bootstrap
         Number of bootstrap resamples of runs (0: none).
     seed
@@ -100,17 +108,23 @@ def fit(
     if loss not in LOSSES:
         raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
     curve = law.features is not None
-    if schedules is not None and not curve:
-        raise DataError(f"schedules= is for loss-curve laws; law {law.name!r} does not use it")
+    if (schedules is not None or warmup is not None) and not curve:
+        what = "schedules=" if schedules is not None else "warmup="
+        raise DataError(f"{what} is for loss-curve laws; law {law.name!r} does not use it")
+    lr_notes: list[str] = []
+    if curve:
+        runs = _as_table(runs)
+        schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
     points = points or ("after_warmup" if curve else "final")
     table, notes = select_points(runs, law, exclude=exclude, points="all" if curve else points)
     inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
     if curve:
         table, notes, inputs, extra_options = curve_inputs(table, law, schedules, points)
+        extra_options.update(lr_options)
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
     thin_data = _check_identifiable_data(table, law, space)
     if curve:
-        thin_data += bootstrap_note(table, bootstrap)
+        thin_data += lr_notes + bootstrap_note(table, bootstrap)
     problem = Problem(
         space,
         inputs,

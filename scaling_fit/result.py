@@ -146,6 +146,7 @@ class FitResult:
         >>> result.predict(n_params=7e10, tokens=1.4e12)            # doctest: +SKIP
         >>> result.predict(n_params=[1e9, 1e10], tokens=2e10)       # doctest: +SKIP
         """
+        self._require_point_law("predict")
         columns = self._inputs(data, inputs)
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
@@ -184,6 +185,7 @@ class FitResult:
         self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
     ) -> pd.DataFrame:
         """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
+        self._require_point_law("predict_interval")
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
@@ -191,6 +193,34 @@ class FitResult:
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
         table["loss"] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
+        return table
+
+    def predict_curve(
+        self, schedule: Any, steps: Any = None, *, every: int = 1, level: float | None = None
+    ) -> pd.DataFrame:
+        """Predicted loss curve of a loss-curve law under a schedule: ``step, lr, loss``.
+
+        Parameters
+        ----------
+        schedule
+            A :class:`~scaling_fit.schedules.Schedule`, spec string (e.g.
+            ``"wsd:peak=3e-4,total=24000,warmup=2160,decay=0.2,final=3e-5"``) or LR array.
+        steps
+            Steps to predict (a row at step t is the loss after t steps, LR ``lr[t]``); default
+            every ``every``-th step and the last one (:func:`scaling_fit.curves.predict_curve`).
+        every
+            Stride of the default steps.
+        level
+            With a bootstrapped fit, add the ``level`` percentile band of the bootstrap
+            predictions as columns ``loss_lo`` and ``loss_hi``.
+        """
+        from .curves import curve_band, predict_curve
+
+        table = predict_curve(self, schedule, steps, every=every)
+        if level is not None:
+            samples = self._require_samples("predict_curve(level=...)")
+            band = curve_band(self, schedule, table["step"].to_numpy(), samples, level)
+            table["loss_lo"], table["loss_hi"] = band
         return table
 
     def compute_optimal(
@@ -379,6 +409,15 @@ class FitResult:
                 f"{missing}; pass them as keywords, e.g. predict(n_params=7e10, tokens=1.4e12)"
             )
         return [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+
+    def _require_point_law(self, what: str) -> None:
+        if self.law.features is not None:
+            raise DataError(
+                f"law {self.law.name!r} is a loss-curve law: its loss depends on the whole LR "
+                f"schedule, not on input columns, so {what} does not apply. Use "
+                "predict_curve(schedule, steps=...), e.g. predict_curve('cosine:peak=3e-4,"
+                "total=24000,warmup=2160,final=3e-5', every=100)"
+            )
 
     def _require_samples(self, what: str) -> Array:
         if self.samples is None:

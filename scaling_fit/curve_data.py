@@ -1,0 +1,205 @@
+"""The LR at every step of every run, when it comes from the runs table's ``lr`` column.
+
+A loss-curve law needs each run's whole LR history.  :func:`scaling_fit.fit` takes it from
+``schedules=`` when given (it wins over an ``lr`` column); otherwise from the table's ``lr``
+column (:func:`lr_source`):
+
+* **logged every step** — a run whose rows cover every step ``0..last``: the logged values
+  are the LR array as they are (``lr[t]`` is the LR of the row at step ``t``).
+* **logged sparsely** — the LR between logged steps is interpolated (a
+  :class:`~scaling_fit.errors.ScalingFitWarning` says so, with the spacing):
+
+  - by the monotone piecewise-cubic Hermite interpolant (PCHIP; Fritsch & Carlson 1980):
+    it never overshoots, keeps flat stretches flat, is exact on linear stretches and, unlike
+    straight lines, has no kink at every logged step.  Kinks would make the curve laws'
+    quadrature (:mod:`scaling_fit.lr_history`) split its panels: on the MultiPowerLaw
+    cosine runs, straight lines give 5.4x the pairs and a ~6x slower multi-power fit, and
+    are 20-200x further from the true S₁;
+  - an LR that changes between two logged steps and is constant over the logged intervals
+    on both sides is a *stage switch* (a multi-stage schedule): it steps at the later logged
+    step ``b`` (``lr[a:b]`` old value, ``lr[b:]`` new), as
+    :func:`scaling_fit.schedules.multistage` does, rather than ramping over the gap.
+
+  A log that starts after step 0 says nothing about the warm-up, so it must be declared:
+  ``warmup=w`` (or ``{run: w}``) means ``w`` steps of linear warm-up from 0, the convention of
+  :mod:`scaling_fit.schedules`: ``lr[:w] = linspace(0, η_first, w)`` (``lr[0] = 0``,
+  ``lr[w - 1] = η_first``), η_first being the first logged LR, held from step ``w - 1`` up to
+  the first logged step ``f`` (``w <= f`` is required).  ``warmup=0`` declares no warm-up:
+  the LR before ``f`` is η_first.
+
+For the MultiPowerLaw CSVs (logged every 128 steps from step 2160 or 2176, warm-up 2160
+steps to 3e-4) ``warmup=2160`` rebuilds the warm-up, constant and two-stage schedules exactly
+and the cosine ones within 2e-9 (S₁ within 1.3e-7); only the WSD decays, where the log has a
+gap at the decay start, differ by up to 8e-6 in LR.  Runs whose log starts at step 0 need no
+declaration (a declared warm-up is not used for them).  ``FitResult.options["lr_source"]``
+records, per run, where its LR came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.interpolate import PchipInterpolator
+
+from .errors import DataError
+
+Array = np.ndarray
+EXACT = "logged every step"
+FROM_SCHEDULES = "schedules="
+
+
+def lr_source(
+    table: pd.DataFrame, schedules: Any, warmup: int | Mapping[str, int] | None
+) -> tuple[Any, dict[str, Any], list[str]]:
+    """Where a curve fit takes each run's LR from: schedules to use, provenance, warnings.
+
+    Parameters
+    ----------
+    table
+        The runs table (``run``, ``step``, ``loss`` and maybe ``lr``), before any exclusion.
+    schedules
+        ``schedules=`` of :func:`scaling_fit.fit` (wins over the ``lr`` column when given).
+    warmup
+        Declared warm-up steps of sparsely logged runs: one int for all, or run → int.
+
+    Returns
+    -------
+    schedules, options, messages
+        What to pass on as ``schedules=`` (a mapping run → LR array when the column is used),
+        ``{"lr_source": ...}`` for ``FitResult.options`` and warnings to emit.
+    """
+    has_lr = "lr" in table.columns
+    if schedules is not None:
+        if warmup is not None:
+            raise DataError(
+                "warmup= declares the warm-up of an LR interpolated from a sparse 'lr' column; "
+                "with schedules= the warm-up is each schedule's own setting. Drop warmup= or "
+                "put the warm-up in the schedules (e.g. 'cosine:...,warmup=2160')"
+            )
+        note = " (the table's 'lr' column was ignored: schedules= wins)" if has_lr else ""
+        return schedules, {"lr_source": FROM_SCHEDULES + note}, []
+    if not has_lr:
+        return None, {}, []  # curves.schedules_by_run explains what to pass
+    lrs, sources, sparse = {}, {}, {}
+    for run, rows in table.groupby("run", sort=False):
+        steps, lr = _logged(rows, run)
+        if _every_step(steps):
+            lrs[run], sources[run] = lr, EXACT
+            continue
+        w = _declared_warmup(warmup, run, int(steps[0]))
+        lrs[run] = interpolated_lr(steps, lr, w)
+        sparse[run] = steps
+        start = f"declared warm-up of {w} steps" if steps[0] > 0 else "log from step 0"
+        sources[run] = f"interpolated from every-{_spacing(steps)}-step log + {start}"
+    return lrs, {"lr_source": sources}, _sparse_messages(sparse)
+
+
+def interpolated_lr(steps: Array, lr: Array, warmup: int) -> Array:
+    """Per-step LR ``0..steps[-1]`` from a sparse log (steps sorted, unique, whole).
+
+    PCHIP between logged steps, stage switches as steps, then
+    ``lr[:warmup] = linspace(0, lr[0], warmup)`` as :mod:`scaling_fit.schedules` builds a
+    warm-up; steps from ``warmup`` to the first logged step hold the first logged LR.
+    """
+    grid = np.arange(int(steps[-1]) + 1)
+    if steps.size < 2:
+        out = np.full(grid.size, lr[0], dtype=float)
+    else:
+        out = np.clip(PchipInterpolator(steps, lr)(grid), 0.0, None)
+        out[grid < steps[0]] = lr[0]
+    for i in stage_switches(lr):
+        out[steps[i] : steps[i + 1]] = lr[i]
+    out[:warmup] = np.linspace(0.0, lr[0], warmup)
+    return out
+
+
+def stage_switches(lr: Array) -> Array:
+    """Indices i of logged LRs where ``lr[i] != lr[i+1]`` and the LR is flat on both sides.
+
+    Flat means equal to 1e-9 relative on the logged interval before (``lr[i-1] == lr[i]``)
+    and after (``lr[i+1] == lr[i+2]``).
+    """
+    lr = np.asarray(lr, dtype=float)
+    if lr.size < 4:
+        return np.zeros(0, dtype=np.int64)
+    flat = np.isclose(lr[1:], lr[:-1], rtol=1e-9, atol=0.0)
+    i = np.arange(1, lr.size - 2)
+    return i[~flat[i] & flat[i - 1] & flat[i + 1]]
+
+
+def _logged(rows: pd.DataFrame, run: object) -> tuple[Array, Array]:
+    """A run's logged (step, lr), sorted by step, checked whole, unique and finite."""
+    if "step" not in rows.columns:
+        raise DataError(
+            "a loss-curve law needs a 'step' column (the optimizer steps of each row); found "
+            f"columns {list(rows.columns)}. Map it with columns={{'step': '<your column>'}}"
+        )
+    rows = rows.sort_values("step", kind="stable")
+    steps, lr = rows["step"].to_numpy(float), rows["lr"].to_numpy(float)
+    bad = ~np.isfinite(lr) | (lr < 0)
+    if bad.any():
+        raise DataError(
+            f"run {run!r}: column 'lr' is {lr[bad][0]} at step {steps[bad][0]:g}; expected "
+            "the LR (>= 0) at every logged step. Fill it in, or pass schedules= instead"
+        )
+    whole = (steps == np.round(steps)) & (steps >= 0)
+    if not whole.all():
+        raise DataError(
+            f"run {run!r}: step {steps[~whole][0]:g} is not a whole step >= 0; the LR column "
+            "is indexed by optimizer step (a row at step t has the LR after t steps)"
+        )
+    repeated = steps[1:][np.diff(steps) == 0]
+    if repeated.size:
+        raise DataError(
+            f"run {run!r}: step {repeated[0]:g} is logged twice; expected one row per step. "
+            "Give each curve its own run name"
+        )
+    return steps.astype(np.int64), lr
+
+
+def _every_step(steps: Array) -> bool:
+    return steps[0] == 0 and steps[-1] == steps.size - 1
+
+
+def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object, first: int) -> int:
+    """The warm-up declared for a sparsely logged run, checked against its first step."""
+    if first == 0:
+        return 0
+    value = warmup.get(run) if isinstance(warmup, Mapping) else warmup
+    if value is None:
+        raise DataError(
+            f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
+            f"{first} on: the LR before it (the warm-up) is unknown. Declare it: "
+            f"fit(..., warmup=N) for N <= {first} steps of linear warm-up from LR 0 to the "
+            "first logged LR (warmup=0: none; a dict run -> N per run), or pass schedules= "
+            "with each run's exact schedule"
+        )
+    w = int(value) if float(value).is_integer() else -1
+    if not 0 <= w <= first:
+        raise DataError(
+            f"run {run!r}: warmup={value!r} is not a whole number of steps in 0..{first} (its "
+            f"first logged step); the warm-up must end by the first logged LR. Declare the "
+            "number of linear warm-up steps from LR 0"
+        )
+    return w
+
+
+def _spacing(steps: Array) -> int:
+    return int(np.median(np.diff(steps))) if steps.size > 1 else int(steps[0])
+
+
+def _sparse_messages(sparse: dict[Any, Array]) -> list[str]:
+    if not sparse:
+        return []
+    gaps = np.concatenate([np.diff(s) for s in sparse.values()])
+    spread = f" (gaps {gaps.min()}-{gaps.max()})" if gaps.size and np.ptp(gaps) else ""
+    runs = ", ".join(f"{r!r} every {_spacing(s)} steps" for r, s in sparse.items())
+    return [
+        f"the 'lr' column is logged sparsely, not at every step: {runs}{spread}. Their LR is "
+        "interpolated between logged steps (monotone cubic; a switch between two flat "
+        "stretches as a step at the later logged step; the declared warm-up before the "
+        "first), which blurs LR changes between logged steps; pass schedules= for the exact LR"
+    ]
