@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import csv
+import functools
+import importlib
 import io
 import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+import scaling_fit as sf
 from scaling_fit import FitError, FitResult, UnknownLawError, cli
 from scaling_fit.cli import main
+from scaling_fit.curves import predict_curve, predict_runs
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+GADRE = DATA / "gadre_overtraining" / "gadre_models_flat.csv"
+GADRE_HELD_OUT = ["rpj-open_lm_1b-1.0", "rpj-open_lm_1b-32.0", "rpj-open_lm_7b-1.0"]
+PORIAN = DATA / "porian_isoflop"
+CONFIG = ["dataset", "hparams", "warmup", "decay", "param_count", "val"]
+SPECS = {  # data/multipower_law/SOURCE.md; the authors' training split
+    "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
+    "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
+    "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
+}
+TEST_SPECS = {  # the authors' test split
+    "constant_72000": "constant:peak=3e-4,total=72000,warmup=2160",
+    "cosine_72000": "cosine:peak=3e-4,total=72000,warmup=2160,final=3e-5",
+    "wsd_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5,shape=exp",
+    "wsdld_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5",
+    "wsdcon_3": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@3e-5",
+    "wsdcon_18": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@1.8e-4",
+}
+WSD = "wsd:peak=3e-4,total=24000,warmup=2160,decay=0.2,final=3e-5"
 
 EPOCH_E = 1.817236  # Epoch AI's plain Huber minimum on this file (data/epoch_chinchilla)
 EPOCH_OBJECTIVE = 0.0010182741
@@ -43,6 +70,17 @@ def assert_user_error(code: int, err: str, *words: str) -> None:
 
 def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def curve_csv(name: str, size: int = 25) -> Path:
+    return DATA / "multipower_law" / f"csv_{size}" / f"{name}.csv"
+
+
+def quietly(function, *args, **kwargs):
+    """Call an API function with its (expected, CLI-reported) warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
 
 
 def epoch_fit(capsys, epoch_csv: Path, output: Path, *extra: object) -> tuple[dict, str]:
@@ -102,6 +140,17 @@ def test_fit_bootstrap_gives_stderr_and_intervals(capsys, epoch_csv, tmp_path):
     assert code == 0, err
     (row,) = read_csv(out)
     assert float(row["lower"]) <= float(row["loss"]) <= float(row["upper"])
+    code, out, err = run(capsys, "predict", output, "--compute", "5.76e23")
+    assert code == 0, err
+    (row,) = read_csv(out)
+    expected = FitResult.from_json(output).compute_optimal(5.76e23).iloc[0]
+    for column in ("n_params", "tokens"):
+        lower, upper = float(row[f"{column}_lower"]), float(row[f"{column}_upper"])
+        assert lower < float(row[column]) < upper
+        # Same percentiles of the same saved samples.
+        assert (lower, upper) == pytest.approx(
+            (expected[f"{column}_lower"], expected[f"{column}_upper"]), rel=1e-12
+        )
 
 
 def test_drop_top_loss_on_curves_drops_whole_runs(capsys, tmp_path):
@@ -182,9 +231,11 @@ def test_predict_compute_with_published_chinchilla(capsys, tmp_path):
     code, out, err = run(
         capsys, "predict", output, "--compute", "5.76e23", "-o", tmp_path / "a.csv"
     )
-    assert (code, out, err) == (0, "", "")
+    assert (code, out) == (0, "")
+    assert err == "cost model: C = 6 * N * D (K set by --flops-per-param-token)\n"
     (row,) = read_csv((tmp_path / "a.csv").read_text())
     assert float(row["n_params"]) == pytest.approx(4.04e10, rel=5e-3)
+    assert row["cost_model"] == "C = 6 * N * D"
 
 
 def test_version_and_help(capsys):
@@ -307,6 +358,386 @@ def test_fit_error_exits_1(capsys, epoch_csv, monkeypatch):
     assert code == 1
     assert out == ""
     assert err.splitlines()[-1] == "scaling-fit: error: every start failed"
+
+
+# ----------------------------------------------------------------------- predict --compute
+@pytest.mark.parametrize("law", ["chinchilla", "kaplan", "overtraining"])
+def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
+    path = tmp_path / "published.json"
+    published = FitResult.from_params(law)
+    published.to_json(path)
+    budgets = [1e21, 1e23]
+    tables = {}
+    for k in (6, 8):
+        code, out, err = run(
+            capsys, "predict", path, "--compute", *budgets, "--flops-per-param-token", k
+        )
+        assert code == 0, err
+        assert err == f"cost model: C = {k} * N * D (K set by --flops-per-param-token)\n"
+        rows = read_csv(out)
+        expected = published.compute_optimal(budgets, flops_per_param_token=k)
+        for row, budget, want in zip(rows, budgets, expected.itertuples(), strict=True):
+            n, d = float(row["n_params"]), float(row["tokens"])
+            # The CLI prints the API's numbers (repr-exact floats).
+            assert (n, d, float(row["loss"])) == (want.n_params, want.tokens, want.loss)
+            # On the budget line: C = k N D up to the search's precision (~1e-9 in N).
+            assert k * n * d == pytest.approx(budget, rel=1e-8)
+            assert row["cost_model"] == f"C = {k} * N * D"
+        tables[k] = rows
+    # Spending C at 8 FLOPs per parameter-token is spending 6C/8 at 6: same allocation.
+    code, out, _ = run(capsys, "predict", path, "--compute", 7.5e22)
+    (row,) = read_csv(out)
+    assert float(tables[8][1]["n_params"]) == pytest.approx(float(row["n_params"]), rel=1e-8)
+
+
+def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
+    path = tmp_path / "farseer.json"
+    FitResult.from_params("farseer").to_json(path)
+    output = tmp_path / "out.csv"
+    code, out, err = run(capsys, "predict", path, "--compute", 1e21, "-o", output)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "scaling-fit: error: law 'farseer' with these parameters has no compute-optimal "
+        "allocation at C=1e+21 FLOPs under C = 6 * N * D: at fixed compute its predicted loss "
+        "keeps falling as N grows (no minimum between 1e-12 and 1e12 tokens per parameter). "
+        "Predict chosen sizes with --n-params and --tokens instead"
+    ]
+    assert not output.exists()
+    # The grid still works for such a law.
+    code, out, err = run(capsys, "predict", path, "--n-params", 1e9, "--tokens", 2e10)
+    assert code == 0, err
+    assert len(read_csv(out)) == 1
+
+
+# ----------------------------------------------------------------------- compare
+@pytest.fixture(scope="module")
+def rpj_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The RedPajama-trained Gadre runs (as tests/test_backtest.py uses) as their own CSV."""
+    with GADRE.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    path = tmp_path_factory.mktemp("gadre") / "rpj.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["dataset_name"] == "rpj")
+    return path
+
+
+def compare(capsys, rpj_csv: Path, *argv: object) -> tuple[int, str, str]:
+    return run(capsys, "compare", rpj_csv, "--col", "loss=loss_c4_val", *argv)
+
+
+def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
+    laws = ["chinchilla", "overtraining"]
+    code, out, err = compare(
+        capsys, rpj_csv, "--law", laws[0], "--law", laws[1], "--holdout", "n>=1e9"
+    )
+    assert code == 0, err
+    runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
+    api = quietly(sf.backtest, runs, laws, "n>=1e9")
+    raw = json.loads(out)
+    # Same deterministic fits on the same points: the whole result is equal.
+    assert raw == json.loads(json.dumps(api.to_dict()))
+    summary = {row["law"]: row for row in raw["summary"]}
+    # Measured in tests/test_backtest.py (1 % for solver/BLAS differences).
+    assert summary["chinchilla"]["mean_relative_error"] == pytest.approx(0.018312, rel=1e-2)
+    assert summary["overtraining"]["worst_relative_error"] == pytest.approx(0.003111, rel=1e-2)
+    # stderr: summary, one row per held-out run with each law's error in %, the sweep.
+    assert "backtest: held out n_params >= 1e+09" in err
+    errors = api.errors.set_index(["law", "run"])["relative_error"]
+    for name in GADRE_HELD_OUT:
+        (line,) = [x for x in err.splitlines() if x.startswith(name + " ")]
+        assert line.split()[1:] == [f"{100 * errors[(law, name)]:.4f}" for law in laws]
+    assert "stability: predicted loss at rpj-open_lm_7b-1.0" in err
+    assert "warning: overtraining: only 2 distinct n_params values" in err
+
+    # Explicit holdout of the same runs, one law, CSV of the errors: the same numbers.
+    output = tmp_path / "errors.csv"
+    holdout = [x for name in GADRE_HELD_OUT for x in ("--holdout-run", name)]
+    code, out, err = compare(
+        capsys, rpj_csv, "--law", "chinchilla", *holdout, "--format", "csv", "-o", output
+    )
+    assert (code, out) == (0, ""), err
+    rows = read_csv(output.read_text())
+    assert [r["run"] for r in rows] == GADRE_HELD_OUT
+    for row in rows:
+        assert float(row["relative_error"]) == errors[("chinchilla", row["run"])]
+    assert "backtest: held out runs marked by the mask" in err
+
+
+def test_compare_law_failure_exits_1(capsys, rpj_csv, tmp_path, monkeypatch):
+    module = importlib.import_module("scaling_fit.backtest")
+
+    @functools.wraps(module.fit)  # backtest reads fit()'s signature to check its options
+    def fail(*args, **kwargs):
+        raise FitError("every start failed")
+
+    # A law that fails on real data is not cheap to provoke; stand one in.
+    monkeypatch.setattr(module, "fit", fail)
+    output = tmp_path / "compare.json"
+    code, out, err = compare(capsys, rpj_csv, "--law", "chinchilla", "-o", output)
+    assert (code, out) == (1, "")
+    assert json.loads(output.read_text())["summary"][0]["error"] == "FitError: every start failed"
+    assert err.splitlines()[-1] == (
+        "scaling-fit: error: the fit of 1 law(s) failed (chinchilla: FitError: every start "
+        "failed); the output was written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--holdout", "biggest"], ["holdout='biggest'", "largest-n", "fraction"]),
+        (["--holdout", "n>=1e12"], ["holds out 0 of 35 runs"]),
+        (["--holdout-run", "rpj-7b"], ["--holdout-run", "rpj-7b", "rpj-d=1024"]),
+        (["--holdout", "largest-n", "--holdout-run", "x"], ["--holdout-run", "not allowed"]),
+        (["--law", "chinchilla"], ["--law repeats", "chinchilla"]),
+        (["--law", "chinchila"], ["unknown law", "chinchila"]),
+        (["--format", "xml"], ["--format", "xml"]),
+        (["--table", "errors", "--col", "loss=nope"], ["nope", "loss_c4_val"]),
+    ],
+)
+def test_compare_bad_input(capsys, rpj_csv, argv, words):
+    code, out, err = compare(capsys, rpj_csv, "--law", "chinchilla", *argv)
+    assert out == ""
+    assert_user_error(code, err, *words)
+
+
+# ----------------------------------------------------------------------- isoflop
+def porian(*argv: object) -> list[object]:
+    groups = [x for column in CONFIG for x in ("--group-by", column)]
+    path = PORIAN / "isoflop_points.csv"
+    return ["isoflop", path, "--col", "n_params=n", "--col", "tokens=t", *groups, *argv]
+
+
+def test_isoflop_porian_groups_match_api_and_authors(capsys):
+    code, out, err = run(capsys, *porian("--bootstrap", 20))
+    assert code == 0, err
+    raw = json.loads(out)
+    assert raw["format"] == "scaling_fit.IsoflopGroups/1" and raw["group_by"] == CONFIG
+    runs = sf.load_runs(PORIAN / "isoflop_points.csv", columns={"n_params": "n", "tokens": "t"})
+    records = json.loads((PORIAN / "fit_results.json").read_text())
+    authors = {tuple(r[c] for c in CONFIG): r["fit_results"]["basic"] for r in records}
+    differences = []
+    for group in raw["groups"]:
+        key = tuple(group["group"][c] for c in CONFIG)
+        table = runs.loc[(runs[CONFIG] == pd.Series(key, index=CONFIG)).all(axis=1)]
+        api = quietly(sf.isoflop, table, bootstrap=20)
+        assert group["params"] == json.loads(api.to_json())["params"]
+        assert group["warnings"] == list(api.warnings)
+        differences.append(abs(group["params"]["a"]["value"] - authors[key]["n_exponent"]))
+    # Issue 3's acceptance criterion on Porian et al.'s data, through the command line.
+    assert len(differences) == 15
+    assert sum(d <= 0.015 for d in differences) >= 13 and np.median(differences) <= 0.006
+    assert err.count("budgets used") == 15
+    assert (
+        "warning: dataset=rw, hparams=base, warmup=long, decay=kaplan, param_count=kaplan, "
+        "val=train: isoFLOP budgets: the optimum sits at or near the edge" in err
+    )
+
+
+def test_isoflop_csv_tables(capsys, tmp_path):
+    code, out, _ = run(capsys, *porian("--bootstrap", 0))
+    groups = json.loads(out)["groups"]
+    code, out, err = run(capsys, *porian("--bootstrap", 0, "--format", "csv", "--table", "fits"))
+    assert code == 0, err
+    fits = read_csv(out)
+    assert list(fits[0])[:8] == [*CONFIG, "a", "a_lower"]
+    for row, group in zip(fits, groups, strict=True):
+        assert [row[c] for c in CONFIG] == [group["group"][c] for c in CONFIG]
+        assert float(row["a"]) == group["params"]["a"]["value"]
+        assert float(row["k_D"]) == group["params"]["k_D"]["value"]
+        assert row["a_lower"] == row["a_upper"] == ""  # no bootstrap, no interval
+        assert int(row["budgets_used"]) == sum(group["budgets"]["used"])
+    output = tmp_path / "optima.csv"
+    code, _, _ = run(capsys, *porian("--bootstrap", 0, "--format", "csv", "-o", output))
+    optima = read_csv(output.read_text())
+    assert len(optima) == sum(len(g["budgets"]["budget"]) for g in groups)
+    first = groups[0]["budgets"]
+    assert [float(r["n_opt"]) for r in optima[: len(first["n_opt"])]] == first["n_opt"]
+    assert {r["flag"] for r in optima} >= {"", "edge", "near_edge"}
+
+
+def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
+    # Three budgets of exact parabolas in ln N around N* = 0.08 C^0.55 (as in test_isoflop.py).
+    lines = ["compute,n_params,loss"]
+    for c in (1e18, 1e19, 1e20):
+        for offset in (-1.0, -0.5, 0.0, 0.5, 1.0):
+            n = float(0.08 * c**0.55 * np.exp(offset))
+            lines.append(f"{c!r},{n!r},{2 + 30 * c**-0.1 + 0.05 * offset**2!r}")
+    data = tmp_path / "profiles.csv"
+    data.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0)
+    assert code == 0, err
+    raw = json.loads(out)
+    assert raw == json.loads(sf.isoflop(data, bootstrap=0).to_json())
+    # A parabola through 3 points of a parabola is exact: only round-off remains.
+    assert raw["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-9)
+    assert err.startswith("isoflop: N* = k*C^a with a = 0.55, k = 0.08;")
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "words"),
+    [
+        ("g,compute,n_params,loss\na,1e18,1e8,3\n", ["--group-by", "nope"], ["--group-by", "nope"]),
+        (
+            "g,compute,n_params,loss\n"
+            + "".join(
+                f"a,{c},{n},{3 + (n / 2e8 - 1) ** 2 - c / 1e20}\n"
+                for c in (1e18, 1e19)
+                for n in (5e7, 1e8, 2e8, 4e8, 8e8)
+            )
+            + "b,1e18,1e8,3\nb,1e18,2e8,2.9\nb,1e18,4e8,3.1\n",
+            ["--group-by", "g"],
+            ["group g=b", "at least 2 usable budgets"],
+        ),
+        ("n_params,loss\n1e8,3\n2e8,2.9\n", [], ["isoflop needs columns", "compute"]),
+    ],
+)
+def test_isoflop_bad_input(capsys, tmp_path, content, argv, words):
+    data = tmp_path / "runs.csv"
+    data.write_text(content)
+    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, *argv)
+    assert out == ""
+    assert_user_error(code, err, *words)
+
+
+# ----------------------------------------------------------------------- curve laws
+def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
+    output = tmp_path / "fit.json"
+    code, out, err = run(
+        capsys, "fit", curve_csv("cosine_24000"), "--law", "lr_annealing",
+        "--schedule", SPECS["cosine_24000"], "-o", output,
+    )  # fmt: skip
+    assert (code, out) == (0, ""), err
+    runs = sf.load_runs(curve_csv("cosine_24000"))
+    api = quietly(sf.fit, runs, "lr_annealing", schedules=SPECS["cosine_24000"])
+    raw = json.loads(output.read_text())
+    assert {name: p["value"] for name, p in raw["params"].items()} == api.params
+    assert raw["options"]["points"] == "after_warmup"
+    assert raw["options"]["schedules"] == {"cosine_24000": api.options["schedules"]["cosine_24000"]}
+
+    code, out, err = run(capsys, "predict", output, "--schedule", WSD, "--every", 1000)
+    assert code == 0, err
+    rows = read_csv(out)
+    expected = predict_curve(api, WSD, every=1000)
+    assert list(rows[0]) == ["step", "lr", "loss"]
+    assert [int(r["step"]) for r in rows] == [*range(1000, 24000, 1000), 23999]
+    assert [float(r["loss"]) for r in rows] == expected["loss"].tolist()
+    assert [float(r["lr"]) for r in rows] == expected["lr"].tolist()
+    # Linear cooldown over the last 0.2 x 24000 = 4800 steps: one step before it reaches 3e-5.
+    assert float(rows[-1]["lr"]) == pytest.approx(3e-5 + 2.7e-4 / 4800, rel=1e-12)
+    code, out, _ = run(capsys, "predict", output, "--schedule", WSD)
+    assert [int(r["step"]) for r in read_csv(out)] == [*range(100, 24000, 100), 23999]
+    code, out, _ = run(capsys, "predict", output, "--schedule", WSD, "--steps", 5000, 23999)
+    assert [float(r["loss"]) for r in read_csv(out)] == predict_curve(api, WSD, [5000, 23999])[
+        "loss"
+    ].tolist()
+
+
+def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps(SPECS))
+    output = tmp_path / "fit.json"
+    paths = [curve_csv(name) for name in SPECS]
+    code, _, err = run(
+        capsys, "fit", *paths, "--law", "multipower", "--schedules", schedules, "-o", output
+    )
+    assert code == 0, err
+    assert "law multipower: " in err
+    errors = []
+    for name, spec in TEST_SPECS.items():
+        actual = sf.load_runs(curve_csv(name))
+        steps = actual["step"].tolist()
+        code, out, err = run(capsys, "predict", output, "--schedule", spec, "--steps", *steps)
+        assert code == 0, err
+        predicted = np.array([float(r["loss"]) for r in read_csv(out)])
+        errors.append(np.mean(np.abs(predicted - actual["loss"]) / actual["loss"]))
+    # Mean relative error (PredE) over the six test curves of the 25M model: measured 1.2455 x
+    # the published 0.00110, as the API's refit in tests/test_curve_laws.py (1.245 x; issue
+    # 4's 1.05 x is an xfail there); bounded here as there, at 1.3 x.
+    assert np.mean(errors) == pytest.approx(1.2455 * 0.00110, rel=0.05)
+    assert np.mean(errors) <= 1.3 * 0.00110
+    # The CLI's predictions are the API's for the saved fit.
+    result = FitResult.from_json(output)
+    last = sf.load_runs(curve_csv("wsdcon_18"))
+    assert predicted.tolist() == predict_runs(result, last, TEST_SPECS).tolist()
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "words"),
+    [
+        ({"s.json": "{}"}, ["--schedule", "S", "--schedules", "s.json"], ["not allowed with"]),
+        ({}, [], ["needs the LR schedule", "--schedule SPEC", "--schedules FILE.json"]),
+        ({}, ["--schedule", "cosine:peak=3e-4"], ["--schedule", "total"]),
+        ({}, ["--schedules", "absent.json"], ["--schedules", "absent.json", "does not exist"]),
+        ({"s.json": "cosine"}, ["--schedules", "s.json"], ["s.json", "not JSON"]),
+        ({"s.json": '["S"]'}, ["--schedules", "s.json"], ["s.json", "JSON object", "list"]),
+        (
+            {"s.json": '{"cosine_24000": 3}'},
+            ["--schedules", "s.json"],
+            ["run 'cosine_24000'", "spec string"],
+        ),
+        (
+            {"s.json": '{"cosine_24000": "cosin:total=9"}'},
+            ["--schedules", "s.json"],
+            ["s.json, run 'cosine_24000'", "family"],
+        ),
+        (
+            {"s.json": '{"other": "S"}'},
+            ["--schedules", "s.json"],
+            ["no schedule for runs ['cosine_24000']", "other"],
+        ),
+        ({}, ["--schedule", "S", "--points", "final"], ["points='final'", "after_warmup"]),
+    ],
+)
+def test_fit_curve_law_bad_input(capsys, tmp_path, files, argv, words):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text.replace('"S"', json.dumps(SPECS["cosine_24000"])))
+    argv = [
+        SPECS["cosine_24000"] if a == "S" else tmp_path / a if a.endswith(".json") else a
+        for a in argv
+    ]
+    code, out, err = run(capsys, "fit", curve_csv("cosine_24000"), "--law", "lr_annealing", *argv)
+    assert out == ""
+    assert_user_error(code, err, *words)
+
+
+def test_fit_schedule_with_nd_law_is_a_usage_error(capsys, epoch_csv):
+    code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--schedule", WSD)
+    assert_user_error(code, err, "--schedule", "loss-curve laws", "chinchilla", "n_params")
+
+
+@pytest.mark.parametrize(
+    ("law", "argv", "words"),
+    [
+        ("multipower", [], ["loss-curve law", "--schedule SPEC"]),
+        ("multipower", ["--n-params", "1e9"], ["--n-params is for L(N, D) laws", "multipower"]),
+        ("multipower", ["--compute", "1e21"], ["--compute is for L(N, D) laws"]),
+        ("multipower", ["--schedule", WSD, "--every", "0"], ["--every", "integer >= 1", "'0'"]),
+        ("multipower", ["--schedule", WSD, "--every", "9", "--steps", "5"], ["--every or --steps"]),
+        ("multipower", ["--schedule", WSD, "--steps", "24000"], ["step 24000", "24000 steps"]),
+        ("multipower", ["--schedule", "cosin:total=9"], ["--schedule", "family", "cosin"]),
+        ("chinchilla", ["--schedule", WSD], ["--schedule is for loss-curve laws", "chinchilla"]),
+        ("chinchilla", ["--compute", "1e21", "--every", "5"], ["--every is for loss-curve"]),
+        (
+            "chinchilla",
+            ["--n-params", "1e9", "--tokens", "2e10", "--flops-per-param-token", "8"],
+            ["--flops-per-param-token", "cost model of --compute"],
+        ),
+        (
+            "chinchilla",
+            ["--compute", "1e21", "--flops-per-param-token", "0"],
+            ["--flops-per-param-token", "positive", "found 0"],
+        ),
+    ],
+)
+def test_predict_option_does_not_suit_the_law(capsys, tmp_path, law, argv, words):
+    path = tmp_path / f"{law}.json"
+    FitResult.from_params(law).to_json(path)
+    code, out, err = run(capsys, "predict", path, *argv)
+    assert out == ""
+    assert_user_error(code, err, *words)
 
 
 # ----------------------------------------------------------------------- console script

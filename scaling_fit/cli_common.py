@@ -1,0 +1,173 @@
+"""Pieces shared by the ``scaling-fit`` subcommands: errors, argument types, output.
+
+Machine output (JSON, CSV) goes to stdout or ``-o FILE`` (never overwritten without
+``--force``); human text goes to stderr, one ``warning: …`` line per warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from io import StringIO
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .errors import ScalingFitError
+from .io import parse_number
+from .result import FitResult
+
+PROG = "scaling-fit"
+FORMATS = ("json", "csv")
+
+
+class UsageError(ScalingFitError, ValueError):
+    """The command line itself is wrong (exit code 2)."""
+
+
+class ResultError(ScalingFitError, RuntimeError):
+    """The input is valid but the fitted law cannot answer the question (exit code 1)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are exceptions, reported as one line by ``main``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# ----------------------------------------------------------------------- argument types
+def number(text: str) -> float:
+    """Float with unit suffixes ('125M', '1.3B', '6e20')."""
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def count(text: str) -> int:
+    """Non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {text!r}")
+    return value
+
+
+def positive(text: str) -> int:
+    """Integer ≥ 1."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, found {text!r}")
+    return value
+
+
+def pair(convert: Callable[[str], Any], example: str) -> Callable[[str], tuple[str, Any]]:
+    """Type parsing ``NAME=VALUE`` into ``(name, convert(value))``."""
+
+    def parse(text: str) -> tuple[str, Any]:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=VALUE (e.g. {example}), found {text!r}"
+            )
+        return name.strip(), convert(value.strip())
+
+    return parse
+
+
+def add_columns_option(parser: argparse.ArgumentParser) -> None:
+    """``--col NAME=COLUMN`` (repeatable): read canonical column NAME from COLUMN."""
+    parser.add_argument(
+        "--col",
+        action="append",
+        default=[],
+        type=pair(str, "n_params=N"),
+        metavar="NAME=COLUMN",
+        help="read canonical column NAME from COLUMN",
+    )
+
+
+def add_format_options(parser: argparse.ArgumentParser, tables: Iterable[str]) -> None:
+    """``--format json|csv`` and ``--table`` (which table a CSV holds)."""
+    tables = tuple(tables)
+    parser.add_argument("--format", choices=FORMATS, default="json", help="stdout format")
+    parser.add_argument(
+        "--table", choices=tables, default=tables[0], help=f"table of a CSV ({tables[0]})"
+    )
+
+
+# ----------------------------------------------------------------------- input
+def load_fit(path_text: str) -> FitResult:
+    """The FitResult saved in a JSON file, or a UsageError naming the missing file."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"fit file {str(path)!r} does not exist (write one with `{PROG} fit`)")
+    return FitResult.from_json(path)
+
+
+# ----------------------------------------------------------------------- output
+def check_output(path: str | None, force: bool) -> None:
+    """Refuse early an existing ``-o`` file without ``--force`` (before any slow work)."""
+    if path is not None and not force and Path(path).exists():
+        raise UsageError(f"output file {path!r} exists; pass --force to overwrite it")
+
+
+def write(text: str, path: str | None, force: bool) -> None:
+    """Write ``text`` to stdout, or to ``path`` (exclusively unless ``force``)."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w" if force else "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"output file {path!r} exists; pass --force to overwrite it") from None
+
+
+def json_text(data: Mapping[str, Any]) -> str:
+    """Indented JSON with a final newline; NaN is not allowed (write None instead)."""
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def csv_text(table: Any) -> str:
+    """CSV text of a mapping or DataFrame: repr-exact floats, empty cells for NaN."""
+    columns = list(table.keys())
+    out = StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in zip(*(table[c] for c in columns), strict=True):
+        writer.writerow([cell(v) for v in row])
+    return out.getvalue()
+
+
+def cell(value: Any) -> str:
+    """One CSV cell: repr of a float (empty for NaN/None), else the text of the value."""
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else repr(float(value))
+    return str(value)
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """Print human text to stderr unless ``--quiet``."""
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
+def warn_lines(args: argparse.Namespace, messages: Iterable[str], prefix: str = "") -> None:
+    """One ``warning: [prefix: ]message`` line per distinct message, on stderr."""
+    for message in dict.fromkeys(messages):
+        say(args, f"warning: {prefix}{message}")
+
+
+def error(message: str) -> None:
+    """The one-line error report: ``scaling-fit: error: …``."""
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)

@@ -1,0 +1,129 @@
+"""``scaling-fit compare``: backtest laws on held-out runs (:func:`scaling_fit.backtest`).
+
+Each law is fitted on the runs that are not held out and predicts the held-out ones; stdout
+gets the whole result as JSON (or one table as CSV), stderr a human table of per-law mean and
+worst relative errors, the error per held-out run and the stability sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .backtest import BacktestResult, backtest
+from .cli_common import (
+    UsageError,
+    add_columns_option,
+    add_format_options,
+    check_output,
+    csv_text,
+    error,
+    json_text,
+    say,
+    warn_lines,
+    write,
+)
+from .errors import ScalingFitWarning
+from .io import load_runs
+from .objective import LOSSES
+
+HOLDOUT_HELP = (
+    "runs to hold out: largest-compute (default), largest-n, largest-d, a threshold such as "
+    "'n>=1e9', 'd>2e10' or 'compute>=1e21', or a fraction such as 0.2 (top share by compute)"
+)
+TABLES = ("errors", "summary", "stability")
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``compare`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser(
+        "compare", parents=[output], help="backtest laws: fit small runs, predict held-out ones"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "--law", action="append", required=True, dest="laws", help="law to compare (repeat)"
+    )
+    holdout = p.add_mutually_exclusive_group()
+    holdout.add_argument("--holdout", default="largest-compute", help=HOLDOUT_HELP)
+    holdout.add_argument(
+        "--holdout-run", action="append", metavar="RUN", help="hold out this run (repeat)"
+    )
+    add_columns_option(p)
+    p.add_argument("--loss", choices=LOSSES, default="huber", help="fit objective (huber)")
+    add_format_options(p, TABLES)
+    p.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
+    p.set_defaults(func=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Backtest the laws, write JSON or CSV, print the tables on stderr.
+
+    Parameters
+    ----------
+    args
+        Parsed ``compare`` arguments.
+
+    Returns
+    -------
+    int
+        0, or 1 when a law's fit failed (the output is written all the same).
+    """
+    if len(set(args.laws)) != len(args.laws):
+        raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
+    check_output(args.output, args.force)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingFitWarning)
+        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
+        result = backtest(
+            runs, args.laws, holdout, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
+        )
+    if args.format == "json":
+        text = json_text(result.to_dict())
+    else:
+        text = csv_text(getattr(result, args.table))
+    write(text, args.output, args.force)
+    warn_lines(args, (str(w.message) for w in caught))
+    for law, messages in result.warnings.items():
+        warn_lines(args, messages, f"{law}: ")
+    say(args, report(result))
+    failed = result.summary.loc[result.summary["error"] != "", ["law", "error"]]
+    if len(failed):
+        details = "; ".join(f"{law}: {message}" for law, message in failed.to_numpy())
+        error(f"the fit of {len(failed)} law(s) failed ({details}); the output was written")
+        return 1
+    return 0
+
+
+def report(result: BacktestResult) -> str:
+    """The backtest summary and stability sweep, with the error per held-out run between."""
+    per_run = result.errors.pivot(index="run", columns="law", values="relative_error")
+    per_run = (100 * per_run)[list(result.summary["law"])]
+    summary, sweep = result.report().split("\n\nstability", 1)
+    return "\n".join(
+        [
+            summary,
+            "",
+            "relative error per held-out run, in %",
+            per_run.to_string(float_format=lambda v: f"{v:.4f}"),
+            "",
+            "stability" + sweep,
+        ]
+    )
+
+
+def _run_mask(runs: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Boolean mask over the rows of ``runs``: the rows of the named runs."""
+    known = list(pd.unique(runs["run"]))
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+        raise UsageError(
+            f"--holdout-run names unknown run(s) {unknown}; the runs are named {shown} "
+            "(the 'run' column, or file stem:row)"
+        )
+    return runs["run"].isin(names).to_numpy()

@@ -1,0 +1,164 @@
+"""``scaling-fit isoflop``: compute-optimal N*(C) and D*(C) from isoFLOP profiles.
+
+Runs :func:`scaling_fit.isoflop` (Hoffmann et al. 2022, Approach 2) on all runs, or once per
+group of ``--group-by`` columns (e.g. one per experimental configuration).  Stdout: the whole
+result as JSON, or as CSV the per-budget optima (``--table optima``) or the power-law fits
+N*(C) = k·C^a, D*(C) = k_D·C^b (``--table fits``); stderr: warnings (optimum at the edge of a
+budget's sampled N, too few points) and one summary line per group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cli_common import (
+    UsageError,
+    add_columns_option,
+    add_format_options,
+    check_output,
+    count,
+    csv_text,
+    json_text,
+    say,
+    warn_lines,
+    write,
+)
+from .errors import DataError, ScalingFitWarning
+from .io import load_runs
+from .isoflop import IsoflopResult, isoflop
+
+GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
+TABLES = ("optima", "fits")
+OPTIMA = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "n_local", "flag", "note"]
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``isoflop`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser(
+        "isoflop", parents=[output], help="compute-optimal N*(C), D*(C) from isoFLOP profiles"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "--group-by",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="one analysis per value of COL (repeat for several columns)",
+    )
+    add_columns_option(p)
+    p.add_argument("--bootstrap", type=count, default=1000, metavar="N", help="resamples (1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--keep-flagged", action="store_true", help="fit flagged budgets too")
+    add_format_options(p, TABLES)
+    p.set_defaults(func=run_isoflop)
+
+
+def run_isoflop(args: argparse.Namespace) -> int:
+    """Analyse the runs (per group), write JSON or CSV, print warnings and a summary.
+
+    Parameters
+    ----------
+    args
+        Parsed ``isoflop`` arguments.
+
+    Returns
+    -------
+    int
+        0 (a group that cannot be analysed is an input error, exit 2).
+    """
+    check_output(args.output, args.force)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingFitWarning)
+        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+    warn_lines(args, (str(w.message) for w in caught))
+    results = [(key, _analyse(args, key, table)) for key, table in _groups(runs, args.group_by)]
+    write(_output(args, results), args.output, args.force)
+    for key, result in results:
+        say(args, f"{_label(key) or 'isoflop'}: {_summary(result)}")
+    return 0
+
+
+def _groups(runs: pd.DataFrame, columns: list[str]) -> list[tuple[dict, pd.DataFrame]]:
+    """(group key as {column: value}, its runs) per group; one group without --group-by."""
+    if not columns:
+        return [({}, runs)]
+    missing = [c for c in columns if c not in runs.columns]
+    if missing:
+        raise UsageError(f"--group-by names missing column(s) {missing}; found {list(runs)}")
+    groups = runs.groupby(columns, sort=True, dropna=False)
+    return [(dict(zip(columns, map(_plain, key), strict=True)), table) for key, table in groups]
+
+
+def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> IsoflopResult:
+    """isoflop() on one group; its warnings on stderr, its errors naming the group."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingFitWarning)
+        try:
+            result = isoflop(
+                table, bootstrap=args.bootstrap, seed=args.seed, keep_flagged=args.keep_flagged
+            )
+        except DataError as exc:
+            if not key:
+                raise
+            raise DataError(f"group {_label(key)}: {exc}") from None
+    prefix = f"{_label(key)}: " if key else ""
+    warn_lines(args, (str(w.message) for w in caught), prefix)
+    return result
+
+
+def _output(args: argparse.Namespace, results: list[tuple[dict, IsoflopResult]]) -> str:
+    if args.format == "json":
+        if len(results) == 1 and not results[0][0]:
+            return json_text(results[0][1].to_dict())
+        groups = [{"group": key, **result.to_dict()} for key, result in results]
+        return json_text(
+            {"format": GROUPS_FORMAT, "group_by": list(args.group_by), "groups": groups}
+        )
+    rows = _optima if args.table == "optima" else _fits
+    return csv_text(pd.concat([rows(key, result) for key, result in results], ignore_index=True))
+
+
+def _optima(key: dict, result: IsoflopResult) -> pd.DataFrame:
+    """Per-budget optima of one group, group columns first."""
+    table = result.budgets[[*OPTIMA, "used"]]
+    return pd.concat([pd.DataFrame([key] * len(table)), table.reset_index(drop=True)], axis=1)
+
+
+def _fits(key: dict, result: IsoflopResult) -> pd.DataFrame:
+    """One row: group columns, a, k, b, k_D with 95 % bounds, R², budgets used."""
+    row: dict[str, Any] = dict(key)
+    for name, interval in result.ci95.items():
+        row[name] = result.params[name]
+        row[f"{name}_lower"], row[f"{name}_upper"] = interval or (np.nan, np.nan)
+    row["r2_n"], row["r2_tokens"] = result.r2["n"], result.r2["tokens"]
+    row["budgets_used"] = result.options["budgets_used"]
+    row["budgets_flagged"] = result.options["budgets_flagged"]
+    return pd.DataFrame([row])
+
+
+def _summary(result: IsoflopResult) -> str:
+    p, ci = result.params, result.ci95
+
+    def show(name: str) -> str:
+        bounds = "" if ci[name] is None else " [{:.4g}, {:.4g}]".format(*ci[name])
+        return f"{name} = {p[name]:.4g}{bounds}"
+
+    used, flagged = result.options["budgets_used"], result.options["budgets_flagged"]
+    return (
+        f"N* = k*C^a with {show('a')}, {show('k')}; D* = k_D*C^b with {show('b')}, "
+        f"{show('k_D')}; {used} budgets used, {flagged} flagged"
+    )
+
+
+def _label(key: dict) -> str:
+    return ", ".join(f"{column}={value}" for column, value in key.items())
+
+
+def _plain(value: Any) -> Any:
+    """A group value as a JSON-ready Python scalar."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,179 @@
+"""``scaling-fit predict``: losses, compute-optimal allocations or loss curves from a fit.
+
+An L(N, D) fit predicts the loss over a grid (``--n-params`` × ``--tokens``) or the
+compute-optimal N, D and loss per budget (``--compute``; cost model C = K·N·D with K = 6
+unless ``--flops-per-param-token``).  A loss-curve fit predicts ``step, lr, loss`` under a
+schedule (``--schedule SPEC``, every ``--every`` steps or at ``--steps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .allocation import FLOPS_PER_PARAM_TOKEN, SPAN_DECADES, describe_cost
+from .cli_common import (
+    PROG,
+    ResultError,
+    UsageError,
+    check_output,
+    count,
+    csv_text,
+    load_fit,
+    number,
+    positive,
+    say,
+    warn_lines,
+    write,
+)
+from .cli_schedules import check_spec
+from .curves import predict_curve
+from .errors import ScalingFitWarning
+from .result import FitResult
+
+HELP = f"see `{PROG} predict --help`"
+# Default stride of a predicted loss curve: a 24k-step schedule gives 240 rows.
+DEFAULT_EVERY = 100
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``predict`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser("predict", parents=[output], help="predict from a fit, write CSV")
+    p.add_argument("fit_json", metavar="FIT.json", help="JSON written by `scaling-fit fit`")
+    p.add_argument("--n-params", nargs="+", type=number, metavar="N", help="model sizes")
+    p.add_argument("--tokens", nargs="+", type=number, metavar="D", help="training tokens")
+    p.add_argument("--compute", nargs="+", type=number, metavar="C", help="FLOP budgets")
+    p.add_argument(
+        "--flops-per-param-token",
+        type=number,
+        metavar="K",
+        help=f"cost model C = K*N*D of --compute (default {FLOPS_PER_PARAM_TOKEN:g})",
+    )
+    p.add_argument("--schedule", metavar="SPEC", help="curve laws: the LR schedule to predict")
+    p.add_argument(
+        "--every",
+        type=positive,
+        metavar="K",
+        help=f"curve laws: every K-th step and the last (default {DEFAULT_EVERY})",
+    )
+    p.add_argument("--steps", nargs="+", type=count, metavar="STEP", help="curve laws: steps")
+    p.set_defaults(func=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Write the predictions of a saved fit as CSV; warnings go to stderr.
+
+    Parameters
+    ----------
+    args
+        Parsed ``predict`` arguments.
+
+    Returns
+    -------
+    int
+        0. Raises :class:`UsageError` (exit 2) for options that do not suit the fit's law
+        and :class:`ResultError` (exit 1) when the law has no compute-optimal allocation.
+    """
+    check_output(args.output, args.force)
+    result = load_fit(args.fit_json)
+    curve = result.law.features is not None
+    _check_options(args, result, curve)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingFitWarning)
+        if curve:
+            every = DEFAULT_EVERY if args.every is None else args.every
+            table = predict_curve(result, args.schedule, args.steps, every=every)
+        elif args.compute is not None:
+            table = _allocation(result, args.compute, args.flops_per_param_token)
+        else:
+            table = _grid(result, args.n_params, args.tokens)
+    write(csv_text(table), args.output, args.force)
+    if args.compute is not None:
+        say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
+    warn_lines(args, (str(w.message) for w in caught))
+    return 0
+
+
+def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> None:
+    """UsageError for options that do not suit the law (curve vs L(N, D)) or each other."""
+    name = result.law.name
+    flags = {
+        "--n-params": args.n_params,
+        "--tokens": args.tokens,
+        "--compute": args.compute,
+        "--flops-per-param-token": args.flops_per_param_token,
+        "--schedule": args.schedule,
+        "--every": args.every,
+        "--steps": args.steps,
+    }
+    used = [flag for flag, value in flags.items() if value is not None]
+    if curve:
+        wrong = [flag for flag in used if flag not in ("--schedule", "--every", "--steps")]
+        if wrong or args.schedule is None:
+            what = f"{wrong[0]} is for L(N, D) laws; " if wrong else ""
+            raise UsageError(
+                f"{what}law {name!r} is a loss-curve law: predict its curve with --schedule SPEC "
+                f"[--every K | --steps STEP ...] ({HELP})"
+            )
+        if args.every is not None and args.steps is not None:
+            raise UsageError(f"give --every or --steps, not both ({HELP})")
+        check_spec(args.schedule, "--schedule")
+        return
+    wrong = [flag for flag in used if flag in ("--schedule", "--every", "--steps")]
+    if wrong:
+        raise UsageError(
+            f"{wrong[0]} is for loss-curve laws (multipower, lr_annealing); law {name!r} takes "
+            f"{list(result.law.inputs)}: use --n-params and --tokens, or --compute ({HELP})"
+        )
+    grid = args.n_params is not None or args.tokens is not None
+    if grid == (args.compute is not None):
+        raise UsageError(f"give either --n-params and --tokens, or --compute ({HELP})")
+    if grid and (args.n_params is None or args.tokens is None):
+        raise UsageError(f"--n-params and --tokens go together ({HELP})")
+    k = args.flops_per_param_token
+    if grid and k is not None:
+        raise UsageError(f"--flops-per-param-token sets the cost model of --compute ({HELP})")
+    if k is not None and not (np.isfinite(k) and k > 0):
+        raise UsageError(
+            f"--flops-per-param-token must be a positive number of FLOPs (6 for C = 6ND); "
+            f"found {k:g}"
+        )
+
+
+def _grid(result: FitResult, n_params: list[float], tokens: list[float]) -> dict[str, Any]:
+    """Losses over the N × D grid, with bootstrap intervals when the fit has samples."""
+    n = np.repeat(n_params, len(tokens))
+    d = np.tile(tokens, len(n_params))
+    table = {"n_params": n, "tokens": d, "loss": result.predict(n_params=n, tokens=d)}
+    table["lower"] = table["upper"] = np.full(len(n), np.nan)
+    if result.samples is not None:
+        interval = result.predict_interval(n_params=n, tokens=d)
+        table["lower"], table["upper"] = interval["lower"], interval["upper"]
+    return table
+
+
+def _allocation(result: FitResult, compute: list[float], k: float | None) -> Any:
+    """Compute-optimal table; ResultError where the law has no finite optimum."""
+    k = FLOPS_PER_PARAM_TOKEN if k is None else k
+    table = result.compute_optimal(compute, flops_per_param_token=k)
+    missing = table["n_params"].isna().to_numpy()
+    if missing.any():
+        raise ResultError(_no_optimum(result, float(table["compute"][missing].iloc[0]), k))
+    return table
+
+
+def _no_optimum(result: FitResult, budget: float, k: float) -> str:
+    """Why a budget has no optimum: the loss falls towards the small or the large N end."""
+    n = np.sqrt(budget / k) * 10.0 ** np.array([-SPAN_DECADES, SPAN_DECADES])
+    with np.errstate(all="ignore"):
+        loss = result.law.predict(n, budget / (k * n), **result.params)
+    way = "grows" if loss[1] < loss[0] else "shrinks"
+    return (
+        f"law {result.law.name!r} with these parameters has no compute-optimal allocation at "
+        f"C={budget:.4g} FLOPs under {describe_cost(k)}: at fixed compute its predicted loss "
+        f"keeps falling as N {way} (no minimum between 1e-12 and 1e12 tokens per parameter). "
+        "Predict chosen sizes with --n-params and --tokens instead"
+    )
