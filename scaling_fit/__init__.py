@@ -9,6 +9,7 @@ from .io import load_runs
 from .isoflop import IsoflopResult, isoflop
 from .laws import LAWS, Law, Parameter, get_law, list_laws
 from .result import FitResult
+from .schedule_search import ScheduleChoice, best_schedule
 from .schedules import Schedule
 
 __all__ = [
@@ -23,9 +24,11 @@ __all__ = [
     "ScalingFitError",
     "ScalingFitWarning",
     "Schedule",
+    "ScheduleChoice",
     "UnknownLawError",
     "__version__",
     "backtest",
+    "best_schedule",
     "fit",
     "get_law",
     "highest_loss_mask",

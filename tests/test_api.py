@@ -7,7 +7,7 @@ import scaling_fit as sf
 README_NAMES = {
     "load_runs", "fit", "FitResult", "Law", "Parameter", "list_laws", "get_law",
     "highest_loss_mask", "isoflop", "IsoflopResult", "backtest", "BacktestResult",
-    "schedules", "Schedule", "DataError", "FitError", "ScalingFitWarning",
+    "schedules", "Schedule", "DataError", "FitError", "ScalingFitWarning", "best_schedule",
 }  # fmt: skip
 
 
