@@ -38,7 +38,7 @@ import functools
 import math
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -55,6 +55,8 @@ SMOOTHNESS = 2.0
 NEWTON_STEPS = 4  # per root, from the Gauss–Legendre nodes; eigenvalues where it fails
 ADMISSIBLE = 1.0  # a panel of w steps needs distance ≥ ADMISSIBLE·w from t
 CACHE = 16  # packed pair arrays and histories kept (keyed on the array object)
+CACHE_STEPS = 2_000_000  # schedule steps of the cached histories (~75 MB per million)
+_LEGENDRE = np.polynomial.legendre.leggauss(ORDER)[0]  # Newton's starting nodes
 # Pads of the per-point pair arrays: zero weight, finite harmless values elsewhere.
 PAD = {"weight": 0.0, "eta": 1.0, "area": 1.0, "steps": 1.0}
 
@@ -92,13 +94,19 @@ class Pairs:
 
 @dataclass(frozen=True)
 class _Run:
-    """A stretch a..b of same-sign changes summed by the panel tree."""
+    """A stretch a..b of same-sign changes summed by the panel tree.
+
+    ``nodes`` memoises, per level, the parameter-free Gauss terms of the panels used so far
+    (node index, signed weight, η and S_{k−1} at the nodes; NaN until computed), so the
+    chunks of a long prediction compute each panel's rule once.
+    """
 
     a: int
     b: int
     height: int  # top level; panels of level ℓ have LEAF·2^ℓ steps
     smooth: list[Array]  # per level: is each panel smooth
     moments: list[Array]  # per level: moments Σ|Δ|u^j, j = 0..2·ORDER, u local in [-1, 1]
+    nodes: dict[int, Array] = field(default_factory=dict)  # level → (panels, 4, ORDER)
 
 
 class History:
@@ -130,9 +138,13 @@ class History:
     def of(cls, lr: Array) -> History:
         """The history of an LR array, built once per array object (read-only arrays only:
         a schedule's ``lr``), e.g. across the chunks of a long prediction."""
-        if isinstance(lr, np.ndarray) and not lr.flags.writeable:
-            return cached_on(cls._cache, lr, lambda: cls(lr))
-        return cls(lr)
+        if not (isinstance(lr, np.ndarray) and not lr.flags.writeable):
+            return cls(lr)
+        history = cached_on(cls._cache, lr, lambda: cls(lr))
+        # A cached history keeps its LR array alive: bound the steps held, oldest out first.
+        while sum(h.n_steps for _, h in cls._cache.values()) > CACHE_STEPS and len(cls._cache) > 1:
+            cls._cache.pop(next(iter(cls._cache)))
+        return history
 
     @property
     def n_steps(self) -> int:
@@ -154,13 +166,16 @@ class History:
         for run in self.runs:
             parts += _run_terms(self, run, at)
         point = np.concatenate([p[0] for p in parts])
-        k, weight, eta, before = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
         t = at[point]
+
+        def column(i: int) -> Array:  # one field of every part, joined (only when asked)
+            return np.concatenate([p[i] for p in parts])
+
         values = {
-            "weight": lambda: weight,
-            "eta": lambda: eta,
-            "area": lambda: self.cum[t + 1] - before,
-            "steps": lambda: t - k + 1.0,
+            "weight": lambda: column(2),
+            "eta": lambda: column(3),
+            "area": lambda: self.cum[t + 1] - column(4),
+            "steps": lambda: t - column(1) + 1.0,
         }
         chosen = {name: values[name]() for name in PAD if name == "weight" or name in fields}
         return Pairs(**_pad_rows(point, len(at), chosen))
@@ -284,7 +299,7 @@ def _gauss(moments: Array) -> tuple[Array, Array]:
     alpha = ratio.copy()
     alpha[:, 1:] -= ratio[:, :-1]
     beta = d[:, 1:m] / d[:, : m - 1]
-    x = np.broadcast_to(np.polynomial.legendre.leggauss(m)[0], alpha.shape).copy()
+    x = np.broadcast_to(_LEGENDRE, alpha.shape).copy()
     for _ in range(NEWTON_STEPS):
         value, slope = _monic(x, alpha, beta)
         x -= value / slope
@@ -386,45 +401,66 @@ def _run_terms(h: History, run: _Run, at: Array) -> list[tuple[Array, ...]]:
 
 
 def _node_part(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> tuple:
-    """Gauss nodes of the accepted panels; rules and node values computed once per panel."""
-    levels, points, inverses, moments = [], [], [], []
-    offset = 0
-    for level, point, index in accepted:
-        if point.size == 0:
-            continue
-        panels, inverse = np.unique(index, return_inverse=True)
-        levels.append(np.full(panels.size, level))
-        points.append(point)
-        inverses.append(inverse + offset)
-        moments.append(np.column_stack([panels, run.moments[level][panels]]))
-        offset += panels.size
-    if not points:
+    """Gauss nodes of the accepted panels; each panel's rule is computed once per history."""
+    accepted = [(level, point, index) for level, point, index in accepted if point.size]
+    if not accepted:
         return (np.empty(0, np.int64), *(np.empty(0) for _ in range(4)))
-    table = np.concatenate(moments)
-    level = np.concatenate(levels)
-    nodes, weights = _gauss(table[:, 1:])
+    _fill_nodes(h, run, accepted)
+    terms = np.concatenate([run.nodes[level][index] for level, _, index in accepted])
+    pts = np.repeat(np.concatenate([point for _, point, _ in accepted]), ORDER)
+    return pts, *(terms[:, i].ravel() for i in range(4))
+
+
+def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> None:
+    """Compute the Gauss terms of the accepted panels not yet in the memo (see _Run), in
+    one batch over all levels."""
+    levels, missing = [], []
+    for level, _, index in accepted:
+        if level not in run.nodes:
+            run.nodes[level] = np.full((run.moments[level].shape[0], 4, ORDER), np.nan)
+        used = np.zeros(run.nodes[level].shape[0], bool)
+        used[index] = True
+        panels = np.flatnonzero(used & np.isnan(run.nodes[level][:, 0, 0]))
+        if panels.size:
+            levels.append(np.full(panels.size, level))
+            missing.append(panels)
+    if not missing:
+        return
+    level, panels = np.concatenate(levels), np.concatenate(missing)
+    moments = [run.moments[int(lv[0])][p] for lv, p in zip(levels, missing, strict=True)]
+    nodes, weights = _gauss(np.concatenate(moments))
     width = LEAF << level
     half = (width - 1) / 2
-    x = (run.a + table[:, 0] * width + half)[:, None] + half[:, None] * nodes
-    eta = _cubic(h.lr, x, run.a - 1, run.b)
-    before = _cubic(h.cum, x, run.a - 1, run.b)
-    weights = np.sign(h.delta[run.a]) * weights
-    inverse = np.concatenate(inverses)
-    pts = np.repeat(np.concatenate(points), ORDER)
-    return pts, *(v[inverse].ravel() for v in (x, weights, eta, before))
+    x = (run.a + panels * width + half)[:, None] + half[:, None] * nodes
+    values = np.stack(
+        [
+            x,
+            np.sign(h.delta[run.a]) * weights,
+            _cubic(h.lr, x, run.a - 1, run.b),
+            _cubic(h.cum, x, run.a - 1, run.b),
+        ],
+        axis=1,
+    )
+    for lv in np.unique(level):
+        rows = level == lv
+        run.nodes[int(lv)][panels[rows]] = values[rows]
 
 
 def _pad_rows(point: Array, n_points: int, fields: dict[str, Array]) -> dict[str, Array]:
-    """Scatter flat per-pair values into (n_points, width) arrays, padded with PAD."""
+    """Scatter flat per-pair values into (n_points, width) arrays, padded with PAD.
+
+    Pairs keep their order within a point.  The parts joined in ``point`` are each sorted,
+    which the stable sort (a merge sort of runs) exploits; values are scattered in place.
+    """
     order = np.argsort(point, kind="stable")
-    point = point[order]
     count = np.bincount(point, minlength=n_points)
     width = max(int(count.max()) if count.size else 0, 1)
-    column = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
+    column = np.empty(point.size, np.int64)
+    column[order] = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
     flat = point * width + column
     out = {}
     for name, values in fields.items():
         grid = np.full(n_points * width, PAD[name])
-        grid[flat] = values[order]
+        grid[flat] = values
         out[name] = grid.reshape(n_points, width)
     return out
