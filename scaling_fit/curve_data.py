@@ -10,11 +10,12 @@ column (:func:`lr_source`):
   :class:`~scaling_fit.errors.ScalingFitWarning` says so, with the spacing):
 
   - by the monotone piecewise-cubic Hermite interpolant (PCHIP; Fritsch & Carlson 1980):
-    it never overshoots, keeps flat stretches flat, is exact on linear stretches and, unlike
-    straight lines, has no kink at every logged step.  Kinks would make the curve laws'
-    quadrature (:mod:`scaling_fit.lr_history`) split its panels: on the MultiPowerLaw
-    cosine runs, straight lines give 5.4x the pairs and a ~6x slower multi-power fit, and
-    are 20-200x further from the true S₁;
+    it never overshoots, keeps flat stretches flat, is exact inside linear stretches (it
+    rounds their ends, where the slope jumps) and, unlike straight lines, has no kink at
+    every logged step.  Kinks would make the curve laws' quadrature
+    (:mod:`scaling_fit.lr_history`) split its panels: on the MultiPowerLaw cosine runs,
+    straight lines give 5.4x the pairs and a ~6x slower multi-power fit, and are 20-200x
+    further from the true S₁;
   - an LR that changes between two logged steps and is constant over the logged intervals
     on both sides is a *stage switch* (a multi-stage schedule): it steps at the later logged
     step ``b`` (``lr[a:b]`` old value, ``lr[b:]`` new), as
