@@ -47,6 +47,10 @@ __all__ = ["PROG", "UsageError", "build_parser", "main"]
 # `fit` options passed on to scaling_fit.fit unchanged.
 FIT_OPTIONS = ("loss", "delta", "points", "bootstrap", "seed", "n_jobs")
 POINT_CHOICES = tuple(dict.fromkeys(("final", *CURVE_POINTS)))
+DESCRIPTION = (
+    "Fit scaling laws to language-model training runs: list laws, fit, predict, compare "
+    "laws by backtesting, isoFLOP analysis."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
     output.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     output.add_argument("--quiet", action="store_true", help="nothing on stderr but errors")
-    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = Parser(prog=PROG, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -45,7 +45,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
     p.add_argument(
-        "--law", action="append", required=True, dest="laws", help="law to compare (repeat)"
+        "--law",
+        action="append",
+        required=True,
+        dest="laws",
+        metavar="LAW",
+        help="law to compare (repeat)",
     )
     holdout = p.add_mutually_exclusive_group()
     holdout.add_argument("--holdout", default="largest-compute", help=HOLDOUT_HELP)

@@ -24,6 +24,7 @@ from .cli_common import (
     count,
     csv_text,
     json_text,
+    number,
     say,
     warn_lines,
     write,
@@ -53,6 +54,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     add_columns_option(p)
     p.add_argument("--bootstrap", type=count, default=1000, metavar="N", help="resamples (1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument(
+        "--budget-rtol",
+        type=number,
+        metavar="R",
+        help="runs whose compute is within a factor 1+R share a budget (default: equal values)",
+    )
     p.add_argument("--keep-flagged", action="store_true", help="fit flagged budgets too")
     add_format_options(p, TABLES)
     p.set_defaults(func=run_isoflop)
@@ -100,7 +107,11 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
         warnings.simplefilter("always", ScalingFitWarning)
         try:
             result = isoflop(
-                table, bootstrap=args.bootstrap, seed=args.seed, keep_flagged=args.keep_flagged
+                table,
+                grouping=args.budget_rtol,
+                bootstrap=args.bootstrap,
+                seed=args.seed,
+                keep_flagged=args.keep_flagged,
             )
         except DataError as exc:
             if not key:

@@ -42,10 +42,17 @@ def schedules_for(args: argparse.Namespace, law: Law, runs: pd.DataFrame) -> Any
     """What ``fit(schedules=...)`` gets: None, one spec string, or a dict run → spec.
 
     Raises :class:`UsageError` when schedules are given for an L(N, D) law, missing for a
-    curve law, malformed, or lacking a run of the data.
+    curve law, malformed, or lacking a run of the data, and for a ``--points`` choice of the
+    other kind of law.
     """
     given = args.schedule is not None or args.schedules is not None
     curve = law.features is not None
+    if args.points == ("final" if curve else "after_warmup"):
+        kind = "L(N, D)" if curve else "loss-curve"
+        own = "after_warmup (default) or all" if curve else "final (default) or all"
+        raise UsageError(
+            f"--points {args.points} is for {kind} laws; law {law.name!r} fits {own} points"
+        )
     if given and not curve:
         raise UsageError(
             f"--schedule/--schedules are for loss-curve laws (multipower, lr_annealing); law "

@@ -575,6 +575,20 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
     assert raw["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-9)
     assert err.startswith("isoflop: N* = k*C^a with a = 0.55, k = 0.08;")
 
+    # Budgets logged with jitter (±0.5 %) are one budget each only with --budget-rtol.
+    jitter = 1 + 0.005 * np.sin(np.arange(1, len(lines)))
+    rows = [line.split(",") for line in lines[1:]]
+    jittered = [
+        f"{float(c) * float(j)!r},{n},{loss}" for (c, n, loss), j in zip(rows, jitter, strict=True)
+    ]
+    data.write_text("\n".join([lines[0], *jittered]) + "\n")
+    code, _, err = run(capsys, "isoflop", data, "--bootstrap", 0)
+    assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15")
+    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02)
+    assert code == 0, err
+    # Points keep their own compute, so N* moves by the jitter only: a within 1e-3.
+    assert json.loads(out)["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-3)
+
 
 @pytest.mark.parametrize(
     ("content", "argv", "words"),
@@ -688,7 +702,7 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
             ["--schedules", "s.json"],
             ["no schedule for runs ['cosine_24000']", "other"],
         ),
-        ({}, ["--schedule", "S", "--points", "final"], ["points='final'", "after_warmup"]),
+        ({}, ["--schedule", "S", "--points", "final"], ["--points final", "L(N, D)", "all"]),
     ],
 )
 def test_fit_curve_law_bad_input(capsys, tmp_path, files, argv, words):
@@ -703,9 +717,11 @@ def test_fit_curve_law_bad_input(capsys, tmp_path, files, argv, words):
     assert_user_error(code, err, *words)
 
 
-def test_fit_schedule_with_nd_law_is_a_usage_error(capsys, epoch_csv):
+def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--schedule", WSD)
     assert_user_error(code, err, "--schedule", "loss-curve laws", "chinchilla", "n_params")
+    code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--points", "after_warmup")
+    assert_user_error(code, err, "--points after_warmup is for loss-curve laws", "final")
 
 
 @pytest.mark.parametrize(
