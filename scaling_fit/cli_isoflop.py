@@ -35,6 +35,8 @@ from .isoflop import IsoflopResult, isoflop
 
 GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
 TABLES = ("optima", "fits")
+# isoflop() keyword arguments its messages suggest → the flags that set them here.
+API_FLAGS = {"keep_flagged=True": "--keep-flagged", "grouping=": "--budget-rtol R"}
 OPTIMA = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "n_local", "flag", "note"]
 
 
@@ -78,6 +80,8 @@ def run_isoflop(args: argparse.Namespace) -> int:
     int
         0 (a group that cannot be analysed is an input error, exit 2).
     """
+    if args.budget_rtol is not None and not args.budget_rtol >= 0:
+        raise UsageError(f"--budget-rtol must be >= 0 (e.g. 0.05); found {args.budget_rtol:g}")
     check_output(args.output, args.force)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingFitWarning)
@@ -114,12 +118,18 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
                 keep_flagged=args.keep_flagged,
             )
         except DataError as exc:
-            if not key:
-                raise
-            raise DataError(f"group {_label(key)}: {exc}") from None
+            where = f"group {_label(key)}: " if key else ""
+            raise DataError(where + _flags(str(exc))) from None
     prefix = f"{_label(key)}: " if key else ""
-    warn_lines(args, (str(w.message) for w in caught), prefix)
+    warn_lines(args, (_flags(str(w.message)) for w in caught), prefix)
     return result
+
+
+def _flags(message: str) -> str:
+    """isoflop()'s advice in this command's terms: its keyword arguments as flags."""
+    for keyword, flag in API_FLAGS.items():
+        message = message.replace(keyword, flag)
+    return message
 
 
 def _output(args: argparse.Namespace, results: list[tuple[dict, IsoflopResult]]) -> str:

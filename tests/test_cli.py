@@ -534,6 +534,7 @@ def test_isoflop_porian_groups_match_api_and_authors(capsys):
         "warning: dataset=rw, hparams=base, warmup=long, decay=kaplan, param_count=kaplan, "
         "val=train: isoFLOP budgets: the optimum sits at or near the edge" in err
     )
+    assert "left out of the N*(C) fit (pass --keep-flagged to keep them)" in err
 
 
 def test_isoflop_csv_tables(capsys, tmp_path):
@@ -583,7 +584,7 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
     ]
     data.write_text("\n".join([lines[0], *jittered]) + "\n")
     code, _, err = run(capsys, "isoflop", data, "--bootstrap", 0)
-    assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15")
+    assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15", "--budget-rtol R")
     code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02)
     assert code == 0, err
     # Points keep their own compute, so N* moves by the jitter only: a within 1e-3.
@@ -606,6 +607,7 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
             ["group g=b", "at least 2 usable budgets"],
         ),
         ("n_params,loss\n1e8,3\n2e8,2.9\n", [], ["isoflop needs columns", "compute"]),
+        ("compute,n_params,loss\n1e18,1e8,3\n", ["--budget-rtol", "-1"], ["--budget-rtol", ">= 0"]),
     ],
 )
 def test_isoflop_bad_input(capsys, tmp_path, content, argv, words):
