@@ -62,6 +62,17 @@ def test_every_notebook_is_listed_and_valid() -> None:
         assert kinds == {"markdown", "code"}, path.name
 
 
+@pytest.mark.parametrize("path", [FIT_NOTEBOOK, CURVE_NOTEBOOK], ids=lambda p: p.stem)
+def test_outside_the_repository_says_where_to_run(path: Path, tmp_path: Path) -> None:
+    notebook = json.loads(path.read_text())
+    first = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        with pytest.raises(FileNotFoundError, match="run from the repository") as caught:
+            exec("".join(first["source"]), {"__name__": "__main__"})
+    assert str(tmp_path) in str(caught.value)
+
+
 # ------------------------------------------------------------------ 01: fit and allocate
 def test_epoch_refit(fit_nb: dict[str, Any]) -> None:
     result = fit_nb["result"]
