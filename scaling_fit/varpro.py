@@ -22,6 +22,9 @@ POINTS_PER_AXIS = 41
 MAX_POINTS = 4096
 # Floor for a linear coefficient that NNLS sets to zero (log-parameters need a positive value).
 TINY = 1e-12
+# Largest condition number of a (column-scaled) normal-equation matrix solved directly: its
+# solution then has relative error <= ~1e-16 * 1e8 = 1e-8, ample for a start.
+MAX_CONDITION = 1e8
 
 
 def projected_starts(problem: Problem) -> Array:
@@ -71,8 +74,33 @@ def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
             basis.append(np.broadcast_to(column, (len(theta), problem.n_points)))
     design = np.stack(basis, axis=-1) / problem.observed[None, :, None]
     design = np.where(np.isfinite(design), design, 0.0)
-    target = np.ones(problem.n_points)
-    return np.array([nnls(rows, target)[0] for rows in design])
+    return _batched_nnls(design, np.ones(problem.n_points))
+
+
+def _batched_nnls(design: Array, target: Array) -> Array:
+    """Non-negative least squares of ``design[i] @ x ≈ target`` for every ``i`` at once.
+
+    Where the unconstrained solution is non-negative it is also the NNLS solution (the
+    problem is convex and its KKT conditions then hold), so all systems are first solved
+    together by their normal equations, with columns scaled to unit norm. Only systems with a
+    negative coefficient, or too ill-conditioned for normal equations (scaled condition number
+    above ``MAX_CONDITION``), go to :func:`scipy.optimize.nnls` one by one.
+    """
+    norms = np.linalg.norm(design, axis=1)
+    scaled = design / np.where(norms > 0, norms, 1.0)[:, None, :]
+    transposed = scaled.transpose(0, 2, 1)
+    gram = transposed @ scaled
+    rhs = transposed @ target
+    eigen = np.linalg.eigvalsh(gram)
+    solvable = (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION) & np.all(norms > 0, axis=1)
+    coefficients = np.zeros(design.shape[::2])
+    if solvable.any():
+        solved = np.linalg.solve(gram[solvable], rhs[solvable][..., None])[..., 0]
+        coefficients[solvable] = solved / norms[solvable]
+    redo = ~solvable | np.any(coefficients < 0, axis=1)
+    for i in np.flatnonzero(redo):
+        coefficients[i] = nnls(design[i], target)[0]
+    return coefficients
 
 
 def best_projected(problem: Problem, count: int) -> list[Array]:

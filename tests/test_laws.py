@@ -8,7 +8,9 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit.laws import LAWS
+from scaling_fit.objective import Problem
 from scaling_fit.schedules import from_spec
+from scaling_fit.space import ParameterSpace
 
 CANONICAL_INPUTS = {"step", "n_params", "tokens", "compute", "lr", "batch_size"}
 
@@ -144,3 +146,45 @@ def test_contract_recovers_published_parameters(law: sf.Law) -> None:
     for name, value in truth.items():
         assert result.params[name] == pytest.approx(value, rel=1e-4), name
     assert result.objective < 1e-12
+
+
+@pytest.mark.parametrize("loss", ["huber", "mse_linear"])
+def test_contract_log_gradient_matches_differences(law: sf.Law, loss: str) -> None:
+    if law.log_gradient is None:
+        pytest.skip(f"{law.name} has no analytic log_gradient")
+    inputs = _sample_inputs(law, 40)
+    truth = _truth(law)
+    space = ParameterSpace(law, {}, {}, {})
+    observed = law.predict(*inputs, **truth) * 1.01
+    problem = Problem(space, inputs, observed, loss=loss)
+    rng = np.random.default_rng(3)
+    theta0 = space.to_theta(truth)
+    # The truth and relative perturbations of it (signs kept, so exponents stay in range).
+    for shift in (0.0, 0.02, 0.1):
+        theta = theta0 * (1.0 + shift * rng.standard_normal(theta0.shape))
+        analytic = problem.analytic_jacobian(theta)
+        numeric = problem.difference_jacobian(theta)
+        assert analytic.shape == numeric.shape == (len(observed), len(space.free))
+        # Central differences with steps eps^(1/3) are accurate to ~1e-10 relative to the
+        # Jacobian's scale (their rounding error is absolute, so a near-zero column is only
+        # that accurate); 1e-6 per column, plus 1e-9 of the largest entry for near-zero
+        # columns, leaves that room and still catches any wrong or missing term.
+        scale = np.abs(numeric).max(axis=0)
+        tolerance = 1e-6 * scale + 1e-9 * scale.max()
+        assert np.all(np.abs(analytic - numeric) <= tolerance), (law.name, shift)
+
+
+def test_log_gradient_with_tied_and_fixed_parameters() -> None:
+    # Chain rule through a tie (beta = alpha adds beta's column to alpha's) and a fixed E.
+    law = sf.get_law("chinchilla")
+    inputs = _sample_inputs(law, 40)
+    truth = _truth(law)
+    space = ParameterSpace(law, {"E": 1.8}, {"beta": "alpha"}, {})
+    problem = Problem(space, inputs, law.predict(*inputs, **truth))
+    theta = space.to_theta(truth) + 0.1
+    analytic = problem.analytic_jacobian(theta)
+    assert analytic.shape == (40, 3)
+    # Same tolerance argument as the contract test above.
+    np.testing.assert_allclose(
+        analytic, problem.difference_jacobian(theta), rtol=0, atol=1e-6 * np.abs(analytic).max()
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Array, Law, Parameter
+from .base import Array, Law, Parameter, log_sum_exp
 
 
 def chinchilla(
@@ -45,8 +45,33 @@ def chinchilla_log(
     """
     with np.errstate(divide="ignore"):
         a, b, e = np.log(A), np.log(B), np.log(E)
-    model = np.logaddexp(a - alpha * np.log(n_params), b - beta * np.log(tokens))
-    return np.logaddexp(model, e)
+    return log_sum_exp(a - alpha * np.log(n_params), b - beta * np.log(tokens), e)
+
+
+def chinchilla_log_gradient(
+    n_params: Array, tokens: Array, *, E: Array, A: Array, B: Array, alpha: Array, beta: Array
+) -> dict[str, Array]:
+    r"""Gradient of :func:`chinchilla_log` in fit space (log E, log A, log B, alpha, beta).
+
+    With the softmax weights :math:`w_x = e^{x - \log L}` of the three log-sum-exp terms
+    :math:`t_A = a - \alpha\log N`, :math:`t_B = b - \beta\log D`, :math:`e`:
+    :math:`\partial\log L/\partial a = w_A`, :math:`\partial/\partial b = w_B`,
+    :math:`\partial/\partial e = w_E`, :math:`\partial/\partial\alpha = -w_A\log N`,
+    :math:`\partial/\partial\beta = -w_B\log D`.
+    """
+    with np.errstate(divide="ignore"):
+        a, b, e = np.log(A), np.log(B), np.log(E)
+    log_n, log_d = np.log(n_params), np.log(tokens)
+    size_term, data_term = a - alpha * log_n, b - beta * log_d
+    log_loss = log_sum_exp(size_term, data_term, e)
+    w_a, w_b = np.exp(size_term - log_loss), np.exp(data_term - log_loss)
+    return {
+        "E": np.exp(e - log_loss),
+        "A": w_a,
+        "B": w_b,
+        "alpha": -w_a * log_n,
+        "beta": -w_b * log_d,
+    }
 
 
 def chinchilla_allocation(
@@ -67,6 +92,7 @@ LAW = Law(
     name="chinchilla",
     formula=chinchilla,
     log_formula=chinchilla_log,
+    log_gradient=chinchilla_log_gradient,
     allocation=chinchilla_allocation,
     linear=("E", "A", "B"),
     inputs=("n_params", "tokens"),

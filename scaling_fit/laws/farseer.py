@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Array, Law, Parameter
+from .base import Array, Law, Parameter, log_sum_exp
 from .farseer_init import staged_starts
 
 
@@ -138,7 +138,49 @@ def farseer_log(
     """
     exponent = data_exponent(n_params, a1, alpha, b1)
     data_term = a2 * n_params**beta + b2 - exponent * np.log(tokens)
-    return np.logaddexp(a3 * n_params**gamma + b3, data_term)
+    return log_sum_exp(a3 * n_params**gamma + b3, data_term)
+
+
+def farseer_log_gradient(
+    n_params: Array,
+    tokens: Array,
+    *,
+    a1: Array,
+    alpha: Array,
+    b1: Array,
+    a2: Array,
+    beta: Array,
+    b2: Array,
+    a3: Array,
+    gamma: Array,
+    b3: Array,
+) -> dict[str, Array]:
+    r"""Gradient of :func:`farseer_log` with respect to the nine (real) parameters.
+
+    :math:`\log L = \mathrm{LSE}(u, v)`, :math:`u = a_3 N^\gamma + b_3`,
+    :math:`v = a_2 N^\beta + b_2 - A(N)\log D`; with :math:`w_u = e^{u - \log L}` and
+    :math:`w_v = e^{v - \log L}`, e.g. :math:`\partial/\partial\gamma = w_u a_3 N^\gamma
+    \log N` and :math:`\partial/\partial a_1 = -w_v A(N) N^\alpha \log D`.
+    """
+    log_n, log_d = np.log(n_params), np.log(tokens)
+    n_alpha, n_beta, n_gamma = n_params**alpha, n_params**beta, n_params**gamma
+    exponent = np.exp(a1 * n_alpha + b1)
+    size_term = a3 * n_gamma + b3
+    data_term = a2 * n_beta + b2 - exponent * log_d
+    log_loss = log_sum_exp(size_term, data_term)
+    w_u, w_v = np.exp(size_term - log_loss), np.exp(data_term - log_loss)
+    w_exponent = -w_v * exponent * log_d
+    return {
+        "a1": w_exponent * n_alpha,
+        "alpha": w_exponent * a1 * n_alpha * log_n,
+        "b1": w_exponent,
+        "a2": w_v * n_beta,
+        "beta": w_v * a2 * n_beta * log_n,
+        "b2": w_v,
+        "a3": w_u * n_gamma,
+        "gamma": w_u * a3 * n_gamma * log_n,
+        "b3": w_u,
+    }
 
 
 def _parameter(
@@ -153,6 +195,7 @@ LAW = Law(
     name="farseer",
     formula=farseer,
     log_formula=farseer_log,
+    log_gradient=farseer_log_gradient,
     initial_guess=staged_starts,
     inputs=("n_params", "tokens"),
     # A small generic grid (2^9 = 512 starts) only backs up the staged starts: typical

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Array, Law, Parameter
+from .base import Array, Law, Parameter, log_sum_exp
 from .chinchilla import chinchilla_allocation
 
 LOG_SQRT6 = 0.5 * float(np.log(6.0))
@@ -82,8 +82,26 @@ def overtraining_log(
     """
     with np.errstate(divide="ignore"):
         a, b, e = np.log(A), np.log(B), np.log(E)
-    model = np.logaddexp(a - eta * np.log(n_params), b - eta * (np.log(tokens) + LOG_SQRT6))
-    return np.logaddexp(model, e)
+    return log_sum_exp(a - eta * np.log(n_params), b - eta * (np.log(tokens) + LOG_SQRT6), e)
+
+
+def overtraining_log_gradient(
+    n_params: Array, tokens: Array, *, E: Array, A: Array, B: Array, eta: Array
+) -> dict[str, Array]:
+    r"""Gradient of :func:`overtraining_log` in fit space (log E, log A, log B, eta).
+
+    With the softmax weights :math:`w_x = e^{x - \log L}` of the terms
+    :math:`t_A = \log A - \eta\log N`, :math:`t_B = \log B - \eta(\log D + \tfrac12\log 6)`
+    and :math:`\log E`: the log-amplitude derivatives are the weights and
+    :math:`\partial\log L/\partial\eta = -w_A\log N - w_B(\log D + \tfrac12\log 6)`.
+    """
+    with np.errstate(divide="ignore"):
+        a, b, e = np.log(A), np.log(B), np.log(E)
+    log_n, log_d = np.log(n_params), np.log(tokens) + LOG_SQRT6
+    size_term, data_term = a - eta * log_n, b - eta * log_d
+    log_loss = log_sum_exp(size_term, data_term, e)
+    w_a, w_b = np.exp(size_term - log_loss), np.exp(data_term - log_loss)
+    return {"E": np.exp(e - log_loss), "A": w_a, "B": w_b, "eta": -w_a * log_n - w_b * log_d}
 
 
 def overtraining_allocation(
@@ -104,6 +122,7 @@ LAW = Law(
     name="overtraining",
     formula=overtraining,
     log_formula=overtraining_log,
+    log_gradient=overtraining_log_gradient,
     allocation=overtraining_allocation,
     # Linear in (E, A, B) for fixed eta: variable projection searches eta alone (laws.md §9.2).
     linear=("E", "A", "B"),
