@@ -178,7 +178,10 @@ def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object, first:
             "first logged LR (warmup=0: none; a dict run -> N per run), or pass schedules= "
             "with each run's exact schedule"
         )
-    w = int(value) if float(value).is_integer() else -1
+    try:
+        w = int(value) if float(value).is_integer() else -1
+    except (TypeError, ValueError):
+        w = -1
     if not 0 <= w <= first:
         raise DataError(
             f"run {run!r}: warmup={value!r} is not a whole number of steps in 0..{first} (its "

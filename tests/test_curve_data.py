@@ -113,6 +113,8 @@ def test_annealing_law_from_logged_lr_matches_exact_schedules(data_dir: Path, si
     assert logged.options["warmup_points_dropped"] == exact.options["warmup_points_dropped"] == 1
     ignored = "schedules= (the table's 'lr' column was ignored: schedules= wins)"
     assert exact.options["lr_source"] == ignored
+    back = sf.FitResult.from_json(logged.to_json())
+    assert back.options["lr_source"] == logged.options["lr_source"]
 
 
 def multipower_case(data_dir: Path, size: int) -> None:
@@ -179,6 +181,8 @@ def test_bad_lr_column_messages(data_dir: Path) -> None:
         sf.fit(train, "lr_annealing")
     with pytest.raises(sf.DataError, match=r"'constant_24000': warmup=2200 .* 0\.\.2176"):
         sf.fit(train, "lr_annealing", warmup={**dict.fromkeys(TRAIN, 2160), "constant_24000": 2200})
+    with pytest.raises(sf.DataError, match=r"warmup='long' is not a whole number"):
+        sf.fit(train, "lr_annealing", warmup="long")
     with pytest.raises(sf.DataError, match="logs 'lr' from step 2176"):
         sf.fit(train, "lr_annealing", warmup={"cosine_24000": 2160})  # others undeclared
     with pytest.raises(sf.DataError, match="with schedules= the warm-up is each schedule's"):
