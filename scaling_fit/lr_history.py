@@ -106,7 +106,7 @@ class _Run:
     height: int  # top level; panels of level ℓ have LEAF·2^ℓ steps
     smooth: list[Array]  # per level: is each panel smooth
     moments: list[Array]  # per level: moments Σ|Δ|u^j, j = 0..2·ORDER, u local in [-1, 1]
-    nodes: dict[int, Array] = field(default_factory=dict)  # level → (panels, 4, ORDER)
+    nodes: dict[int, Array] = field(default_factory=dict)  # level → (4, panels, ORDER)
 
 
 class History:
@@ -168,17 +168,18 @@ class History:
         point = np.concatenate([p[0] for p in parts])
         t = at[point]
 
-        def column(i: int) -> Array:  # one field of every part, joined (only when asked)
+        def joined(i: int) -> Array:  # one field of every part, joined (only when asked)
             return np.concatenate([p[i] for p in parts])
 
         values = {
-            "weight": lambda: column(2),
-            "eta": lambda: column(3),
-            "area": lambda: self.cum[t + 1] - column(4),
-            "steps": lambda: t - column(1) + 1.0,
+            "weight": lambda: joined(2),
+            "eta": lambda: joined(3),
+            "area": lambda: self.cum[t + 1] - joined(4),
+            "steps": lambda: t - joined(1) + 1.0,
         }
         chosen = {name: values[name]() for name in PAD if name == "weight" or name in fields}
-        return Pairs(**_pad_rows(point, len(at), chosen))
+        columns, count = _columns([p[0] for p in parts], len(at))
+        return Pairs(**_pad_rows(point, columns, count, chosen))
 
     def _exact_part(self, point: Array, k: Array) -> tuple[Array, ...]:
         """(point, k, Δ_k, η_k, S_{k−1}) of exact changes."""
@@ -231,7 +232,7 @@ def _build_run(delta: Array, lr: Array, a: int, b: int) -> _Run:
     """
     n = b - a + 1
     height = max(0, int(np.ceil(np.log2(n / LEAF))))
-    size = LEAF << height
+    size = -(-n // LEAF) * LEAF  # whole leaves; a level with an odd count gets a blank panel
     weight = np.zeros(size)
     weight[:n] = np.abs(delta[a : b + 1])
     ratio = np.zeros(size)
@@ -245,9 +246,14 @@ def _build_run(delta: Array, lr: Array, a: int, b: int) -> _Run:
     extremes = [np.stack([ratio, weight, -lowest])]
     for _ in range(LEAF.bit_length() - 1):  # pairwise maxima: faster than max over axis 2
         extremes[0] = np.maximum(extremes[0][:, 0::2], extremes[0][:, 1::2])
+    blank = np.array([[0.0], [0.0], [-np.inf]])  # no change: weight 0, LR +inf
     for level in range(1, height + 1):
-        moments.append(_merge_moments(moments[-1], level))
-        extremes.append(np.maximum(extremes[-1][:, 0::2], extremes[-1][:, 1::2]))
+        child, child_extremes = moments[-1], extremes[-1]
+        if child.shape[0] % 2:
+            child = np.vstack([child, np.zeros((1, child.shape[1]))])
+            child_extremes = np.hstack([child_extremes, blank])
+        moments.append(_merge_moments(child, level))
+        extremes.append(np.maximum(child_extremes[:, 0::2], child_extremes[:, 1::2]))
     smooth = [
         (r * (LEAF << lv) <= SMOOTHNESS) & (d * (LEAF << lv) <= -SMOOTHNESS * m)
         for lv, (r, d, m) in enumerate(extremes)
@@ -396,19 +402,18 @@ def _run_terms(h: History, run: _Run, at: Array) -> list[tuple[Array, ...]]:
             break
         point = np.repeat(point[rest], 2)
         index = (2 * index[rest, None] + np.array([0, 1])).ravel()
-    parts.append(_node_part(h, run, accepted))
-    return parts
+    return parts + _node_part(h, run, accepted)
 
 
-def _node_part(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> tuple:
-    """Gauss nodes of the accepted panels; each panel's rule is computed once per history."""
+def _node_part(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> list:
+    """Gauss-node parts of the accepted panels, one per level (each sorted by point); each
+    panel's rule is computed once per history."""
     accepted = [(level, point, index) for level, point, index in accepted if point.size]
-    if not accepted:
-        return (np.empty(0, np.int64), *(np.empty(0) for _ in range(4)))
     _fill_nodes(h, run, accepted)
-    terms = np.concatenate([run.nodes[level][index] for level, _, index in accepted])
-    pts = np.repeat(np.concatenate([point for _, point, _ in accepted]), ORDER)
-    return pts, *(terms[:, i].ravel() for i in range(4))
+    return [
+        (np.repeat(point, ORDER), *(memo[index].ravel() for memo in run.nodes[level]))
+        for level, point, index in accepted
+    ]
 
 
 def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> None:
@@ -417,10 +422,10 @@ def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]])
     levels, missing = [], []
     for level, _, index in accepted:
         if level not in run.nodes:
-            run.nodes[level] = np.full((run.moments[level].shape[0], 4, ORDER), np.nan)
-        used = np.zeros(run.nodes[level].shape[0], bool)
+            run.nodes[level] = np.full((4, run.moments[level].shape[0], ORDER), np.nan)
+        used = np.zeros(run.nodes[level].shape[1], bool)
         used[index] = True
-        panels = np.flatnonzero(used & np.isnan(run.nodes[level][:, 0, 0]))
+        panels = np.flatnonzero(used & np.isnan(run.nodes[level][0, :, 0]))
         if panels.size:
             levels.append(np.full(panels.size, level))
             missing.append(panels)
@@ -432,35 +437,43 @@ def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]])
     width = LEAF << level
     half = (width - 1) / 2
     x = (run.a + panels * width + half)[:, None] + half[:, None] * nodes
-    values = np.stack(
-        [
-            x,
-            np.sign(h.delta[run.a]) * weights,
-            _cubic(h.lr, x, run.a - 1, run.b),
-            _cubic(h.cum, x, run.a - 1, run.b),
-        ],
-        axis=1,
+    values = (
+        x,
+        np.sign(h.delta[run.a]) * weights,
+        _cubic(h.lr, x, run.a - 1, run.b),
+        _cubic(h.cum, x, run.a - 1, run.b),
     )
     for lv in np.unique(level):
         rows = level == lv
-        run.nodes[int(lv)][panels[rows]] = values[rows]
+        for memo, value in zip(run.nodes[int(lv)], values, strict=True):
+            memo[panels[rows]] = value[rows]
 
 
-def _pad_rows(point: Array, n_points: int, fields: dict[str, Array]) -> dict[str, Array]:
-    """Scatter flat per-pair values into (n_points, width) arrays, padded with PAD.
+def _columns(points: list[Array], n_points: int) -> tuple[Array, Array]:
+    """Per-pair column of the padded layout, and pairs per point, for parts each sorted by
+    point: a pair's column counts the pairs of its point in earlier parts and before it in
+    its own part (linear time, no sort)."""
+    count = np.zeros(n_points, np.int64)
+    columns = []
+    for point in points:
+        if point.size == 0:
+            continue
+        here = np.bincount(point, minlength=n_points)
+        first = np.cumsum(here) - here  # index of each point's first pair in this part
+        columns.append(count[point] + np.arange(point.size) - first[point])
+        count += here
+    return (np.concatenate(columns) if columns else np.empty(0, np.int64)), count
 
-    Pairs keep their order within a point.  The parts joined in ``point`` are each sorted,
-    which the stable sort (a merge sort of runs) exploits; values are scattered in place.
-    """
-    order = np.argsort(point, kind="stable")
-    count = np.bincount(point, minlength=n_points)
+
+def _pad_rows(
+    point: Array, column: Array, count: Array, fields: dict[str, Array]
+) -> dict[str, Array]:
+    """Scatter flat per-pair values into (n_points, width) arrays, padded with PAD."""
     width = max(int(count.max()) if count.size else 0, 1)
-    column = np.empty(point.size, np.int64)
-    column[order] = np.arange(point.size) - np.repeat(np.cumsum(count) - count, count)
     flat = point * width + column
     out = {}
     for name, values in fields.items():
-        grid = np.full(n_points * width, PAD[name])
+        grid = np.full(count.size * width, PAD[name])
         grid[flat] = values
-        out[name] = grid.reshape(n_points, width)
+        out[name] = grid.reshape(count.size, width)
     return out
