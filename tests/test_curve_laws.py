@@ -201,18 +201,25 @@ def test_multipower_refit_reaches_optimum(
         "multipower", dict(zip(NAMES, PUBLISHED[size], strict=True))
     )
     log_residual = np.log(curves.predict_runs(published, train, SPECS)) - np.log(train["loss"])
-    # The published values are an early-stopped AdamW iterate (200 steps at lr 5e-2):
-    # their training objective is 3.7-13x above the optimum the refit reaches.
+    # The published values are one step past the best iterate of the authors' AdamW run
+    # (weight decay 0.01, stopped by patience; multipower.py docstring).  On the same
+    # objective they score 2.1 / 13 / 7.3 x the refit's optimum (25M / 100M / 400M).
+    # The 2x margin is far above solver tolerance (optima agree to 1e-8 relative).
     assert fitted.objective < 0.5 * huber(log_residual.to_numpy(), 1e-3).sum()
-    pred_e, _ = errors_of(fitted, curves_of(data_dir, size, TEST))
-    # Measured 1.245 / 1.163 / 1.279 x published (25M / 100M / 400M); see the xfail below.
+    pred_e, worst_e = errors_of(fitted, curves_of(data_dir, size, TEST))
+    # Measured 1.246 / 1.163 / 1.279 x published; see the xfail below.
     assert pred_e <= 1.3 * PRED_E[size]
+    # The optimum's worst-case error is the smaller one: measured 0.945 / 0.867 / 0.632 x
+    # published.  The 5 % margin at 25M is far above what solver tolerances move.
+    assert worst_e < WORST_E[size]
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the objective's optimum extrapolates worse than the "
-    "published early-stopped fit (cosine 72k); issue target not met",
+    reason="issue target not met by the authors' objective: its optimum (10-11 of 11 starts) has "
+    "PredE 1.25 / 1.16 / 1.28 x published, mostly from cosine_72000, where its lower L0 "
+    "predicts too low a loss.  The published values are one step past the best iterate of "
+    "early-stopped AdamW with weight decay 0.01: objective 2.1-13 x higher (multipower.py).",
 )
 def test_multipower_refit_within_five_percent_of_published(
     data_dir: Path, mpl_fits: dict[int, sf.FitResult]
