@@ -15,8 +15,13 @@ Measures, in one run, on ``data/multipower_law`` (Luo et al. 2025, arXiv:2503.12
 3. **Predicting a 72,000-step curve** (cosine 72k, 400M published parameters) at the 546
    logged steps, at every 100th step and at every step, against the naive per-point sum.
    Target: ≤ 20 ms (logged steps / every 100th).
+   Also the same predictions from one ``Schedule`` object reused across calls ("warm": its
+   LR history and Gauss rules are cached).
 4. **Memory** (``tracemalloc`` peak) of predicting a 1,000,000-step cosine curve at every
    1000th, every 100th and (with ``--full``) every step.  Target: < 200 MB.
+5. **Choosing a schedule**: ``scaling_fit.best_schedule`` with the published 400M
+   parameters, 24,000 steps, the default WSD grid (198 candidates), against predicting each
+   candidate's whole curve every 100 steps and taking its last value.
 
 Every naive result is compared with ours (largest relative difference of the predictions,
 objectives of the fits).  The script asserts nothing about time; it prints a table.
@@ -252,6 +257,20 @@ def bench_prediction(repeats: int, full: bool) -> list[tuple]:
                 f"max rel. diff {diff:.1e}",
             )
         )
+        # The same Schedule object each call: its LR history and Gauss rules are reused.
+        warm, _, warm_median = timed(
+            lambda s=steps: curves.predict_curve(result, sched, steps=s), repeats + 1
+        )
+        same = np.array_equal(warm["loss"].to_numpy(), curve["loss"].to_numpy())
+        rows.append(
+            (
+                "  same, one Schedule object reused (warm)",
+                "",
+                f"{1e3 * warm_median:.1f} ms median",
+                "",
+                f"identical: {same}",
+            )
+        )
     return rows
 
 
@@ -280,6 +299,32 @@ def bench_memory(full: bool) -> list[tuple]:
     return rows
 
 
+# ------------------------------------------------------------------------ 5. best_schedule
+def bench_best_schedule(repeats: int) -> list[tuple]:
+    result = sf.FitResult.from_params("multipower")
+    choice, first, median = timed(
+        lambda: sf.best_schedule(result, 24000, peak=3e-4, warmup=2160), repeats
+    )
+    specs = choice.candidates["spec"].tolist()
+
+    def whole_curves() -> np.ndarray:
+        return np.array(
+            [curves.predict_curve(result, s, every=100)["loss"].iloc[-1] for s in specs]
+        )
+
+    last, slow, _ = timed(whole_curves)
+    diff = np.max(np.abs(last / choice.candidates["final_loss"].to_numpy() - 1))
+    return [
+        (
+            f"best_schedule, WSD grid ({len(specs)} candidates, 24k steps)",
+            f"{slow:.2f} s (whole curves every 100 steps)",
+            f"{first:.2f} s first, {median:.2f} s median of {repeats}",
+            "",
+            f"winner {choice.schedule.spec.split(',', 3)[-1]}; max rel. diff {diff:.1e}",
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also run the slow naive cases")
@@ -295,6 +340,7 @@ def main() -> None:
         *bench_annealing(args.repeats),
         *bench_prediction(args.repeats, args.full),
         *bench_memory(args.full),
+        *bench_best_schedule(max(1, args.repeats // 2)),
     ]
     print("| measurement | naive | ours | target | check |")
     print("| --- | --- | --- | --- | --- |")
