@@ -13,6 +13,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,9 +34,9 @@ from .cli_common import (
     say,
     write,
 )
-from .cli_schedules import add_schedule_options, schedules_for
+from .cli_schedules import add_schedule_options, api_flags, curve_options
 from .curves import POINTS as CURVE_POINTS
-from .errors import FitError, ScalingFitError, ScalingFitWarning
+from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning
 from .fitting import fit, highest_loss_mask
 from .io import final_points, load_runs
 from .laws import get_law, list_laws
@@ -144,18 +145,17 @@ def run_fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScalingFitWarning)
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
-        schedules = schedules_for(args, law, runs)
+        curve = curve_options(args, law, runs)
         for column, formula in runs.attrs.get("derived", {}).items():
             say(args, f"derived {column} = {formula}")
         exclude = (
             _top_loss_mask(args, runs, law.features is not None) if args.drop_top_loss else None
         )
-        options = {k: getattr(args, k) for k in FIT_OPTIONS}
-        if schedules is not None:
-            options["schedules"] = schedules
-        result = fit(runs, law, fixed=fixed, tie=tie, exclude=exclude, **options)
+        options = {k: getattr(args, k) for k in FIT_OPTIONS} | curve
+        result = _fit(runs, law, fixed=fixed, tie=tie, exclude=exclude, **options)
     write(result.to_json() + "\n", args.output, args.force)
-    notes = dict.fromkeys([*result.warnings, *(str(w.message) for w in caught)])
+    messages = [*result.warnings, *(str(w.message) for w in caught)]
+    notes = dict.fromkeys(api_flags(m) for m in messages)
     say(args, _summary(result, list(notes)))
     if not result.converged:
         error("the fit did not converge; the result was written anyway (see its warnings)")
@@ -164,6 +164,14 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------- helpers
+def _fit(runs: pd.DataFrame, law: Any, **options: Any) -> FitResult:
+    """:func:`fit`, its data errors worded in terms of this command's flags."""
+    try:
+        return fit(runs, law, **options)
+    except DataError as exc:
+        raise DataError(api_flags(str(exc))) from None
+
+
 def _top_loss_mask(args: argparse.Namespace, runs: pd.DataFrame, curve_law: bool) -> np.ndarray:
     """Rows to leave out for ``--drop-top-loss K``: the K highest-loss fitted points.
 

@@ -1,34 +1,51 @@
-"""``scaling-fit fit`` options of loss-curve laws: the LR schedule of every run.
+"""``scaling-fit fit`` options of loss-curve laws: where the LR of every step comes from.
 
 ``--schedule SPEC`` gives one schedule spec for every run; ``--schedules FILE.json`` a JSON
 object mapping run name → spec (run names are the CSV stems unless the data has a ``run``
-column, see :func:`scaling_fit.load_runs`).  Specs are checked here so that a mistake names
-the option or file it came from.
+column, see :func:`scaling_fit.load_runs`).  Without either, the data's ``lr`` column is used
+(interpolated where it is logged sparsely); a log that starts after step 0 needs its warm-up
+declared with ``--warmup STEPS`` (see :mod:`scaling_fit.curve_data`).  Mistakes are reported
+here, naming the option or file they came from.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .cli_common import UsageError
+from .cli_common import UsageError, count
 from .errors import DataError
 from .laws import Law
 from .schedules import as_schedule
 
 EXAMPLE = "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5"
 CURVE_HELP = (
-    "give --schedule SPEC (one schedule for every run) or --schedules FILE.json (a JSON "
-    f'object {{"run": "spec"}}), e.g. --schedule {EXAMPLE}'
+    "give --schedule SPEC (one schedule for every run), --schedules FILE.json (a JSON "
+    f'object {{"run": "spec"}}) or an lr column in the data, e.g. --schedule {EXAMPLE}'
+)
+# fit()'s keyword arguments named in its messages → the flags that set them here. A keyword
+# inside a schedule spec ("cosine:...,warmup=2160") follows ':' or ',' and is left alone.
+API_FLAGS = (
+    (re.compile(r"fit\(\.\.\., warmup=N\)"), "--warmup N"),
+    (re.compile(r"; a dict run -> N per run"), ""),
+    (re.compile(r"(?<![\w,:])warmup="), "--warmup "),
+    (re.compile(r"(?<![\w,:])schedules="), "--schedule/--schedules"),
 )
 
 
 def add_schedule_options(parser: argparse.ArgumentParser) -> None:
-    """``--schedule SPEC`` and ``--schedules FILE.json`` (mutually exclusive)."""
+    """``--schedule SPEC`` / ``--schedules FILE.json`` (mutually exclusive), ``--warmup``."""
+    parser.add_argument(
+        "--warmup",
+        type=count,
+        metavar="STEPS",
+        help="curve laws, lr column logged from after step 0: linear warm-up steps from LR 0",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
@@ -38,30 +55,73 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def schedules_for(args: argparse.Namespace, law: Law, runs: pd.DataFrame) -> Any:
-    """What ``fit(schedules=...)`` gets: None, one spec string, or a dict run → spec.
+def curve_options(args: argparse.Namespace, law: Law, runs: pd.DataFrame) -> dict[str, Any]:
+    """``schedules=`` and ``warmup=`` of :func:`scaling_fit.fit`, when given.
 
-    Raises :class:`UsageError` when schedules are given for an L(N, D) law, missing for a
-    curve law, malformed, or lacking a run of the data, and for a ``--points`` choice of the
-    other kind of law.
+    Raises :class:`UsageError` when they are given for an L(N, D) law; when a curve law has
+    neither schedules nor an ``lr`` column, or an ``lr`` log starting after step 0 without
+    ``--warmup``, or ``--warmup`` with schedules; for malformed schedules or one lacking a
+    run of the data; and for a ``--points`` choice of the other kind of law.
     """
-    given = args.schedule is not None or args.schedules is not None
     curve = law.features is not None
-    if args.points == ("final" if curve else "after_warmup"):
+    _check_points(args.points, law, curve)
+    given = [
+        flag for flag in ("schedule", "schedules", "warmup") if getattr(args, flag) is not None
+    ]
+    if given and not curve:
+        raise UsageError(
+            f"--{given[0]} is for loss-curve laws (multipower, lr_annealing); law {law.name!r} "
+            f"takes {list(law.inputs)}"
+        )
+    if not curve:
+        return {}
+    if args.schedule is not None or args.schedules is not None:
+        if args.warmup is not None:
+            raise UsageError(
+                "--warmup declares the warm-up of an lr column logged after step 0; with "
+                "--schedule/--schedules the warm-up is in each spec (e.g. warmup=2160): drop "
+                "--warmup"
+            )
+        return {"schedules": _given_schedules(args, runs)}
+    if "lr" not in runs.columns:
+        raise UsageError(f"law {law.name!r} needs the LR at every step of every run: {CURVE_HELP}")
+    _check_warmup_declared(args.warmup, runs)
+    return {} if args.warmup is None else {"warmup": args.warmup}
+
+
+def api_flags(message: str) -> str:
+    """fit()'s advice in command-line terms: its keyword arguments as flags."""
+    for keyword, flag in API_FLAGS:
+        message = keyword.sub(flag, message)
+    return message
+
+
+def _check_points(points: str | None, law: Law, curve: bool) -> None:
+    if points == ("final" if curve else "after_warmup"):
         kind = "L(N, D)" if curve else "loss-curve"
         own = "after_warmup (default) or all" if curve else "final (default) or all"
         raise UsageError(
-            f"--points {args.points} is for {kind} laws; law {law.name!r} fits {own} points"
+            f"--points {points} is for {kind} laws; law {law.name!r} fits {own} points"
         )
-    if given and not curve:
+
+
+def _check_warmup_declared(warmup: int | None, runs: pd.DataFrame) -> None:
+    """A log of lr that starts after step 0 leaves the warm-up unknown: --warmup says it."""
+    if warmup is not None or "step" not in runs.columns:
+        return
+    first = runs.groupby("run", sort=False)["step"].min()
+    late = first[first > 0]
+    if len(late):
         raise UsageError(
-            f"--schedule/--schedules are for loss-curve laws (multipower, lr_annealing); law "
-            f"{law.name!r} takes {list(law.inputs)}"
+            f"run {late.index[0]!r} logs lr from step {late.iloc[0]} on, so its warm-up is "
+            f"unknown: declare it with --warmup STEPS (linear from LR 0 over STEPS <= "
+            f"{late.min()} steps; 0 for none), or give the exact schedules with --schedule SPEC "
+            "or --schedules FILE.json"
         )
-    if not curve:
-        return None
-    if not given:
-        raise UsageError(f"law {law.name!r} needs the LR schedule of every run: {CURVE_HELP}")
+
+
+def _given_schedules(args: argparse.Namespace, runs: pd.DataFrame) -> Any:
+    """The ``--schedule`` spec, or the ``--schedules`` mapping checked against the runs."""
     if args.schedule is not None:
         check_spec(args.schedule, "--schedule")
         return args.schedule

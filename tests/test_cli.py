@@ -651,6 +651,30 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     ].tolist()
 
 
+def test_fit_from_sparse_lr_column_with_declared_warmup(capsys, tmp_path):
+    paths = [curve_csv(name) for name in SPECS]
+    output = tmp_path / "fit.json"
+    code, _, err = run(
+        capsys, "fit", *paths, "--law", "lr_annealing", "--warmup", 2160, "-o", output
+    )
+    assert code == 0, err
+    runs = sf.load_runs([str(p) for p in paths])
+    api = quietly(sf.fit, runs, "lr_annealing", warmup=2160)
+    raw = json.loads(output.read_text())
+    assert {name: p["value"] for name, p in raw["params"].items()} == api.params
+    assert raw["options"]["lr_source"] == api.options["lr_source"]
+    # The API's warning about interpolating the LR, in terms of this command's flags.
+    (line,) = [x for x in err.splitlines() if "logged sparsely" in x]
+    assert line.startswith("warning: the 'lr' column is logged sparsely, not at every step")
+    assert line.endswith("pass --schedule/--schedules for the exact LR")
+    # The CSVs' LR log with the declared warm-up rebuilds these three schedules to within
+    # 2e-9 in LR (scaling_fit/curve_data.py): the fit is the exact-schedule fit (measured
+    # 1.2e-8 relative at most; 1e-6 allows solver differences).
+    exact = quietly(sf.fit, runs, "lr_annealing", schedules=SPECS)
+    for name, value in exact.params.items():
+        assert raw["params"][name]["value"] == pytest.approx(value, rel=1e-6), name
+
+
 def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     schedules = tmp_path / "schedules.json"
     schedules.write_text(json.dumps(SPECS))
@@ -684,7 +708,9 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     ("files", "argv", "words"),
     [
         ({"s.json": "{}"}, ["--schedule", "S", "--schedules", "s.json"], ["not allowed with"]),
-        ({}, [], ["needs the LR schedule", "--schedule SPEC", "--schedules FILE.json"]),
+        ({}, [], ["logs lr from step 2160", "--warmup STEPS", "<= 2160", "--schedule SPEC"]),
+        ({}, ["--warmup", "3000"], ["'cosine_24000': --warmup 3000", "0..2160"]),
+        ({}, ["--warmup", "2160", "--schedule", "S"], ["--warmup", "in each spec"]),
         ({}, ["--schedule", "cosine:peak=3e-4"], ["--schedule", "total"]),
         ({}, ["--schedules", "absent.json"], ["--schedules", "absent.json", "does not exist"]),
         ({"s.json": "cosine"}, ["--schedules", "s.json"], ["s.json", "not JSON"]),
@@ -719,9 +745,18 @@ def test_fit_curve_law_bad_input(capsys, tmp_path, files, argv, words):
     assert_user_error(code, err, *words)
 
 
+def test_fit_curve_law_without_lr_is_a_usage_error(capsys, tmp_path):
+    data = tmp_path / "curve.csv"
+    data.write_text("step,loss\n100,3.5\n200,3.4\n300,3.35\n")
+    code, _, err = run(capsys, "fit", data, "--law", "lr_annealing")
+    assert_user_error(code, err, "needs the LR at every step", "--schedule SPEC", "lr column")
+
+
 def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--schedule", WSD)
     assert_user_error(code, err, "--schedule", "loss-curve laws", "chinchilla", "n_params")
+    code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--warmup", 100)
+    assert_user_error(code, err, "--warmup is for loss-curve laws", "chinchilla")
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--points", "after_warmup")
     assert_user_error(code, err, "--points after_warmup is for loss-curve laws", "final")
 
