@@ -11,6 +11,7 @@ mean, keeps the objective large enough that optimisers do not stop early (Besiro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -71,6 +72,12 @@ class Problem:
         """Number of observations."""
         return int(self.observed.shape[0])
 
+    @cached_property
+    def log_observed(self) -> Array:
+        """Logarithm of the observed losses (computed once)."""
+        with np.errstate(all="ignore"):
+            return np.log(self.observed)
+
     def subset(self, index: Array) -> Problem:
         """The same problem on the points ``index`` (repeats allowed: bootstrap)."""
         return Problem(
@@ -88,7 +95,7 @@ class Problem:
             if self.loss == "mse_linear":
                 r = self.law.predict(*self.inputs, **params) - self.observed
             else:
-                r = self.law.log_predict(*self.inputs, **params) - np.log(self.observed)
+                r = self.law.log_predict(*self.inputs, **params) - self.log_observed
         return np.clip(np.where(np.isfinite(r), r, MISFIT), -MAX_RESIDUAL, MAX_RESIDUAL)
 
     def jacobian(self, theta: Array) -> Array:
@@ -126,17 +133,14 @@ class Problem:
         params = self.space.natural(theta)
         with np.errstate(all="ignore"):
             gradient = self.law.log_gradient(*self.inputs, **params)
-            shape = (self.n_points,)
-            columns = []
-            for name in self.space.free:
-                column = gradient[name]
-                for tied, target in self.space.tie.items():
-                    if target == name:
-                        column = column + gradient[tied] * self._tie_factor(tied, name, params)
-                columns.append(np.broadcast_to(column, shape))
-            jac = np.stack(columns, axis=-1)
+            jac = np.empty((self.n_points, len(theta)))
+            for j, name in enumerate(self.space.free):
+                jac[:, j] = gradient[name]
+            for tied, target in self.space.tie.items():
+                j = self.space.free.index(target)
+                jac[:, j] += gradient[tied] * self._tie_factor(tied, target, params)
             if self.loss == "mse_linear":
-                jac = jac * np.exp(self.law.log_predict(*self.inputs, **params))[:, None]
+                jac *= np.exp(self.law.log_predict(*self.inputs, **params))[:, None]
         return np.where(np.isfinite(jac), jac, 0.0)
 
     def _tie_factor(self, tied: str, target: str, params: dict[str, Array]) -> Array:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -56,10 +57,15 @@ class ParameterSpace:
         if not self.free:
             raise DataError("every parameter is fixed or tied: nothing is left to fit")
 
-    @property
+    @cached_property
     def free(self) -> tuple[str, ...]:
         """Names of the parameters the optimiser varies, in law order."""
         return tuple(n for n in self.law.param_names if n not in self.fixed and n not in self.tie)
+
+    @cached_property
+    def _free_log(self) -> tuple[bool, ...]:
+        """Whether each free parameter is fitted as its logarithm (solver hot path)."""
+        return tuple(self.law.parameter(n).log for n in self.free)
 
     def fit_bounds(self) -> tuple[Array, Array]:
         """Lower and upper bounds of the free parameters in fit space."""
@@ -74,9 +80,9 @@ class ParameterSpace:
         """
         theta = np.asarray(theta, dtype=float)
         values: dict[str, Array] = {}
-        for i, name in enumerate(self.free):
-            column = theta[..., i] if theta.ndim == 1 else theta[:, i, None]
-            values[name] = self.law.parameter(name).from_fit_space(column)
+        for i, (name, log) in enumerate(zip(self.free, self._free_log, strict=True)):
+            column = theta[i] if theta.ndim == 1 else theta[:, i, None]
+            values[name] = np.exp(column) if log else column
         for name, value in self.fixed.items():
             values[name] = float(value)
         for name, target in self.tie.items():

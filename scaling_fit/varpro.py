@@ -66,40 +66,41 @@ def _dense_grid(problem: Problem, nonlinear: list[str]) -> Array:
 def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
     """Non-negative least-squares coefficients on relative errors, one row per grid point."""
     params = problem.space.natural(theta)
-    basis = []
+    design = np.empty((len(theta), len(linear), problem.n_points))
     with np.errstate(all="ignore"):
-        for name in linear:
+        for j, name in enumerate(linear):
             unit = {**params, **{n: (1.0 if n == name else 0.0) for n in linear}}
-            column = problem.law.predict(*problem.inputs, **unit)
-            basis.append(np.broadcast_to(column, (len(theta), problem.n_points)))
-    design = np.stack(basis, axis=-1) / problem.observed[None, :, None]
-    design = np.where(np.isfinite(design), design, 0.0)
+            design[:, j, :] = problem.law.predict(*problem.inputs, **unit) / problem.observed
+    if not np.isfinite(design).all():
+        design = np.where(np.isfinite(design), design, 0.0)
     return _batched_nnls(design, np.ones(problem.n_points))
 
 
 def _batched_nnls(design: Array, target: Array) -> Array:
-    """Non-negative least squares of ``design[i] @ x ≈ target`` for every ``i`` at once.
+    """Non-negative least squares of ``design[i].T @ x ≈ target`` for every ``i`` at once.
 
-    Where the unconstrained solution is non-negative it is also the NNLS solution (the
-    problem is convex and its KKT conditions then hold), so all systems are first solved
-    together by their normal equations, with columns scaled to unit norm. Only systems with a
-    negative coefficient, or too ill-conditioned for normal equations (scaled condition number
-    above ``MAX_CONDITION``), go to :func:`scipy.optimize.nnls` one by one.
+    ``design`` has shape ``(systems, unknowns, equations)``. Where the unconstrained solution
+    is non-negative it is also the NNLS solution (the problem is convex and its KKT
+    conditions then hold), so all systems are first solved together by their normal
+    equations, scaled to a unit diagonal. Only systems with a negative coefficient, or too
+    ill-conditioned for normal equations (scaled condition number above ``MAX_CONDITION``), go
+    to :func:`scipy.optimize.nnls` one by one.
     """
-    norms = np.linalg.norm(design, axis=1)
-    scaled = design / np.where(norms > 0, norms, 1.0)[:, None, :]
-    transposed = scaled.transpose(0, 2, 1)
-    gram = transposed @ scaled
-    rhs = transposed @ target
-    eigen = np.linalg.eigvalsh(gram)
-    solvable = (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION) & np.all(norms > 0, axis=1)
-    coefficients = np.zeros(design.shape[::2])
+    gram = design @ design.transpose(0, 2, 1)
+    norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
+    usable = np.all((norms > 0) & np.isfinite(norms), axis=1)
+    scale = np.where(usable[:, None], norms, 1.0)
+    scaled = gram / (scale[:, :, None] * scale[:, None, :])
+    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(len(gram[0]))))
+    solvable = usable & (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION)
+    coefficients = np.zeros(design.shape[:2])
     if solvable.any():
-        solved = np.linalg.solve(gram[solvable], rhs[solvable][..., None])[..., 0]
-        coefficients[solvable] = solved / norms[solvable]
+        rhs = (design[solvable] @ target) / scale[solvable]
+        solved = np.linalg.solve(scaled[solvable], rhs[..., None])[..., 0]
+        coefficients[solvable] = solved / scale[solvable]
     redo = ~solvable | np.any(coefficients < 0, axis=1)
     for i in np.flatnonzero(redo):
-        coefficients[i] = nnls(design[i], target)[0]
+        coefficients[i] = nnls(design[i].T, target)[0]
     return coefficients
 
 
