@@ -2,9 +2,12 @@
 
 1. Every start of the grid (4,500 for Chinchilla, Hoffmann et al.'s grid) is scored in one
    vectorised pass, in chunks that keep memory small.
-2. The ``n_refine`` best starts are refined with SciPy's trust-region reflective solver
+2. Up to ``n_refine`` of the best starts (after the law's and the user's own starts) are
+   refined, best-scored first, with SciPy's trust-region reflective solver
    (``least_squares(method="trf")``), which minimises exactly the summed Huber objective
-   (``loss="huber", f_scale=delta``), with bounds, at tight tolerances.
+   (``loss="huber", f_scale=delta``), with bounds, at tight tolerances, using the law's
+   analytic Jacobian when it has one. Refining stops early once ``AGREEMENT`` starts have
+   reached the same best objective.
 3. The refined solutions are sorted; how many reached the best objective says whether the
    optimum was found reliably or by the luck of one start.
 """
@@ -101,24 +104,20 @@ def multistart(
     best objective (:func:`agreed`): the optimum has then been found from several starts, and
     further starts would only confirm it. Converged solutions sort before the others.
     """
-    projected = best_projected(problem, (n_refine + 1) // 2)
-    scores = score_grid(problem, grid)
-    order = np.argsort(scores, kind="stable")[: n_refine - len(projected)]
-    candidates = [*projected, *(grid[i] for i in order)]
-    candidate_scores = (
-        [*problem.objective(np.array(projected)), *scores[order]] if projected else []
-    )
-    if candidate_scores:
-        ranked = np.argsort(
-            np.where(np.isfinite(candidate_scores), candidate_scores, np.inf), kind="stable"
-        )
-        candidates = [candidates[i] for i in ranked]
     solutions: list[Solution] = []
-    for start in [*(extra or []), *candidates]:
+    for start in [*(extra or []), *_candidates(problem, grid, n_refine)]:
         solutions.append(refine(problem, start))
         if agreed(solutions):
             break
     return sorted(solutions, key=lambda s: (not s.converged, s.objective))
+
+
+def _candidates(problem: Problem, grid: Array, n_refine: int) -> Array:
+    """The ``n_refine`` candidate starts (projected and grid), best-scored first."""
+    projected = best_projected(problem, (n_refine + 1) // 2)
+    order = np.argsort(score_grid(problem, grid), kind="stable")[: n_refine - len(projected)]
+    starts = np.vstack([np.reshape(projected, (-1, grid.shape[1])), grid[order]])
+    return starts[np.argsort(score_grid(problem, starts), kind="stable")]
 
 
 def agreed(solutions: list[Solution], count: int | None = None) -> bool:
