@@ -305,11 +305,12 @@ def _gauss(moments: Array) -> tuple[Array, Array]:
     alpha = ratio.copy()
     alpha[:, 1:] -= ratio[:, :-1]
     beta = d[:, 1:m] / d[:, : m - 1]
+    coef = _monic_coefficients(alpha, beta)
     x = np.broadcast_to(_LEGENDRE, alpha.shape).copy()
     for _ in range(NEWTON_STEPS):
-        value, slope = _monic(x, alpha, beta)
+        value, slope = _horner(coef, x)
         x -= value / slope
-    value, slope = _monic(x, alpha, beta)
+    value, slope = _horner(coef, x)
     bad = ~np.all(np.abs(value / slope) < 1e-10, axis=1)
     bad |= ~np.all(np.diff(x, axis=1) > 1e-9, axis=1)
     if bad.any():
@@ -322,17 +323,29 @@ def _gauss(moments: Array) -> tuple[Array, Array]:
     return x, moments[:, :1] / total
 
 
-def _monic(x: Array, alpha: Array, beta: Array) -> tuple[Array, Array]:
-    """Monic orthogonal polynomial p_ORDER and its derivative at x (three-term recurrence)."""
-    p_prev, p = np.zeros_like(x), np.ones_like(x)
-    d_prev, d = np.zeros_like(x), np.zeros_like(x)
+def _monic_coefficients(alpha: Array, beta: Array) -> Array:
+    """Coefficients (highest power first) of the monic orthogonal polynomial p_ORDER, from
+    the recurrence p_{j+1} = (x − α_j) p_j − β_{j−1}² p_{j−1}; shape (panels, ORDER + 1)."""
+    n = alpha.shape[0]
+    prev, p = np.zeros((n, ORDER + 1)), np.zeros((n, ORDER + 1))
+    p[:, -1] = 1.0  # p_0 = 1, coefficients right-aligned (highest power first)
     for j in range(ORDER):
-        b2 = beta[:, j - 1 : j] ** 2 if j else 0.0
-        a = alpha[:, j : j + 1]
-        p_new = (x - a) * p - b2 * p_prev
-        d_new = p + (x - a) * d - b2 * d_prev
-        p_prev, p, d_prev, d = p, p_new, d, d_new
-    return p, d
+        new = np.zeros_like(p)
+        new[:, :-1] = p[:, 1:]  # x·p_j
+        new -= alpha[:, j : j + 1] * p
+        if j:
+            new -= beta[:, j - 1 : j] ** 2 * prev
+        prev, p = p, new
+    return p
+
+
+def _horner(coef: Array, x: Array) -> tuple[Array, Array]:
+    """Value and derivative at x (panels, k) of the polynomials ``coef`` (panels, deg + 1)."""
+    value, slope = np.broadcast_to(coef[:, :1], x.shape).copy(), np.zeros_like(x)
+    for i in range(1, coef.shape[1]):
+        slope = slope * x + value
+        value = value * x + coef[:, i : i + 1]
+    return value, slope
 
 
 def _jacobi(alpha: Array, beta: Array) -> Array:
