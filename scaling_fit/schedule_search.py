@@ -37,7 +37,7 @@ from . import schedules
 from .curves import predict_curve, predict_runs
 from .errors import DataError, ScalingFitWarning
 from .result import FitResult
-from .schedules import Schedule, as_schedule
+from .schedules import Schedule, ScheduleLike, as_schedule
 
 # Default grids of the free settings (fractions of the total steps or of the peak LR).
 GRIDS: dict[str, dict[str, tuple]] = {
@@ -100,7 +100,7 @@ def best_schedule(
     peak: float | None = None,
     warmup: int | None = None,
     grid: Mapping[str, Sequence[Any]] | None = None,
-    baseline: Any = "cosine",
+    baseline: ScheduleLike = "cosine",
     every: int = 100,
 ) -> ScheduleChoice:
     """The schedule of a family with the lowest predicted final loss under a fitted curve law.
@@ -133,13 +133,13 @@ def best_schedule(
     Warns
     -----
     ScalingFitWarning
-        When the law is the annealing-area law (it favours long low-LR tails), and when the
+        When the law is the annealing-area law (it rewards low-LR tails), and when the
         winner sits on an edge of the grid that could be widened.
 
     Raises
     ------
     DataError
-        Unknown family or grid key, total_steps ≤ warmup, peak/warmup neither given nor
+        Unknown family or grid key, total_steps ≤ warmup + 1, peak/warmup neither given nor
         recorded in the fit, a baseline of another length, or a non-curve law.
     """
     if family not in GRIDS:
@@ -299,7 +299,7 @@ def _lr(fraction: Any, peak: float) -> float:
     return float(f"{float(fraction) * peak:.12g}")
 
 
-def _baseline(baseline: Any, peak: float, total: int, warmup: int) -> Schedule:
+def _baseline(baseline: ScheduleLike, peak: float, total: int, warmup: int) -> Schedule:
     if isinstance(baseline, str) and baseline in BASELINES:
         if baseline == "constant":
             return schedules.constant(peak, total, warmup=warmup)
