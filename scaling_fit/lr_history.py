@@ -164,7 +164,7 @@ class History:
         point, k = _exact_terms(self.exact, at)
         parts = [self._exact_part(point, k)]
         for run in self.runs:
-            parts += _run_terms(self, run, at)
+            parts += _run_terms(self, run, at, with_k="steps" in fields)
         point = np.concatenate([p[0] for p in parts])
         t = at[point]
 
@@ -383,7 +383,7 @@ def _expand(point: Array, start: Array, count: Array, values: Array | None = Non
     return pts, (index if values is None else values[index])
 
 
-def _run_terms(h: History, run: _Run, at: Array) -> list[tuple[Array, ...]]:
+def _run_terms(h: History, run: _Run, at: Array, with_k: bool = True) -> list[tuple]:
     """Exact leaf terms and Gauss-node terms of one run for every point (vectorised).
 
     Panels are visited top-down; each (point, panel) candidate is accepted (Gauss rule),
@@ -415,18 +415,25 @@ def _run_terms(h: History, run: _Run, at: Array) -> list[tuple[Array, ...]]:
             break
         point = np.repeat(point[rest], 2)
         index = (2 * index[rest, None] + np.array([0, 1])).ravel()
-    return parts + _node_part(h, run, accepted)
+    return parts + _node_part(h, run, accepted, with_k)
 
 
-def _node_part(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> list:
+def _node_part(
+    h: History, run: _Run, accepted: list[tuple[int, Array, Array]], with_k: bool = True
+) -> list[tuple]:
     """Gauss-node parts of the accepted panels, one per level (each sorted by point); each
-    panel's rule is computed once per history."""
+    panel's rule is computed once per history.  ``with_k=False`` leaves out the node
+    positions (None), needed only for the ``steps`` field."""
     accepted = [(level, point, index) for level, point, index in accepted if point.size]
     _fill_nodes(h, run, accepted)
-    return [
-        (np.repeat(point, ORDER), *(memo[index].ravel() for memo in run.nodes[level]))
-        for level, point, index in accepted
-    ]
+    parts = []
+    for level, point, index in accepted:
+        x, weight, eta, before = run.nodes[level]
+        k = x[index].ravel() if with_k else None
+        parts.append(
+            (np.repeat(point, ORDER), k, *(v[index].ravel() for v in (weight, eta, before)))
+        )
+    return parts
 
 
 def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]]) -> None:
@@ -456,10 +463,12 @@ def _fill_nodes(h: History, run: _Run, accepted: list[tuple[int, Array, Array]])
         _cubic(h.lr, x, run.a - 1, run.b),
         _cubic(h.cum, x, run.a - 1, run.b),
     )
-    for lv in np.unique(level):
-        rows = level == lv
-        for memo, value in zip(run.nodes[int(lv)], values, strict=True):
-            memo[panels[rows]] = value[rows]
+    start = 0
+    for lv, block in zip(levels, missing, strict=True):  # blocks of one level each, in order
+        rows = slice(start, start + block.size)
+        start += block.size
+        for memo, value in zip(run.nodes[int(lv[0])], values, strict=True):
+            memo[block] = value[rows]
 
 
 def _columns(points: list[Array], n_points: int) -> tuple[Array, Array]:
