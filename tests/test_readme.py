@@ -1,0 +1,71 @@
+"""The README's Python examples run as written and print the numbers their comments quote.
+
+The ```python blocks of README.md are executed in order in one namespace, from a scratch
+directory that links to ``data/`` (an example writes ``fit.json``; nothing is written into
+the checkout), with the Agg backend.  pytest turns warnings into errors, so an example that
+warns fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before anything imports pyplot
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def readme(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    scratch = tmp_path_factory.mktemp("readme")
+    (scratch / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    blocks = BLOCK.findall((ROOT / "README.md").read_text())
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(scratch)
+        for index, source in enumerate(blocks):
+            exec(compile(source, f"README.md python block {index}", "exec"), namespace)
+    namespace["_blocks"] = blocks
+    namespace["_scratch"] = scratch
+    return namespace
+
+
+def test_examples_ran_and_wrote_only_into_the_scratch_directory(readme: dict[str, Any]) -> None:
+    assert len(readme["_blocks"]) >= 8
+    assert (readme["_scratch"] / "fit.json").is_file()
+    assert not (ROOT / "fit.json").exists()
+
+
+def test_quoted_fit_numbers(readme: dict[str, Any]) -> None:
+    result = readme["result"]
+    # Epoch's plain-Huber refit (data/epoch_chinchilla/SOURCE.md), quoted to 4 decimals.
+    assert result.params["E"] == pytest.approx(1.8172, abs=5e-5)
+    # "loss of a 70B model on 1.4T tokens: 1.9734" (4 decimals quoted).
+    assert float(result.predict(n_params=70e9, tokens=1.4e12)) == pytest.approx(1.9734, abs=5e-5)
+    # Hoffmann's unrounded law at the Gopher budget: 40.4B (laws.md §10, 3 figures).
+    hoffmann = readme["sf"].FitResult.from_params("chinchilla").compute_optimal(5.76e23)
+    assert float(hoffmann["n_params"].iloc[0]) == pytest.approx(4.04e10, rel=2e-3)
+
+
+def test_quoted_backtest_and_isoflop_numbers(readme: dict[str, Any]) -> None:
+    summary = readme["bt"].summary.set_index("law")
+    # "over-training 0.18/0.31 %, Chinchilla 1.8/3.0 %": quoted to the last digit shown.
+    assert summary.loc["overtraining", "mean_relative_error"] == pytest.approx(0.0018, abs=5e-5)
+    assert summary.loc["chinchilla", "worst_relative_error"] == pytest.approx(0.030, abs=5e-4)
+    # "a = 0.4957" for Porian et al.'s tuned RefinedWeb configuration (4 decimals).
+    assert readme["iso"].params["a"] == pytest.approx(0.4957, abs=5e-5)
+
+
+def test_quoted_schedule_choice(readme: dict[str, Any]) -> None:
+    choice = readme["choice"]
+    # "2.7053, 2.7419, 0.0366": 4 decimals quoted.
+    assert choice.final_loss == pytest.approx(2.7053, abs=5e-5)
+    assert choice.baseline_loss == pytest.approx(2.7419, abs=5e-5)
+    assert choice.schedule.spec.startswith("wsd:peak=0.0003,total=24000,warmup=2160,decay=7200")
