@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from multipower_data import SPECS, TEST, TRAIN
 
 import scaling_fit as sf
 from scaling_fit import curves, lr_history
@@ -19,19 +20,6 @@ from scaling_fit.laws import lr_annealing, multipower
 from scaling_fit.objective import huber
 from scaling_fit.schedules import annealing_area, from_spec, lr_for_annealing_law
 
-SPECS = {  # data/multipower_law/SOURCE.md
-    "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
-    "constant_72000": "constant:peak=3e-4,total=72000,warmup=2160",
-    "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
-    "cosine_72000": "cosine:peak=3e-4,total=72000,warmup=2160,final=3e-5",
-    "wsd_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5,shape=exp",
-    "wsdld_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5",
-    "wsdcon_3": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@3e-5",
-    "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
-    "wsdcon_18": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@1.8e-4",
-}
-TRAIN = ["cosine_24000", "constant_24000", "wsdcon_9"]
-TEST = [n for n in SPECS if n not in TRAIN]
 NAMES = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 PUBLISHED = {  # SOURCE.md table (README "Results"; src/config.py)
     25: (3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257),

@@ -13,15 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from multipower_data import TRAIN_SPECS
 
 import scaling_fit as sf
 from scaling_fit.schedules import from_spec
 
-SPECS = {  # data/multipower_law/SOURCE.md
-    "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
-    "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
-    "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
-}
 COSINE = "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5"  # the baseline of the issue
 PUBLISHED_400M = {  # data/multipower_law/SOURCE.md (README table, src/config.py)
     "L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
@@ -44,8 +40,8 @@ def naive_final_loss(lr: np.ndarray, p: dict[str, float]) -> float:
 @pytest.fixture(scope="module")
 def fitted_400m() -> sf.FitResult:
     data = Path(__file__).resolve().parents[1] / "data" / "multipower_law" / "csv_400"
-    runs = sf.load_runs([str(data / f"{name}.csv") for name in SPECS])
-    return sf.fit(runs, "multipower", schedules=SPECS)
+    runs = sf.load_runs([str(data / f"{name}.csv") for name in TRAIN_SPECS])
+    return sf.fit(runs, "multipower", schedules=TRAIN_SPECS)
 
 
 def test_wsd_beats_cosine_on_the_fitted_400m_law(fitted_400m: sf.FitResult) -> None:
@@ -145,7 +141,7 @@ def test_bad_input_messages(fitted_400m: sf.FitResult) -> None:
     with pytest.raises(sf.DataError, match=r"grid key 'cooldown' is not a setting.*decay"):
         sf.best_schedule(published, 24000, grid={"cooldown": [0.2]}, **kw)
     with pytest.raises(sf.DataError, match=r"baseline has 16000 steps; expected.*24000"):
-        sf.best_schedule(published, 24000, baseline=SPECS["wsdcon_9"], grid=COOLDOWNS, **kw)
+        sf.best_schedule(published, 24000, baseline=TRAIN_SPECS["wsdcon_9"], grid=COOLDOWNS, **kw)
     with pytest.raises(sf.DataError, match=r"no schedule of the grid"):
         sf.best_schedule(published, 24000, grid={"decay": [0.95]}, **kw)
     with pytest.raises(sf.DataError, match="not a loss-curve law"):

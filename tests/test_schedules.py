@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from multipower_data import SPECS
 
 from scaling_fit.errors import DataError
 from scaling_fit.schedules import (
@@ -46,17 +47,6 @@ from scaling_fit.schedules import (
 )
 
 PEAK, FINAL, WARMUP = 3e-4, 3e-5, 2160
-MPL_SPECS = {  # the nine MultiPowerLaw schedules (data/multipower_law/SOURCE.md)
-    "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
-    "constant_72000": "constant:peak=3e-4,total=72000,warmup=2160",
-    "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
-    "cosine_72000": "cosine:peak=3e-4,total=72000,warmup=2160,final=3e-5",
-    "wsd_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5,shape=exp",
-    "wsdld_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5",
-    "wsdcon_3": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@3e-5",
-    "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
-    "wsdcon_18": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@1.8e-4",
-}
 
 
 def mpl_csv(data_dir: Path, size: int, name: str) -> pd.DataFrame:
@@ -146,10 +136,10 @@ def test_multistage_and_inverse_sqrt() -> None:
 
 # -------------------------------------------------------------------- MultiPowerLaw data
 @pytest.mark.parametrize("size", [25, 100, 400])
-@pytest.mark.parametrize("name", sorted(MPL_SPECS))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_mpl_schedules_match_logged_lr(data_dir: Path, size: int, name: str) -> None:
     df = mpl_csv(data_dir, size, name)
-    sched = from_spec(MPL_SPECS[name])
+    sched = from_spec(SPECS[name])
     # The CSV's `step` t is the number of steps taken: its LR is lr[t] (1-based step t + 1).
     np.testing.assert_allclose(sched.lr[df["step"].to_numpy()], df["lr"], rtol=1e-12)
 
@@ -157,14 +147,14 @@ def test_mpl_schedules_match_logged_lr(data_dir: Path, size: int, name: str) -> 
 @pytest.mark.parametrize("name", ["cosine_24000", "wsd_20000_24000", "wsdcon_9"])
 def test_mpl_index_convention_is_not_off_by_one(data_dir: Path, name: str) -> None:
     df = mpl_csv(data_dir, 400, name)
-    shifted = from_spec(MPL_SPECS[name]).lr[df["step"].to_numpy() - 1]
+    shifted = from_spec(SPECS[name]).lr[df["step"].to_numpy() - 1]
     assert np.max(np.abs(shifted / df["lr"] - 1)) > 5e-5  # lr[t − 1] is the wrong index
 
 
 def test_mpl_builders_equal_specs() -> None:
     k = 9
     built = multistage(PEAK, 16000, [(8000, k * 1e-5)], warmup=WARMUP)
-    np.testing.assert_allclose(built.lr, from_spec(MPL_SPECS["wsdcon_9"]).lr, rtol=1e-15)
+    np.testing.assert_allclose(built.lr, from_spec(SPECS["wsdcon_9"]).lr, rtol=1e-15)
     assert built.lr[7999] == PEAK and built.lr[8000] == pytest.approx(9e-5, rel=1e-15)
 
 
@@ -172,7 +162,7 @@ def test_mpl_builders_equal_specs() -> None:
 @pytest.mark.parametrize(
     "spec",
     [
-        *MPL_SPECS.values(),
+        *SPECS.values(),
         "wsd:peak=3e-4,total=24000,warmup=2160,decay=0.2,final=3e-5,shape=linear",
         "wsd:peak=1e-3,total=500,decay=100,shape=sqrt",
         "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5;12000@3e-5+14000@1e+0",
@@ -284,9 +274,9 @@ def random_schedules() -> list[np.ndarray]:
 
 def real_schedules() -> list[np.ndarray]:
     """Real MultiPowerLaw schedules around their changes, plus small copies of them whole."""
-    wsd_exp = from_spec(MPL_SPECS["wsd_20000_24000"]).lr[19900:20300]
-    wsdcon = from_spec(MPL_SPECS["wsdcon_3"]).lr[7800:8200]
-    warm = from_spec(MPL_SPECS["cosine_24000"]).lr[2000:2300]  # warm-up end, then cosine
+    wsd_exp = from_spec(SPECS["wsd_20000_24000"]).lr[19900:20300]
+    wsdcon = from_spec(SPECS["wsdcon_3"]).lr[7800:8200]
+    warm = from_spec(SPECS["cosine_24000"]).lr[2000:2300]  # warm-up end, then cosine
     small = [  # the same shapes at 1/80 of the length
         cosine(PEAK, 300, final=FINAL, warmup=27).lr,
         wsd(PEAK, 300, decay=50, final=FINAL, shape="exp", warmup=27).lr,
@@ -321,7 +311,7 @@ def test_features_closed_forms() -> None:
 
 
 def test_annealing_area_warmup_options() -> None:
-    sched = from_spec(MPL_SPECS["wsd_20000_24000"])
+    sched = from_spec(SPECS["wsd_20000_24000"])
     lr_const = lr_for_annealing_law(sched)
     np.testing.assert_array_equal(lr_const[:WARMUP], PEAK)
     np.testing.assert_array_equal(lr_const[WARMUP:], sched.lr[WARMUP:])
@@ -346,7 +336,7 @@ def test_annealing_area_rejects_bad_decay(bad: float) -> None:
 
 # ------------------------------------------------------------------------------ plotting
 def test_plot_schedule_lines_equal_lr() -> None:
-    scheds = [from_spec(MPL_SPECS["cosine_24000"]), from_spec(MPL_SPECS["wsdcon_9"])]
+    scheds = [from_spec(SPECS["cosine_24000"]), from_spec(SPECS["wsdcon_9"])]
     ax = plot_schedule(scheds)
     assert isinstance(ax.figure, Figure)
     lines = ax.get_lines()
