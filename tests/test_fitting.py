@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
+from scaling_fit.optimize import AGREEMENT, SAME_OPTIMUM_RTOL, Solution, agreed
 
 # Epoch AI's plain-Huber refit (data/epoch_chinchilla/SOURCE.md, notebook cell 18).
 EPOCH = {"E": 1.817236, "A": 477.8417, "B": 2143.8638, "alpha": 0.347313, "beta": 0.367183}
@@ -282,3 +283,29 @@ def test_json_is_strict_when_bootstrap_refits_fail(tmp_path) -> None:
     raw = json.loads(text)  # strict: no NaN tokens
     assert raw["bootstrap_samples"][0] == [None] * 5
     assert np.isnan(sf.FitResult.from_json(text).samples[0]).all()
+
+
+# ------------------------------------------------------------------ early stop of refining
+def _solution(objective: float, converged: bool = True) -> Solution:
+    empty = np.empty(0)
+    return Solution(empty, objective, converged, "", empty, empty, 1)
+
+
+def test_refining_stops_only_when_enough_converged_starts_agree_on_the_best() -> None:
+    best, worse = 1e-3, 1.1e-3
+    assert agreed([_solution(best)] * AGREEMENT)
+    # One start short, a worse optimum among them, or a non-converged copy: keep refining.
+    assert not agreed([_solution(best)] * (AGREEMENT - 1))
+    assert not agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(worse)])
+    assert not agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(best, converged=False)])
+    # Equal to SAME_OPTIMUM_RTOL counts as the same optimum; 10x that does not.
+    near = best * (1 + SAME_OPTIMUM_RTOL / 2)
+    assert agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(near)])
+    far = best * (1 + 10 * SAME_OPTIMUM_RTOL)
+    assert not agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(far)])
+
+
+def test_epoch_fit_stops_after_the_agreeing_starts(epoch_fit: sf.FitResult) -> None:
+    # Epoch's data has one basin: the first AGREEMENT refined starts all reach it.
+    assert epoch_fit.options["n_refined"] == AGREEMENT
+    assert epoch_fit.options["n_at_best"] == AGREEMENT
