@@ -57,7 +57,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         "--every",
         type=positive,
         metavar="K",
-        help=f"curve laws: every K-th step and the last (default {DEFAULT_EVERY})",
+        help=f"curve laws: every K-th step after warm-up, and the last (default {DEFAULT_EVERY})",
     )
     p.add_argument("--steps", nargs="+", type=count, metavar="STEP", help="curve laws: steps")
     p.set_defaults(func=run_predict)

@@ -281,15 +281,18 @@ def predict_curve(
     schedule
         A :class:`~scaling_fit.schedules.Schedule`, spec string or LR array.
     steps
-        Steps to predict (0 ≤ t < total; the loss after t steps); default every ``every``-th
-        step from ``every`` on, and the last step ``total − 1``.
+        Steps to predict (0 ≤ t < total; the loss after t steps); default every multiple of
+        ``every`` after the warm-up (the steps a fit uses: t > warm-up, see the module
+        docstring) and the last step ``total − 1``. The laws do not describe the warm-up;
+        pass ``steps`` explicitly to evaluate them there anyway.
     every
         Stride of the default steps.
     """
     sched = as_schedule(schedule)
     if steps is None:
         every = max(int(every), 1)
-        steps = np.unique(np.append(np.arange(every, sched.total, every), sched.total - 1))
+        first = (warmup_of(sched) // every + 1) * every
+        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total - 1))
     steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
     table = pd.DataFrame({"run": "curve", "step": steps})
     loss = predict_runs(result, table, {"curve": sched})

@@ -207,7 +207,8 @@ class FitResult:
             ``"wsd:peak=3e-4,total=24000,warmup=2160,decay=0.2,final=3e-5"``) or LR array.
         steps
             Steps to predict (a row at step t is the loss after t steps, LR ``lr[t]``); default
-            every ``every``-th step and the last one (:func:`scaling_fit.curves.predict_curve`).
+            every ``every``-th step after the warm-up and the last one
+            (:func:`scaling_fit.curves.predict_curve`).
         every
             Stride of the default steps.
         level

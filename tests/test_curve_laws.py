@@ -166,7 +166,11 @@ def test_predict_curve_matches_rows(data_dir: Path) -> None:
     np.testing.assert_allclose(curve["loss"], curves.predict_runs(result, table, SPECS))
     np.testing.assert_allclose(curve["lr"], table["lr"], rtol=1e-12)  # logged LR = lr[step]
     default = curves.predict_curve(result, SPECS["cosine_72000"], every=1000)
-    assert default["step"].iloc[0] == 1000 and default["step"].iloc[-1] == 71999
+    # Default steps: multiples of `every` after the 2,160-step warm-up, and the last step.
+    assert default["step"].iloc[0] == 3000 and default["step"].iloc[-1] == 71999
+    assert np.all(np.diff(default["step"].iloc[:-1]) == 1000)
+    first = curves.predict_curve(result, SPECS["cosine_72000"], every=2160)
+    assert first["step"].iloc[0] == 4320  # step 2160 is the warm-up's last point, not fitted
 
 
 # ------------------------------------------------------------------- fits
