@@ -6,7 +6,8 @@ from .backtest import BacktestResult, backtest
 from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, UnknownLawError
 from .fitting import fit, highest_loss_mask
 from .io import load_runs
-from .isoflop import IsoflopResult, isoflop
+from .isoflop import isoflop
+from .isoflop_result import IsoflopResult
 from .laws import LAWS, Law, Parameter, get_law, list_laws
 from .result import FitResult
 from .schedule_search import ScheduleChoice, best_schedule

@@ -31,7 +31,8 @@ from .cli_common import (
 )
 from .errors import DataError, ScalingFitWarning
 from .io import load_runs
-from .isoflop import IsoflopResult, isoflop
+from .isoflop import isoflop
+from .isoflop_result import IsoflopResult
 
 GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
 TABLES = ("optima", "fits")

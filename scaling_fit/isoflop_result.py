@@ -1,0 +1,181 @@
+"""IsoflopResult: the outcome of :func:`scaling_fit.isoflop` and what it offers.
+
+Per-budget optima and the power laws N*(C) = k·C^a, D*(C) = k_D·C^b, with bootstrap intervals
+and bands (``interval``, ``ci95``, ``frontier``), the local parabolas (``curves``), plots
+(``plot_data``, ``plot``), a text ``report`` and JSON (``to_dict``, ``to_json``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .errors import DataError
+
+JSON_FORMAT = "scaling_fit.IsoflopResult/1"
+PARAMS = ("a", "k", "b", "k_D")
+
+
+@dataclass(frozen=True, repr=False)
+class IsoflopResult:
+    """The outcome of :func:`isoflop`: per-budget optima and N*(C) = k·C^a, D*(C) = k_D·C^b.
+
+    Attributes
+    ----------
+    params
+        ``a``, ``k`` (N* = k·C^a) and ``b``, ``k_D`` (D* = k_D·C^b), C in FLOPs.
+    r2
+        R² of the log-log fits (``n``, ``tokens``).
+    budgets
+        One row per budget: ``budget, n_opt, tokens_opt, loss_opt, n_points, n_local, flag,
+        note, curvature`` (L = loss_opt + curvature·ln²(N/n_opt)), ``fit_n_min, fit_n_max``
+        (the local fit's N range), ``used, at_edge, too_few``.
+    points
+        One row per (budget, N): ``budget, compute, n_params, tokens, loss, local``.
+    warnings, options
+        Messages about flagged budgets; provenance of every choice.
+    samples
+        Bootstrap (a, k, b, k_D), shape ``(bootstrap, 4)``, NaN rows for degenerate
+        resamples; None without a bootstrap.
+    """
+
+    params: dict[str, float]
+    r2: dict[str, float]
+    budgets: pd.DataFrame
+    points: pd.DataFrame
+    warnings: tuple[str, ...]
+    options: dict[str, Any]
+    samples: np.ndarray | None = None
+    version: str = field(default="")
+
+    def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
+        """Bootstrap percentile interval of a, k, b, k_D (None without a bootstrap)."""
+        if self.samples is None:
+            return dict.fromkeys(PARAMS)
+        lo, hi = np.nanpercentile(self.samples, (50 * (1 - level), 50 * (1 + level)), axis=0)
+        return {p: (float(x), float(y)) for p, x, y in zip(PARAMS, lo, hi, strict=True)}
+
+    @property
+    def ci95(self) -> dict[str, tuple[float, float] | None]:
+        """95 % bootstrap percentile intervals."""
+        return self.interval(0.95)
+
+    def frontier(self, compute: Any = None, *, level: float = 0.95) -> pd.DataFrame:
+        """N*(C) and D*(C) from the power laws, with bootstrap percentile bands (else NaN).
+
+        ``compute`` defaults to 50 budgets spanning the fitted ones.
+        """
+        used = self.budgets.loc[self.budgets["used"], "budget"]
+        c = np.geomspace(used.min(), used.max(), 50) if compute is None else compute
+        c = np.atleast_1d(np.asarray(c, dtype=float))
+        p, table = self.params, pd.DataFrame({"compute": c})
+        table["n_opt"], table["tokens_opt"] = p["k"] * c ** p["a"], p["k_D"] * c ** p["b"]
+        for name, (exp, coef) in {"n": (0, 1), "tokens": (2, 3)}.items():
+            bounds = (np.nan, np.nan)
+            if self.samples is not None:
+                s = self.samples[np.isfinite(self.samples[:, 0])]
+                draws = s[:, [coef]] * c[None, :] ** s[:, [exp]]
+                bounds = np.percentile(draws, (50 * (1 - level), 50 * (1 + level)), axis=0)
+            table[f"{name}_lower"], table[f"{name}_upper"] = bounds
+        return table
+
+    def curves(self, n_grid: int = 50) -> pd.DataFrame:
+        """Each budget's local parabola over the N range it was fitted on."""
+        parts = []
+        for row in self.budgets.loc[np.isfinite(self.budgets["curvature"])].itertuples():
+            n = np.geomspace(row.fit_n_min, row.fit_n_max, n_grid)
+            loss = row.loss_opt + row.curvature * np.log(n / row.n_opt) ** 2
+            parts.append(pd.DataFrame({"budget": row.budget, "n_params": n, "loss": loss}))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def plot_data(self) -> dict[str, pd.DataFrame]:
+        """Plot-ready tables: ``points``, ``curves`` (local fits), ``optima``, ``frontier``."""
+        curves, frontier = self.curves(), self.frontier()
+        return {
+            "points": self.points,
+            "curves": curves,
+            "optima": self.budgets,
+            "frontier": frontier,
+        }
+
+    def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Axes:
+        """Draw the isoFLOP profiles (``kind="profiles"``) or N*(C) (``"frontier"``).
+
+        Matplotlib object API only: without ``ax`` a new ``Figure`` (no pyplot) is made.
+        Optima of budgets left out of the fit are drawn as crosses.
+        """
+        if kind not in ("profiles", "frontier"):
+            raise DataError(f"kind={kind!r} is not supported: expected 'profiles' or 'frontier'")
+        ax = Figure().add_subplot() if ax is None else ax
+        opt, ok = self.budgets, self.budgets["used"].to_numpy()
+        if kind == "frontier":
+            line = self.frontier()
+            ax.fill_between(line["compute"], line["n_lower"], line["n_upper"], alpha=0.25)
+            ax.plot(line["compute"], line["n_opt"], label=f"N* ∝ C^{self.params['a']:.3f}")
+            x, y, labels = opt["budget"], opt["n_opt"], ("compute C (FLOPs)", "N*")
+        else:
+            curves, cmap = self.curves(), colormaps["viridis"]
+            for j, (budget, pts) in enumerate(self.points.groupby("budget")):
+                colour = cmap(j / max(1, len(opt) - 1))
+                ax.plot(pts["n_params"], pts["loss"], ".", color=colour, label=f"C={budget:.3g}")
+                fit = curves.loc[curves["budget"] == budget] if len(curves) else curves
+                ax.plot(fit.get("n_params", []), fit.get("loss", []), "-", color=colour)
+            x, y, labels = opt["n_opt"], opt["loss_opt"], ("parameters N", "loss")
+        ax.plot(x[ok], y[ok], "k*", label="optima")
+        ax.plot(x[~ok], y[~ok], "kx", label="left out (flagged)")
+        ax.set(xscale="log", yscale="log" if kind == "frontier" else "linear")
+        ax.set(xlabel=labels[0], ylabel=labels[1])
+        ax.legend(fontsize="small")
+        return ax
+
+    def report(self) -> str:
+        """Plain-text summary: exponents with 95 % intervals, then the per-budget table."""
+        ci = self.ci95
+        lines = ["[[isoFLOP]] Hoffmann et al. 2022 Approach 2: " + self.options["method"]]
+        for name, value in self.params.items():
+            note = "" if ci[name] is None else " [{:.6g}, {:.6g}]".format(*ci[name])
+            lines.append(f"    {name:<4} = {value:.6g}{note}")
+        lines.append(f"    R² N* = {self.r2['n']:.4f}, D* = {self.r2['tokens']:.4f}")
+        columns = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "flag", "used"]
+        lines += ["[[Budgets]]", self.budgets[columns].to_string(index=False)]
+        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
+
+    def __repr__(self) -> str:
+        p = self.params
+        return f"IsoflopResult(a={p['a']:.4f}, b={p['b']:.4f}, budgets={len(self.budgets)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (NaN written as null; bootstrap samples not included)."""
+        ci, std = self.ci95, [None] * len(PARAMS)
+        if self.samples is not None:
+            std = np.nanstd(self.samples, axis=0, ddof=1).tolist()
+        params = {
+            n: {"value": self.params[n], "stderr": e} for n, e in zip(PARAMS, std, strict=True)
+        }
+        for name, entry in params.items():
+            entry["ci95"] = None if ci[name] is None else list(ci[name])
+        budgets = self.budgets.astype(object).where(self.budgets.notna(), None)
+        return {
+            "format": JSON_FORMAT,
+            "params": params,
+            "r2": dict(self.r2),
+            "budgets": budgets.to_dict(orient="list"),
+            "warnings": list(self.warnings),
+            "options": dict(self.options),
+            "version": self.version,
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
