@@ -23,7 +23,7 @@ from joblib import Parallel, delayed
 
 from .errors import DataError
 from .fitting import fit
-from .holdout import _column, _scale_ids, choose_holdout
+from .holdout import axis_values, choose_holdout, scale_ids
 from .io import final_points, load_runs
 from .laws import Law, get_law
 from .result import FitResult
@@ -255,7 +255,7 @@ def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.
 
 def _sweep_windows(train: pd.DataFrame, axis: str, max_dropped: int) -> list[pd.DataFrame]:
     """Training sets after dropping the 0, 1, … largest scales along ``axis``."""
-    scales = _scale_ids(_column(train, axis))
+    scales = scale_ids(axis_values(train, axis))
     last = min(int(max_dropped), int(scales.max()) - 1)
     return [train.loc[scales <= scales.max() - k] for k in range(max(last, 0) + 1)]
 

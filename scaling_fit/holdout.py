@@ -59,13 +59,13 @@ def choose_holdout(
         holdout = float(holdout)  # "0.2" from a command line is a fraction
     if isinstance(holdout, str) and holdout in NAMED:
         column = NAMED[holdout]
-        values = _column(table, column)
-        mask = _scale_ids(values) == _scale_ids(values).max()
+        values = axis_values(table, column)
+        mask = scale_ids(values) == scale_ids(values).max()
         split = Split(mask, column, f"{holdout} ({column} = {values[mask].max():.4g})")
     elif isinstance(holdout, str) and THRESHOLD.match(holdout):
         split = _threshold_split(table, holdout)
     elif isinstance(holdout, float | np.floating) and 0.0 < holdout < 1.0:
-        compute = _column(table, "compute")
+        compute = axis_values(table, "compute")
         count = math.ceil(holdout * len(table))
         mask = compute >= np.sort(compute)[::-1][count - 1]
         split = Split(mask, "compute", f"top {holdout:g} of runs by compute ({mask.sum()} runs)")
@@ -98,7 +98,7 @@ def _threshold_split(table: pd.DataFrame, holdout: str) -> Split:
     except ValueError:
         raise DataError(f"holdout={holdout!r}: {number!r} is not a number") from None
     column = AXES[name.lower()]
-    values = _column(table, column)
+    values = axis_values(table, column)
     mask = values >= limit if operator == ">=" else values > limit
     return Split(mask, column, f"{column} {operator} {limit:g}")
 
@@ -113,13 +113,14 @@ def _mask(holdout: Any, n_rows: int, final_rows: np.ndarray) -> np.ndarray:
     return mask[final_rows]
 
 
-def _column(table: pd.DataFrame, column: str) -> np.ndarray:
+def axis_values(table: pd.DataFrame, column: str) -> np.ndarray:
+    """The values of a holdout axis column as floats; DataError naming it when missing."""
     if column not in table.columns:
         raise DataError(f"holdout needs column {column!r}; found {list(table.columns)}")
     return table[column].to_numpy(float)
 
 
-def _scale_ids(values: np.ndarray) -> np.ndarray:
+def scale_ids(values: np.ndarray) -> np.ndarray:
     """Rank of each value's scale: values within SAME_SCALE_RTOL share one (0 = smallest)."""
     order = np.sort(np.unique(values))
     new = np.r_[True, order[1:] > order[:-1] * (1.0 + SAME_SCALE_RTOL)]
