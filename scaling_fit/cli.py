@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from .cli_common import (
     ResultError,
     UsageError,
     add_columns_option,
+    captured_warnings,
     check_output,
     count,
     error,
@@ -36,7 +36,7 @@ from .cli_common import (
 )
 from .cli_schedules import add_schedule_options, api_flags, curve_options
 from .curves import POINTS as CURVE_POINTS
-from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning
+from .errors import DataError, FitError, ScalingFitError
 from .fitting import fit, highest_loss_mask
 from .io import final_points, load_runs
 from .laws import get_law, list_laws
@@ -142,8 +142,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 f"parameters {list(law.param_names)}"
             )
     check_output(args.output, args.force)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingFitWarning)
+    with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
         curve = curve_options(args, law, runs)
         for column, formula in runs.attrs.get("derived", {}).items():
@@ -154,7 +153,7 @@ def run_fit(args: argparse.Namespace) -> int:
         options = {k: getattr(args, k) for k in FIT_OPTIONS} | curve
         result = _fit(runs, law, fixed=fixed, tie=tie, exclude=exclude, **options)
     write(result.to_json() + "\n", args.output, args.force)
-    messages = [*result.warnings, *(str(w.message) for w in caught)]
+    messages = [*result.warnings, *caught]
     notes = dict.fromkeys(api_flags(m) for m in messages)
     say(args, _summary(result, list(notes)))
     if not result.converged:

@@ -10,14 +10,16 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import ScalingFitError
+from .errors import ScalingFitError, ScalingFitWarning
 from .io import parse_number
 from .result import FitResult
 
@@ -166,6 +168,22 @@ def warn_lines(args: argparse.Namespace, messages: Iterable[str], prefix: str = 
     """One ``warning: [prefix: ]message`` line per distinct message, on stderr."""
     for message in dict.fromkeys(messages):
         say(args, f"warning: {prefix}{message}")
+
+
+@contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """Collect the messages of the ScalingFitWarnings raised in the block, in order.
+
+    They are kept for :func:`warn_lines` instead of Python's own warning printout; the list
+    is filled when the block ends (also when it raises).
+    """
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingFitWarning)
+        try:
+            yield messages
+        finally:
+            messages.extend(str(w.message) for w in caught)
 
 
 def error(message: str) -> None:

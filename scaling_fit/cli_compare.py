@@ -8,7 +8,6 @@ worst relative errors, the error per held-out run and the stability sweep.
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from .cli_common import (
     UsageError,
     add_columns_option,
     add_format_options,
+    captured_warnings,
     check_output,
     csv_text,
     error,
@@ -27,7 +27,6 @@ from .cli_common import (
     warn_lines,
     write,
 )
-from .errors import ScalingFitWarning
 from .io import load_runs
 from .objective import LOSSES
 
@@ -80,8 +79,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if len(set(args.laws)) != len(args.laws):
         raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
     check_output(args.output, args.force)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingFitWarning)
+    with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
         result = backtest(
@@ -92,7 +90,7 @@ def run_compare(args: argparse.Namespace) -> int:
     else:
         text = csv_text(getattr(result, args.table))
     write(text, args.output, args.force)
-    warn_lines(args, (str(w.message) for w in caught))
+    warn_lines(args, caught)
     for law, messages in result.warnings.items():
         warn_lines(args, messages, f"{law}: ")
     say(args, report(result))

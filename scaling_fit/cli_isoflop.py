@@ -10,7 +10,6 @@ budget's sampled N, too few points) and one summary line per group.
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from .cli_common import (
     UsageError,
     add_columns_option,
     add_format_options,
+    captured_warnings,
     check_output,
     count,
     csv_text,
@@ -29,7 +29,7 @@ from .cli_common import (
     warn_lines,
     write,
 )
-from .errors import DataError, ScalingFitWarning
+from .errors import DataError
 from .io import load_runs
 from .isoflop import isoflop
 from .isoflop_result import IsoflopResult
@@ -84,10 +84,9 @@ def run_isoflop(args: argparse.Namespace) -> int:
     if args.budget_rtol is not None and not args.budget_rtol >= 0:
         raise UsageError(f"--budget-rtol must be >= 0 (e.g. 0.05); found {args.budget_rtol:g}")
     check_output(args.output, args.force)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingFitWarning)
+    with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
-    warn_lines(args, (str(w.message) for w in caught))
+    warn_lines(args, caught)
     results = [(key, _analyse(args, key, table)) for key, table in _groups(runs, args.group_by)]
     write(_output(args, results), args.output, args.force)
     for key, result in results:
@@ -108,8 +107,7 @@ def _groups(runs: pd.DataFrame, columns: list[str]) -> list[tuple[dict, pd.DataF
 
 def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> IsoflopResult:
     """isoflop() on one group; its warnings on stderr, its errors naming the group."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingFitWarning)
+    with captured_warnings() as caught:
         try:
             result = isoflop(
                 table,
@@ -122,7 +120,7 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
             where = f"group {_label(key)}: " if key else ""
             raise DataError(where + _flags(str(exc))) from None
     prefix = f"{_label(key)}: " if key else ""
-    warn_lines(args, (_flags(str(w.message)) for w in caught), prefix)
+    warn_lines(args, map(_flags, caught), prefix)
     return result
 
 

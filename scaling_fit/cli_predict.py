@@ -9,7 +9,6 @@ schedule (``--schedule SPEC``, every ``--every`` steps or at ``--steps``).
 from __future__ import annotations
 
 import argparse
-import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from .cli_common import (
     PROG,
     ResultError,
     UsageError,
+    captured_warnings,
     check_output,
     count,
     csv_text,
@@ -31,7 +31,6 @@ from .cli_common import (
 )
 from .cli_schedules import check_spec
 from .curves import predict_curve
-from .errors import ScalingFitWarning
 from .result import FitResult
 
 HELP = f"see `{PROG} predict --help`"
@@ -81,8 +80,7 @@ def run_predict(args: argparse.Namespace) -> int:
     result = load_fit(args.fit_json)
     curve = result.law.features is not None
     _check_options(args, result, curve)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingFitWarning)
+    with captured_warnings() as caught:
         if curve:
             every = DEFAULT_EVERY if args.every is None else args.every
             table = predict_curve(result, args.schedule, args.steps, every=every)
@@ -93,7 +91,7 @@ def run_predict(args: argparse.Namespace) -> int:
     write(csv_text(table), args.output, args.force)
     if args.compute is not None:
         say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
-    warn_lines(args, (str(w.message) for w in caught))
+    warn_lines(args, caught)
     return 0
 
 
