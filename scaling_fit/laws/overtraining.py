@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Array, Law, Parameter, log_sum_exp
-from .chinchilla import chinchilla_allocation
+from .chinchilla import chinchilla_allocation, chinchilla_log_gradient
 
 LOG_SQRT6 = 0.5 * float(np.log(6.0))
 
@@ -90,18 +90,13 @@ def overtraining_log_gradient(
 ) -> dict[str, Array]:
     r"""Gradient of :func:`overtraining_log` in fit space (log E, log A, log B, eta).
 
-    With the softmax weights :math:`w_x = e^{x - \log L}` of the terms
-    :math:`t_A = \log A - \eta\log N`, :math:`t_B = \log B - \eta(\log D + \tfrac12\log 6)`
-    and :math:`\log E`: the log-amplitude derivatives are the weights and
-    :math:`\partial\log L/\partial\eta = -w_A\log N - w_B(\log D + \tfrac12\log 6)`.
+    The law is Chinchilla at :math:`D\sqrt6` with :math:`\alpha = \beta = \eta`, so the
+    gradient is :func:`~scaling_fit.laws.chinchilla.chinchilla_log_gradient` there, with
+    :math:`\partial\log L/\partial\eta = \partial/\partial\alpha + \partial/\partial\beta`.
     """
-    with np.errstate(divide="ignore"):
-        a, b, e = np.log(A), np.log(B), np.log(E)
-    log_n, log_d = np.log(n_params), np.log(tokens) + LOG_SQRT6
-    size_term, data_term = a - eta * log_n, b - eta * log_d
-    log_loss = log_sum_exp(size_term, data_term, e)
-    w_a, w_b = np.exp(size_term - log_loss), np.exp(data_term - log_loss)
-    return {"E": np.exp(e - log_loss), "A": w_a, "B": w_b, "eta": -w_a * log_n - w_b * log_d}
+    tokens_sqrt6 = np.asarray(tokens) * np.exp(LOG_SQRT6)
+    grad = chinchilla_log_gradient(n_params, tokens_sqrt6, E=E, A=A, B=B, alpha=eta, beta=eta)
+    return {"E": grad["E"], "A": grad["A"], "B": grad["B"], "eta": grad["alpha"] + grad["beta"]}
 
 
 def overtraining_allocation(
