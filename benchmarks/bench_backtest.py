@@ -40,7 +40,7 @@ import pandas as pd  # noqa: E402
 import scipy  # noqa: E402
 
 import scaling_fit  # noqa: E402
-from scaling_fit.backtest import BacktestResult, backtest  # noqa: E402
+from scaling_fit.analysis.backtest import BacktestResult, backtest  # noqa: E402
 from scaling_fit.laws import LAWS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

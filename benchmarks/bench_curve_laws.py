@@ -49,9 +49,9 @@ import scipy  # noqa: E402
 from scipy.optimize import least_squares, minimize  # noqa: E402
 
 import scaling_fit as sf  # noqa: E402
-from scaling_fit import curves  # noqa: E402
+from scaling_fit.fitting.objective import huber  # noqa: E402
 from scaling_fit.laws import lr_annealing, multipower  # noqa: E402
-from scaling_fit.objective import huber  # noqa: E402
+from scaling_fit.results import curves  # noqa: E402
 from scaling_fit.schedules import from_spec  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "multipower_law" / "csv_400"

@@ -2,15 +2,15 @@
 
 from . import schedules
 from ._version import __version__
-from .backtest import BacktestResult, backtest
+from .analysis.backtest import BacktestResult, backtest
+from .analysis.isoflop import isoflop
+from .analysis.schedule_search import ScheduleChoice, best_schedule
 from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, UnknownLawError
-from .fitting import fit, highest_loss_mask
-from .io import load_runs
-from .isoflop import isoflop
-from .isoflop_result import IsoflopResult
+from .fitting.fit import fit, highest_loss_mask
+from .inputs.load import load_runs
 from .laws import LAWS, Law, Parameter, get_law, list_laws
-from .result import FitResult
-from .schedule_search import ScheduleChoice, best_schedule
+from .results.fit_result import FitResult
+from .results.isoflop_result import IsoflopResult
 from .schedules import Schedule
 
 __all__ = [

@@ -1,5 +1,5 @@
 """``python -m scaling_fit``: the ``scaling-fit`` command line."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

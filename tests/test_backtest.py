@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit.backtest import BacktestResult, backtest
-from scaling_fit.holdout import choose_holdout
+from scaling_fit.analysis.backtest import BacktestResult, backtest
+from scaling_fit.analysis.holdout import choose_holdout
 from scaling_fit.laws import LAWS
 
 GADRE = Path(__file__).resolve().parents[1] / "data/gadre_overtraining/gadre_models_flat.csv"

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit import FitError, FitResult, UnknownLawError, cli
-from scaling_fit.cli import main
-from scaling_fit.curves import predict_curve, predict_runs
+from scaling_fit import FitError, FitResult, UnknownLawError, __version__
+from scaling_fit.cli import main as cli_main
+from scaling_fit.cli.main import main
+from scaling_fit.results.curves import predict_curve, predict_runs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GADRE = DATA / "gadre_overtraining" / "gadre_models_flat.csv"
@@ -240,7 +241,7 @@ def test_predict_compute_with_published_chinchilla(capsys, tmp_path):
 
 def test_version_and_help(capsys):
     code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.strip() == f"scaling-fit {cli.__version__}"
+    assert code == 0 and out.strip() == f"scaling-fit {__version__}"
     code, out, _ = run(capsys, "fit", "--help")
     assert code == 0 and "--drop-top-loss" in out
 
@@ -341,7 +342,7 @@ def test_predict_needs_grid_or_compute(capsys, tmp_path):
 # ----------------------------------------------------------------------- fit failures: exit 1
 def test_not_converged_writes_json_and_exits_1(capsys, epoch_csv, tmp_path, monkeypatch):
     # A genuinely non-converging fit is not cheap to provoke; stand one in.
-    monkeypatch.setattr(cli, "fit", lambda *a, **k: FitResult.from_params("chinchilla"))
+    monkeypatch.setattr(cli_main, "fit", lambda *a, **k: FitResult.from_params("chinchilla"))
     output = tmp_path / "fit.json"
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "-o", output)
     assert code == 1
@@ -353,7 +354,7 @@ def test_fit_error_exits_1(capsys, epoch_csv, monkeypatch):
     def fail(*args, **kwargs):
         raise FitError("every start failed")
 
-    monkeypatch.setattr(cli, "fit", fail)
+    monkeypatch.setattr(cli_main, "fit", fail)
     code, out, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla")
     assert code == 1
     assert out == ""
@@ -466,7 +467,7 @@ def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
 
 
 def test_compare_law_failure_exits_1(capsys, rpj_csv, tmp_path, monkeypatch):
-    module = importlib.import_module("scaling_fit.backtest")
+    module = importlib.import_module("scaling_fit.analysis.backtest")
 
     @functools.wraps(module.fit)  # backtest reads fit()'s signature to check its options
     def fail(*args, **kwargs):

@@ -14,8 +14,9 @@ import pytest
 from multipower_data import SPECS, TEST, TRAIN
 
 import scaling_fit as sf
-from scaling_fit import curve_data, curves
-from scaling_fit.bootstrap import resample_indices
+from scaling_fit.fitting.bootstrap import resample_indices
+from scaling_fit.inputs import lr_column as curve_data
+from scaling_fit.results import curves
 from scaling_fit.schedules import forward_area, from_spec
 
 WARMUP = 2160  # SOURCE.md: linear warm-up 0 -> 3e-4 over 2,160 steps

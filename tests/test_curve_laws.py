@@ -15,10 +15,11 @@ import pytest
 from multipower_data import SPECS, TEST, TRAIN
 
 import scaling_fit as sf
-from scaling_fit import curves, lr_history
+from scaling_fit.fitting.objective import huber
 from scaling_fit.laws import lr_annealing, multipower
-from scaling_fit.objective import huber
+from scaling_fit.results import curves
 from scaling_fit.schedules import annealing_area, from_spec, lr_for_annealing_law
+from scaling_fit.schedules import history as lr_history
 
 NAMES = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 PUBLISHED = {  # SOURCE.md table (README "Results"; src/config.py)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit.optimize import AGREEMENT, SAME_OPTIMUM_RTOL, Solution, agreed
+from scaling_fit.fitting.multistart import AGREEMENT, SAME_OPTIMUM_RTOL, Solution, agreed
 
 # Epoch AI's plain-Huber refit (data/epoch_chinchilla/SOURCE.md, notebook cell 18).
 EPOCH = {"E": 1.817236, "A": 477.8417, "B": 2143.8638, "alpha": 0.347313, "beta": 0.367183}

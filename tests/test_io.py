@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit.io import final_points, load_runs, parse_number
+from scaling_fit.inputs.load import final_points, load_runs, parse_number
 
 EPOCH = "epoch_chinchilla/svg_extracted_data.csv"
 

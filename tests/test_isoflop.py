@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
+from scaling_fit.analysis.isoflop import isoflop
 from scaling_fit.errors import DataError, ScalingFitWarning
-from scaling_fit.isoflop import isoflop
 
 CONFIG = ["dataset", "hparams", "warmup", "decay", "param_count", "val"]
 PORIAN = "porian_isoflop"

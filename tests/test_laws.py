@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
+from scaling_fit.fitting.objective import Problem
+from scaling_fit.fitting.space import ParameterSpace
 from scaling_fit.laws import LAWS
-from scaling_fit.objective import Problem
 from scaling_fit.schedules import from_spec
-from scaling_fit.space import ParameterSpace
 
 CANONICAL_INPUTS = {"step", "n_params", "tokens", "compute", "lr", "batch_size"}
 

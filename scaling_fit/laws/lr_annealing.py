@@ -14,7 +14,7 @@ Options (:func:`make_law`)
 --------------------------
 * ``decay``: λ fixed (default 0.999, the value of every port of the authors' code), or
   ``None`` to fit it as the parameter ``lam``.  S₂ is written as a sum over LR changes through
-  :mod:`scaling_fit.lr_history`, so a fitted λ costs no more than a fixed one.
+  :mod:`scaling_fit.schedules.history`, so a fitted λ costs no more than a fixed one.
 * ``warmup``: ``"constant"`` (default; the port "based on the official code": the warm-up
   steps count at the peak LR, adding w·η_max to S₁ and nothing to S₂) or ``"actual"`` (the
   real warm-up LR, as Luo et al. do for S₁).  The warm-up is the schedule's initial strictly
@@ -35,8 +35,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..curves import per_run, rising_prefix
-from ..lr_history import History
+from ..schedules.by_run import rising_prefix
+from ..schedules.features import per_run
+from ..schedules.history import History
 from .base import Array, Law, Parameter
 
 DEFAULT_DECAY = 0.999

@@ -12,7 +12,7 @@ Seven parameters L₀, A, α, B, C, β, γ (laws.md §5.1).  A row at ``step`` t
 (:mod:`scaling_fit.schedules`); with it the published parameters reproduce the paper's
 test-set errors.
 
-The loss-drop sum runs over every earlier LR change.  :mod:`scaling_fit.lr_history` reduces
+The loss-drop sum runs over every earlier LR change.  :mod:`scaling_fit.schedules.history` reduces
 it to O(log steps) terms per point: LR changes summed exactly where they are few (step
 schedules) or close to t, Gauss rules on panels of smooth decays elsewhere (measured error
 < 1e-9 of the loss).  Writing G = 1 − (Cx + 1)^(−β), the "1" part is summed exactly:
@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares, nnls
 
-from ..curves import Packed, per_run
-from ..lr_history import History
+from ..schedules.features import Packed, per_run
+from ..schedules.history import History
 from .base import Array, Law, Parameter
 
 # LR floor inside η^(−γ) (an LR of exactly 0 gives G = 1 at any elapsed area > 0).
@@ -71,7 +71,7 @@ def features(points: pd.DataFrame, lr_by_run: Mapping[str, Array]) -> tuple[Arra
     """Inputs of :func:`multipower` for a points table: S₁, η₀ − η_t and the change pairs.
 
     Returns ``(s1, drop, weight, log_eta, area)``; the last three are ``(n_points, width)``
-    (see :class:`scaling_fit.lr_history.Pairs`).
+    (see :class:`scaling_fit.schedules.history.Pairs`).
     """
 
     def build(lr: Array, index: Array) -> tuple:

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .errors import DataError
-from .laws.base import Array, Law
+from ..errors import DataError
+from ..laws.base import Array, Law
 
 FLOPS_PER_PARAM_TOKEN = 6.0
 # Scan N over sqrt(C/6) * 10^[-SPAN, SPAN]: tokens per parameter from 1e-12 to 1e12.

@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .laws.base import Array, Law
+from ..laws.base import Array, Law
 from .space import ParameterSpace
 
 LOSSES = ("huber", "mse", "mse_linear")

@@ -9,16 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
+from .._version import __version__
+from ..errors import DataError, ScalingFitWarning
+from ..inputs.load import final_points, load_runs
+from ..inputs.lr_column import lr_source
+from ..laws import Law, get_law
+from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
-from .curve_data import lr_source
-from .curves import bootstrap_note, curve_inputs
-from .errors import DataError, ScalingFitWarning
-from .io import final_points, load_runs
-from .laws import Law, get_law
+from .curve_points import bootstrap_note, curve_inputs
+from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
-from .optimize import Solution, distinct_optima, multistart, n_at_best
-from .result import FitResult
 from .space import ParameterSpace
 
 # A free direction whose scaled Jacobian singular value is below this fraction of the
@@ -81,12 +81,12 @@ def fit(
         of a decaying LR are not the losses of shorter runs; ``"all"``: every logged point.
         Loss-curve laws (``multipower``, ``lr_annealing``) fit every logged point and by
         default leave out warm-up points (``"after_warmup"``: step <= warmup of the run);
-        ``"all"`` keeps them. See :mod:`scaling_fit.curves`.
+        ``"all"`` keeps them. See :mod:`scaling_fit.fitting.curve_points`.
     schedules
         Loss-curve laws only: each run's LR schedule, as a mapping run → Schedule / spec
         string / per-step LR array, or one Schedule / spec for every run. Without it, the
         table's ``lr`` column: used as is where logged at every step, else interpolated
-        between logged steps with a warning (:mod:`scaling_fit.curve_data`).
+        between logged steps with a warning (:mod:`scaling_fit.inputs.lr_column`).
     warmup
         Loss-curve laws, LR from a sparse ``lr`` column whose log starts after step 0: the
         number of linear warm-up steps from LR 0 (``lr[:w] = linspace(0, first logged LR,

@@ -33,11 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schedules
-from .curves import predict_curve, predict_runs
-from .errors import DataError, ScalingFitWarning
-from .result import FitResult
-from .schedules import Schedule, ScheduleLike, as_schedule
+from .. import schedules
+from ..errors import DataError, ScalingFitWarning
+from ..results.curves import predict_curve, predict_runs
+from ..results.fit_result import FitResult
+from ..schedules import Schedule, ScheduleLike, as_schedule
 
 # Default grids of the free settings (fractions of the total steps or of the peak LR).
 GRIDS: dict[str, dict[str, tuple]] = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from joblib import Parallel, delayed
 
-from .laws.base import Array
+from ..laws.base import Array
+from .multistart import refine
 from .objective import Problem
-from .optimize import refine
 
 
 def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .errors import DataError, ScalingFitWarning
-from .io import final_points, load_runs
-from .isoflop_result import IsoflopResult
+from .._version import __version__
+from ..errors import DataError, ScalingFitWarning
+from ..inputs.load import final_points, load_runs
+from ..results.isoflop_result import IsoflopResult
 
 FLOPS_PER_PARAM_TOKEN = 6.0
 # Fewest distinct N that place a parabola (vertex) around a minimum.

@@ -17,9 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import cli_compare, cli_isoflop, cli_predict
-from ._version import __version__
-from .cli_common import (
+from .._version import __version__
+from ..errors import DataError, FitError, ScalingFitError
+from ..fitting.curve_points import POINTS as CURVE_POINTS
+from ..fitting.fit import fit, highest_loss_mask
+from ..fitting.objective import LOSSES
+from ..inputs.load import final_points, load_runs
+from ..laws import get_law, list_laws
+from ..results.fit_result import FitResult
+from . import compare, isoflop, predict
+from .common import (
     PROG,
     Parser,
     ResultError,
@@ -34,14 +41,7 @@ from .cli_common import (
     say,
     write,
 )
-from .cli_schedules import add_schedule_options, api_flags, curve_options
-from .curves import POINTS as CURVE_POINTS
-from .errors import DataError, FitError, ScalingFitError
-from .fitting import fit, highest_loss_mask
-from .io import final_points, load_runs
-from .laws import get_law, list_laws
-from .objective import LOSSES
-from .result import FitResult
+from .schedules import add_schedule_options, api_flags, curve_options
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
 
@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     laws = commands.add_parser("laws", parents=[debug], help="list the registered laws")
     laws.set_defaults(func=run_laws)
     _add_fit_parser(commands, output)
-    cli_predict.add_parser(commands, output)
-    cli_compare.add_parser(commands, output)
-    cli_isoflop.add_parser(commands, output)
+    predict.add_parser(commands, output)
+    compare.add_parser(commands, output)
+    isoflop.add_parser(commands, output)
     return parser
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning
 
 CANONICAL = ("run", "step", "n_params", "tokens", "compute", "lr", "batch_size", "loss")
 NUMERIC = CANONICAL[1:]

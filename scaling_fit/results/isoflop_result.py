@@ -18,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .errors import DataError
+from ..errors import DataError
 
 JSON_FORMAT = "scaling_fit.IsoflopResult/1"
 PARAMS = ("a", "k", "b", "k_D")

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 from scipy.optimize import nnls
 
-from .laws.base import Array
+from ..laws.base import Array
 from .objective import Problem
 
 # Points per non-linear axis, capped so the dense grid stays below MAX_POINTS starts.

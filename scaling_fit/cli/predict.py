@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .allocation import FLOPS_PER_PARAM_TOKEN, SPAN_DECADES, describe_cost
-from .cli_common import (
+from ..results.allocation import FLOPS_PER_PARAM_TOKEN, SPAN_DECADES, describe_cost
+from ..results.curves import predict_curve
+from ..results.fit_result import FitResult
+from .common import (
     PROG,
     ResultError,
     UsageError,
@@ -29,9 +31,7 @@ from .cli_common import (
     warn_lines,
     write,
 )
-from .cli_schedules import check_spec
-from .curves import predict_curve
-from .result import FitResult
+from .schedules import check_spec
 
 HELP = f"see `{PROG} predict --help`"
 # Default stride of a predicted loss curve: a 24k-step schedule gives 240 rows.

@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cli_common import (
+from ..analysis.isoflop import isoflop
+from ..errors import DataError
+from ..inputs.load import load_runs
+from ..results.isoflop_result import IsoflopResult
+from .common import (
     UsageError,
     add_columns_option,
     add_format_options,
@@ -29,10 +33,6 @@ from .cli_common import (
     warn_lines,
     write,
 )
-from .errors import DataError
-from .io import load_runs
-from .isoflop import isoflop
-from .isoflop_result import IsoflopResult
 
 GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
 TABLES = ("optima", "fits")

@@ -4,7 +4,7 @@
 object mapping run name → spec (run names are the CSV stems unless the data has a ``run``
 column, see :func:`scaling_fit.load_runs`).  Without either, the data's ``lr`` column is used
 (interpolated where it is logged sparsely); a log that starts after step 0 needs its warm-up
-declared with ``--warmup STEPS`` (see :mod:`scaling_fit.curve_data`).  Mistakes are reported
+declared with ``--warmup STEPS`` (see :mod:`scaling_fit.inputs.lr_column`).  Mistakes are reported
 here, naming the option or file they came from.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from .cli_common import UsageError, count
-from .errors import DataError
-from .laws import Law
-from .schedules import as_schedule
+from ..errors import DataError
+from ..laws import Law
+from ..schedules.spec import as_schedule
+from .common import UsageError, count
 
 EXAMPLE = "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5"
 CURVE_HELP = (

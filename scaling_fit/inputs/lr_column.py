@@ -13,7 +13,7 @@ column (:func:`lr_source`):
     it never overshoots, keeps flat stretches flat, is exact inside linear stretches (it
     rounds their ends, where the slope jumps) and, unlike straight lines, has no kink at
     every logged step.  Kinks would make the curve laws' quadrature
-    (:mod:`scaling_fit.lr_history`) split its panels: on the MultiPowerLaw cosine runs,
+    (:mod:`scaling_fit.schedules.history`) split its panels: on the MultiPowerLaw cosine runs,
     straight lines give 5.4x the pairs and a ~6x slower multi-power fit, and are 20-200x
     further from the true S₁;
   - an LR that changes between two logged steps and is constant over the logged intervals
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
-from .errors import DataError
+from ..errors import DataError
 
 Array = np.ndarray
 EXACT = "logged every step"

@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .backtest import BacktestResult, backtest
-from .cli_common import (
+from ..analysis.backtest import BacktestResult, backtest
+from ..fitting.objective import LOSSES
+from ..inputs.load import load_runs
+from .common import (
     UsageError,
     add_columns_option,
     add_format_options,
@@ -27,8 +29,6 @@ from .cli_common import (
     warn_lines,
     write,
 )
-from .io import load_runs
-from .objective import LOSSES
 
 HOLDOUT_HELP = (
     "runs to hold out: largest-compute (default), largest-n, largest-d, a threshold such as "

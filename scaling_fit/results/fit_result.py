@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
+from .._version import __version__
+from ..errors import DataError, ScalingFitWarning
+from ..laws import Law, get_law
+from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
-from .errors import DataError, ScalingFitWarning
-from .laws import Law, get_law
-from .laws.base import Array
 
 JSON_FORMAT = "scaling_fit.FitResult/1"
 # Predictions more than this factor outside the fitted range of an input warn by default.
@@ -208,7 +208,7 @@ class FitResult:
         steps
             Steps to predict (a row at step t is the loss after t steps, LR ``lr[t]``); default
             every ``every``-th step after the warm-up and the last one
-            (:func:`scaling_fit.curves.predict_curve`).
+            (:func:`scaling_fit.results.curves.predict_curve`).
         every
             Stride of the default steps.
         level

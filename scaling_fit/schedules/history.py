@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 Array = np.ndarray
 

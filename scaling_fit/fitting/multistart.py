@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from .laws.base import Array
+from ..laws.base import Array
 from .objective import Problem
 from .varpro import best_projected
 
@@ -98,7 +98,7 @@ def multistart(
     """Refine the ``extra`` starts, then the best starts; solutions sorted best first.
 
     For laws with linear parameters, half of the ``n_refine`` candidate starts are the best
-    variable-projection starts (:mod:`scaling_fit.varpro`) and half the best of ``grid``;
+    variable-projection starts (:mod:`scaling_fit.fitting.varpro`) and half the best of ``grid``;
     otherwise all come from ``grid``. Candidates are refined best-scored first, after every
     ``extra`` start, and refining stops early once ``AGREEMENT`` converged solutions share the
     best objective (:func:`agreed`): the optimum has then been found from several starts, and

@@ -14,8 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import DataError
-from .laws.base import Array, Law
+from ..errors import DataError
+from ..laws.base import Array, Law
 
 
 @dataclass(frozen=True)

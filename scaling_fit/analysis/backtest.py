@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from .errors import DataError
-from .fitting import fit
+from ..errors import DataError
+from ..fitting.fit import fit
+from ..inputs.load import final_points, load_runs
+from ..laws import Law, get_law
+from ..results.fit_result import FitResult
 from .holdout import axis_values, choose_holdout, scale_ids
-from .io import final_points, load_runs
-from .laws import Law, get_law
-from .result import FitResult
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
 # Default cap on scales dropped by the stability sweep: each step refits every law.

@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import ScalingFitError, ScalingFitWarning
-from .io import parse_number
-from .result import FitResult
+from ..errors import ScalingFitError, ScalingFitWarning
+from ..inputs.load import parse_number
+from ..results.fit_result import FitResult
 
 PROG = "scaling-fit"
 FORMATS = ("json", "csv")

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
-from .io import parse_number
+from ..errors import DataError
+from ..inputs.load import parse_number
 
 NAMED = {"largest-compute": "compute", "largest-n": "n_params", "largest-d": "tokens"}
 AXES = {"n": "n_params", "n_params": "n_params", "d": "tokens", "tokens": "tokens"}

@@ -1,0 +1,118 @@
+"""Predicted loss curves of a fitted curve law under any schedule, with bootstrap bands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..laws.base import Law
+from ..schedules.by_run import as_steps, schedules_by_run, warmup_of
+from ..schedules.spec import as_schedule
+
+if TYPE_CHECKING:
+    from .fit_result import FitResult
+
+Array = np.ndarray
+# Points whose features are built and evaluated at once when predicting (bounds memory: a
+# point holds ~100-250 pairs of 4 floats).
+PREDICT_CHUNK = 1024
+
+
+def predict_runs(result: FitResult, runs: pd.DataFrame, schedules: Any) -> Array:
+    """Predicted loss at every row (``run``, ``step``) of ``runs`` under their schedules.
+
+    Parameters
+    ----------
+    result
+        A fitted or :meth:`~scaling_fit.FitResult.from_params` result of a curve law.
+    runs
+        Table with ``run`` and ``step`` columns (any others are ignored).
+    schedules
+        As in :func:`scaling_fit.fit`: mapping run → schedule, or one for all runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        One predicted loss per row, in row order.
+    """
+    law = _curve_law(result)
+    table = runs[["run", "step"]].reset_index(drop=True)
+    scheds = schedules_by_run(table["run"], schedules)
+    lrs = {run: s.lr for run, s in scheds.items()}
+    out = np.empty(len(table))
+    for start in range(0, len(table), PREDICT_CHUNK):
+        chunk = table.iloc[start : start + PREDICT_CHUNK]
+        out[start : start + len(chunk)] = law.predict(*law.features(chunk, lrs), **result.params)
+    return out
+
+
+def predict_curve(
+    result: FitResult, schedule: Any, steps: Any = None, *, every: int = 1
+) -> pd.DataFrame:
+    """Predicted loss curve of one schedule: a table of ``step``, ``lr``, ``loss``.
+
+    Parameters
+    ----------
+    result
+        A fitted or published-parameter result of a curve law.
+    schedule
+        A :class:`~scaling_fit.schedules.Schedule`, spec string or LR array.
+    steps
+        Steps to predict (0 ≤ t < total; the loss after t steps); default every multiple of
+        ``every`` after the warm-up (the steps a fit uses: t > warm-up, see the module
+        docstring) and the last step ``total − 1``. The laws do not describe the warm-up;
+        pass ``steps`` explicitly to evaluate them there anyway.
+    every
+        Stride of the default steps.
+    """
+    sched = as_schedule(schedule)
+    if steps is None:
+        every = max(int(every), 1)
+        first = (warmup_of(sched) // every + 1) * every
+        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total - 1))
+    steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
+    table = pd.DataFrame({"run": "curve", "step": steps})
+    loss = predict_runs(result, table, {"curve": sched})
+    return pd.DataFrame({"step": steps, "lr": sched.lr[steps], "loss": loss})
+
+
+def _curve_law(result: FitResult) -> Law:
+    if result.law.features is None:
+        raise DataError(
+            f"law {result.law.name!r} is not a loss-curve law (it has no schedule features); "
+            "use FitResult.predict"
+        )
+    return result.law
+
+
+# Parameter sets × points × pairs evaluated at once for a prediction band (~32 MB of floats).
+BAND_TERMS = 4_000_000
+
+
+def curve_band(
+    result: FitResult, schedule: Any, steps: Any, samples: Array, level: float = 0.95
+) -> tuple[Array, Array]:
+    """Bootstrap percentile band of a predicted curve: one (lower, upper) pair per step.
+
+    Every bootstrap parameter set (``samples``, rows in law order) predicts the curve; the
+    band at a step is the ``level`` central percentile range of those predictions.  Work is
+    chunked over points so that sets × points × pairs stays near :data:`BAND_TERMS`.
+    """
+    law = _curve_law(result)
+    sched = as_schedule(schedule)
+    steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
+    table = pd.DataFrame({"run": "curve", "step": steps})
+    stacks = {n: samples[:, i, None] for i, n in enumerate(result.params)}
+    chunk = max(1, BAND_TERMS // (len(samples) * 256))  # ≤ ~250 pairs per point
+    lo, hi = np.empty(len(steps)), np.empty(len(steps))
+    tail = 50.0 * (1.0 - level)
+    for start in range(0, len(steps), chunk):
+        part = table.iloc[start : start + chunk]
+        draws = law.predict(*law.features(part, {"curve": sched.lr}), **stacks)
+        lo[start : start + len(part)], hi[start : start + len(part)] = np.nanpercentile(
+            draws, [tail, 100.0 - tail], axis=0
+        )
+    return lo, hi
