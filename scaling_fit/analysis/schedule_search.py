@@ -147,7 +147,7 @@ def best_schedule(
             f"best_schedule: family={family!r} is not searchable; expected one of "
             f"{', '.join(GRIDS)}. Fix: pick one, e.g. family='wsd'"
         )
-    if fit.law.features is None:
+    if not fit.law.fits_curves:
         raise DataError(
             f"best_schedule: law {fit.law.name!r} is not a loss-curve law (it cannot predict "
             "a loss curve from a schedule); fit 'multipower' or 'lr_annealing' to curves"

@@ -147,9 +147,7 @@ def run_fit(args: argparse.Namespace) -> int:
         curve = curve_options(args, law, runs)
         for column, formula in runs.attrs.get("derived", {}).items():
             say(args, f"derived {column} = {formula}")
-        exclude = (
-            _top_loss_mask(args, runs, law.features is not None) if args.drop_top_loss else None
-        )
+        exclude = _top_loss_mask(args, runs, law.fits_curves) if args.drop_top_loss else None
         options = {k: getattr(args, k) for k in FIT_OPTIONS} | curve
         result = _fit(runs, law, fixed=fixed, tie=tie, exclude=exclude, **options)
     write(result.to_json() + "\n", args.output, args.force)

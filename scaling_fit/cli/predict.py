@@ -78,7 +78,7 @@ def run_predict(args: argparse.Namespace) -> int:
     """
     check_output(args.output, args.force)
     result = load_fit(args.fit_json)
-    curve = result.law.features is not None
+    curve = result.law.fits_curves
     _check_options(args, result, curve)
     with captured_warnings() as caught:
         if curve:

@@ -63,7 +63,7 @@ def curve_options(args: argparse.Namespace, law: Law, runs: pd.DataFrame) -> dic
     ``--warmup``, or ``--warmup`` with schedules; for malformed schedules or one lacking a
     run of the data; and for a ``--points`` choice of the other kind of law.
     """
-    curve = law.features is not None
+    curve = law.fits_curves
     _check_points(args.points, law, curve)
     given = [
         flag for flag in ("schedule", "schedules", "warmup") if getattr(args, flag) is not None

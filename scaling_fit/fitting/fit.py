@@ -107,7 +107,7 @@ def fit(
     law = get_law(law)
     if loss not in LOSSES:
         raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
-    curve = law.features is not None
+    curve = law.fits_curves
     if (schedules is not None or warmup is not None) and not curve:
         what = "schedules=" if schedules is not None else "warmup="
         raise DataError(f"{what} is for loss-curve laws; law {law.name!r} does not use it")
@@ -115,7 +115,7 @@ def fit(
     if curve:
         runs = _as_table(runs)
         schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
-    points = points or ("after_warmup" if curve else "final")
+    points = points or law.default_points
     table, notes = select_points(runs, law, exclude=exclude, points="all" if curve else points)
     inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
     if curve:

@@ -23,10 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
+from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
 
-CANONICAL = ("run", "step", "n_params", "tokens", "compute", "lr", "batch_size", "loss")
-NUMERIC = CANONICAL[1:]
-NON_NEGATIVE = ("step", "lr")  # may be 0; every other numeric column must be > 0
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
 # compared after _normalise (lowercase, alphanumerics only): "eval/loss" also covers eval_loss.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -44,7 +42,6 @@ NUMBER = re.compile(
     r"([-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)", re.I
 )
 BLANKS = ("", "nan", "NaN", "NA", "None")
-FLOPS_PER_PARAM_TOKEN = 6.0
 DATAFRAME = "<DataFrame>"
 CSV_OPTIONS = {"skip_blank_lines": False, "skipinitialspace": True, "index_col": False}
 

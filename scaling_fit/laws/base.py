@@ -9,11 +9,14 @@ parameters of shape ``(n_starts, 1)`` to score a whole start grid in one pass.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..inputs.columns import CANONICAL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,6 +163,30 @@ class Law:
     features: Callable[[pd.DataFrame, Mapping[str, Array]], tuple[Array, ...]] | None = None
     log_gradient: Callable[..., dict[str, Array]] | None = None
 
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.inputs if c not in CANONICAL]
+        if unknown:
+            raise ValueError(
+                f"law {self.name!r}: inputs {unknown} are not columns of the runs table; "
+                f"expected names from {list(CANONICAL)}"
+            )
+        for role in ("formula", "log_formula", "log_gradient"):
+            function = getattr(self, role)
+            if function is not None:
+                _check_signature(self, role, function)
+
+    @property
+    def fits_curves(self) -> bool:
+        """True for a loss-curve law: its inputs are built per point from each run's LR
+        schedule by :attr:`features`, so a fit takes ``schedules=`` or an ``lr`` column."""
+        return self.features is not None
+
+    @property
+    def default_points(self) -> str:
+        """The points a fit uses by default: ``"after_warmup"`` (every logged point after
+        each run's warm-up) for curve laws, ``"final"`` (each run's last point) otherwise."""
+        return "after_warmup" if self.fits_curves else "final"
+
     @property
     def param_names(self) -> tuple[str, ...]:
         """Parameter names in display order."""
@@ -183,3 +210,42 @@ class Law:
         value = self.predict(*inputs, **params)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(value > 0, np.log(np.where(value > 0, value, 1.0)), np.nan)
+
+
+def _check_signature(law: Law, role: str, function: Callable[..., object]) -> None:
+    """Raise ValueError unless ``function`` takes the law's inputs positionally and exactly
+    its parameters as keywords (a ``**kwargs`` formula accepts any parameters)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # builtins and some C callables: nothing to check
+        return
+    kinds = inspect.Parameter
+    items = list(signature.parameters.values())
+    positional = [
+        p for p in items if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+    ]
+    takes_varargs = any(p.kind == kinds.VAR_POSITIONAL for p in items)
+    n_inputs = len(law.inputs) if law.features is None else None
+    if n_inputs is not None and len(positional) < n_inputs and not takes_varargs:
+        raise ValueError(
+            f"law {law.name!r}: {role} takes {len(positional)} positional inputs, but the law "
+            f"has {len(law.inputs)} inputs {list(law.inputs)}"
+        )
+    if any(p.kind == kinds.VAR_KEYWORD for p in items):
+        return
+    skip = len(positional) if n_inputs is None else n_inputs
+    keywords = [p.name for p in positional[skip:]] + [
+        p.name for p in items if p.kind == kinds.KEYWORD_ONLY
+    ]
+    missing = [n for n in law.param_names if n not in keywords]
+    extra = [
+        n
+        for n in keywords
+        if n not in law.param_names and signature.parameters[n].default is inspect.Parameter.empty
+    ]
+    if missing or extra:
+        raise ValueError(
+            f"law {law.name!r}: {role}'s keyword arguments {keywords} differ from its "
+            f"parameters {list(law.param_names)}: missing {missing}, extra {extra}. Make the "
+            "formula take every parameter as a keyword argument and nothing else"
+        )

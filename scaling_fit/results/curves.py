@@ -80,7 +80,7 @@ def predict_curve(
 
 
 def _curve_law(result: FitResult) -> Law:
-    if result.law.features is None:
+    if not result.law.fits_curves:
         raise DataError(
             f"law {result.law.name!r} is not a loss-curve law (it has no schedule features); "
             "use FitResult.predict"

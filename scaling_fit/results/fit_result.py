@@ -412,7 +412,7 @@ class FitResult:
         return [np.asarray(source[c], dtype=float) for c in self.law.inputs]
 
     def _require_point_law(self, what: str) -> None:
-        if self.law.features is not None:
+        if self.law.fits_curves:
             raise DataError(
                 f"law {self.law.name!r} is a loss-curve law: its loss depends on the whole LR "
                 f"schedule, not on input columns, so {what} does not apply. Use "

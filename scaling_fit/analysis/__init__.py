@@ -1,0 +1,1 @@
+"""Analyses above single fits: isoFLOP optima, backtests and their holdouts, schedule search."""

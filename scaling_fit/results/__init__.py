@@ -1,0 +1,3 @@
+"""Results: :class:`FitResult` and the other result objects, their predictions (allocation,
+loss curves), intervals and JSON.
+"""
