@@ -51,6 +51,7 @@ def held(table: pd.DataFrame, holdout: object) -> list[str]:
 
 
 # ----------------------------------------------------------------------- Gadre data
+@pytest.mark.slow
 def test_gadre_errors_match_direct_fits(rpj: pd.DataFrame, gadre: BacktestResult) -> None:
     train, targets = rpj[rpj["n_params"] < 1e9], rpj[rpj["n_params"] >= 1e9]
     assert sorted(targets["run"]) == HELD_OUT
@@ -70,6 +71,7 @@ def test_gadre_errors_match_direct_fits(rpj: pd.DataFrame, gadre: BacktestResult
         assert (summary["n_fit"], summary["n_held_out"], summary["error"]) == (32, 3, "")
 
 
+@pytest.mark.slow
 def test_gadre_numbers(gadre: BacktestResult) -> None:
     summary = gadre.summary.set_index("law")
     mean, worst = summary["mean_relative_error"], summary["worst_relative_error"]
@@ -89,6 +91,7 @@ def test_gadre_numbers(gadre: BacktestResult) -> None:
     assert gadre.target["loss"] == pytest.approx(2.424993, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_gadre_stability_sweep(gadre: BacktestResult) -> None:
     sweep = gadre.stability
     # 4 fitted sizes; the sweep keeps at least 2: drops 0, 1 and 2 sizes per law.
@@ -255,6 +258,7 @@ def test_bad_plot_kind() -> None:
         result.plot(kind="bars")
 
 
+@pytest.mark.slow
 def test_parallel_fits_give_the_same_result() -> None:
     serial = backtest(grid_runs(), ["overtraining", "kaplan"], "largest-n", max_dropped=1)
     parallel = backtest(

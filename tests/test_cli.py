@@ -428,6 +428,7 @@ def compare(capsys, rpj_csv: Path, *argv: object) -> tuple[int, str, str]:
     return run(capsys, "compare", rpj_csv, "--col", "loss=loss_c4_val", *argv)
 
 
+@pytest.mark.slow
 def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
     laws = ["chinchilla", "overtraining"]
     code, out, err = compare(
@@ -677,6 +678,7 @@ def test_fit_from_sparse_lr_column_with_declared_warmup(capsys, tmp_path):
         assert raw["params"][name]["value"] == pytest.approx(value, rel=1e-6), name
 
 
+@pytest.mark.slow
 def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     schedules = tmp_path / "schedules.json"
     schedules.write_text(json.dumps(SPECS))

@@ -118,11 +118,13 @@ def multipower_case(data_dir: Path, size: int) -> None:
     assert logged.converged
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [25, 400])
 def test_multipower_from_logged_lr_matches_exact_schedules(data_dir: Path, size: int) -> None:
     multipower_case(data_dir, size)
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_multipower_from_logged_lr_matches_exact_schedules_100m(data_dir: Path) -> None:
     multipower_case(data_dir, 100)
@@ -257,6 +259,7 @@ def test_curve_bootstrap_intervals_contain_truth(boot_fit: sf.FitResult) -> None
     assert coverage(range(5)) >= 16
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_curve_bootstrap_coverage_over_seeds() -> None:
     # Measured 108 of 120 (90 %): resampling 6 curves slightly under-covers nominal 95 %.

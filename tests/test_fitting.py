@@ -54,6 +54,7 @@ def test_reproduces_epoch_plain_huber_fit(epoch_fit: sf.FitResult) -> None:
     assert epoch_fit.options["n_at_best"] >= 5  # found from many starts, not one lucky one
 
 
+@pytest.mark.slow
 def test_epoch_bootstrap_standard_errors(epoch_runs: pd.DataFrame) -> None:
     result = sf.fit(
         epoch_runs,

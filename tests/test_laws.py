@@ -52,7 +52,10 @@ def test_unknown_law_message() -> None:
 
 
 # ---------------------------------------------------------------------------- contract
-@pytest.fixture(params=sorted(LAWS))
+# farseer's nine-parameter fit takes ~5 s: the full suite (CI) runs it.
+@pytest.fixture(
+    params=[pytest.param(n, marks=pytest.mark.slow) if n == "farseer" else n for n in sorted(LAWS)]
+)
 def law(request: pytest.FixtureRequest) -> sf.Law:
     return LAWS[request.param]
 

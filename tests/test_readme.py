@@ -18,6 +18,9 @@ matplotlib.use("Agg")  # before anything imports pyplot
 
 import pytest
 
+# Every README example runs (~25 s): the full suite (`pytest -m "slow or not slow"`, CI) runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
