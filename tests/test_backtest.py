@@ -185,7 +185,7 @@ def test_fit_failure_of_one_law_is_recorded() -> None:
     options = {"loss": "mse", "kaplan": {"fixed": {"nope": 1.0}}}
     result = backtest(grid_runs(), ["kaplan", "overtraining"], "largest-n", fit_options=options)
     summary = result.summary.set_index("law")
-    assert summary.loc["kaplan", "error"].startswith("DataError: fixed= names ['nope']")
+    assert summary.loc["kaplan", "error"].startswith("DataError: fixed= (--fix) names ['nope']")
     assert np.isnan(summary.loc["kaplan", "mean_relative_error"])
     assert result.fits["kaplan"] is None
     assert summary.loc["overtraining", "error"] == ""
@@ -216,12 +216,12 @@ def test_outputs_json_report_and_plot() -> None:
     [
         (
             "largest-x",
-            r"holdout='largest-x' is not supported: expected 'largest-compute', "
+            r"holdout='largest-x' \(--holdout\) is not supported: expected 'largest-compute', "
             r"'largest-n', 'largest-d', a threshold",
         ),
-        (1.5, r"holdout=1.5 is not supported"),
-        (0.0, r"holdout=0.0 is not supported"),
-        (True, r"holdout=True is not supported"),
+        (1.5, r"holdout=1.5 \(--holdout\) is not supported"),
+        (0.0, r"holdout=0.0 \(--holdout\) is not supported"),
+        (True, r"holdout=True \(--holdout\) is not supported"),
         ("q>=1", r"unknown axis 'q'; use n, d or compute"),
         ("n>=lots", r"'lots' is not a number"),
         ("n>=0", r"holds out 15 of 15 runs: need at least one run to fit and one to predict"),
@@ -237,7 +237,11 @@ def test_bad_holdout_messages(holdout: object, message: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"laws": ["chinchilla", "chinchilla"]}, sf.DataError, "distinct laws"),
+        (
+            {"laws": ["chinchilla", "chinchilla"]},
+            sf.DataError,
+            r"laws= \(--law\) needs .* distinct laws",
+        ),
         ({"laws": ["chinchila"]}, sf.UnknownLawError, "unknown law 'chinchila'"),
         ({"fit_options": {"exclude": "loss > 3"}}, sf.DataError, r"keys \['exclude'\] are"),
         ({"fit_options": {"kaplan": {"loss": "mse"}}}, sf.DataError, r"neither laws"),

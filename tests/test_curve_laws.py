@@ -301,9 +301,11 @@ def test_bad_input_messages(data_dir: Path) -> None:
     short = {**SPECS, "cosine_24000": "cosine:peak=3e-4,total=20000,warmup=2160"}
     with pytest.raises(sf.DataError, match=r"'cosine_24000': step 20\d+ has no LR.*total >"):
         sf.fit(train, "multipower", schedules=short)
-    with pytest.raises(sf.DataError, match="points='final' is not supported"):
+    with pytest.raises(sf.DataError, match=r"points='final' \(--points\) is not supported"):
         sf.fit(train, "multipower", schedules=SPECS, points="final")
-    with pytest.raises(sf.DataError, match="schedules= is for loss-curve laws"):
+    with pytest.raises(
+        sf.DataError, match=r"schedules= \(--schedule/--schedules\) is for loss-curve laws"
+    ):
         sf.fit(train, "chinchilla", schedules=SPECS)
     with pytest.raises(sf.DataError, match="not a loss-curve law"):
         curves.predict_curve(sf.FitResult.from_params("chinchilla"), SPECS["wsdcon_9"])
