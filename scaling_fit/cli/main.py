@@ -23,7 +23,7 @@ from ..fitting.curve_points import POINTS as CURVE_POINTS
 from ..fitting.fit import fit, highest_loss_mask
 from ..fitting.objective import LOSSES
 from ..inputs.load import final_points, load_runs
-from ..laws import get_law, list_laws
+from ..laws import Law, get_law, list_laws
 from ..results.fit_result import FitResult
 from . import compare, isoflop, predict
 from .common import (
@@ -79,7 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_fit_parser(commands: argparse._SubParsersAction, output: Parser) -> None:
     f = commands.add_parser("fit", parents=[output], help="fit a law to runs, write JSON")
     f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
-    f.add_argument("--law", required=True, help="law name (see `scaling-fit laws`)")
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--law", help="law name (see `scaling-fit laws`)")
+    which.add_argument("--formula", help="your own law, e.g. 'E + A/N**alpha + B/D**beta'")
+    f.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        type=pair(str, "N=n_params"),
+        metavar="SYMBOL=COLUMN",
+        help="--formula: the column an input symbol stands for (repeat per input)",
+    )
     add_columns_option(f)
     for flag, convert, example, text in (
         ("--fix", number, "E=1.7", "hold a parameter at a value"),
@@ -132,7 +142,7 @@ def run_fit(args: argparse.Namespace) -> int:
     int
         0, or 1 when the fit did not converge (the JSON is written all the same).
     """
-    law = get_law(args.law)
+    law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
     fixed, tie = dict(args.fix), dict(args.tie)
     for option, names in (("--fix", fixed), ("--tie", tie.keys() | set(tie.values()))):
         unknown = sorted(set(names) - set(law.param_names))
