@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..inputs.columns import CANONICAL
+from ..inputs.columns import NUMERIC
 from .base import Array, Law, Parameter
 
 # Element-wise numpy functions a formula may call (all provided by asteval's symbol table).
@@ -108,6 +108,12 @@ class FormulaFunction:
     def __repr__(self) -> str:
         return f"FormulaFunction({self.expression!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormulaFunction) and self.__getstate__() == other.__getstate__()
+
+    def __hash__(self) -> int:
+        return hash((self.expression, self.symbols, self.params))
+
     def __call__(self, *inputs: Array, **params: Array) -> Array:
         if len(inputs) != len(self.symbols) or set(params) != set(self.params):
             raise TypeError(
@@ -130,6 +136,8 @@ class FormulaFunction:
             return np.full(shape, np.nan)
         finally:
             self._interpreter.code_text.clear()  # asteval keeps every evaluated text
+            for name in self.symbols + self.params:  # and would keep the arrays alive
+                table.pop(name, None)
         return np.asarray(value, dtype=float)
 
 
@@ -208,7 +216,7 @@ def from_formula(
                 f"its parameters are {params}"
             )
     parameters = tuple(_parameter(p, p in exponents, hints) for p in params)
-    mapping = ", ".join(f"{s} = {c}" for s, c in inputs.items())
+    mapping = ", ".join(f"{s} = {inputs[s]}" for s in symbols)
     return Law(
         name=name,
         formula=FormulaFunction(text, symbols, params),
@@ -226,16 +234,21 @@ def _check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
             f"formula {text!r} needs inputs={{symbol: column}}, e.g. "
             "{'N': 'n_params', 'D': 'tokens'}"
         )
-    unknown = {s: c for s, c in inputs.items() if c not in CANONICAL}
+    columns = [c for c in NUMERIC if c != "loss"]
+    unknown = {s: c for s, c in inputs.items() if c not in columns}
     if unknown:
         raise DataError(
-            f"inputs {unknown} name unknown columns; expected columns of the runs table "
-            f"{list(CANONICAL)}"
+            f"inputs {unknown} name unknown columns; expected numeric columns of the runs "
+            f"table {columns}"
         )
     bad = [s for s in inputs if not str(s).isidentifier() or s in FUNCTIONS]
     if bad:
         raise DataError(f"input symbols {bad} are not plain names (or are function names)")
-    return tuple(inputs)
+    if len(set(inputs.values())) < len(inputs):
+        raise DataError(f"inputs {dict(inputs)} map two symbols to one column; use one symbol")
+    # Columns in the table's canonical order, so an L(N, D) formula has inputs (n_params,
+    # tokens) whatever order the mapping lists them in (compute_optimal relies on it).
+    return tuple(sorted(inputs, key=lambda s: columns.index(inputs[s])))
 
 
 def _check_tree(text: str, tree: ast.AST, symbols: tuple[str, ...]) -> tuple[list[str], set]:
