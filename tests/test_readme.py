@@ -57,6 +57,14 @@ def test_quoted_fit_numbers(readme: dict[str, Any]) -> None:
     assert float(hoffmann["n_params"].iloc[0]) == pytest.approx(4.04e10, rel=2e-3)
 
 
+def test_quoted_formula_law_numbers(readme: dict[str, Any]) -> None:
+    own, registered = readme["own_fit"], readme["result"]
+    # "1.8172" quoted to 4 decimals; the registered law's optimum on the same points.
+    assert own.params["E"] == pytest.approx(1.8172, abs=5e-5)
+    assert own.objective == pytest.approx(registered.objective, rel=1e-10)  # "agree to 1e-10"
+    assert (readme["_scratch"] / "own_fit.json").is_file()
+
+
 def test_quoted_backtest_and_isoflop_numbers(readme: dict[str, Any]) -> None:
     summary = readme["bt"].summary.set_index("law")
     # "over-training 0.18/0.31 %, Chinchilla 1.8/3.0 %": quoted to the last digit shown.

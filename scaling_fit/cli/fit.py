@@ -16,6 +16,7 @@ from .common import (
     check_output,
     count,
     error,
+    pair,
     say,
     write,
 )
@@ -33,7 +34,17 @@ def add_parser(commands: Any, output: Parser) -> None:
     """Register the ``fit`` subcommand on ``commands`` (an argparse subparsers object)."""
     f = commands.add_parser("fit", parents=[output], help="fit a law to runs, write JSON")
     f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
-    f.add_argument("--law", required=True, help="law name (see `scaling-fit laws`)")
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--law", help="law name (see `scaling-fit laws`)")
+    which.add_argument("--formula", help="your own law, e.g. 'E + A/N**alpha + B/D**beta'")
+    f.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        type=pair(str, "N=n_params"),
+        metavar="SYMBOL=COLUMN",
+        help="--formula: the column an input symbol stands for (repeat per input)",
+    )
     add_columns_option(f)
     f.add_argument("--drop-top-loss", type=count, default=0, metavar="K", help="drop K top losses")
     add_fit_options(f)
@@ -57,9 +68,9 @@ def run_fit(args: argparse.Namespace) -> int:
     """
     from ..fitting.fit import fit
     from ..inputs.load import load_runs
-    from ..laws import get_law
+    from ..laws import Law, get_law
 
-    law = get_law(args.law)
+    law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
     check_output(args.output, args.force)
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
