@@ -23,7 +23,7 @@ from joblib import Parallel, delayed
 
 from ..errors import DataError
 from ..fitting.fit import fit
-from ..inputs.load import final_points, load_runs
+from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .holdout import axis_values, choose_holdout, scale_ids
@@ -238,17 +238,13 @@ def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.
     Also returns the number of rows of ``runs`` and the row each run's final point came from
     (to read a holdout mask given over the rows of ``runs``).
     """
-    tidy = isinstance(runs, pd.DataFrame) and {"run", "loss"} <= set(runs.columns)
-    table = (runs if tidy else load_runs(runs)).reset_index(drop=True)
+    table = as_table(runs).reset_index(drop=True)
     for law in laws:
         missing = [c for c in law.inputs if c not in table.columns]
         if missing:
             raise DataError(f"law {law.name!r} needs columns {missing}; found {list(table)}")
     n_rows = len(table)
-    if "run" in table.columns and "step" in table.columns and table["run"].duplicated().any():
-        table = final_points(table)
-    if "compute" not in table.columns and {"n_params", "tokens"} <= set(table.columns):
-        table = table.assign(compute=6.0 * table["n_params"] * table["tokens"])
+    table = with_compute(final_point_per_run(table))
     rows = table.index.to_numpy()
     return table.reset_index(drop=True), (n_rows, rows)
 

@@ -22,7 +22,8 @@ from ..errors import DataError, FitError, ScalingFitError
 from ..fitting.curve_points import POINTS as CURVE_POINTS
 from ..fitting.fit import fit, highest_loss_mask
 from ..fitting.objective import LOSSES
-from ..inputs.load import final_points, load_runs
+from ..inputs.load import load_runs
+from ..inputs.points import final_points
 from ..laws import get_law, list_laws
 from ..results.fit_result import FitResult
 from . import compare, isoflop, predict

@@ -11,8 +11,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.load import final_points, load_runs
 from ..inputs.lr_column import lr_source
+from ..inputs.points import as_table, highest_loss_mask, select_points
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
@@ -20,6 +20,10 @@ from .curve_points import bootstrap_note, curve_inputs
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
+
+# highest_loss_mask lives with the other point selection (inputs.points); re-exported for
+# the CLI, which imports it from here.
+__all__ = ["fit", "highest_loss_mask"]
 
 # A free direction whose scaled Jacobian singular value is below this fraction of the
 # largest is not determined by the data (relative precision of the fit ~1e-8).
@@ -113,10 +117,12 @@ def fit(
         raise DataError(f"{what} is for loss-curve laws; law {law.name!r} does not use it")
     lr_notes: list[str] = []
     if curve:
-        runs = _as_table(runs)
+        runs = as_table(runs)
         schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
     points = points or law.default_points
-    table, notes = select_points(runs, law, exclude=exclude, points="all" if curve else points)
+    table, notes = select_points(
+        runs, law.inputs, law_name=law.name, exclude=exclude, points="all" if curve else points
+    )
     inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
     if curve:
         table, notes, inputs, extra_options = curve_inputs(table, law, schedules, points)
@@ -186,75 +192,6 @@ def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np
         guesses = problem.law.initial_guess(problem.inputs, problem.observed)
         starts += [space.start_from(g, label="initial_guess") for g in guesses]
     return [s for s in starts if np.all(np.isfinite(s))]
-
-
-def select_points(
-    runs: Any, law: Law, *, exclude: Any = None, points: str = "final"
-) -> tuple[pd.DataFrame, str]:
-    """The points a fit uses (``run``, the law's inputs, ``loss``) and a note saying which.
-
-    ``exclude`` refers to the rows of ``runs``; it applies after the final point of each run
-    is chosen, so leaving out a run's last row leaves the run out rather than promoting a
-    mid-schedule point. ``attrs["excluded"]`` counts the points left out.
-    """
-    table = _as_table(runs).reset_index(drop=True)
-    needed = [*law.inputs, "loss"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"law {law.name!r} needs columns {needed}; missing {missing} (found "
-            f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
-            "'<your column>'}} in load_runs (--col on the CLI)"
-        )
-    excluded = np.zeros(len(table), bool) if exclude is None else _exclusion_mask(table, exclude)
-    if points not in ("final", "all"):
-        raise DataError(f"points={points!r} is not supported: expected 'final' or 'all'")
-    note = "every logged point" if points == "all" else "one point per run"
-    if points == "final" and "step" in table.columns and table["run"].duplicated().any():
-        table = final_points(table)
-        note = "final logged step of each run"
-    dropped = excluded[table.index.to_numpy()]
-    table = table.loc[~dropped]
-    if "run" not in table.columns:
-        table = table.assign(run=[f"row{i}" for i in range(len(table))])
-    selected = table[["run", *needed]].copy()
-    selected.attrs = {"excluded": int(dropped.sum())}
-    return selected, note
-
-
-def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
-    """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped."""
-    loss = runs["loss"].to_numpy(float)
-    if k <= 0:
-        return np.zeros(len(loss), dtype=bool)
-    if k >= len(loss):
-        raise DataError(f"cannot drop the {k} highest-loss points of {len(loss)}")
-    return loss >= np.sort(loss)[-k]
-
-
-def _as_table(runs: Any) -> pd.DataFrame:
-    return load_runs(runs) if not _is_tidy(runs) else runs
-
-
-def _is_tidy(runs: Any) -> bool:
-    return isinstance(runs, pd.DataFrame) and "run" in runs.columns and "loss" in runs.columns
-
-
-def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
-    if isinstance(exclude, str):
-        try:
-            return table.index.isin(table.query(exclude).index)
-        except Exception as exc:
-            raise DataError(
-                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: {exc}"
-            ) from None
-    mask = np.asarray(exclude)
-    if mask.dtype != bool or mask.shape != (len(table),):
-        raise DataError(
-            f"exclude must be a boolean mask with one entry per row ({len(table)} rows) or a "
-            f"query string; found {mask.dtype} of shape {mask.shape}"
-        )
-    return mask
 
 
 def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> list[str]:
