@@ -25,7 +25,9 @@ from ..errors import DataError
 from ..fitting.fit import fit
 from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..laws import Law, get_law
+from ..results.extrapolation import row_extrapolation
 from ..results.fit_result import FitResult
+from ..results.json_safe import json_records, json_safe
 from .holdout import axis_values, choose_holdout, scale_ids
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
@@ -98,10 +100,10 @@ class BacktestResult:
             "format": JSON_FORMAT,
             "holdout": self.holdout,
             "axis": self.axis,
-            "target": _plain(self.target),
-            "summary": _records(self.summary),
-            "errors": _records(self.errors),
-            "stability": _records(self.stability),
+            "target": json_safe(self.target),
+            "summary": json_records(self.summary),
+            "errors": json_records(self.errors),
+            "stability": json_records(self.stability),
             "params": {k: None if f is None else f.params for k, f in self.fits.items()},
             "warnings": {k: list(v) for k, v in self.warnings.items()},
         }
@@ -299,22 +301,13 @@ def _errors(law: Law, result: FitResult | None, held: pd.DataFrame) -> pd.DataFr
     factor = np.full(len(table), np.nan)
     if result is not None:
         predicted = _predict(result, {c: table[c].to_numpy(float) for c in law.inputs})
-        factor = _extrapolation(result, table)
+        factor = row_extrapolation(result.data, table, law.inputs)
     table["predicted"] = predicted
     table["relative_error"] = np.abs(predicted - loss) / loss
     table["signed_error"] = (predicted - loss) / loss
     table["extrapolation"] = factor
     columns = ["law", "run", *law.inputs, "loss", "predicted", "relative_error", "signed_error"]
     return table[[*columns, "extrapolation"]].reset_index(drop=True)
-
-
-def _extrapolation(result: FitResult, table: pd.DataFrame) -> np.ndarray:
-    """Per row: largest factor max(x/hi, lo/x, 1) over the law's inputs."""
-    factor = np.ones(len(table))
-    for name in result.law.inputs:
-        fitted, x = result.data[name].to_numpy(float), table[name].to_numpy(float)
-        factor = np.maximum(factor, np.maximum(x / fitted.max(), fitted.min() / x))
-    return factor
 
 
 def _summary(law: Law, outcome: tuple, n_fit: int, errors: pd.DataFrame) -> dict:
@@ -344,12 +337,12 @@ def _target(held: pd.DataFrame, target: Any, axis: str, laws: list[Law]) -> dict
             raise DataError(f"target={target!r} is not a held-out run: {list(held['run'])}")
         row = held.loc[held["run"] == target].iloc[0]
         columns = [c for c in ("n_params", "tokens", "compute", "loss") if c in row]
-        return _plain({"run": target, **row[columns].to_dict()})
+        return json_safe({"run": target, **row[columns].to_dict()})
     if isinstance(target, Mapping):
         missing = sorted({c for law in laws for c in law.inputs} - set(target))
         if missing:
             raise DataError(f"target={dict(target)} lacks inputs {missing} of the laws")
-        return {"run": None, "loss": None, **_plain(dict(target))}
+        return {"run": None, "loss": None, **json_safe(dict(target))}
     raise DataError(f"target={target!r}: expected a held-out run's name or a dict of inputs")
 
 
@@ -369,18 +362,3 @@ def _sweep_row(law: Law, k: int, largest: float, n_fit: int, outcome: tuple, goa
         "n_warnings": len(notes),
         "error": error,
     }
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars for JSON: NaN → None, NumPy numbers → float/int."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    return value
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_plain(row) for row in table.to_dict(orient="records")]

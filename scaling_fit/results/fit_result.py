@@ -18,6 +18,9 @@ from ..errors import DataError, ScalingFitWarning
 from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .extrapolation import extrapolation_factors
+from .intervals import percentile_interval
+from .json_safe import json_floats
 
 JSON_FORMAT = "scaling_fit.FitResult/1"
 # Predictions more than this factor outside the fitted range of an input warn by default.
@@ -120,7 +123,7 @@ class FitResult:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
         if self.samples is None:
             return dict.fromkeys(self.params)
-        lo, hi = _percentiles(self.samples, level, axis=0)
+        lo, hi = percentile_interval(self.samples, level, axis=0)
         return {n: (float(a), float(b)) for n, a, b in zip(self.params, lo, hi, strict=True)}
 
     @property
@@ -166,7 +169,7 @@ class FitResult:
             x = np.asarray(values, dtype=float)
             x = x[np.isfinite(x) & (x > 0)]
             if x.size:
-                factors[name] = float(max(x.max() / fitted.max(), fitted.min() / x.min(), 1.0))
+                factors[name] = float(extrapolation_factors(fitted, x).max())
         return factors
 
     def _warn_extrapolation(self, inputs: Mapping[str, Any], limit: float) -> None:
@@ -189,7 +192,7 @@ class FitResult:
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
-        lo, hi = _percentiles(draws, level, axis=0)
+        lo, hi = percentile_interval(draws, level, axis=0)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
         table["loss"] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
@@ -259,8 +262,8 @@ class FitResult:
                 for row in self.samples
                 if np.all(np.isfinite(row))
             ]
-            bounds["n"] = _percentiles(np.array([d[0] for d in draws]), level, axis=0)
-            bounds["d"] = _percentiles(np.array([d[1] for d in draws]), level, axis=0)
+            bounds["n"] = percentile_interval(np.array([d[0] for d in draws]), level, axis=0)
+            bounds["d"] = percentile_interval(np.array([d[1] for d in draws]), level, axis=0)
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
@@ -339,7 +342,7 @@ class FitResult:
             "format": JSON_FORMAT,
             "law": self.law.name,
             "params": {
-                n: {"value": v, "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
+                n: {"value": v, "stderr": json_floats(errors[n]), "ci95": json_floats(intervals[n])}
                 for n, v in self.params.items()
             },
             "free": list(self.free),
@@ -351,8 +354,8 @@ class FitResult:
             "warnings": list(self.warnings),
             "options": self.options,
             "version": self.version,
-            "correlation": _list(self.correlation),
-            "bootstrap_samples": _list(self.samples),
+            "correlation": json_floats(self.correlation),
+            "bootstrap_samples": json_floats(self.samples),
             "residuals": self.residuals.tolist(),
             "data": self.data.to_dict(orient="list"),
         }
@@ -427,20 +430,6 @@ class FitResult:
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
-
-
-def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
-    tail = 50.0 * (1.0 - level)
-    lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
-    return lo, hi
-
-
-def _list(value: Any) -> Any:
-    """Nested lists of floats for JSON, with NaN written as null (strict JSON)."""
-    if value is None:
-        return None
-    array = np.asarray(value, dtype=float)
-    return np.where(np.isnan(array), None, array).tolist()
 
 
 def _is_path(source: str | Path) -> bool:
