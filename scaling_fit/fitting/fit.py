@@ -11,12 +11,11 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.lr_column import lr_source
-from ..inputs.points import as_table, highest_loss_mask, select_points
+from ..inputs.points import highest_loss_mask
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
-from .curve_points import bootstrap_note, curve_inputs
+from .data import FitData, prepare_points
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -111,59 +110,32 @@ def fit(
     law = get_law(law)
     if loss not in LOSSES:
         raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
-    curve = law.fits_curves
-    if (schedules is not None or warmup is not None) and not curve:
-        what = "schedules=" if schedules is not None else "warmup="
-        raise DataError(f"{what} is for loss-curve laws; law {law.name!r} does not use it")
-    lr_notes: list[str] = []
-    if curve:
-        runs = as_table(runs)
-        schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
-    points = points or law.default_points
-    table, notes = select_points(
-        runs, law.inputs, law_name=law.name, exclude=exclude, points="all" if curve else points
+    data = prepare_points(
+        law,
+        runs,
+        schedules=schedules,
+        warmup=warmup,
+        points=points,
+        exclude=exclude,
+        bootstrap=bootstrap,
     )
-    inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
-    if curve:
-        table, notes, inputs, extra_options = curve_inputs(table, law, schedules, points)
-        extra_options.update(lr_options)
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
-    thin_data = _check_identifiable_data(table, law, space)
-    if curve:
-        thin_data += lr_notes + bootstrap_note(table, bootstrap)
-    problem = Problem(
-        space,
-        inputs,
-        table["loss"].to_numpy(float),
-        loss,
-        float(delta),
-    )
+    thin_data = _check_identifiable_data(data.table, law, space) + data.notes
+    problem = Problem(space, data.inputs, data.table["loss"].to_numpy(float), loss, float(delta))
     grid = space.start_grid()
     extra = _extra_starts(problem, init)
     solutions = multistart(problem, grid, max(1, n_refine), extra)
     best = solutions[0]
     thetas = None
     if bootstrap:
+        runs_of_points = data.table["run"].to_numpy()
         starts = distinct_optima(solutions)
-        thetas = bootstrap_thetas(problem, table["run"].to_numpy(), starts, bootstrap, seed, n_jobs)
+        thetas = bootstrap_thetas(problem, runs_of_points, starts, bootstrap, seed, n_jobs)
     messages = thin_data + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
-    options = {
-        "loss": loss,
-        "delta": float(delta),
-        "points": points,
-        "points_note": notes,
-        "excluded": table.attrs["excluded"],
-        "bounds": {k: list(v) for k, v in (bounds or {}).items()},
-        "init": dict(init or {}),
-        "n_starts": len(grid) + len(extra),
-        "n_refined": len(solutions),
-        "n_at_best": n_at_best(solutions),
-        "bootstrap": int(bootstrap),
-        "seed": int(seed),
-        **extra_options,
-    }
+    chosen = {"loss": loss, "delta": delta, "bounds": bounds, "init": init}
+    options = _options(data, chosen, len(grid) + len(extra), solutions, bootstrap, seed)
     return FitResult(
         law=law,
         params=_natural_dict(space, best.theta),
@@ -176,11 +148,37 @@ def fit(
         residuals=best.residuals,
         warnings=tuple(messages),
         options=options,
-        data=table.reset_index(drop=True),
+        data=data.table.reset_index(drop=True),
         samples=None if thetas is None else _natural_samples(space, thetas),
         correlation=_correlation(best, thetas),
         version=__version__,
     )
+
+
+def _options(
+    data: FitData,
+    chosen: Mapping[str, Any],
+    n_starts: int,
+    solutions: list[Solution],
+    bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
+    """``FitResult.options``: every choice and count that produced the fit, in a fixed order."""
+    return {
+        "loss": chosen["loss"],
+        "delta": float(chosen["delta"]),
+        "points": data.points,
+        "points_note": data.note,
+        "excluded": data.table.attrs["excluded"],
+        "bounds": {k: list(v) for k, v in (chosen["bounds"] or {}).items()},
+        "init": dict(chosen["init"] or {}),
+        "n_starts": n_starts,
+        "n_refined": len(solutions),
+        "n_at_best": n_at_best(solutions),
+        "bootstrap": int(bootstrap),
+        "seed": int(seed),
+        **data.options,
+    }
 
 
 def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np.ndarray]:
