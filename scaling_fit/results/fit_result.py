@@ -19,10 +19,9 @@ from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .extrapolation import extrapolation_factors
+from .fit_json import fit_from_json, fit_to_dict
 from .intervals import percentile_interval
-from .json_safe import json_floats
 
-JSON_FORMAT = "scaling_fit.FitResult/1"
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
 
@@ -337,28 +336,7 @@ class FitResult:
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
-        errors, intervals = self.stderr, self.ci95
-        return {
-            "format": JSON_FORMAT,
-            "law": self.law.name,
-            "params": {
-                n: {"value": v, "stderr": json_floats(errors[n]), "ci95": json_floats(intervals[n])}
-                for n, v in self.params.items()
-            },
-            "free": list(self.free),
-            "fixed": dict(self.fixed),
-            "tie": dict(self.tie),
-            "objective": None if np.isnan(self.objective) else self.objective,
-            "n_points": self.n_points,
-            "converged": self.converged,
-            "warnings": list(self.warnings),
-            "options": self.options,
-            "version": self.version,
-            "correlation": json_floats(self.correlation),
-            "bootstrap_samples": json_floats(self.samples),
-            "residuals": self.residuals.tolist(),
-            "data": self.data.to_dict(orient="list"),
-        }
+        return fit_to_dict(self)
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """Serialise to JSON text; also write it to ``path`` when given."""
@@ -373,35 +351,7 @@ class FitResult:
 
         Pass ``law=`` for a user-defined law that is not in the registry.
         """
-        text = Path(source).read_text() if _is_path(source) else str(source)
-        try:
-            raw = json.loads(text)
-            fitted_law = law if law is not None else get_law(raw["law"])
-            samples = raw.get("bootstrap_samples")
-            correlation = raw.get("correlation")
-            return cls(
-                law=fitted_law,
-                params={n: float(p["value"]) for n, p in raw["params"].items()},
-                free=tuple(raw["free"]),
-                fixed=dict(raw["fixed"]),
-                tie=dict(raw["tie"]),
-                objective=float("nan") if raw["objective"] is None else float(raw["objective"]),
-                converged=bool(raw["converged"]),
-                n_points=int(raw["n_points"]),
-                residuals=np.asarray(raw["residuals"], dtype=float),
-                warnings=tuple(raw["warnings"]),
-                options=dict(raw["options"]),
-                data=pd.DataFrame(raw["data"]),
-                samples=None if samples is None else np.asarray(samples, dtype=float),
-                correlation=None if correlation is None else np.asarray(correlation, float),
-                version=str(raw.get("version", "")),
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            where = f"file {source}" if _is_path(source) else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit fit result ({exc.__class__.__name__}: {exc}); "
-                "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
-            ) from None
+        return fit_from_json(cls, source, law)
 
     # ----------------------------------------------------------------- helpers
     def _inputs(self, data: pd.DataFrame | None, inputs: Mapping[str, Any]) -> list[Array]:
@@ -430,7 +380,3 @@ class FitResult:
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
-
-
-def _is_path(source: str | Path) -> bool:
-    return isinstance(source, Path) or not str(source).lstrip().startswith("{")
