@@ -293,8 +293,18 @@ class FitResult:
                     r = self.correlation[i, j]
                     if abs(r) > 0.5:
                         lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
+        lines += self._meaning()
         lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
         return "\n".join(lines)
+
+    def _meaning(self) -> list[str]:
+        """What each parameter means, and how the law counts its inputs and loss."""
+        described = [p for p in self.law.parameters if p.description]
+        lines = ["[[Parameter meanings]]"] if described else []
+        lines += [f"    {p.name:<10} : {p.description}" for p in described]
+        conventions = self.law.conventions
+        lines += ["[[Conventions]]"] if conventions else []
+        return lines + [f"    {name:<10} : {text}" for name, text in conventions.items()]
 
     def _uncertainty_note(self) -> str:
         n = self.options.get("bootstrap", 0)
