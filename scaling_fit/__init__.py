@@ -20,7 +20,7 @@ _LAZY = {
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
-    "highest_loss_mask": "fitting.fit",
+    "highest_loss_mask": "inputs.points",
     "load_runs": "inputs.load",
     "LAWS": "laws",
     "Law": "laws",
@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from .analysis.backtest import BacktestResult, backtest
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
-    from .fitting.fit import fit, highest_loss_mask
+    from .fitting.fit import fit
     from .inputs.load import load_runs
+    from .inputs.points import highest_loss_mask
     from .laws import LAWS, Law, Parameter, get_law, list_laws
     from .results.fit_result import FitResult
     from .results.isoflop_result import IsoflopResult

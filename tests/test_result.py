@@ -116,6 +116,19 @@ def test_report_and_html(fitted: sf.FitResult) -> None:
     assert repr(fitted).startswith("FitResult(law='chinchilla', E=")
 
 
+def test_report_says_what_parameters_mean_and_the_laws_conventions() -> None:
+    text = sf.FitResult.from_params("chinchilla").report()
+    meanings = text.split("[[Parameter meanings]]\n")[1].split("[[")[0].splitlines()
+    law = sf.get_law("chinchilla")
+    assert meanings == [f"    {p.name:<10} : {p.description}" for p in law.parameters]
+    assert "    E          : irreducible loss, nats/token" in meanings
+    conventions = text.split("[[Conventions]]\n")[1].splitlines()
+    assert conventions == [
+        "    n_params   : total parameters, embeddings included",
+        "    loss       : nats/token",
+    ]
+
+
 def test_cost_model_constant_and_function() -> None:
     hoffmann = sf.FitResult.from_params("chinchilla")
     six = hoffmann.compute_optimal(1e22)

@@ -23,9 +23,11 @@ from joblib import Parallel, delayed
 
 from ..errors import DataError, argument
 from ..fitting.fit import fit
-from ..inputs.load import final_points, load_runs
+from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..laws import Law, get_law
+from ..results.extrapolation import row_extrapolation
 from ..results.fit_result import FitResult
+from ..results.json_safe import json_records, json_safe
 from .holdout import axis_values, choose_holdout, scale_ids
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
@@ -112,10 +114,10 @@ class BacktestResult:
             "format": JSON_FORMAT,
             "holdout": self.holdout,
             "axis": self.axis,
-            "target": _plain(self.target),
-            "summary": _records(self.summary),
-            "errors": _records(self.errors),
-            "stability": _records(self.stability),
+            "target": json_safe(self.target),
+            "summary": json_records(self.summary),
+            "errors": json_records(self.errors),
+            "stability": json_records(self.stability),
             "params": {k: None if f is None else f.params for k, f in self.fits.items()},
             "warnings": {k: list(v) for k, v in self.warnings.items()},
         }
@@ -254,17 +256,13 @@ def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.
     Also returns the number of rows of ``runs`` and the row each run's final point came from
     (to read a holdout mask given over the rows of ``runs``).
     """
-    tidy = isinstance(runs, pd.DataFrame) and {"run", "loss"} <= set(runs.columns)
-    table = (runs if tidy else load_runs(runs)).reset_index(drop=True)
+    table = as_table(runs).reset_index(drop=True)
     for law in laws:
         missing = [c for c in law.inputs if c not in table.columns]
         if missing:
             raise DataError(f"law {law.name!r} needs columns {missing}; found {list(table)}")
     n_rows = len(table)
-    if "run" in table.columns and "step" in table.columns and table["run"].duplicated().any():
-        table = final_points(table)
-    if "compute" not in table.columns and {"n_params", "tokens"} <= set(table.columns):
-        table = table.assign(compute=6.0 * table["n_params"] * table["tokens"])
+    table = with_compute(final_point_per_run(table))
     rows = table.index.to_numpy()
     return table.reset_index(drop=True), (n_rows, rows)
 
@@ -319,22 +317,13 @@ def _errors(law: Law, result: FitResult | None, held: pd.DataFrame) -> pd.DataFr
     factor = np.full(len(table), np.nan)
     if result is not None:
         predicted = _predict(result, {c: table[c].to_numpy(float) for c in law.inputs})
-        factor = _extrapolation(result, table)
+        factor = row_extrapolation(result.data, table, law.inputs)
     table["predicted"] = predicted
     table["relative_error"] = np.abs(predicted - loss) / loss
     table["signed_error"] = (predicted - loss) / loss
     table["extrapolation"] = factor
     columns = ["law", "run", *law.inputs, "loss", "predicted", "relative_error", "signed_error"]
     return table[[*columns, "extrapolation"]].reset_index(drop=True)
-
-
-def _extrapolation(result: FitResult, table: pd.DataFrame) -> np.ndarray:
-    """Per row: largest factor max(x/hi, lo/x, 1) over the law's inputs."""
-    factor = np.ones(len(table))
-    for name in result.law.inputs:
-        fitted, x = result.data[name].to_numpy(float), table[name].to_numpy(float)
-        factor = np.maximum(factor, np.maximum(x / fitted.max(), fitted.min() / x))
-    return factor
 
 
 def _summary(law: Law, outcome: tuple, n_fit: int, errors: pd.DataFrame) -> dict:
@@ -364,12 +353,12 @@ def _target(held: pd.DataFrame, target: Any, axis: str, laws: list[Law]) -> dict
             raise DataError(f"target={target!r} is not a held-out run: {list(held['run'])}")
         row = held.loc[held["run"] == target].iloc[0]
         columns = [c for c in ("n_params", "tokens", "compute", "loss") if c in row]
-        return _plain({"run": target, **row[columns].to_dict()})
+        return json_safe({"run": target, **row[columns].to_dict()})
     if isinstance(target, Mapping):
         missing = sorted({c for law in laws for c in law.inputs} - set(target))
         if missing:
             raise DataError(f"target={dict(target)} lacks inputs {missing} of the laws")
-        return {"run": None, "loss": None, **_plain(dict(target))}
+        return {"run": None, "loss": None, **json_safe(dict(target))}
     raise DataError(f"target={target!r}: expected a held-out run's name or a dict of inputs")
 
 
@@ -389,18 +378,3 @@ def _sweep_row(law: Law, k: int, largest: float, n_fit: int, outcome: tuple, goa
         "n_warnings": len(notes),
         "error": error,
     }
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars for JSON: NaN → None, NumPy numbers → float/int."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    return value
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_plain(row) for row in table.to_dict(orient="records")]

@@ -103,8 +103,7 @@ def _top_loss_mask(
     """
     import numpy as np
 
-    from ..fitting.fit import highest_loss_mask
-    from ..inputs.load import final_points
+    from ..inputs.points import final_points, highest_loss_mask
 
     final = not curve_law and args.points in (None, "final")
     fitted = final_points(runs) if final else runs

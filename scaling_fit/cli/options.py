@@ -16,7 +16,7 @@ from .common import count, number, pair
 
 # = scaling_fit.fitting.objective.LOSSES
 LOSSES = ("huber", "mse", "mse_linear")
-# "final" and "all" of L(N, D) laws (scaling_fit.fitting.fit.select_points), then
+# "final" and "all" of L(N, D) laws (scaling_fit.inputs.points.select_points), then
 # scaling_fit.fitting.curve_points.POINTS of loss-curve laws.
 POINTS = ("final", "after_warmup", "all")
 

@@ -10,7 +10,7 @@ tolerances barely moves and gives intervals about 20x too narrow: design.md §5.
 from __future__ import annotations
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..laws.base import Array
 from .multistart import refine
@@ -61,7 +61,7 @@ def bootstrap_thetas(
     indices = resample_indices(runs, n_resamples, seed)
     if n_jobs == 1:
         return _refit_chunk(problem, indices, starts)
-    workers = Parallel(n_jobs=n_jobs)._effective_n_jobs()
+    workers = effective_n_jobs(n_jobs)
     chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
     parts = Parallel(n_jobs=workers)(
         delayed(_refit_chunk)(problem, [indices[i] for i in c], starts) for c in chunks

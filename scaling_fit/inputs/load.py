@@ -129,25 +129,6 @@ def load_runs(
     return table
 
 
-def final_points(runs: pd.DataFrame) -> pd.DataFrame:
-    """The rows at the last logged step of each run; ``runs`` itself when there is no step.
-
-    Parameters
-    ----------
-    runs
-        A tidy runs table (see :func:`load_runs`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The selected rows, unchanged, in their original order and index.
-    """
-    if "step" not in runs.columns:
-        return runs
-    key = runs["run"] if "run" in runs.columns else np.zeros(len(runs))
-    return runs[runs["step"] == runs.groupby(key, sort=False)["step"].transform("max")]
-
-
 def _read(source: Any) -> list[tuple[str, pd.DataFrame]]:
     if isinstance(source, pd.DataFrame):
         return [(DATAFRAME, source.copy())]

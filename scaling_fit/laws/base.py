@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..inputs.columns import CANONICAL
+from .parameter import Parameter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,49 +51,6 @@ def log_sum_exp(*terms: Array) -> Array:
             result = np.where(unsafe, 0.0, result)
             result[unsafe] = exact
     return result
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter of a law.
-
-    Parameters
-    ----------
-    name
-        Keyword name in the law's formula.
-    start
-        Starting values for the multi-start search, in *fit space*: the logarithm of the
-        value when ``log`` is true, the value itself otherwise.
-    log
-        Fit ``log(value)`` instead of the value (keeps scale parameters positive and makes
-        the problem better conditioned).
-    bounds
-        Lower and upper bound in natural units.
-    description
-        What the parameter means, with units.
-    """
-
-    name: str
-    start: tuple[float, ...]
-    log: bool = False
-    bounds: tuple[float, float] = (-np.inf, np.inf)
-    description: str = ""
-
-    def to_fit_space(self, value: float | Array) -> float | Array:
-        """Map a natural value to the space the optimiser works in."""
-        return np.log(value) if self.log else value
-
-    def from_fit_space(self, value: float | Array) -> float | Array:
-        """Map an optimiser value back to natural units."""
-        return np.exp(value) if self.log else value
-
-    def fit_bounds(self, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
-        """Bounds in fit space (``log`` of the natural bounds for log parameters)."""
-        lo, hi = self.bounds if bounds is None else bounds
-        if self.log:
-            lo = -np.inf if lo <= 0 else float(np.log(lo))
-            hi = np.inf if hi == np.inf else float(np.log(hi))
-        return float(lo), float(hi)
 
 
 @dataclass(frozen=True)
@@ -178,7 +136,7 @@ class Law:
     @classmethod
     def from_formula(cls, expression: str, inputs: Mapping[str, str], **options: Any) -> Law:
         """A law from a formula string such as ``"E + A/N**alpha + B/D**beta"``, parsed and
-        evaluated safely by asteval; see :func:`scaling_fit.laws.formula.from_formula`.
+        evaluated safely by asteval; see :func:`scaling_fit.laws.formula.formula_fields`.
 
         Examples
         --------
@@ -188,9 +146,9 @@ class Law:
         >>> law.param_names
         ('E', 'A', 'alpha', 'B', 'beta')
         """
-        from .formula import from_formula
+        from .formula import formula_fields
 
-        return from_formula(expression, inputs, **options)
+        return cls(**formula_fields(expression, inputs, **options))
 
     @property
     def fits_curves(self) -> bool:

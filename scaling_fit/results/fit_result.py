@@ -17,10 +17,11 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
 from ..laws import Law, get_law
 from ..laws.base import Array
-from ..laws.formula import is_formula_law, law_from_dict, law_to_dict
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .extrapolation import extrapolation_factors
+from .fit_json import fit_from_json, fit_to_dict
+from .intervals import percentile_interval
 
-JSON_FORMAT = "scaling_fit.FitResult/1"
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
 
@@ -121,7 +122,7 @@ class FitResult:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
         if self.samples is None:
             return dict.fromkeys(self.params)
-        lo, hi = _percentiles(self.samples, level, axis=0)
+        lo, hi = percentile_interval(self.samples, level, axis=0)
         return {n: (float(a), float(b)) for n, a, b in zip(self.params, lo, hi, strict=True)}
 
     @property
@@ -167,7 +168,7 @@ class FitResult:
             x = np.asarray(values, dtype=float)
             x = x[np.isfinite(x) & (x > 0)]
             if x.size:
-                factors[name] = float(max(x.max() / fitted.max(), fitted.min() / x.min(), 1.0))
+                factors[name] = float(extrapolation_factors(fitted, x).max())
         return factors
 
     def _warn_extrapolation(self, inputs: Mapping[str, Any], limit: float) -> None:
@@ -190,7 +191,7 @@ class FitResult:
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
-        lo, hi = _percentiles(draws, level, axis=0)
+        lo, hi = percentile_interval(draws, level, axis=0)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
         table["loss"] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
@@ -260,8 +261,8 @@ class FitResult:
                 for row in self.samples
                 if np.all(np.isfinite(row))
             ]
-            bounds["n"] = _percentiles(np.array([d[0] for d in draws]), level, axis=0)
-            bounds["d"] = _percentiles(np.array([d[1] for d in draws]), level, axis=0)
+            bounds["n"] = percentile_interval(np.array([d[0] for d in draws]), level, axis=0)
+            bounds["d"] = percentile_interval(np.array([d[1] for d in draws]), level, axis=0)
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
@@ -292,8 +293,18 @@ class FitResult:
                     r = self.correlation[i, j]
                     if abs(r) > 0.5:
                         lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
+        lines += self._meaning()
         lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
         return "\n".join(lines)
+
+    def _meaning(self) -> list[str]:
+        """What each parameter means, and how the law counts its inputs and loss."""
+        described = [p for p in self.law.parameters if p.description]
+        lines = ["[[Parameter meanings]]"] if described else []
+        lines += [f"    {p.name:<10} : {p.description}" for p in described]
+        conventions = self.law.conventions
+        lines += ["[[Conventions]]"] if conventions else []
+        return lines + [f"    {name:<10} : {text}" for name, text in conventions.items()]
 
     def _uncertainty_note(self) -> str:
         n = self.options.get("bootstrap", 0)
@@ -346,35 +357,12 @@ class FitResult:
         predict with; see :func:`scaling_fit.results.lmfit_params.from_lmfit`."""
         from .lmfit_params import from_lmfit
 
-        return from_lmfit(params, law, **options)
+        return from_lmfit(cls, params, law, **options)
 
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
-        errors, intervals = self.stderr, self.ci95
-        return {
-            "format": JSON_FORMAT,
-            "law": self.law.name,
-            # A formula law (Law.from_formula) travels with the result: no registration needed.
-            "formula_law": law_to_dict(self.law) if is_formula_law(self.law) else None,
-            "params": {
-                n: {"value": v, "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
-                for n, v in self.params.items()
-            },
-            "free": list(self.free),
-            "fixed": dict(self.fixed),
-            "tie": dict(self.tie),
-            "objective": None if np.isnan(self.objective) else self.objective,
-            "n_points": self.n_points,
-            "converged": self.converged,
-            "warnings": list(self.warnings),
-            "options": self.options,
-            "version": self.version,
-            "correlation": _list(self.correlation),
-            "bootstrap_samples": _list(self.samples),
-            "residuals": self.residuals.tolist(),
-            "data": self.data.to_dict(orient="list"),
-        }
+        return fit_to_dict(self)
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """Serialise to JSON text; also write it to ``path`` when given."""
@@ -390,35 +378,7 @@ class FitResult:
         Pass ``law=`` for a user-defined law that is not in the registry; a law built by
         :meth:`Law.from_formula` is rebuilt from the JSON.
         """
-        text = Path(source).read_text() if _is_path(source) else str(source)
-        try:
-            raw = json.loads(text)
-            fitted_law = law if law is not None else _stored_law(raw)
-            samples = raw.get("bootstrap_samples")
-            correlation = raw.get("correlation")
-            return cls(
-                law=fitted_law,
-                params={n: float(p["value"]) for n, p in raw["params"].items()},
-                free=tuple(raw["free"]),
-                fixed=dict(raw["fixed"]),
-                tie=dict(raw["tie"]),
-                objective=float("nan") if raw["objective"] is None else float(raw["objective"]),
-                converged=bool(raw["converged"]),
-                n_points=int(raw["n_points"]),
-                residuals=np.asarray(raw["residuals"], dtype=float),
-                warnings=tuple(raw["warnings"]),
-                options=dict(raw["options"]),
-                data=pd.DataFrame(raw["data"]),
-                samples=None if samples is None else np.asarray(samples, dtype=float),
-                correlation=None if correlation is None else np.asarray(correlation, float),
-                version=str(raw.get("version", "")),
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            where = f"file {source}" if _is_path(source) else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit fit result ({exc.__class__.__name__}: {exc}); "
-                "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
-            ) from None
+        return fit_from_json(cls, source, law)
 
     # ----------------------------------------------------------------- helpers
     def _inputs(self, data: pd.DataFrame | None, inputs: Mapping[str, Any]) -> list[Array]:
@@ -447,27 +407,3 @@ class FitResult:
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
-
-
-def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
-    tail = 50.0 * (1.0 - level)
-    lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
-    return lo, hi
-
-
-def _list(value: Any) -> Any:
-    """Nested lists of floats for JSON, with NaN written as null (strict JSON)."""
-    if value is None:
-        return None
-    array = np.asarray(value, dtype=float)
-    return np.where(np.isnan(array), None, array).tolist()
-
-
-def _stored_law(raw: Mapping[str, Any]) -> Law:
-    """The law a result's JSON names: its formula when it has one, else the registered law."""
-    formula = raw.get("formula_law")
-    return law_from_dict(formula) if formula else get_law(raw["law"])
-
-
-def _is_path(source: str | Path) -> bool:
-    return isinstance(source, Path) or not str(source).lstrip().startswith("{")

@@ -19,6 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import DataError
+from .intervals import percentile_interval
+from .json_safe import json_columns
 
 JSON_FORMAT = "scaling_fit.IsoflopResult/1"
 PARAMS = ("a", "k", "b", "k_D")
@@ -60,7 +62,7 @@ class IsoflopResult:
         """Bootstrap percentile interval of a, k, b, k_D (None without a bootstrap)."""
         if self.samples is None:
             return dict.fromkeys(PARAMS)
-        lo, hi = np.nanpercentile(self.samples, (50 * (1 - level), 50 * (1 + level)), axis=0)
+        lo, hi = percentile_interval(self.samples, level, axis=0)
         return {p: (float(x), float(y)) for p, x, y in zip(PARAMS, lo, hi, strict=True)}
 
     @property
@@ -83,7 +85,7 @@ class IsoflopResult:
             if self.samples is not None:
                 s = self.samples[np.isfinite(self.samples[:, 0])]
                 draws = s[:, [coef]] * c[None, :] ** s[:, [exp]]
-                bounds = np.percentile(draws, (50 * (1 - level), 50 * (1 + level)), axis=0)
+                bounds = percentile_interval(draws, level, axis=0)
             table[f"{name}_lower"], table[f"{name}_upper"] = bounds
         return table
 
@@ -162,12 +164,11 @@ class IsoflopResult:
         }
         for name, entry in params.items():
             entry["ci95"] = None if ci[name] is None else list(ci[name])
-        budgets = self.budgets.astype(object).where(self.budgets.notna(), None)
         return {
             "format": JSON_FORMAT,
             "params": params,
             "r2": dict(self.r2),
-            "budgets": budgets.to_dict(orient="list"),
+            "budgets": json_columns(self.budgets),
             "warnings": list(self.warnings),
             "options": dict(self.options),
             "version": self.version,
