@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
@@ -219,6 +219,7 @@ class FitResult:
 
         table = predict_curve(self, schedule, steps, every=every)
         if level is not None:
+            _check_level(level)
             samples = self._require_samples("predict_curve(level=...)")
             band = curve_band(self, schedule, table["step"].to_numpy(), samples, level)
             table["loss_lo"], table["loss_hi"] = band
@@ -422,14 +423,30 @@ class FitResult:
 
     def _require_samples(self, what: str) -> Array:
         if self.samples is None:
-            raise DataError(f"{what} needs bootstrap samples: refit with bootstrap=1000")
+            raise DataError(
+                f"{what} needs bootstrap samples: refit with {argument('bootstrap', 1000)}"
+            )
         return self.samples[np.all(np.isfinite(self.samples), axis=1)]
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
 
 
+def _check_level(level: Any) -> None:
+    """A DataError unless ``level`` is a probability strictly between 0 and 1."""
+    try:
+        ok = 0.0 < float(level) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(
+            f"{argument('level', level)}: expected the probability of a central interval, "
+            "strictly between 0 and 1 (e.g. 0.95)"
+        )
+
+
 def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
+    _check_level(level)
     tail = 50.0 * (1.0 - level)
     lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
     return lo, hi
