@@ -23,7 +23,7 @@ from .common import (
     warn_lines,
     write,
 )
-from .options import LOSSES
+from .options import add_fit_options, add_jobs_option, fit_arguments
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,9 +56,11 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         "--holdout-run", action="append", metavar="RUN", help="hold out this run (repeat)"
     )
     add_columns_option(p)
-    p.add_argument("--loss", choices=LOSSES, default="huber", help="fit objective (huber)")
+    # No --points: backtest fits each run's final point. No --bootstrap: its result has no
+    # intervals to show.
+    add_fit_options(p, points=False)
     add_format_options(p, TABLES)
-    p.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
+    add_jobs_option(p)
     p.set_defaults(func=run_compare)
 
 
@@ -82,9 +84,8 @@ def run_compare(args: argparse.Namespace) -> int:
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
-        result = backtest(
-            runs, args.laws, holdout, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
-        )
+        options = fit_arguments(args)
+        result = backtest(runs, args.laws, holdout, fit_options=options, n_jobs=args.n_jobs)
     if args.format == "json":
         text = json_text(result.to_dict())
     else:

@@ -20,7 +20,6 @@ from .common import (
     add_format_options,
     captured_warnings,
     check_output,
-    count,
     csv_text,
     json_text,
     number,
@@ -28,6 +27,7 @@ from .common import (
     warn_lines,
     write,
 )
+from .options import add_bootstrap_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,8 +53,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="one analysis per value of COL (repeat for several columns)",
     )
     add_columns_option(p)
-    p.add_argument("--bootstrap", type=count, default=1000, metavar="N", help="resamples (1000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    add_bootstrap_options(p, default=1000)
     p.add_argument(
         "--budget-rtol",
         type=number,

@@ -5,8 +5,9 @@ Exit codes: 0 ok, 1 the fit failed or did not converge (or cannot answer: no com
 allocation), 2 bad input or usage. A user error is one line ``scaling-fit: error: …``
 without a traceback (``--debug`` shows it): the message of the library's
 :class:`~scaling_fit.ScalingFitError`, unchanged. Each subcommand lives in its own module
-(``fit``, ``laws``, ``predict``, ``compare``, ``isoflop``), which imports the library when it
-runs, so that building the parser (``--help``, ``--version``) stays fast.
+(``fit``, ``laws``, ``predict``, ``compare``, ``isoflop``, ``best_schedule``), which
+imports the library when it runs, so that building the parser (``--help``, ``--version``)
+stays fast.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
-from . import compare, fit, isoflop, laws, predict
+from . import best_schedule, compare, fit, isoflop, laws, predict
 from .common import PROG, Parser, ResultError, UsageError, error
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
 
 DESCRIPTION = (
     "Fit scaling laws to language-model training runs: list laws, fit, predict, compare "
-    "laws by backtesting, isoFLOP analysis."
+    "laws by backtesting, isoFLOP analysis, choose an LR schedule."
 )
 
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_parser(commands, output)
     compare.add_parser(commands, output)
     isoflop.add_parser(commands, output)
+    best_schedule.add_parser(commands, output)
     return parser
 
 

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
-from .intervals import percentile_interval
+from .intervals import check_level, percentile_interval
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
@@ -221,6 +221,7 @@ class FitResult:
 
         table = predict_curve(self, schedule, steps, every=every)
         if level is not None:
+            check_level(level)
             samples = self._require_samples("predict_curve(level=...)")
             band = curve_band(self, schedule, table["step"].to_numpy(), samples, level)
             table["loss_lo"], table["loss_hi"] = band
@@ -402,7 +403,9 @@ class FitResult:
 
     def _require_samples(self, what: str) -> Array:
         if self.samples is None:
-            raise DataError(f"{what} needs bootstrap samples: refit with bootstrap=1000")
+            raise DataError(
+                f"{what} needs bootstrap samples: refit with {argument('bootstrap', 1000)}"
+            )
         return self.samples[np.all(np.isfinite(self.samples), axis=1)]
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:

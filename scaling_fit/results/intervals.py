@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from ..errors import DataError, argument
 
 Array = np.ndarray
 
@@ -14,6 +18,20 @@ def percentile_interval(values: Array, level: float = 0.95, axis: int = 0) -> tu
     bootstrap percentile interval, Efron & Tibshirani 1993, §13.3); resamples whose refit
     failed are NaN and left out.
     """
+    check_level(level)
     tail = 50.0 * (1.0 - level)
     lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
     return lo, hi
+
+
+def check_level(level: Any) -> None:
+    """A DataError unless ``level`` is a probability strictly between 0 and 1."""
+    try:
+        ok = 0.0 < float(level) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(
+            f"{argument('level', level)}: expected the probability of a central interval, "
+            "strictly between 0 and 1 (e.g. 0.95)"
+        )
