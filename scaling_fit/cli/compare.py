@@ -15,16 +15,16 @@ import pandas as pd
 
 from ..analysis.backtest import BacktestResult, backtest
 from ..fitting.objective import LOSSES
-from ..inputs.load import load_runs
 from .common import (
     UsageError,
-    add_columns_option,
     add_format_options,
+    add_input_options,
     captured_warnings,
     check_output,
     csv_text,
     error,
     json_text,
+    read_runs,
     say,
     warn_lines,
     write,
@@ -56,7 +56,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     holdout.add_argument(
         "--holdout-run", action="append", metavar="RUN", help="hold out this run (repeat)"
     )
-    add_columns_option(p)
+    add_input_options(p)
     p.add_argument("--loss", choices=LOSSES, default="huber", help="fit objective (huber)")
     add_format_options(p, TABLES)
     p.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
@@ -80,7 +80,7 @@ def run_compare(args: argparse.Namespace) -> int:
         raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
     check_output(args.output, args.force)
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
         result = backtest(
             runs, args.laws, holdout, fit_options={"loss": args.loss}, n_jobs=args.n_jobs

@@ -17,18 +17,18 @@ import pandas as pd
 
 from ..analysis.isoflop import isoflop
 from ..errors import DataError
-from ..inputs.load import load_runs
 from ..results.isoflop_result import IsoflopResult
 from .common import (
     UsageError,
-    add_columns_option,
     add_format_options,
+    add_input_options,
     captured_warnings,
     check_output,
     count,
     csv_text,
     json_text,
     number,
+    read_runs,
     say,
     warn_lines,
     write,
@@ -54,7 +54,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="COL",
         help="one analysis per value of COL (repeat for several columns)",
     )
-    add_columns_option(p)
+    add_input_options(p)
     p.add_argument("--bootstrap", type=count, default=1000, metavar="N", help="resamples (1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument(
@@ -85,7 +85,7 @@ def run_isoflop(args: argparse.Namespace) -> int:
         raise UsageError(f"--budget-rtol must be >= 0 (e.g. 0.05); found {args.budget_rtol:g}")
     check_output(args.output, args.force)
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
     warn_lines(args, caught)
     results = [(key, _analyse(args, key, table)) for key, table in _groups(runs, args.group_by)]
     write(_output(args, results), args.output, args.force)

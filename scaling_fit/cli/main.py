@@ -22,7 +22,7 @@ from ..errors import DataError, FitError, ScalingFitError
 from ..fitting.curve_points import POINTS as CURVE_POINTS
 from ..fitting.fit import fit, highest_loss_mask
 from ..fitting.objective import LOSSES
-from ..inputs.load import final_points, load_runs
+from ..inputs.load import final_points
 from ..laws import get_law, list_laws
 from ..results.fit_result import FitResult
 from . import compare, isoflop, predict
@@ -31,13 +31,14 @@ from .common import (
     Parser,
     ResultError,
     UsageError,
-    add_columns_option,
+    add_input_options,
     captured_warnings,
     check_output,
     count,
     error,
     number,
     pair,
+    read_runs,
     say,
     write,
 )
@@ -80,7 +81,7 @@ def _add_fit_parser(commands: argparse._SubParsersAction, output: Parser) -> Non
     f = commands.add_parser("fit", parents=[output], help="fit a law to runs, write JSON")
     f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
     f.add_argument("--law", required=True, help="law name (see `scaling-fit laws`)")
-    add_columns_option(f)
+    add_input_options(f)
     for flag, convert, example, text in (
         ("--fix", number, "E=1.7", "hold a parameter at a value"),
         ("--tie", str, "beta=alpha", "set a parameter equal to another"),
@@ -143,7 +144,7 @@ def run_fit(args: argparse.Namespace) -> int:
             )
     check_output(args.output, args.force)
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         curve = curve_options(args, law, runs)
         for column, formula in runs.attrs.get("derived", {}).items():
             say(args, f"derived {column} = {formula}")
