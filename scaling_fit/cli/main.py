@@ -24,6 +24,7 @@ from ..fitting.fit import fit, highest_loss_mask
 from ..fitting.objective import LOSSES
 from ..inputs.load import final_points
 from ..laws import get_law, list_laws
+from ..progress import progress_default
 from ..results.fit_result import FitResult
 from . import compare, isoflop, predict
 from .common import (
@@ -243,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        return args.func(args)
+        with progress_default(False if getattr(args, "quiet", False) else "auto"):
+            return args.func(args)
     except KeyboardInterrupt:
         error("interrupted")
         return 130
