@@ -105,6 +105,22 @@ def test_tensorboard_tags_join_on_step_with_gaps(tmp_path: Path) -> None:
     assert table[["step", "lr", "loss"]].to_numpy().tolist() == [[10, 0.1, 3.0], [20, 0.05, 2.5]]
 
 
+def test_tensorboard_dot_run_is_named_after_its_folder(tmp_path: Path) -> None:
+    header = "Wall time,Step,Value\n"
+    for folder, loss in (("small", "3.0"), ("big", "2.5")):
+        write(tmp_path / folder / "run-.-tag-loss.csv", header + f"1,10,{loss}\n")
+    table = load_runs(str(tmp_path / "*" / "run-.-tag-loss.csv"))
+    assert dict(zip(table["run"], table["loss"], strict=True)) == {"big": 2.5, "small": 3.0}
+
+
+def test_two_files_of_one_run_and_tag(tmp_path: Path) -> None:
+    header = "Wall time,Step,Value\n"
+    write(tmp_path / "a" / "run-r-tag-loss.csv", header + "1,10,3.0\n")
+    write(tmp_path / "b" / "run-r-tag-loss.csv", header + "1,10,2.0\n")
+    with pytest.raises(sf.DataError, match=r"are both TensorBoard scalars of run 'r', tag 'loss'"):
+        load_runs(str(tmp_path / "*" / "run-r-tag-loss.csv"))
+
+
 def test_plain_tensorboard_file_error_explains_the_names(tmp_path: Path) -> None:
     path = write(tmp_path / "loss.csv", "Wall time,Step,Value\n1,10,3.0\n2,20,2.5\n")
     with pytest.raises(sf.DataError, match=r"looks like a TensorBoard .* run-<run>-tag-<tag>\.csv"):

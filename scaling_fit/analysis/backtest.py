@@ -6,7 +6,7 @@ law on the smaller runs, predict the held-out larger ones and report the relativ
 on their 1.4B and 6.9B runs).  The **stability sweep** refits while dropping the largest
 fitted scale, then the next, … (Farseer's ``gen_model_var_N``, Li et al. 2025) and records
 how the prediction at one target run moves: a law whose extrapolation drifts as the window
-grows is not trustworthy.  Each run contributes its final point (design.md §3).
+grows is not trustworthy.  Each run contributes its final point (docs/laws.md §9.4).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ aliases.  Formats, detected from the file name and header:
 - **TensorBoard scalar CSVs** (``Wall time,Step,Value``, one file per run and tag): named
   ``run-<run>-tag-<tag>.csv`` as TensorBoard's "download CSV" names them, or given as
   ``{"<run>": {"<tag>": path, …}}``.  The files of a run are joined on ``Step``; each tag
-  becomes a column (``train_loss`` reads as ``loss``), ``Wall time`` is dropped.
+  becomes a column (``train_loss`` reads as ``loss``), ``Wall time`` is dropped.  Run ``.``
+  (TensorBoard's name for the log directory itself) is named after the file's folder.
 - **JSON lines** (``.jsonl``, ``.ndjson``): one JSON object per line; nested objects are
   flattened with ``/`` (``{"train": {"loss": 2.1}}`` → ``train/loss``).
 

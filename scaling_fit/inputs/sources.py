@@ -50,12 +50,33 @@ def read_sources(source: Any, columns: Mapping[str, str]) -> list[Source]:
         frame = _read_file(path)
         board = formats.tensorboard_name(path)
         if board and formats.is_tensorboard(frame) and not mapped_value:
-            boards.setdefault(board[0], {})[board[1]] = (path, frame)
+            _add_tensorboard(boards, path, frame, *board)
         elif formats.is_wandb_panel(frame):
             sources.append((path, formats.melt_wandb_panel(frame, path), [path]))
         else:
             sources.append((path, frame, [path]))
     return sources + [_tensorboard(run, tags) for run, tags in boards.items()]
+
+
+def _add_tensorboard(
+    boards: dict[str, dict[str, tuple[str, pd.DataFrame]]],
+    path: str,
+    frame: pd.DataFrame,
+    run: str,
+    tag: str,
+) -> None:
+    """File the table of ``run-<run>-tag-<tag>.csv`` under its run (run ``.``, TensorBoard's
+    name for the log directory itself, is named after the file's folder)."""
+    if run == ".":
+        run = Path(path).resolve().parent.name or run
+    tags = boards.setdefault(run, {})
+    if tag in tags:
+        raise DataError(
+            f"{tags[tag][0]} and {path} are both TensorBoard scalars of run {run!r}, tag "
+            f"{tag!r}; expected one file per run and tag: load them apart, or name each "
+            "file's run with {'<run>': {'<tag>': path}}"
+        )
+    tags[tag] = (path, frame)
 
 
 def _tensorboard(run: str, tags: Mapping[str, tuple[str, pd.DataFrame]]) -> Source:
