@@ -6,6 +6,7 @@ same tidy table (values are read from the same decimal text, so equality is exac
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -282,3 +283,29 @@ def test_cli_nan_policy_omit_says_how_many(
     assert main([*argv, "--nan-policy", "omit"]) == 0
     err = capsys.readouterr().err
     assert "dropped 1 of 22 rows with an empty/NaN value" in err
+
+
+def test_examples_are_what_the_generator_writes(tmp_path: Path) -> None:
+    # data/examples/SOURCE.md says the files come from a known law through make_examples.py:
+    # regenerate them and compare byte for byte.
+    spec = importlib.util.spec_from_file_location("make_examples", EXAMPLES / "make_examples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    shipped = sorted(
+        p.relative_to(EXAMPLES)
+        for p in EXAMPLES.rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".jsonl")
+    )
+    assert written == shipped and len(written) == 10
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+def test_examples_follow_the_stated_law(plain: pd.DataFrame) -> None:
+    # SOURCE.md: L = 1.69 + 406.4/N^0.34 + 410.7/D^0.28 plus noise of s.d. 0.005, rounded to
+    # 4 decimals; 22 draws all stay within 4 s.d. (chance of one beyond: 22 x 6e-5).
+    law = 1.69 + 406.4 / plain["n_params"] ** 0.34 + 410.7 / plain["tokens"] ** 0.28
+    assert float((plain["loss"] - law).abs().max()) < 4 * 0.005

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,15 +48,17 @@ def rows() -> list[dict]:
     return out
 
 
-def write(name: str, lines: list[str]) -> None:
-    path = HERE / name
+def write(name: str, lines: list[str], folder: Path = HERE) -> None:
+    path = folder / name
     path.parent.mkdir(exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def main(folder: Path = HERE) -> None:
+    """Write every example file into ``folder`` (default: this one)."""
+    put = partial(write, folder=folder)
     data = rows()
-    write(
+    put(
         "runs.csv",
         ["run,step,n_params,batch_size,lr,loss"]
         + [
@@ -75,8 +78,8 @@ def main() -> None:
                 else ["", "", ""]
             )
         panel.append(",".join(cells))
-    write("wandb_panel.csv", panel)
-    write(
+    put("wandb_panel.csv", panel)
+    put(
         "wandb_history.csv",
         ["_step,_runtime,_timestamp,train/loss,train/lr,run"]
         + [
@@ -88,12 +91,12 @@ def main() -> None:
     for run in RUNS:
         mine = [r for r in data if r["run"] == run]
         for tag, key in (("train_loss", "loss"), ("train_lr", "lr")):
-            write(
+            put(
                 f"tensorboard/run-{run}-tag-{tag}.csv",
                 ["Wall time,Step,Value"]
                 + [f"{1764547200 + r['step'] * 0.8:.3f},{r['step']},{r[key]!r}" for r in mine],
             )
-    write(
+    put(
         "training_log.jsonl",
         [
             json.dumps(
