@@ -46,8 +46,33 @@ def test_forced_bar_prints_anywhere(capsys: pytest.CaptureFixture[str]) -> None:
     quiet_fit(bootstrap=2, progress=True)
     err = capsys.readouterr().err
     assert "refining starts" in err
-    assert "bootstrap" in err
-    assert "2/2" in err  # one update per resample
+    assert "bootstrap:   0%" in err and "0/2" in err  # tqdm's first draw; later ones are
+    # rate-limited (0.1 s) and cleared at the end (leave=False), so their text is not pinned
+
+
+def test_bars_advance_per_refit_not_per_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    from scaling_fit.fitting import bootstrap, multistart
+
+    counts: dict[str, list[int]] = {}
+
+    @contextmanager
+    def counting_bar(total: int, description: str, unit: str, shown: object):
+        updates = counts.setdefault(description, [total, 0])
+
+        class Bar:
+            def update(self, n: int = 1) -> None:
+                updates[1] += n
+
+        yield Bar()
+
+    monkeypatch.setattr(multistart, "progress_bar", counting_bar)
+    monkeypatch.setattr(bootstrap, "progress_bar", counting_bar)
+    result = quiet_fit(bootstrap=3)
+    assert counts["bootstrap"] == [3, 3]  # one update per resample
+    total, done = counts["refining starts"]
+    assert done == result.options["n_refined"] <= total  # one per refined start
 
 
 def test_auto_prints_on_a_terminal_and_false_silences_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +110,7 @@ def test_backtest_bar_counts_fits(capsys: pytest.CaptureFixture[str], data_dir: 
     sf.backtest(runs, ["chinchilla"], max_dropped=1, progress=True)
     err = capsys.readouterr().err
     assert "backtest fits" in err
-    assert "2/2" in err  # the main fit and one sweep step
+    assert "0/2" in err  # the main fit and one sweep step (first draw; see above)
     assert "refining starts" not in err  # the fits inside a backtest stay silent
 
 
