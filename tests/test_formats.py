@@ -309,3 +309,9 @@ def test_examples_follow_the_stated_law(plain: pd.DataFrame) -> None:
     # 4 decimals; 22 draws all stay within 4 s.d. (chance of one beyond: 22 x 6e-5).
     law = 1.69 + 406.4 / plain["n_params"] ** 0.34 + 410.7 / plain["tokens"] ** 0.28
     assert float((plain["loss"] - law).abs().max()) < 4 * 0.005
+
+
+def test_missing_column_message_has_no_stray_brace() -> None:
+    runs = load_runs(pd.DataFrame({"N": [1e8, 2e8, 4e8], "loss": [3.0, 2.9, 2.8]}))
+    with pytest.raises(sf.DataError, match=r"columns=\{'tokens': '<your column>'\} in load_runs"):
+        sf.fit(runs, "chinchilla")
