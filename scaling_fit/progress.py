@@ -16,6 +16,7 @@ uses it).  tqdm is imported only when a bar is shown.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from .errors import ScalingFitError
 
 # Seconds a bar waits before appearing under "auto": the work that takes less shows nothing.
 DELAY = 2.0
+FALLBACK_SIZE = {"ncols": 80, "nrows": 24}
 CHOICES = (True, False, "auto")
 _AUTO: ContextVar[bool | str] = ContextVar("scaling_fit_progress", default="auto")
 
@@ -86,6 +88,10 @@ def progress_bar(total: int, description: str, unit: str, progress: bool | str) 
     from tqdm import tqdm
 
     delay = DELAY if progress == "auto" else 0.0
+    # Follow the terminal's size; a terminal that reports none (some CI and container
+    # pseudo-terminals say 0 x 0) would hide the bar, so it gets 80 x 24.
+    columns, lines = _terminal_size()
+    size = {"dynamic_ncols": True} if columns > 0 and lines > 0 else FALLBACK_SIZE
     with tqdm(
         total=total,
         desc=description,
@@ -93,6 +99,14 @@ def progress_bar(total: int, description: str, unit: str, progress: bool | str) 
         file=sys.stderr,
         delay=delay,
         leave=False,
-        dynamic_ncols=True,
+        **size,
     ) as bar:
         yield bar
+
+
+def _terminal_size() -> tuple[int, int]:
+    """(columns, lines) of the terminal on stderr; (0, 0) when it reports none."""
+    try:
+        return tuple(os.get_terminal_size(sys.stderr.fileno()))
+    except (AttributeError, OSError, ValueError):  # no fileno (captured stream), or no tty
+        return 0, 0
