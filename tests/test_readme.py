@@ -80,3 +80,12 @@ def test_quoted_schedule_choice(readme: dict[str, Any]) -> None:
     assert choice.final_loss == pytest.approx(2.7053, abs=5e-5)
     assert choice.baseline_loss == pytest.approx(2.7419, abs=5e-5)
     assert choice.schedule.spec.startswith("wsd:peak=0.0003,total=24000,warmup=2160,decay=7200")
+
+
+def test_quoted_input_formats(readme: dict[str, Any]) -> None:
+    # "22, 22, 22, 8": three runs of 8 + 8 + 6 logged steps; one run of 8 (data/examples).
+    lengths = [len(readme[name]) for name in ("plain", "panel", "board", "one")]
+    assert lengths == [22, 22, 22, 8]
+    assert readme["plain"].attrs["derived"]["tokens"] == "step * batch_size"
+    assert len(readme["big"]) == 14  # "14 rows: 160M, 410M" (8 + 6)
+    assert set(readme["big"]["run"]) == {"160M", "410M"}

@@ -6,7 +6,7 @@ law on the smaller runs, predict the held-out larger ones and report the relativ
 on their 1.4B and 6.9B runs).  The **stability sweep** refits while dropping the largest
 fitted scale, then the next, … (Farseer's ``gen_model_var_N``, Li et al. 2025) and records
 how the prediction at one target run moves: a law whose extrapolation drifts as the window
-grows is not trustworthy.  Each run contributes its final point (design.md §3).
+grows is not trustworthy.  Each run contributes its final point (docs/laws.md §9.4).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..errors import DataError, argument
 from ..fitting.fit import fit
 from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..laws import Law, get_law
+from ..progress import check_progress, progress_bar
 from ..results.extrapolation import row_extrapolation
 from ..results.fit_result import FitResult
 from ..results.json_safe import json_records, json_safe
@@ -34,7 +35,7 @@ JSON_FORMAT = "scaling_fit.BacktestResult/1"
 # Default cap on scales dropped by the stability sweep: each step refits every law.
 MAX_DROPPED = 4
 # fit() arguments that backtest() decides itself.
-RESERVED = ("runs", "law", "exclude", "points")
+RESERVED = ("runs", "law", "exclude", "points", "progress")
 
 
 @dataclass(frozen=True, repr=False)
@@ -162,6 +163,7 @@ def backtest(
     axis: str | None = None,
     max_dropped: int = MAX_DROPPED,
     n_jobs: int = 1,
+    progress: bool | str = "auto",
 ) -> BacktestResult:
     """Fit each law on the smaller runs, predict the held-out ones, sweep the fit window.
 
@@ -194,11 +196,15 @@ def backtest(
     n_jobs
         Parallel worker processes for the fits (joblib; -1 = all cores). The result does not
         depend on it.
+    progress
+        ``"auto"`` (default): a progress bar of the fits on a terminal, for backtests lasting
+        more than 2 s; ``True``: always; ``False``: never (:mod:`scaling_fit.progress`).
 
     Returns
     -------
     BacktestResult
     """
+    check_progress(progress)
     laws = [get_law(law) for law in laws]
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
@@ -211,7 +217,8 @@ def backtest(
     train, held = table.loc[~split.held_out], table.loc[split.held_out]
     goal = _target(held, target, split.axis, laws)
     windows = _sweep_windows(train, split.axis, max_dropped)
-    done = iter(_run_fits([(law, w, options[law.name]) for law in laws for w in windows], n_jobs))
+    tasks = [(law, w, options[law.name]) for law in laws for w in windows]
+    done = iter(_run_fits(tasks, n_jobs, progress))
     errors, summary, stability, fits, notes = [], [], [], {}, {}
     for law in laws:
         outcomes = [next(done) for _ in windows]  # the main fit, then one per sweep step
@@ -235,19 +242,28 @@ def backtest(
     )
 
 
-def _run_fits(tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int) -> list[tuple]:
-    """Outcomes of :func:`_fit_quietly` for every task, in order.
+def _run_fits(
+    tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int, progress: bool | str
+) -> list[tuple]:
+    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar per finished fit.
 
     In parallel, the likely longest fits (most parameters, then most points) start first, so
     that one slow law does not finish alone at the end (longest-processing-time-first).
     """
-    if n_jobs == 1:
-        return [_fit_quietly(*task) for task in tasks]
-    order = sorted(
-        range(len(tasks)), key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1]))
-    )
-    done = Parallel(n_jobs=n_jobs, batch_size=1)(delayed(_fit_quietly)(*tasks[i]) for i in order)
-    return [outcome for _, outcome in sorted(zip(order, done, strict=True))]
+    order = list(range(len(tasks)))
+    if n_jobs != 1:
+        order.sort(key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1])))
+        done = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")(
+            delayed(_fit_quietly)(*tasks[i]) for i in order
+        )
+    else:
+        done = (_fit_quietly(*tasks[i]) for i in order)
+    outcomes = []
+    with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
+        for outcome in done:
+            outcomes.append(outcome)
+            bar.update()
+    return [outcome for _, outcome in sorted(zip(order, outcomes, strict=True))]
 
 
 def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.ndarray]]:
@@ -299,7 +315,7 @@ def _fit_quietly(law: Law, train: pd.DataFrame, options: dict) -> tuple:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result, error = fit(train, law, **options), ""
+            result, error = fit(train, law, progress=False, **options), ""
         except Exception as exc:  # one law's failure must not stop the others
             result, error = None, f"{type(exc).__name__}: {exc}"
     return result, error, [str(w.message) for w in caught]

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from .common import (
     UsageError,
-    add_columns_option,
     add_format_options,
+    add_input_options,
     captured_warnings,
     check_output,
     csv_text,
     error,
     json_text,
+    read_runs,
     say,
     warn_lines,
     write,
@@ -55,7 +56,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     holdout.add_argument(
         "--holdout-run", action="append", metavar="RUN", help="hold out this run (repeat)"
     )
-    add_columns_option(p)
+    add_input_options(p)
     # No --points: backtest fits each run's final point. No --bootstrap: its result has no
     # intervals to show.
     add_fit_options(p, points=False)
@@ -78,11 +79,10 @@ def run_compare(args: argparse.Namespace) -> int:
         0, or 1 when a law's fit failed (the output is written all the same).
     """
     from ..analysis.backtest import backtest
-    from ..inputs.load import load_runs
 
     check_output(args.output, args.force)
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
         options = fit_arguments(args)
         result = backtest(runs, args.laws, holdout, fit_options=options, n_jobs=args.n_jobs)

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from .common import (
     Parser,
-    add_columns_option,
+    add_input_options,
     captured_warnings,
     check_output,
     count,
     error,
     pair,
+    read_runs,
     say,
     write,
 )
@@ -52,7 +53,7 @@ def add_parser(commands: Any, output: Parser) -> None:
         metavar="SYMBOL=COLUMN",
         help="--formula: the column an input symbol stands for (repeat per input)",
     )
-    add_columns_option(f)
+    add_input_options(f)
     f.add_argument("--drop-top-loss", type=count, default=0, metavar="K", help="drop K top losses")
     add_fit_options(f)
     add_bootstrap_options(f)
@@ -78,13 +79,12 @@ def run_fit(args: argparse.Namespace) -> int:
         0, or 1 when the fit did not converge (the result is written all the same).
     """
     from ..fitting.fit import fit
-    from ..inputs.load import load_runs
     from ..laws import Law, get_law
 
     law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
     check_output(args.output, args.force)
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         notes = [f"derived {c} = {formula}" for c, formula in runs.attrs.get("derived", {}).items()]
         exclude = None
         if args.drop_top_loss:

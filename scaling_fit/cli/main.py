@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
+from ..progress import progress_default
 from . import best_schedule, compare, fit, isoflop, laws, predict
 from .common import PROG, Parser, ResultError, UsageError, error
 
@@ -86,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        return args.func(args)
+        with progress_default(False if getattr(args, "quiet", False) else "auto"):
+            return args.func(args)
     except KeyboardInterrupt:
         error("interrupted")
         return 130

@@ -13,6 +13,7 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.points import highest_loss_mask
 from ..laws import Law, get_law
+from ..progress import check_progress
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
 from .data import FitData, prepare_points
@@ -49,6 +50,7 @@ def fit(
     seed: int = 0,
     n_jobs: int = 1,
     n_refine: int = 10,
+    progress: bool | str = "auto",
 ) -> FitResult:
     """Fit a scaling law to runs by robust multi-start least squares.
 
@@ -102,12 +104,17 @@ def fit(
         Parallel workers for the bootstrap (joblib; -1 = all cores).
     n_refine
         Number of best grid starts refined by the trust-region solver.
+    progress
+        ``"auto"`` (default): a progress bar of the refined starts and of the bootstrap on a
+        terminal, for work lasting more than 2 s; ``True``: always; ``False``: never (see
+        :mod:`scaling_fit.progress`).
 
     Returns
     -------
     FitResult
     """
     law = get_law(law)
+    check_progress(progress)
     if loss not in LOSSES:
         raise DataError(
             f"{argument('loss', loss)} is not supported: expected one of {', '.join(LOSSES)}"
@@ -126,13 +133,15 @@ def fit(
     problem = Problem(space, data.inputs, data.table["loss"].to_numpy(float), loss, float(delta))
     grid = space.start_grid()
     extra = _extra_starts(problem, init)
-    solutions = multistart(problem, grid, max(1, n_refine), extra)
+    solutions = multistart(problem, grid, max(1, n_refine), extra, progress)
     best = solutions[0]
     thetas = None
     if bootstrap:
         runs_of_points = data.table["run"].to_numpy()
         starts = distinct_optima(solutions)
-        thetas = bootstrap_thetas(problem, runs_of_points, starts, bootstrap, seed, n_jobs)
+        thetas = bootstrap_thetas(
+            problem, runs_of_points, starts, bootstrap, seed, n_jobs, progress
+        )
     messages = thin_data + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)

@@ -82,7 +82,7 @@ def select_points(
         raise DataError(
             f"law {law_name!r} needs columns {needed}; missing {missing} (found "
             f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
-            "'<your column>'}} in load_runs (--col on the CLI)"
+            "'<your column>'} in load_runs (--col on the CLI)"
         )
     excluded = np.zeros(len(table), bool) if exclude is None else exclusion_mask(table, exclude)
     if points not in ("final", "all"):
