@@ -128,7 +128,7 @@ def fit(
     problem = Problem(
         space,
         inputs,
-        table["loss"].to_numpy(float),
+        table[law.output].to_numpy(float),  # "loss", or "lr"/"batch_size" for hparam laws
         loss,
         float(delta),
     )
@@ -198,7 +198,7 @@ def select_points(
     mid-schedule point. ``attrs["excluded"]`` counts the points left out.
     """
     table = _as_table(runs).reset_index(drop=True)
-    needed = [*law.inputs, "loss"]
+    needed = [*law.inputs, law.output]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise DataError(

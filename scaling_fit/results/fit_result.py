@@ -103,7 +103,7 @@ class FitResult:
             residuals=np.empty(0),
             warnings=(),
             options={"source": f"{source} parameters, not fitted ({law.reference})"},
-            data=pd.DataFrame(columns=["run", *law.inputs, "loss"]),
+            data=pd.DataFrame(columns=["run", *law.inputs, law.output]),
             version=__version__,
         )
 
@@ -136,7 +136,7 @@ class FitResult:
         max_extrapolation: float = MAX_EXTRAPOLATION,
         **inputs: Any,
     ) -> Array:
-        """Predicted loss, from keyword inputs (broadcasting) or a DataFrame's columns.
+        """Predicted loss (or the law's ``output``), from keyword inputs or a DataFrame.
 
         Warns (:class:`ScalingFitWarning`) when an input lies more than ``max_extrapolation``
         times beyond the fitted range.
@@ -184,14 +184,15 @@ class FitResult:
     def predict_interval(
         self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
     ) -> pd.DataFrame:
-        """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
+        """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
+        bootstrap percentile interval (needs ``bootstrap>0``)."""
         self._require_point_law("predict_interval")
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
         lo, hi = _percentiles(draws, level, axis=0)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
-        table["loss"] = self.law.predict(*columns, **self.params)
+        table[self.law.output] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
         return table
 
