@@ -20,6 +20,8 @@ _LAZY = {
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
+    "fit_hparams": "analysis.hparams",
+    "HparamsResult": "results.hparams_result",
     "highest_loss_mask": "fitting.fit",
     "load_runs": "inputs.load",
     "LAWS": "laws",
@@ -36,12 +38,14 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
+    from .analysis.hparams import fit_hparams
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
     from .inputs.load import load_runs
     from .laws import LAWS, Law, Parameter, get_law, list_laws
     from .results.fit_result import FitResult
+    from .results.hparams_result import HparamsResult
     from .results.isoflop_result import IsoflopResult
     from .schedules import Schedule
 
@@ -65,6 +69,7 @@ __all__ = [
     "DataError",
     "FitError",
     "FitResult",
+    "HparamsResult",
     "IsoflopResult",
     "Law",
     "Parameter",
@@ -77,6 +82,7 @@ __all__ = [
     "backtest",
     "best_schedule",
     "fit",
+    "fit_hparams",
     "get_law",
     "highest_loss_mask",
     "isoflop",
