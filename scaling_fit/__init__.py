@@ -21,6 +21,7 @@ _LAZY = {
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
     "fit_hparams": "analysis.hparams",
+    "holdout_penalty": "analysis.hparams",
     "HparamsResult": "results.hparams_result",
     "highest_loss_mask": "fitting.fit",
     "load_runs": "inputs.load",
@@ -38,7 +39,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
-    from .analysis.hparams import fit_hparams
+    from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
@@ -85,6 +86,7 @@ __all__ = [
     "fit_hparams",
     "get_law",
     "highest_loss_mask",
+    "holdout_penalty",
     "isoflop",
     "list_laws",
     "load_runs",

@@ -102,6 +102,38 @@ def fit_hparams(
     return HparamsResult(lr=lr_fit, batch=batch_fit, cells=cells, warnings=tuple(messages))
 
 
+def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
+    """Leave-one-cell-out check of a rule: each cell's loss penalty under the laws fitted to
+    the other cells.
+
+    Parameters
+    ----------
+    sweep
+        As for :func:`fit_hparams`.
+    **options
+        Passed to :func:`fit_hparams` (``rule``, ``band``, ``seq_len``, ``columns``); the
+        refits skip the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_params, tokens, lr, batch_size, penalty`` per held-out cell (NaN penalty when the
+        prediction falls outside the cell's swept region).
+    """
+    table = _sweep_table(sweep, options.pop("seq_len", None), options.pop("columns", None))
+    options["bootstrap"] = 0
+    rows = []
+    for (n, d), held in table.groupby(["n_params", "tokens"], sort=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScalingFitWarning)  # the full fit reports them
+            result = fit_hparams(table.drop(index=held.index), **options)
+        lr = float(result.lr.law.predict(n, d, **result.lr.params))
+        batch = float(result.batch.law.predict(d, **result.batch.params))
+        penalty = relative_penalty(held, lr, batch)
+        rows.append({"n_params": n, "tokens": d, "lr": lr, "batch_size": batch, "penalty": penalty})
+    return pd.DataFrame(rows)
+
+
 def _sweep_table(sweep: Any, seq_len: int | None, columns: dict[str, str] | None) -> pd.DataFrame:
     tidy = isinstance(sweep, pd.DataFrame) and set(NEEDED) <= set(sweep.columns)
     table = sweep.copy() if tidy and not columns else load_runs(sweep, columns=columns)
