@@ -20,6 +20,10 @@ _LAZY = {
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
+    "fit_critical_batch": "analysis.critical_batch",
+    "noise_scale": "analysis.critical_batch",
+    "steps_to_target": "analysis.critical_batch",
+    "CriticalBatchResult": "results.critical_batch_result",
     "fit_hparams": "analysis.hparams",
     "holdout_penalty": "analysis.hparams",
     "HparamsResult": "results.hparams_result",
@@ -39,12 +43,14 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
+    from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
     from .inputs.load import load_runs
     from .laws import LAWS, Law, Parameter, get_law, list_laws
+    from .results.critical_batch_result import CriticalBatchResult
     from .results.fit_result import FitResult
     from .results.hparams_result import HparamsResult
     from .results.isoflop_result import IsoflopResult
@@ -67,6 +73,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "LAWS",
     "BacktestResult",
+    "CriticalBatchResult",
     "DataError",
     "FitError",
     "FitResult",
@@ -83,6 +90,7 @@ __all__ = [
     "backtest",
     "best_schedule",
     "fit",
+    "fit_critical_batch",
     "fit_hparams",
     "get_law",
     "highest_loss_mask",
@@ -90,5 +98,7 @@ __all__ = [
     "isoflop",
     "list_laws",
     "load_runs",
+    "noise_scale",
     "schedules",
+    "steps_to_target",
 ]
