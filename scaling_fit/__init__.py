@@ -29,6 +29,7 @@ _LAZY = {
     "HparamsResult": "results.hparams_result",
     "highest_loss_mask": "fitting.fit",
     "load_runs": "inputs.load",
+    "plan": "analysis.plan",
     "LAWS": "laws",
     "Law": "laws",
     "Parameter": "laws",
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
+    from .analysis.plan import plan
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
     from .inputs.load import load_runs
@@ -99,6 +101,7 @@ __all__ = [
     "list_laws",
     "load_runs",
     "noise_scale",
+    "plan",
     "schedules",
     "steps_to_target",
 ]
