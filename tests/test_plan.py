@@ -111,8 +111,8 @@ def test_far_outside_a_fitted_sweep_warns() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_params": 7e9}, r"plan takes n_params and tokens.*found \['n_params'\]"),
-        ({"compute": 1e22}, r"found \['compute'\] \(and no fit\)"),
+        ({"n_params": 7e9}, r"a plan needs the model size and the tokens.*found \['n_params'\]"),
+        ({"compute": 1e22}, r"found \['compute'\] and no fit"),
         ({"n_params": -1.0, "tokens": 1e9}, "positive finite values"),
     ],
 )

@@ -115,9 +115,9 @@ def _run(
         optimum = fit.compute_optimal(known["compute"]).iloc[0]
         return float(optimum["n_params"]), float(optimum["tokens"]), known["compute"]
     raise DataError(
-        f"plan takes n_params and tokens, n_params and compute, or compute with fit=; found "
-        f"{sorted(known) or 'none'}{'' if fit is not None else ' (and no fit)'}. Example: "
-        "plan(n_params=7e9, tokens=1.4e12)"
+        "a plan needs the model size and the tokens, the model size and the compute, or the "
+        f"compute and an L(N, D) fit; found {sorted(known) or 'none'}"
+        f"{'' if fit is not None else ' and no fit'}"
     )
 
 

@@ -1,0 +1,81 @@
+"""``scaling-fit plan``: peak LR, batch size, steps and (with a fit) loss for a planned run.
+
+Maps its flags to :func:`scaling_fit.plan`; the table goes to stdout as JSON (``rows``, one
+object per quantity) or CSV, a readable table to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..analysis.plan import WARMUP_FRACTION, plan
+from ..results.hparams_result import HparamsResult
+from .common import (
+    PROG,
+    UsageError,
+    captured_warnings,
+    check_output,
+    csv_text,
+    json_text,
+    load_fit,
+    number,
+    say,
+    warn_lines,
+    write,
+)
+
+JSON_FORMAT = "scaling_fit.Plan/1"
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``plan`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser("plan", parents=[output], help="hyperparameters for a planned run")
+    p.add_argument("--n-params", type=number, metavar="N", help="parameters, e.g. 7B")
+    p.add_argument("--tokens", type=number, metavar="D", help="training tokens, e.g. 1.4T")
+    p.add_argument("--compute", type=number, metavar="C", help="FLOPs (with --n-params or --fit)")
+    p.add_argument("--seq-len", type=number, default=2048, metavar="T", help="tokens per sequence")
+    p.add_argument("--fit", metavar="FIT.json", help="L(N, D) fit from `scaling-fit fit`")
+    p.add_argument("--hparams", metavar="HP.json", help="sweep fit from `scaling-fit hparams`")
+    p.add_argument(
+        "--warmup-fraction",
+        type=number,
+        default=WARMUP_FRACTION,
+        metavar="F",
+        help=f"warm-up steps as a share of the steps ({WARMUP_FRACTION:g})",
+    )
+    p.add_argument("--format", choices=("json", "csv"), default="json", help="stdout format")
+    p.set_defaults(func=run_plan)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """Build the plan, write it, print it on stderr; return 0."""
+    check_output(args.output, args.force)
+    fit = load_fit(args.fit) if args.fit else None
+    hparams = None
+    if args.hparams:
+        if not Path(args.hparams).is_file():
+            raise UsageError(
+                f"hparams file {args.hparams!r} does not exist (write one with `{PROG} hparams`)"
+            )
+        hparams = HparamsResult.from_json(Path(args.hparams))
+    with captured_warnings() as caught:
+        table = plan(
+            n_params=args.n_params,
+            tokens=args.tokens,
+            compute=args.compute,
+            seq_len=int(args.seq_len),
+            fit=fit,
+            hparams=hparams,
+            warmup_fraction=args.warmup_fraction,
+        )
+    if args.format == "csv":
+        text = csv_text(table)
+    else:
+        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        text = json_text({"format": JSON_FORMAT, "rows": rows})
+    write(text, args.output, args.force)
+    warn_lines(args, caught)
+    say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
