@@ -30,6 +30,7 @@ _LAZY = {
     "highest_loss_mask": "fitting.fit",
     "load_runs": "inputs.load",
     "plan": "analysis.plan",
+    "suggest_runs": "analysis.design",
     "LAWS": "laws",
     "Law": "laws",
     "Parameter": "laws",
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
+    from .analysis.design import suggest_runs
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.plan import plan
@@ -104,4 +106,5 @@ __all__ = [
     "plan",
     "schedules",
     "steps_to_target",
+    "suggest_runs",
 ]
