@@ -87,6 +87,21 @@ def test_plan_with_a_fit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert {"loss", "critical_batch", "n_params_opt", "loss_opt"} <= set(rows.index)
 
 
+def test_plan_suggest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    runs = sf.load_runs(DATA / "epoch_chinchilla" / "svg_extracted_data.csv")
+    fit = sf.fit(runs, "chinchilla", exclude=sf.highest_loss_mask(runs, 5))
+    fit.to_json(tmp_path / "fit.json")
+    argv = ["plan", "--suggest", "--budget", "1e21", "--fit", tmp_path / "fit.json"]
+    code, out, _ = run(capsys, *argv, "--n-params", "70B", "--tokens", "1.4T")
+    assert code == 0
+    raw = json.loads(out)
+    api = sf.suggest_runs(fit, target={"n_params": 7e10, "tokens": 1.4e12}, budget=1e21)
+    np.testing.assert_allclose([r["n_params"] for r in raw["rows"]], api["n_params"], rtol=1e-12)
+    assert raw["start"]["sd"] == pytest.approx(api.attrs["start"]["sd"], rel=1e-12)
+    code, _, err = run(capsys, "plan", "--suggest", "--n-params", "7B", "--tokens", "1T")
+    assert code == 2 and "--suggest needs --fit FIT.json and --budget" in err
+
+
 def test_cbs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "cbs", ZHANG)
     assert code == 0

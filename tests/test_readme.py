@@ -104,3 +104,6 @@ def test_quoted_hyperparameter_numbers(readme: dict[str, Any]) -> None:
     assert plan.loc["batch_sequences", "value"] == pytest.approx(2440, rel=1e-3)
     assert plan.loc["steps", "value"] == pytest.approx(2.80e5, rel=5e-3)
     assert "loss_opt" in set(readme["plan_with_fit"]["quantity"])
+    suggested = readme["suggested"]
+    assert suggested["cumulative_compute"].iloc[-1] <= 1e21
+    assert suggested["target_sd"].iloc[-1] < suggested.attrs["start"]["sd"]

@@ -84,7 +84,8 @@ def suggest_runs(
     chosen, spent, available = [], 0.0, np.ones(len(pool), bool)
     sd = float(np.sqrt(grad @ cov @ grad))
     start = {"value": float(np.exp(quantity)), "sd": sd}
-    start["lower"], start["upper"] = np.exp(quantity - z * sd), np.exp(quantity + z * sd)
+    start["lower"] = float(np.exp(quantity - z * sd))
+    start["upper"] = float(np.exp(quantity + z * sd))
     while True:
         affordable = available & (cost <= budget - spent)
         if not affordable.any():

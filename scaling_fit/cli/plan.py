@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..analysis.design import suggest_runs
 from ..analysis.plan import WARMUP_FRACTION, plan
 from ..results.hparams_result import HparamsResult
 from .common import (
@@ -46,6 +47,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help=f"warm-up steps as a share of the steps ({WARMUP_FRACTION:g})",
     )
     p.add_argument("--format", choices=("json", "csv"), default="json", help="stdout format")
+    p.add_argument(
+        "--suggest",
+        action="store_true",
+        help="instead: which runs to train next to narrow this run's prediction (needs --fit)",
+    )
+    p.add_argument("--budget", type=number, metavar="C", help="FLOPs for --suggest's runs")
     p.set_defaults(func=run_plan)
 
 
@@ -53,6 +60,8 @@ def run_plan(args: argparse.Namespace) -> int:
     """Build the plan, write it, print it on stderr; return 0."""
     check_output(args.output, args.force)
     fit = load_fit(args.fit) if args.fit else None
+    if args.suggest:
+        return _run_suggest(args, fit)
     hparams = None
     if args.hparams:
         if not Path(args.hparams).is_file():
@@ -75,6 +84,31 @@ def run_plan(args: argparse.Namespace) -> int:
     else:
         rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         text = json_text({"format": JSON_FORMAT, "rows": rows})
+    write(text, args.output, args.force)
+    warn_lines(args, caught)
+    say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _run_suggest(args: argparse.Namespace, fit: Any) -> int:
+    """``--suggest``: :func:`scaling_fit.suggest_runs` for the run's loss (or N_opt)."""
+    if fit is None or args.budget is None:
+        raise UsageError("--suggest needs --fit FIT.json and --budget FLOPS")
+    if args.n_params is not None and args.tokens is not None:
+        target = {"n_params": args.n_params, "tokens": args.tokens}
+    elif args.compute is not None and args.n_params is None and args.tokens is None:
+        target = {"compute": args.compute}
+    else:
+        raise UsageError(
+            "--suggest targets --n-params with --tokens (the loss) or --compute (N_opt)"
+        )
+    with captured_warnings() as caught:
+        table = suggest_runs(fit, target=target, budget=args.budget)
+    if args.format == "csv":
+        text = csv_text(table)
+    else:
+        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        text = json_text({"format": "scaling_fit.Suggestion/1", **table.attrs, "rows": rows})
     write(text, args.output, args.force)
     warn_lines(args, caught)
     say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
