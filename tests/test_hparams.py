@@ -173,3 +173,12 @@ def test_one_model_size_is_not_enough() -> None:
     sweep = _bowl()
     with pytest.raises(sf.DataError, match="1 distinct n_params"):
         sf.fit_hparams(sweep[sweep["n_params"] == 1e8], bootstrap=0)
+
+
+def test_public_names() -> None:
+    names = {
+        "fit_hparams", "holdout_penalty", "HparamsResult", "fit_critical_batch", "steps_to_target",
+        "noise_scale", "CriticalBatchResult", "plan", "suggest_runs",
+    }  # fmt: skip
+    assert names <= set(sf.__all__)
+    assert all(hasattr(sf, name) for name in names)
