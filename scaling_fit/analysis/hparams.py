@@ -162,7 +162,6 @@ def _power_fit(
     residuals = design @ coef - target
     samples = _bootstrap(design, target, points["cell"].to_numpy(), counts) if len(counts) else None
     names = law.param_names
-    natural = lambda row: np.concatenate([np.exp(row[..., :1]), row[..., 1:]], axis=-1)  # noqa: E731
     correlation = None
     if samples is not None:
         finite = samples[np.all(np.isfinite(samples), axis=1)]
@@ -170,7 +169,7 @@ def _power_fit(
     data = points[["run", *inputs, law.output]].reset_index(drop=True)
     return FitResult(
         law=law,
-        params=dict(zip(names, map(float, natural(coef)), strict=True)),
+        params=dict(zip(names, map(float, _natural(coef)), strict=True)),
         free=names,
         fixed={},
         tie={},
@@ -187,13 +186,20 @@ def _power_fit(
             **options,
         },
         data=data,
-        samples=None if samples is None else natural(samples),
+        samples=None if samples is None else _natural(samples),
         correlation=correlation,
         version=__version__,
     )
 
 
-def _bootstrap(design: np.ndarray, target: np.ndarray, cell: np.ndarray, counts: np.ndarray):
+def _natural(coefficients: np.ndarray) -> np.ndarray:
+    """(ln c, exponents...) → (c, exponents...), along the last axis."""
+    return np.concatenate([np.exp(coefficients[..., :1]), coefficients[..., 1:]], axis=-1)
+
+
+def _bootstrap(
+    design: np.ndarray, target: np.ndarray, cell: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
     """Coefficients of every resample of cells, from per-cell normal equations (NaN rows
     for resamples that cannot determine them)."""
     n_cells = counts.shape[1]
@@ -231,27 +237,30 @@ def _penalties(
 
 def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
     messages = []
-    name = lambda rows: ", ".join(  # noqa: E731
-        f"N={n:.3g} D={d:.3g}" for n, d in rows[["n_params", "tokens"]].to_numpy()
-    )
     edge = cells[cells["edge"] != ""]
     if len(edge):
         sides = sorted(set(", ".join(edge["edge"]).split(", ")))
         messages.append(
             f"{len(edge)} of {len(cells)} cells have their best run on the edge of the swept "
-            f"grid ({'; '.join(sides)}): {name(edge)}. The optimum may lie outside; extend "
+            f"grid ({'; '.join(sides)}): {_cell_names(edge)}. The optimum may lie outside; extend "
             "the sweep there"
         )
     single = cells[cells["n_band"] == 1]
     if rule == "band" and len(single):
         messages.append(
-            f"{len(single)} cells have a single run in the near-optimal band: {name(single)}. "
-            "Their optimum rests on one noisy run; widen band= or add runs nearby"
+            f"{len(single)} cells have a single run in the near-optimal band: "
+            f"{_cell_names(single)}. Their optimum rests on one noisy run; widen band= or add "
+            "runs nearby"
         )
     if "smooth_fallback" in cells and cells["smooth_fallback"].any():
         fallback = cells[cells["smooth_fallback"]]
         messages.append(
             f"{len(fallback)} cells have no smooth minimum inside their runs (their best run is "
-            f"used instead): {name(fallback)}"
+            f"used instead): {_cell_names(fallback)}"
         )
     return messages
+
+
+def _cell_names(cells: pd.DataFrame) -> str:
+    """``N=… D=…`` of each cell, for messages."""
+    return ", ".join(f"N={n:.3g} D={d:.3g}" for n, d in cells[["n_params", "tokens"]].to_numpy())
