@@ -102,6 +102,18 @@ def test_plan_suggest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     assert code == 2 and "--suggest needs --fit FIT.json and --budget" in err
 
 
+def test_cbs_then_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "cbs", ZHANG, "-o", tmp_path / "cbs.json")
+    assert code == 0
+    code, out, _ = run(capsys, "plan", "--n-params", "1.2B", "--tokens", "24B", "--cbs",
+                       tmp_path / "cbs.json")  # fmt: skip
+    assert code == 0
+    rows = _plan_rows(out)
+    api = sf.plan(n_params=1.2e9, tokens=2.4e10, cbs=sf.fit_critical_batch(ZHANG))
+    np.testing.assert_allclose(rows["value"], api["value"], rtol=1e-12)
+    assert "critical_batch_20" in rows.index
+
+
 def test_cbs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "cbs", ZHANG)
     assert code == 0

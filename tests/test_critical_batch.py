@@ -123,3 +123,34 @@ def test_simple_noise_scale_recovers_a_known_value() -> None:
 def test_noise_scale_rejects_bad_batches() -> None:
     with pytest.raises(sf.DataError, match="0 < batch_small < batch_big"):
         sf.noise_scale([1.0], [1.0], 64, 32)
+
+
+def test_predict_across_sweeps_and_json(zhang: sf.CriticalBatchResult) -> None:
+    # The scaling fit through the five sweeps: its prediction at each sweep's D has the fitted
+    # exponent (0.61) and an interval that brackets it; B_20 stays 0.2 B_noise.
+    table = zhang.predict(zhang.fits["tokens"])
+    slope = np.polyfit(np.log(table["tokens"]), np.log(table["b_noise"]), 1)[0]
+    assert slope == pytest.approx(zhang.scaling.set_index("against").loc["tokens", "exponent"])
+    assert np.all(
+        (table["b_noise_lower"] < table["b_noise"]) & (table["b_noise"] < table["b_noise_upper"])
+    )
+    np.testing.assert_allclose(table["b_20"], 0.2 * table["b_noise"], rtol=1e-12)
+    # Within the sweeps the line passes within 7 % of every point (RMS scatter ~5 %): 15 %.
+    np.testing.assert_allclose(table["b_noise"], zhang.fits["b_noise"], rtol=0.15)
+    loaded = sf.CriticalBatchResult.from_json(zhang.to_json())
+    pd.testing.assert_frame_equal(loaded.predict(2.4e10), zhang.predict(2.4e10))
+    with pytest.warns(sf.ScalingFitWarning, match="tokens extrapolates 41.7x"):
+        zhang.predict(1e12)
+
+
+def test_plan_with_a_critical_batch_fit(zhang: sf.CriticalBatchResult) -> None:
+    rows = sf.plan(n_params=1.2e9, tokens=2.4e10, cbs=zhang).set_index("quantity")
+    expected = zhang.predict(2.4e10).iloc[0]
+    assert rows.loc["critical_batch_noise", "value"] == pytest.approx(
+        expected["b_noise"], rel=1e-12
+    )
+    assert rows.loc["critical_batch_20", "upper"] == pytest.approx(
+        expected["b_20_upper"], rel=1e-12
+    )
+    assert "2x-steps" in rows.loc["critical_batch_noise", "law"]
+    assert "20 %" in rows.loc["critical_batch_20", "law"]

@@ -22,6 +22,7 @@ from ..errors import DataError
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..laws import get_law
 from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
+from ..results.critical_batch_result import CriticalBatchResult
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
 
@@ -39,6 +40,7 @@ def plan(
     seq_len: int = 2048,
     fit: FitResult | None = None,
     hparams: HparamsResult | None = None,
+    cbs: CriticalBatchResult | None = None,
     warmup_fraction: float = WARMUP_FRACTION,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -56,6 +58,9 @@ def plan(
         fit was bootstrapped), Kaplan's B_crit at that loss and the compute-optimal run.
     hparams
         A :func:`~scaling_fit.fit_hparams` result to use instead of the published Step Law.
+    cbs
+        A :func:`~scaling_fit.fit_critical_batch` result over sweeps at several token counts:
+        adds B_noise and Zhang et al.'s B_20 at this run's D (B_noise = k·D^p across sweeps).
     warmup_fraction
         Warm-up steps as a share of the steps.
     level
@@ -94,6 +99,8 @@ def plan(
     warmup = [warmup_fraction * s for s in steps]
     rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
     rows.append(_row("warmup_steps", *warmup, "optimizer steps", rule))
+    if cbs is not None:
+        rows += _cbs_rows(cbs, tokens, level)
     if fit is not None:
         rows += _loss_rows(fit, n_params, tokens, compute, level)
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -148,6 +155,17 @@ def _published(value: Any, x: list[float], covariance: Any, z: float) -> tuple[f
     spread = float(np.sqrt(x @ np.asarray(covariance) @ x))
     value = float(value)
     return value, value * np.exp(-z * spread), value * np.exp(z * spread)
+
+
+def _cbs_rows(cbs: CriticalBatchResult, tokens: float, level: float) -> list[dict[str, Any]]:
+    row = cbs.predict(tokens, level=level).iloc[0]
+    across = "fit_critical_batch, B_noise = k D^p across your sweeps"
+    return [
+        _row("critical_batch_noise", row["b_noise"], row["b_noise_lower"], row["b_noise_upper"],
+             "tokens per step", f"{across} (2x-steps definition)"),
+        _row("critical_batch_20", row["b_20"], row["b_20_lower"], row["b_20_upper"],
+             "tokens per step", f"{across}; Zhang et al. 20 % overhead = 0.2 B_noise"),
+    ]  # fmt: skip
 
 
 def _loss_rows(

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..analysis.design import suggest_runs
 from ..analysis.plan import WARMUP_FRACTION, plan
+from ..results.critical_batch_result import CriticalBatchResult
 from ..results.hparams_result import HparamsResult
 from .common import (
     PROG,
@@ -39,6 +40,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p.add_argument("--seq-len", type=number, default=2048, metavar="T", help="tokens per sequence")
     p.add_argument("--fit", metavar="FIT.json", help="L(N, D) fit from `scaling-fit fit`")
     p.add_argument("--hparams", metavar="HP.json", help="sweep fit from `scaling-fit hparams`")
+    p.add_argument("--cbs", metavar="CBS.json", help="critical-batch fit from `scaling-fit cbs`")
     p.add_argument(
         "--warmup-fraction",
         type=number,
@@ -69,6 +71,11 @@ def run_plan(args: argparse.Namespace) -> int:
                 f"hparams file {args.hparams!r} does not exist (write one with `{PROG} hparams`)"
             )
         hparams = HparamsResult.from_json(Path(args.hparams))
+    cbs = None
+    if args.cbs:
+        if not Path(args.cbs).is_file():
+            raise UsageError(f"cbs file {args.cbs!r} does not exist (write one with `{PROG} cbs`)")
+        cbs = CriticalBatchResult.from_json(Path(args.cbs))
     with captured_warnings() as caught:
         table = plan(
             n_params=args.n_params,
@@ -77,6 +84,7 @@ def run_plan(args: argparse.Namespace) -> int:
             seq_len=int(args.seq_len),
             fit=fit,
             hparams=hparams,
+            cbs=cbs,
             warmup_fraction=args.warmup_fraction,
         )
     if args.format == "csv":
