@@ -197,7 +197,7 @@ def select_points(
     is chosen, so leaving out a run's last row leaves the run out rather than promoting a
     mid-schedule point. ``attrs["excluded"]`` counts the points left out.
     """
-    table = _as_table(runs).reset_index(drop=True)
+    table = _as_table(runs, law.output).reset_index(drop=True)
     needed = [*law.inputs, law.output]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -232,12 +232,13 @@ def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
     return loss >= np.sort(loss)[-k]
 
 
-def _as_table(runs: Any) -> pd.DataFrame:
-    return load_runs(runs) if not _is_tidy(runs) else runs
+def _as_table(runs: Any, output: str = "loss") -> pd.DataFrame:
+    return load_runs(runs) if not _is_tidy(runs, output) else runs
 
 
-def _is_tidy(runs: Any) -> bool:
-    return isinstance(runs, pd.DataFrame) and "run" in runs.columns and "loss" in runs.columns
+def _is_tidy(runs: Any, output: str = "loss") -> bool:
+    """A DataFrame with ``run`` and the fitted column (``law.output``) is used as it is."""
+    return isinstance(runs, pd.DataFrame) and "run" in runs.columns and output in runs.columns
 
 
 def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:

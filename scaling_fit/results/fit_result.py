@@ -51,7 +51,7 @@ class FitResult:
     options
         Provenance: loss, δ, points used, exclusions, starts, bootstrap, seed, version.
     data
-        The fitted points: ``run``, the law's inputs and ``loss``.
+        The fitted points: ``run``, the law's inputs and its output (``loss`` for loss laws).
     samples
         Bootstrap parameter values, shape ``(n_resamples, n_params)`` in law order, or None.
     correlation
