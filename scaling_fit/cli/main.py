@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
 from ..progress import progress_default
-from . import best_schedule, compare, fit, isoflop, laws, predict
+from . import best_schedule, cbs, compare, fit, hparams, isoflop, laws, plan, predict
 from .common import PROG, Parser, ResultError, UsageError, error
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(commands, output)
     isoflop.add_parser(commands, output)
     best_schedule.add_parser(commands, output)
+    hparams.add_parser(commands, output)
+    cbs.add_parser(commands, output)
+    plan.add_parser(commands, output)
     return parser
 
 

@@ -71,7 +71,9 @@ def prepare_points(
             f"{what} is for loss-curve laws (multipower, lr_annealing); law {law.name!r} takes "
             f"{list(law.inputs)} and does not use it"
         )
-    table, note = select_points(runs, law.inputs, law_name=law.name, exclude=exclude, points=points)
+    table, note = select_points(
+        runs, law.inputs, law_name=law.name, exclude=exclude, points=points, output=law.output
+    )
     inputs = tuple(table[c].to_numpy(float) for c in law.inputs)
     return FitData(table, inputs, points, note)
 

@@ -130,7 +130,8 @@ def fit(
     )
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
     thin_data = _check_identifiable_data(data.table, law, space) + data.notes
-    problem = Problem(space, data.inputs, data.table["loss"].to_numpy(float), loss, float(delta))
+    observed = data.table[law.output].to_numpy(float)  # "loss", or "lr"/"batch_size"
+    problem = Problem(space, data.inputs, observed, loss, float(delta))
     grid = space.start_grid()
     extra = _extra_starts(problem, init)
     solutions = multistart(problem, grid, max(1, n_refine), extra, progress)

@@ -67,16 +67,23 @@ def with_compute(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def select_points(
-    runs: Any, inputs: Sequence[str], *, law_name: str, exclude: Any = None, points: str = "final"
+    runs: Any,
+    inputs: Sequence[str],
+    *,
+    law_name: str,
+    exclude: Any = None,
+    points: str = "final",
+    output: str = "loss",
 ) -> tuple[pd.DataFrame, str]:
-    """The points a law fits (``run``, its ``inputs``, ``loss``) and a note saying which.
+    """The points a law fits (``run``, its ``inputs``, its ``output``: ``loss``, or ``lr`` /
+    ``batch_size`` for hyperparameter laws) and a note saying which.
 
     ``exclude`` refers to the rows of ``runs``; it applies after the final point of each run
     is chosen, so leaving out a run's last row leaves the run out rather than promoting a
     mid-schedule point. ``attrs["excluded"]`` counts the points left out.
     """
-    table = as_table(runs).reset_index(drop=True)
-    needed = [*inputs, "loss"]
+    table = as_table(runs, ("run", output)).reset_index(drop=True)
+    needed = [*inputs, output]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise DataError(

@@ -62,7 +62,8 @@ class Law:
     name
         Registry name (``"chinchilla"``).
     formula
-        ``formula(*inputs, **params) -> predicted loss``, vectorised and broadcasting.
+        ``formula(*inputs, **params) -> predicted output`` (the loss unless ``output`` says
+        otherwise), vectorised and broadcasting.
     inputs
         Canonical column names the formula takes, in order (``("n_params", "tokens")``).
     parameters
@@ -104,6 +105,10 @@ class Law:
         shape of ``log_formula``'s result. The fitter's trust-region solver then uses it
         instead of central differences (one evaluation per Jacobian instead of
         2 × parameters, and no truncation error).
+    output
+        The canonical column the formula predicts and :func:`scaling_fit.fit` fits:
+        ``"loss"`` for loss laws; ``"lr"`` (peak learning rate) or ``"batch_size"`` (tokens
+        per step) for the hyperparameter laws of :mod:`scaling_fit.laws.steplaw` and others.
     """
 
     name: str
@@ -120,6 +125,7 @@ class Law:
     published: Mapping[str, float] = field(default_factory=dict)
     features: Callable[[pd.DataFrame, Mapping[str, Array]], tuple[Array, ...]] | None = None
     log_gradient: Callable[..., dict[str, Array]] | None = None
+    output: str = "loss"
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.inputs if c not in CANONICAL]
@@ -127,6 +133,11 @@ class Law:
             raise ValueError(
                 f"law {self.name!r}: inputs {unknown} are not columns of the runs table; "
                 f"expected names from {list(CANONICAL)}"
+            )
+        if self.output not in CANONICAL or self.output in self.inputs:
+            raise ValueError(
+                f"law {self.name!r}: output {self.output!r} must be a column of the runs table "
+                f"other than its inputs {list(self.inputs)}; expected one of {list(CANONICAL)}"
             )
         for role in ("formula", "log_formula", "log_gradient"):
             function = getattr(self, role)
@@ -175,11 +186,11 @@ class Law:
         raise KeyError(f"law {self.name!r} has no parameter {name!r}; it has {self.param_names}")
 
     def predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Predicted loss for the given inputs and natural-unit parameters."""
+        """Predicted output (the loss for loss laws) for the inputs and natural parameters."""
         return np.asarray(self.formula(*inputs, **params), dtype=float)
 
     def log_predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Logarithm of the predicted loss; NaN where the prediction is not positive."""
+        """Logarithm of the predicted output; NaN where the prediction is not positive."""
         if self.log_formula is not None:
             return np.asarray(self.log_formula(*inputs, **params), dtype=float)
         value = self.predict(*inputs, **params)

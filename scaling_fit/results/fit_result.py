@@ -53,7 +53,7 @@ class FitResult:
     options
         Provenance: loss, δ, points used, exclusions, starts, bootstrap, seed, version.
     data
-        The fitted points: ``run``, the law's inputs and ``loss``.
+        The fitted points: ``run``, the law's inputs and its output (``loss`` for loss laws).
     samples
         Bootstrap parameter values, shape ``(n_resamples, n_params)`` in law order, or None.
     correlation
@@ -105,7 +105,7 @@ class FitResult:
             residuals=np.empty(0),
             warnings=(),
             options={"source": f"{source} parameters, not fitted ({law.reference})"},
-            data=pd.DataFrame(columns=["run", *law.inputs, "loss"]),
+            data=pd.DataFrame(columns=["run", *law.inputs, law.output]),
             version=__version__,
         )
 
@@ -138,7 +138,7 @@ class FitResult:
         max_extrapolation: float = MAX_EXTRAPOLATION,
         **inputs: Any,
     ) -> Array:
-        """Predicted loss, from keyword inputs (broadcasting) or a DataFrame's columns.
+        """Predicted loss (or the law's ``output``), from keyword inputs or a DataFrame.
 
         Warns (:class:`ScalingFitWarning`) when an input lies more than ``max_extrapolation``
         times beyond the fitted range.
@@ -186,14 +186,15 @@ class FitResult:
     def predict_interval(
         self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
     ) -> pd.DataFrame:
-        """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
+        """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
+        bootstrap percentile interval (needs ``bootstrap>0``)."""
         self._require_point_law("predict_interval")
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
         lo, hi = percentile_interval(draws, level, axis=0)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
-        table["loss"] = self.law.predict(*columns, **self.params)
+        table[self.law.output] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
         return table
 
