@@ -29,18 +29,22 @@ _LAZY = {
     "list_laws": "laws",
     "FitResult": "results.fit_result",
     "IsoflopResult": "results.isoflop_result",
+    "plotting": "",
+    "Report": "report.build",
+    "write_report": "report.build",
     "Schedule": "schedules",
     "schedules": "",
 }
 
 if TYPE_CHECKING:
-    from . import schedules
+    from . import plotting, schedules
     from .analysis.backtest import BacktestResult, backtest
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
     from .inputs.load import load_runs
     from .laws import LAWS, Law, Parameter, get_law, list_laws
+    from .report.build import Report, write_report
     from .results.fit_result import FitResult
     from .results.isoflop_result import IsoflopResult
     from .schedules import Schedule
@@ -68,6 +72,7 @@ __all__ = [
     "IsoflopResult",
     "Law",
     "Parameter",
+    "Report",
     "ScalingFitError",
     "ScalingFitWarning",
     "Schedule",
@@ -82,5 +87,7 @@ __all__ = [
     "isoflop",
     "list_laws",
     "load_runs",
+    "plotting",
     "schedules",
+    "write_report",
 ]

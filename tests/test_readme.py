@@ -69,3 +69,16 @@ def test_quoted_schedule_choice(readme: dict[str, Any]) -> None:
     assert choice.final_loss == pytest.approx(2.7053, abs=5e-5)
     assert choice.baseline_loss == pytest.approx(2.7419, abs=5e-5)
     assert choice.schedule.spec.startswith("wsd:peak=0.0003,total=24000,warmup=2160,decay=7200")
+
+
+def test_plot_and_report_examples(readme: dict[str, Any]) -> None:
+    scratch = readme["_scratch"]
+    assert (scratch / "extrapolation.png").read_bytes().startswith(b"\x89PNG")
+    assert not (ROOT / "report.html").exists() and not (ROOT / "extrapolation.png").exists()
+    report = readme["report"]
+    assert (scratch / "report.html").is_file() and report.best_law == "chinchilla"
+    # The headline is the fit's own compute-optimal loss at 10x the largest run's 6ND.
+    fit = report.fits["chinchilla"]
+    optimum = fit.compute_optimal(report.headline["compute"], max_extrapolation=float("inf"))
+    assert report.headline["loss"] == optimum["loss"].iloc[0]
+    assert report.headline["loss_lower"] < report.headline["loss"] < report.headline["loss_upper"]
