@@ -174,3 +174,32 @@ def test_schedule_choice_figure() -> None:
     assert top.lines[1].get_ydata()[-1] == pytest.approx(choice.final_loss, rel=1e-12)
     assert "learning rate" == bottom.get_ylabel() and bottom.get_xlabel() == "step"
     assert plot_schedule_choice(choice).axes[0].get_title().startswith("Better schedule")
+
+
+def test_backtest_errors_of_many_runs_are_placed_at_their_scale() -> None:
+    from scaling_fit.analysis.backtest import BacktestResult
+
+    n = np.geomspace(1e9, 1e10, 15)
+    errors = pd.concat(
+        pd.DataFrame(
+            {
+                "law": law,
+                "run": [f"r{i}" for i in range(15)],
+                "n_params": n,
+                "relative_error": np.full(15, e),
+            }
+        )
+        for law, e in (("chinchilla", 0.01), ("kaplan", 0.02))
+    )
+    stability = pd.DataFrame(
+        {"law": ["chinchilla"] * 3, "largest_fitted": [1.5e9, 1.6e9, 1.8e9], "predicted": 2.0}
+    )
+    result = BacktestResult(
+        errors, pd.DataFrame(), stability, {}, "n>=1e9", "n_params", {"run": "r14"}, {}
+    )
+    (ax,) = result.plot(kind="errors").axes
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "held-out run's n_params"
+    assert [len(line.get_xdata()) for line in ax.lines] == [15, 15]  # one set per law
+    assert "(%)" in ax.get_ylabel()
+    (ax,) = result.plot().axes  # a sweep within a decade: log axis, plain tick labels
+    assert ax.get_xscale() == "log" and ax.xaxis.get_major_formatter()(1.5e9, 0) == "1.5e+09"

@@ -53,6 +53,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="FLOPS",
         help="budget of the headline prediction (default 10x the largest run's 6ND)",
     )
+    p.add_argument(
+        "--drop-top-loss",
+        type=count,
+        default=0,
+        metavar="K",
+        help="leave out the K highest-loss points everywhere",
+    )
     p.add_argument("--figures", metavar="DIR", help="also write every figure as PNG and SVG")
     add_columns_option(p)
     p.set_defaults(func=run_report)
@@ -75,6 +82,7 @@ def run_report(args: argparse.Namespace) -> int:
             bootstrap=args.bootstrap,
             seed=args.seed,
             target_compute=args.target_compute,
+            drop_top_loss=args.drop_top_loss,
             columns=dict(args.col) or None,
             figures=args.figures,
             overwrite=args.force,

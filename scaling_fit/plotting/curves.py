@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..schedules.builders import Schedule
 from ..schedules.spec import as_schedule
 from .figure import new_figure, target_axes
-from .style import LOSS, LR, STEP, annotate_law
+from .style import LOSS, LR, STEP, annotate_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -90,7 +90,7 @@ def plot_loss_curves(
     bottom.set(xlabel=STEP, ylabel=LR)
     if curves:
         top.legend(fontsize="small", loc="upper right")
-    annotate_law(top, result, loc="lower left")
+    annotate_figure(fig, result)
     return fig
 
 

@@ -19,8 +19,10 @@ from .style import (
     LOSS,
     PARAMS,
     TOKENS,
+    annotate_figure,
     annotate_law,
     colours,
+    outside_legend,
     require_point_law,
     size_groups,
 )
@@ -75,7 +77,7 @@ def plot_loss_vs_compute(result: FitResult, ax: Axes | None = None) -> Any:
         ax.plot(grid, _predict(result, sizes[g], tokens), "-", color=colour, lw=1.2)
     _draw_frontier_loss(ax, result, compute)
     ax.set(xscale="log", xlabel=COMPUTE, ylabel=LOSS, title="Loss against compute, by model size")
-    ax.legend(fontsize="small", loc="lower left", title="points; lines: fit")
+    outside_legend(ax, "points; lines: fit")
     annotate_law(ax, result)
     return ax.figure
 
@@ -102,7 +104,7 @@ def plot_loss_vs_tokens(result: FitResult, ax: Axes | None = None) -> Any:
         grid = np.geomspace(tokens.min(), tokens.max(), 60)
         ax.plot(grid, _predict(result, sizes[g], grid), "-", color=colour, lw=1.2)
     ax.set(xscale="log", xlabel=TOKENS, ylabel=LOSS, title="Loss against data, by model size")
-    ax.legend(fontsize="small", loc="lower left", title="points; lines: fit")
+    outside_legend(ax, "points; lines: fit")
     annotate_law(ax, result)
     return ax.figure
 
@@ -127,8 +129,8 @@ def plot_residuals(result: FitResult, ax: Axes | None = None) -> Any:
     ax.axhline(0, color="k", lw=0.8)
     ylabel = "residual L̂ − L (nats/token)" if linear else "residual log L̂ − log L (≈ %)"
     ax.set(xscale="log", xlabel=PARAMS, ylabel=ylabel, title="Residuals by model size")
-    ax.legend(fontsize="small", loc="best")
-    annotate_law(ax, result, loc="lower right")
+    outside_legend(ax)
+    annotate_law(ax, result)
     return ax.figure
 
 
@@ -179,7 +181,7 @@ def plot_extrapolation(
     ax.plot([target_c], [headline], "C3*", ms=12, label=text)
     ax.set(xscale="log", xlabel=COMPUTE, ylabel=LOSS, title="Extrapolation to the target")
     ax.legend(fontsize="small", loc="upper right")
-    annotate_law(ax, result, loc="lower left")
+    annotate_law(ax, result)
     return ax.figure
 
 
@@ -212,7 +214,7 @@ def plot_frontier(result: FitResult, compute: Any = None, *, level: float = 0.95
         ax.set(xscale="log", yscale="log", xlabel=COMPUTE, ylabel=f"compute-optimal {unit}")
         ax.legend(fontsize="small", loc="upper left")
     left.set_title(f"Compute-optimal allocation ({table['cost_model'].iloc[0]})", loc="left")
-    annotate_law(right, result, loc="lower right")
+    annotate_figure(fig, result)
     return fig
 
 

@@ -23,6 +23,8 @@ STEP = "step"
 LR = "learning rate"
 # At most this many size groups get their own colour and curve; more distinct N are binned.
 MAX_GROUPS = 7
+# Characters per line of the law's note under a plot.
+NOTE_WIDTH = 90
 
 
 def colours(count: int) -> list[Any]:
@@ -69,12 +71,30 @@ def law_note(result: FitResult, width: int = 60) -> str:
     return "\n".join(lines)
 
 
-def annotate_law(ax: Axes, result: FitResult, loc: str = "upper right") -> None:
-    """Write :func:`law_note` in a box in a corner of ``ax``."""
-    x, ha = (0.98, "right") if "right" in loc else (0.02, "left")
-    y, va = (0.98, "top") if "upper" in loc else (0.02, "bottom")
-    box = {"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.8"}
-    ax.text(x, y, law_note(result), transform=ax.transAxes, ha=ha, va=va, fontsize=7, bbox=box)
+def annotate_law(ax: Axes, result: FitResult) -> None:
+    """Write :func:`law_note` beneath ``ax``, under its x label (the layout makes room)."""
+    ax.annotate(
+        law_note(result, width=NOTE_WIDTH),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),  # points: below the tick labels and the x label
+        textcoords="offset points",
+        va="top",
+        ha="left",
+        fontsize=8,
+        color="0.25",
+    )
+
+
+def annotate_figure(fig: Any, result: FitResult) -> None:
+    """Write :func:`law_note` along the bottom of a figure of several panels."""
+    note = law_note(result, width=2 * NOTE_WIDTH)
+    fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25")
+
+
+def outside_legend(ax: Axes, title: str | None = None) -> None:
+    """The legend to the right of ``ax``, clear of the data."""
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), title=title)
 
 
 def require_point_law(result: FitResult, what: str) -> None:

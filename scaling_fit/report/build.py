@@ -25,7 +25,7 @@ from ..analysis.backtest import BacktestResult, backtest
 from ..analysis.isoflop import isoflop
 from ..analysis.schedule_search import ScheduleChoice, best_schedule
 from ..errors import DataError, FitError, ScalingFitWarning
-from ..fitting.fit import fit
+from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
 from ..laws import Law, get_law
@@ -97,6 +97,7 @@ def write_report(
     bootstrap: int = 100,
     seed: int = 0,
     target_compute: float | None = None,
+    drop_top_loss: int = 0,
     columns: Mapping[str, str] | None = None,
     figures: str | Path | None = None,
     overwrite: bool = False,
@@ -121,6 +122,9 @@ def write_report(
         Bootstrap resamples of every fit (the intervals) and its seed.
     target_compute
         Budget (FLOPs) of the headline prediction; default 10× the largest run's C = 6ND.
+    drop_top_loss
+        Leave out the points with the K highest losses from every fit and analysis
+        (:func:`scaling_fit.highest_loss_mask`; Epoch AI drop 5 of the Hoffmann et al. runs).
     columns
         Column mapping for :func:`scaling_fit.load_runs`.
     figures
@@ -143,6 +147,9 @@ def write_report(
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns)
+    sources = table.attrs.get("sources", [])
+    if drop_top_loss:
+        table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
     report = Report(path=path, fits={}, best_law=None, headline={}, table=table)
     report.options = {
         "laws": [law.name for law in law_list],
@@ -151,11 +158,14 @@ def write_report(
         "bootstrap": bootstrap,
         "seed": seed,
         "target_compute": target_compute,
+        "drop_top_loss": drop_top_loss,
         "columns": dict(columns or {}),
     }
     if not isinstance(runs, pd.DataFrame):  # a DataFrame may be any edit of its files
-        report.inputs = _hashes(table.attrs.get("sources", []))
+        report.inputs = _hashes(sources)
     report.command = command or _command(report.inputs, report.options, path)
+    if drop_top_loss:
+        report.notes.append(f"the {drop_top_loss} highest-loss points are left out everywhere")
     _fit_all(report, table, law_list, schedule, bootstrap, seed)
     _backtest(report, table, law_list, holdout)
     report.best_law = _best_law(report)
@@ -316,6 +326,8 @@ def _command(inputs: Mapping[str, str], options: Mapping[str, Any], path: Path) 
     for canonical, column in options["columns"].items():
         words += ["--col", f"{canonical}={column}"]
     words += ["--bootstrap", str(options["bootstrap"]), "--seed", str(options["seed"])]
+    if options["drop_top_loss"]:
+        words += ["--drop-top-loss", str(options["drop_top_loss"])]
     if options["target_compute"] is not None:
         words += ["--target-compute", f"{options['target_compute']:g}"]
     return shlex.join([*words, "-o", str(path)])

@@ -26,7 +26,7 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 10px;
   padding: 18px 22px; margin: 18px 0; }
 h2 { margin: 0 0 12px; font-size: 20px; }
 h3 { margin: 18px 0 8px; font-size: 16px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 14px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
   background: #fbfcfe; }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
@@ -36,6 +36,7 @@ h3 { margin: 18px 0 8px; font-size: 16px; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 14px; }
 .figures.single { grid-template-columns: minmax(0, 620px); }
 figure { margin: 0; }
+figure.wide { grid-column: 1 / -1; }
 figure img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 table { border-collapse: collapse; font-size: 14px; margin: 6px 0 10px; }
@@ -111,11 +112,15 @@ def warning_list(messages: Sequence[str]) -> str:
     return f'<div class="warnings"><ul>{items}</ul></div>'
 
 
-def image(png: bytes, alt: str, caption: str = "") -> str:
-    """A figure embedded as a base64 PNG data URI, with alt text and an optional caption."""
+def image(png: bytes, alt: str, caption: str = "", *, wide: bool = False) -> str:
+    """A figure embedded as a base64 PNG data URI, with alt text and an optional caption.
+
+    ``wide`` figures span the whole row of a figure grid.
+    """
     data = base64.b64encode(png).decode("ascii")
     note = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">{note}</figure>'
+    kind = ' class="wide"' if wide else ""
+    return f'<figure{kind}><img src="data:image/png;base64,{data}" alt="{esc(alt)}">{note}</figure>'
 
 
 def figures(items: Iterable[str]) -> str:

@@ -36,11 +36,13 @@ def render(report: Report) -> str:
 
 
 def _figure(report: Report, name: str, fig: Any, alt: str, caption: str = "") -> str:
+    """Embed ``fig`` (kept as ``report.figures[name]``); figures of 2+ panels span the row."""
     from ..plotting.figure import figure_bytes
 
     report.figures[name] = fig
     report.images[name] = figure_bytes(fig, "png")
-    return h.image(report.images[name], alt, caption)
+    wide = len([a for a in fig.axes if a.get_label() != "<colorbar>"]) > 1
+    return h.image(report.images[name], alt, caption, wide=wide)
 
 
 # ----------------------------------------------------------------------------- summary
@@ -54,11 +56,14 @@ def _summary(report: Report) -> str:
     head = report.headline
     if "loss" in head:
         bounds = (head["loss_lower"], head["loss_upper"])
+        given = report.options.get("target_compute") is not None
+        where = "the given budget" if given else "10× the largest run's compute"
         items.append(
             h.card(
-                "Predicted loss at the target budget",
+                f"Predicted loss at {where}",
                 f"{head['loss']:.4f}",
-                f"95% interval {h.interval(bounds)} nats/token at C = {head['compute']:.3g} FLOPs",
+                f"95% interval {h.interval(bounds)} nats/token at C = {head['compute']:.3g} "
+                "FLOPs, compute-optimally allocated",
             )
         )
         items.append(
