@@ -164,7 +164,7 @@ def test_page_pieces_are_self_contained() -> None:
     assert '<section id="a"><h2>A &amp; B</h2>' in text and '<a href="#b">B</a>' in text
     assert not re.search(r'(?:src|href)="(?!data:|#)', text) and "<script" not in text
     assert html.interval((1.23456, float("nan"))) == "[1.235, —]"
-    assert html.interval(None) == "—" and html.fmt(float("nan")) == "—"
+    assert html.interval(None) == "—" and html.fmt(float("nan")) == html.fmt(None) == "—"
 
 
 # ----------------------------------------------------------------------- in a browser
@@ -220,3 +220,29 @@ def test_small_report_in_chromium(small: sf.Report, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_epoch_report_in_chromium(epoch: sf.Report, tmp_path: Path) -> None:
     browser_check(epoch.path, tmp_path)
+
+
+@pytest.mark.slow
+def test_curve_law_report_has_loss_curves_and_a_better_schedule(tmp_path: Path) -> None:
+    folder = EPOCH.parents[1] / "multipower_law" / "csv_400"
+    specs = {
+        "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
+        "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
+        "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
+    }
+    runs = [folder / f"{name}.csv" for name in specs]
+    report = sf.write_report(
+        runs, "multipower", tmp_path / "report.html", schedule=specs, bootstrap=0
+    )
+    text = report.path.read_text(encoding="utf-8")
+    for section in ("summary", "data", "law-multipower", "schedule", "provenance"):
+        assert f'<section id="{section}">' in text, section
+    assert list(report.figures) == ["multipower-curves", "schedule-choice"]
+    choice = report.schedule_choice
+    assert report.headline == {
+        "final_loss": choice.final_loss,
+        "baseline_loss": choice.baseline_loss,
+    }
+    assert f"{choice.final_loss:.4f}" in text.split('<section id="data">')[0]
+    assert choice.final_loss < choice.baseline_loss
+    assert "--schedules SCHEDULES.json" in report.command and "wsdcon_9" in text

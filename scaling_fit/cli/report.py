@@ -22,6 +22,7 @@ from .common import (
     say,
     warn_lines,
 )
+from .schedules import read_schedules
 
 HOLDOUT_HELP = (
     "runs the backtest holds out: largest-compute (default with several laws), largest-n, "
@@ -44,7 +45,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="law to fit (repeat; several are backtested to pick the best)",
     )
     p.add_argument("--holdout", help=HOLDOUT_HELP)
-    p.add_argument("--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs")
+    given = p.add_mutually_exclusive_group()
+    given.add_argument(
+        "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
+    )
+    given.add_argument(
+        "--schedules", metavar="FILE.json", help='curve laws: JSON {"run": "spec", ...}'
+    )
     p.add_argument("--bootstrap", type=count, default=100, metavar="B", help="resamples (100)")
     p.add_argument("--seed", type=count, default=0, help="bootstrap seed (0)")
     p.add_argument(
@@ -78,7 +85,7 @@ def run_report(args: argparse.Namespace) -> int:
             args.laws,
             args.output,
             holdout=args.holdout,
-            schedule=args.schedule,
+            schedule=read_schedules(args.schedules) if args.schedules else args.schedule,
             bootstrap=args.bootstrap,
             seed=args.seed,
             target_compute=args.target_compute,

@@ -46,8 +46,9 @@ def plot_backtest(
             ax.xaxis.set_minor_formatter(plain)
             ax.tick_params(axis="x", which="both", labelrotation=30)
         ax.set_xlabel(f"largest {result.axis} fitted")
-        ax.set_ylabel(f"predicted loss at {result.target.get('run') or 'target'} (nats/token)")
-        ax.set_title("Stability: prediction as the largest scales are dropped")
+        ax.set_ylabel("predicted loss (nats/token)")
+        target = result.target.get("run") or "the target"
+        ax.set_title(f"Stability: prediction at {target} as the largest scales are dropped")
     else:
         by_value = result.errors["run"].nunique() > MAX_NAMED_RUNS and result.axis in result.errors
         for law, rows in result.errors.groupby("law", sort=False):

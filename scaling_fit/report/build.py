@@ -323,6 +323,8 @@ def _command(inputs: Mapping[str, str], options: Mapping[str, Any], path: Path) 
         words += ["--holdout", str(options["holdout"])]
     if isinstance(options["schedule"], str):
         words += ["--schedule", options["schedule"]]
+    elif isinstance(options["schedule"], Mapping):  # the mapping is in the options shown
+        words += ["--schedules", "SCHEDULES.json"]
     for canonical, column in options["columns"].items():
         words += ["--col", f"{canonical}={column}"]
     words += ["--bootstrap", str(options["bootstrap"]), "--seed", str(options["seed"])]

@@ -126,7 +126,7 @@ def image(png: bytes, alt: str, caption: str = "", *, wide: bool = False) -> str
 def figures(items: Iterable[str]) -> str:
     """Figures in a responsive grid (one figure alone is kept to a readable width)."""
     items = list(items)
-    single = " single" if len(items) == 1 else ""
+    single = " single" if len(items) == 1 and 'class="wide"' not in items[0] else ""
     return f'<div class="figures{single}">{"".join(items)}</div>'
 
 
@@ -142,6 +142,8 @@ def code_block(text: str) -> str:
 
 def fmt(value: Any, digits: int = 4) -> str:
     """A number to ``digits`` significant figures; '—' for None/NaN."""
+    if value is None:
+        return "—"
     try:
         number = float(value)
     except (TypeError, ValueError):

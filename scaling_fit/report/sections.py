@@ -98,7 +98,7 @@ def _summary(report: Report) -> str:
     parts = [h.cards(items)]
     parts.append("<h3>Warnings</h3>" + h.warning_list(report.warnings))
     if report.notes:
-        parts.append("<h3>Not shown</h3>" + "".join(h.paragraph(n) for n in report.notes))
+        parts.append("<h3>Notes</h3>" + "".join(h.paragraph(n) for n in report.notes))
     return "".join(parts)
 
 
@@ -263,4 +263,9 @@ def _provenance(report: Report) -> str:
         + h.code_block(options)
         + "<h3>Reproduce</h3>"
         + h.code_block(report.command)
+        + (
+            h.paragraph("SCHEDULES.json: the options' schedule mapping, as JSON.")
+            if "SCHEDULES.json" in report.command
+            else ""
+        )
     )
