@@ -77,7 +77,7 @@ def plot_loss_curves(
         colour = f"C{i % 10}"
         rows = result.data.loc[result.data["run"] == name] if style == "-" else None
         if rows is not None and len(rows):
-            top.plot(rows["step"], rows["loss"], ".", ms=2, color=colour, alpha=0.5)
+            top.plot(rows["step"], rows["loss"], ".", ms=3, color=colour, alpha=0.6, zorder=3)
         curve = predict_curve(result, spec, every=every)
         kind = "fit" if style == "-" else "predicted"
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
