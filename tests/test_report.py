@@ -246,3 +246,21 @@ def test_curve_law_report_has_loss_curves_and_a_better_schedule(tmp_path: Path) 
     assert f"{choice.final_loss:.4f}" in text.split('<section id="data">')[0]
     assert choice.final_loss < choice.baseline_loss
     assert "--schedules SCHEDULES.json" in report.command and "wsdcon_9" in text
+
+
+@pytest.mark.slow
+def test_isoflop_section_when_the_runs_are_isoflop_profiles(tmp_path: Path) -> None:
+    points = pd.read_csv(EPOCH.parents[1] / "porian_isoflop" / "isoflop_points.csv")
+    config = {"dataset": "rw", "hparams": "tuned", "warmup": "short", "decay": "const",
+              "param_count": "standard", "val": "val"}  # fmt: skip
+    one = points.loc[(points[list(config)] == pd.Series(config)).all(axis=1)]
+    runs = one.rename(columns={"flops": "compute", "n": "n_params", "t": "tokens"})
+    runs = runs[["compute", "n_params", "tokens", "loss"]].reset_index(drop=True)
+    report = sf.write_report(runs, "chinchilla", tmp_path / "report.html", bootstrap=4)
+    text = report.path.read_text(encoding="utf-8")
+    assert '<section id="isoflop">' in text and report.isoflop is not None
+    # The notebook's number for this configuration (isoflop is deterministic; 4 decimals).
+    assert report.isoflop.params["a"] == pytest.approx(0.4957, abs=5e-5)
+    assert f"<td>a</td><td>{report.isoflop.params['a']:.4g}</td>" in text
+    assert "isoflop-profiles" in report.figures and "isoflop-frontier" in report.figures
+    assert report.inputs == {} and "no command line reproduces" in report.command
