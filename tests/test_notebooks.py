@@ -5,7 +5,7 @@ Each notebook is executed by nbclient in an IPython kernel (as Jupyter runs it),
 repository root (notebook 01) or from ``notebooks/`` (notebook 02), so both ways of finding
 ``data/`` are exercised.  A cell that writes to stderr (a warning) fails the test; a cell
 that ends in a figure must have an ``image/png`` output.  After the last cell, the variables
-the checks read are sent back from the kernel with cloudpickle (joblib's copy), so the
+the checks read are sent back from the kernel with cloudpickle, so the
 checks below are the ones the notebooks' text quotes.
 """
 
@@ -55,7 +55,7 @@ def execute(path: Path, cwd: Path, probe: Path | None = None) -> Any:
         names = ", ".join(repr(n) for n in NAMES[path])
         notebook.cells.append(
             nbformat.v4.new_code_cell(
-                "from joblib.externals import cloudpickle as _cp\n"
+                "import cloudpickle as _cp\n"
                 f"with open({str(probe)!r}, 'wb') as _f:\n"
                 f"    _cp.dump({{_n: globals()[_n] for _n in ({names},)}}, _f)"
             )
