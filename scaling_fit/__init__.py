@@ -38,12 +38,15 @@ _LAZY = {
     "list_laws": "laws",
     "FitResult": "results.fit_result",
     "IsoflopResult": "results.isoflop_result",
+    "plotting": "",
+    "Report": "report.build",
+    "write_report": "report.build",
     "Schedule": "schedules",
     "schedules": "",
 }
 
 if TYPE_CHECKING:
-    from . import schedules
+    from . import plotting, schedules
     from .analysis.backtest import BacktestResult, backtest
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.design import suggest_runs
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
     from .inputs.load import load_runs
     from .inputs.points import highest_loss_mask
     from .laws import LAWS, Law, Parameter, get_law, list_laws
+    from .report.build import Report, write_report
     from .results.critical_batch_result import CriticalBatchResult
     from .results.fit_result import FitResult
     from .results.hparams_result import HparamsResult
@@ -86,6 +90,7 @@ __all__ = [
     "IsoflopResult",
     "Law",
     "Parameter",
+    "Report",
     "ScalingFitError",
     "ScalingFitWarning",
     "Schedule",
@@ -105,7 +110,9 @@ __all__ = [
     "load_runs",
     "noise_scale",
     "plan",
+    "plotting",
     "schedules",
     "steps_to_target",
     "suggest_runs",
+    "write_report",
 ]

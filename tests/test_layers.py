@@ -30,6 +30,9 @@ ORDER = (
 )
 RANK = {name: rank for rank, names in enumerate(ORDER) for name in names}
 EXEMPT = {PACKAGE, f"{PACKAGE}.__main__"}
+# The one upward import allowed: a result's ``plot()`` method imports the plotting layer inside
+# its body (the figure code lives above the results; matplotlib loads only when plotting).
+PLOTTING = f"{PACKAGE}.plotting"
 Sources = dict[str, tuple[str, bool]]  # module -> (source text, is a package __init__)
 
 
@@ -50,11 +53,13 @@ def import_graph(sources: Sources) -> dict[str, set[str]]:
     for module, (text, is_package) in sources.items():
         package = module if is_package else module.rpartition(".")[0]
         found = set()
-        for node in _runtime_nodes(ast.parse(text)):
+        for node, in_plot in _runtime_nodes(ast.parse(text)):
             if isinstance(node, ast.Import):
                 found |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(package, node.module, node.level)
+                if in_plot and base.startswith(PLOTTING):
+                    continue  # a result's plot() draws with the plotting layer (see PLOTTING)
                 for alias in node.names:
                     candidate = f"{base}.{alias.name}"
                     found.add(candidate if candidate in sources else base)
@@ -62,16 +67,19 @@ def import_graph(sources: Sources) -> dict[str, set[str]]:
     return graph
 
 
-def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node except the bodies of ``if TYPE_CHECKING:`` blocks."""
-    nodes, stack = [], [tree]
+def _runtime_nodes(tree: ast.AST) -> list[tuple[ast.AST, bool]]:
+    """Every node except the bodies of ``if TYPE_CHECKING:`` blocks, each with whether it
+    lies inside a function named ``plot``."""
+    nodes: list[tuple[ast.AST, bool]] = []
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
-        node = stack.pop()
+        node, in_plot = stack.pop()
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            stack.extend(node.orelse)
+            stack.extend((child, in_plot) for child in node.orelse)
             continue
-        nodes.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        nodes.append((node, in_plot))
+        inside = in_plot or (isinstance(node, ast.FunctionDef) and node.name == "plot")
+        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
     return nodes
 
 
@@ -176,3 +184,23 @@ def test_checks_catch_an_upward_import_and_a_cycle() -> None:
     ]
     assert find_cycles(graph) == [[f"{PACKAGE}.cli.main", f"{PACKAGE}.inputs.load"]]
     assert graph[f"{PACKAGE}.laws.base"] == set()  # a TYPE_CHECKING import never runs
+
+
+def test_only_plot_methods_may_import_the_plotting_layer() -> None:
+    fake = {
+        PACKAGE: ("", True),
+        f"{PACKAGE}.plotting": ("", True),
+        f"{PACKAGE}.plotting.fit": ("", False),
+        f"{PACKAGE}.report": ("", True),
+        f"{PACKAGE}.results": ("", True),
+        f"{PACKAGE}.results.a": (
+            "class A:\n    def plot(self):\n        from ..plotting.fit import draw\n",
+            False,
+        ),
+        f"{PACKAGE}.results.b": ("def show():\n    from ..plotting.fit import draw\n", False),
+        f"{PACKAGE}.results.c": ("def plot():\n    from ..report import build\n", False),
+    }
+    assert layer_violations(import_graph(fake)) == [
+        f"{PACKAGE}.results.b (layer 4) imports {PACKAGE}.plotting.fit (layer 7)",
+        f"{PACKAGE}.results.c (layer 4) imports {PACKAGE}.report (layer 8)",
+    ]

@@ -127,3 +127,16 @@ def test_quoted_hyperparameter_numbers(readme: dict[str, Any]) -> None:
     suggested = readme["suggested"]
     assert suggested["cumulative_compute"].iloc[-1] <= 1e21
     assert suggested["target_sd"].iloc[-1] < suggested.attrs["start"]["sd"]
+
+
+def test_plot_and_report_examples(readme: dict[str, Any]) -> None:
+    scratch = readme["_scratch"]
+    assert (scratch / "extrapolation.png").read_bytes().startswith(b"\x89PNG")
+    assert not (ROOT / "report.html").exists() and not (ROOT / "extrapolation.png").exists()
+    report = readme["report"]
+    assert (scratch / "report.html").is_file() and report.best_law == "chinchilla"
+    # The headline is the fit's own compute-optimal loss at 10x the largest run's 6ND.
+    fit = report.fits["chinchilla"]
+    optimum = fit.compute_optimal(report.headline["compute"], max_extrapolation=float("inf"))
+    assert report.headline["loss"] == optimum["loss"].iloc[0]
+    assert report.headline["loss_lower"] < report.headline["loss"] < report.headline["loss_upper"]

@@ -126,31 +126,12 @@ class BacktestResult:
     def plot(self, ax: Any = None, *, kind: str = "stability") -> Any:
         """Draw the stability sweep (``kind="stability"``) or the errors (``"errors"``).
 
-        Uses matplotlib's object API only; without ``ax`` a new :class:`~matplotlib.figure.
-        Figure` is made (no pyplot state). Returns the Axes.
+        Uses matplotlib's object API only; without ``ax`` a new figure is made (no pyplot
+        state). Returns the figure drawn on (:func:`scaling_fit.plotting.plot_backtest`).
         """
-        if ax is None:
-            from matplotlib.figure import Figure
+        from ..plotting.backtest import plot_backtest
 
-            ax = Figure(figsize=(6, 4), layout="constrained").add_subplot()
-        if kind == "stability":
-            for law, rows in self.stability.groupby("law", sort=False):
-                ax.plot(rows["largest_fitted"], rows["predicted"], "o-", label=law)
-            if self.target.get("loss") is not None:
-                ax.axhline(self.target["loss"], color="k", ls="--", lw=1, label="actual")
-            ax.set_xscale("log")
-            ax.set_xlabel(f"largest {self.axis} fitted")
-            ax.set_ylabel(f"predicted loss at {self.target.get('run') or 'target'}")
-        elif kind == "errors":
-            for law, rows in self.errors.groupby("law", sort=False):
-                ax.plot(rows["run"], 100 * rows["relative_error"], "o", label=law)
-            ax.set_xlabel("held-out run")
-            ax.tick_params(axis="x", labelrotation=20)
-            ax.set_ylabel("relative error |pred - loss| / loss (%)")
-        else:
-            raise DataError(f"kind={kind!r} is not supported: expected 'stability' or 'errors'")
-        ax.legend()
-        return ax
+        return plot_backtest(self, ax, kind=kind)
 
 
 def backtest(

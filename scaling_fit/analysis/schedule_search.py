@@ -91,6 +91,12 @@ class ScheduleChoice:
     improvement: float
     candidates: pd.DataFrame
 
+    def plot(self) -> Any:
+        """The chosen curve against the baseline's, LRs beneath (a matplotlib Figure)."""
+        from ..plotting.curves import plot_schedule_choice
+
+        return plot_schedule_choice(self)
+
 
 def best_schedule(
     fit: FitResult,

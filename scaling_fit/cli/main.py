@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
 from ..progress import progress_default
-from . import best_schedule, cbs, compare, fit, hparams, isoflop, laws, plan, predict
+from . import best_schedule, cbs, compare, fit, hparams, isoflop, laws, plan, predict, report
 from .common import PROG, Parser, ResultError, UsageError, error
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     hparams.add_parser(commands, output)
     cbs.add_parser(commands, output)
     plan.add_parser(commands, output)
+    report.add_parser(commands, output)
     return parser
 
 

@@ -271,6 +271,24 @@ class FitResult:
         return table
 
     # ----------------------------------------------------------------- presentation
+    def plot(self, kind: str | None = None, **options: Any) -> Any:
+        """A figure of the fit; the default suits the law (a matplotlib Figure, no pyplot).
+
+        ``kind``: ``"compute"`` (default for L(N, D) laws: loss against compute per model
+        size with the fitted curves), ``"tokens"``, ``"residuals"``, ``"extrapolation"``
+        (needs ``n_params=``, ``tokens=``), ``"frontier"`` (N_opt(C), D_opt(C)) or
+        ``"curves"`` (default for loss-curve laws). ``options`` go to the function of
+        :mod:`scaling_fit.plotting` that draws it (:func:`~scaling_fit.plotting.plot_fit`).
+
+        Examples
+        --------
+        >>> result.plot()                                                 # doctest: +SKIP
+        >>> result.plot("extrapolation", n_params=70e9, tokens=1.4e12)    # doctest: +SKIP
+        """
+        from ..plotting.fit import plot_fit
+
+        return plot_fit(self, kind, **options)
+
     def report(self) -> str:
         """Plain-text report in the style of lmfit's ``fit_report``."""
         lines = [

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from ..errors import DataError
 from .intervals import percentile_interval
 from .json_safe import json_columns
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 JSON_FORMAT = "scaling_fit.IsoflopResult/1"
 PARAMS = ("a", "k", "b", "k_D")
@@ -108,35 +108,15 @@ class IsoflopResult:
             "frontier": frontier,
         }
 
-    def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Axes:
+    def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Figure:
         """Draw the isoFLOP profiles (``kind="profiles"``) or N*(C) (``"frontier"``).
 
-        Matplotlib object API only: without ``ax`` a new ``Figure`` (no pyplot) is made.
-        Optima of budgets left out of the fit are drawn as crosses.
+        Matplotlib object API only: without ``ax`` a new figure (no pyplot) is made.  Returns
+        the figure drawn on (see :func:`scaling_fit.plotting.plot_isoflop`).
         """
-        if kind not in ("profiles", "frontier"):
-            raise DataError(f"kind={kind!r} is not supported: expected 'profiles' or 'frontier'")
-        ax = Figure().add_subplot() if ax is None else ax
-        opt, ok = self.budgets, self.budgets["used"].to_numpy()
-        if kind == "frontier":
-            line = self.frontier()
-            ax.fill_between(line["compute"], line["n_lower"], line["n_upper"], alpha=0.25)
-            ax.plot(line["compute"], line["n_opt"], label=f"N* ∝ C^{self.params['a']:.3f}")
-            x, y, labels = opt["budget"], opt["n_opt"], ("compute C (FLOPs)", "N*")
-        else:
-            curves, cmap = self.curves(), colormaps["viridis"]
-            for j, (budget, pts) in enumerate(self.points.groupby("budget")):
-                colour = cmap(j / max(1, len(opt) - 1))
-                ax.plot(pts["n_params"], pts["loss"], ".", color=colour, label=f"C={budget:.3g}")
-                fit = curves.loc[curves["budget"] == budget] if len(curves) else curves
-                ax.plot(fit.get("n_params", []), fit.get("loss", []), "-", color=colour)
-            x, y, labels = opt["n_opt"], opt["loss_opt"], ("parameters N", "loss")
-        ax.plot(x[ok], y[ok], "k*", label="optima")
-        ax.plot(x[~ok], y[~ok], "kx", label="left out (flagged)")
-        ax.set(xscale="log", yscale="log" if kind == "frontier" else "linear")
-        ax.set(xlabel=labels[0], ylabel=labels[1])
-        ax.legend(fontsize="small")
-        return ax
+        from ..plotting.isoflop import plot_isoflop
+
+        return plot_isoflop(self, ax, kind=kind)
 
     def report(self) -> str:
         """Plain-text summary: exponents with 95 % intervals, then the per-budget table."""
