@@ -16,6 +16,8 @@ from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, Unk
 _LAZY = {
     "BacktestResult": "analysis.backtest",
     "backtest": "analysis.backtest",
+    "ChooseLawResult": "results.choose_law_result",
+    "choose_law": "analysis.choose_law",
     "isoflop": "analysis.isoflop",
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
@@ -36,11 +38,13 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
+    from .analysis.choose_law import choose_law
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
     from .inputs.load import load_runs
     from .laws import LAWS, Law, Parameter, get_law, list_laws
+    from .results.choose_law_result import ChooseLawResult
     from .results.fit_result import FitResult
     from .results.isoflop_result import IsoflopResult
     from .schedules import Schedule
@@ -62,6 +66,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "LAWS",
     "BacktestResult",
+    "ChooseLawResult",
     "DataError",
     "FitError",
     "FitResult",
@@ -76,6 +81,7 @@ __all__ = [
     "__version__",
     "backtest",
     "best_schedule",
+    "choose_law",
     "fit",
     "get_law",
     "highest_loss_mask",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,10 @@ class BacktestResult:
         Description of the split, the sweep axis, and the target (``run``, inputs, ``loss``).
     warnings
         Warnings raised while fitting each law (all sweep steps), in order, deduplicated.
+    emulation
+        Only for a backtest shaped like the target (``target=`` inputs, see
+        :mod:`scaling_fit.analysis.target_holdout`): the target's distance beyond the runs,
+        the distance the held-out runs reach, and a ``note`` when the data cannot emulate it.
     """
 
     errors: pd.DataFrame
@@ -70,6 +74,7 @@ class BacktestResult:
     axis: str
     target: dict[str, Any]
     warnings: dict[str, tuple[str, ...]]
+    emulation: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> str:
         """Plain-text tables: the summary (errors in %) and the stability sweep."""
@@ -87,6 +92,8 @@ class BacktestResult:
             f"after dropping the k largest {self.axis} scales",
             sweep.to_string(float_format=lambda v: f"{v:.5f}"),
         ]
+        if self.emulation.get("note"):
+            lines += ["", f"note: {self.emulation['note']}"]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -104,6 +111,7 @@ class BacktestResult:
             "stability": _records(self.stability),
             "params": {k: None if f is None else f.params for k, f in self.fits.items()},
             "warnings": {k: list(v) for k, v in self.warnings.items()},
+            **({"emulation": _plain(self.emulation)} if self.emulation else {}),
         }
 
     def plot(self, ax: Any = None, *, kind: str = "stability") -> Any:
@@ -139,7 +147,7 @@ class BacktestResult:
 def backtest(
     runs: Any,
     laws: Sequence[str | Law] = ("chinchilla",),
-    holdout: Any = "largest-compute",
+    holdout: Any = None,
     *,
     fit_options: Mapping[str, Any] | None = None,
     target: str | Mapping[str, float] | None = None,
@@ -157,6 +165,9 @@ def backtest(
     laws
         Law names or :class:`Law` objects (distinct names).
     holdout
+        Default: ``"target"`` when ``target`` gives inputs, else ``"largest-compute"``.
+        ``"target"`` holds out runs so that the fit-to-holdout extrapolation matches the
+        target's (rolling origins, :mod:`scaling_fit.analysis.target_holdout`). Or
         ``"largest-compute"``, ``"largest-n"``, ``"largest-d"`` (the runs at the largest
         distinct value), a threshold ``"n>=1e9"`` / ``"d>2e10"`` / ``"compute>=1e21"``, a
         fraction ``0.2`` or ``"0.2"`` (the top 20 % of runs by compute, rounded up, ties
@@ -183,6 +194,11 @@ def backtest(
     -------
     BacktestResult
     """
+    if holdout == "target" or (holdout is None and isinstance(target, Mapping)):
+        from .target_backtest import target_backtest  # shaped like the question
+
+        return target_backtest(runs, laws, target, fit_options=fit_options, n_jobs=n_jobs)
+    holdout = "largest-compute" if holdout is None else holdout
     laws = [get_law(law) for law in laws]
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
