@@ -38,8 +38,9 @@ MIN_SCALES = 3
 TOLERANCE = 0.3
 # Candidate splits kept (each costs one fit per law).
 MAX_ORIGINS = 3
-# The emulated distance on an axis is "short" below this share of the target's distance.
-SHORT = 0.5
+# The emulated distance on an axis is "short" when the target lies more than this many
+# decades further (2x).
+SHORT = float(np.log10(2.0))
 
 
 class TargetSplit(NamedTuple):
@@ -154,7 +155,7 @@ def _emulation(table: pd.DataFrame, goal: np.ndarray, splits: list[TargetSplit])
         reached = np.where(np.abs(far).max(axis=0) > np.abs(reached), _signed_max(far), reached)
     notes = []
     for axis, want, got in zip(AXES, goal, reached, strict=True):
-        if abs(want) >= 0.1 and abs(got) < SHORT * abs(want):
+        if abs(want) - abs(got) > SHORT:
             notes.append(
                 f"{axis}: the target lies {10 ** abs(want):.3g}x beyond the runs, the data can "
                 f"emulate only {10 ** abs(got):.3g}x"
