@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -147,3 +148,18 @@ def test_choose_law_messages() -> None:
         choose_law(grid(), target={"n_params": 1e9, "tokens": 2e10}, weighting="bma")
     with pytest.raises(sf.DataError, match="target= must give the inputs"):
         choose_law(grid(), target=None)
+
+
+def test_cli_compare_with_a_target_chooses_a_law(tmp_path, capsys) -> None:
+    from scaling_fit.cli.main import main
+
+    path = tmp_path / "runs.csv"
+    grid(noise=0.003).to_csv(path, index=False)
+    argv = ["compare", str(path), "--law", "overtraining", "--target-n", "10B"]
+    code = main([*argv, "--target-tokens", "0.2T", "--quiet"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["target"]["n_params"] == 1e10 and out["target"]["tokens"] == 2e11
+    assert out["chosen"] == "overtraining" and out["ranking"][0]["weight"] == 1.0
+    assert main(["compare", str(path), "--law", "overtraining", "--table", "ranking"]) == 2
+    assert "--table ranking needs a target" in capsys.readouterr().err

@@ -194,7 +194,9 @@ def backtest(
     -------
     BacktestResult
     """
-    if holdout == "target" or (holdout is None and isinstance(target, Mapping)):
+    if (isinstance(holdout, str) and holdout == "target") or (
+        holdout is None and isinstance(target, Mapping)
+    ):
         from .target_backtest import target_backtest  # shaped like the question
 
         return target_backtest(runs, laws, target, fit_options=fit_options, n_jobs=n_jobs)

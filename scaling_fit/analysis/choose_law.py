@@ -13,10 +13,11 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    own distance, which r cannot when the target is further out than the data reaches.
 2. **Fit** every ranked law on all runs with a bootstrap over runs; b is the sd of the log
    prediction over the bootstrap refits.  The law's predictive log sd is σ = √(s² + b²).
-3. **Recommend** the best-ranked law, except that when the target's tokens per parameter lie
-   more than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs' (a warning says so) the
-   over-training law (Gadre et al. 2024) is preferred unless another law's score is below
-   1/``PREFER_MARGIN`` of its own (the data says otherwise).
+3. **Recommend** the over-training law (Gadre et al. 2024) unless another law's score is below
+   1/``PREFER_MARGIN`` of its own (the data says otherwise); without it, the best-ranked law.
+   Targets may be far more over-trained than the runs, and only a law with a term for it
+   can be trusted there: a warning says so when the target's tokens per parameter lie more
+   than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs'.
 4. **Average**: a mixture of the laws' log-normal predictive distributions with weights
    ∝ 1/σ² (inverse variance, Bates & Granger 1969) by default; ``weighting="equal"`` or
    ``"best"`` for the alternatives.  Its interval is the mixture's central ``level`` interval,
@@ -126,7 +127,7 @@ def choose_law(
     rows += [_skipped_row(name, reason) for name, reason in skipped.items()]
     ranking = _rank(pd.DataFrame(rows), weighting, level)
     messages, reasons = _notes(bt, goal, table)
-    chosen, why = _choose(ranking, far=bool(messages))
+    chosen, why = _choose(ranking)
     reasons = (*reasons, why)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
@@ -250,21 +251,20 @@ def _notes(bt: Any, goal: dict, table: pd.DataFrame) -> tuple[list[str], tuple[s
     return messages, tuple(reasons)
 
 
-def _choose(ranking: pd.DataFrame, *, far: bool) -> tuple[str, str]:
-    """The recommended law and why."""
+def _choose(ranking: pd.DataFrame) -> tuple[str, str]:
+    """The recommended law and why: the over-training law unless another scores far better."""
     usable = ranking.loc[np.isfinite(ranking["sigma"])]
     if usable.empty:
         raise DataError(
             f"every law failed or was skipped: {dict(ranking[['law', 'skipped']].values)}"
         )
     best = usable.iloc[0]
-    if far and "overtraining" in set(usable["law"]) and best["law"] != "overtraining":
+    if "overtraining" in set(usable["law"]) and best["law"] != "overtraining":
         own = usable.set_index("law").loc["overtraining", "score"]
         if best["score"] * PREFER_MARGIN > own:
             return "overtraining", (
-                f"over-training law preferred for a target far outside the runs' tokens per "
-                f"parameter ({best['law']} scores {best['score']:.3g}, not {PREFER_MARGIN:g}x "
-                f"below its {own:.3g})"
+                f"over-training law preferred: {best['law']} scores {best['score']:.3g}, not "
+                f"{PREFER_MARGIN:g}x below its {own:.3g}"
             )
         return best["law"], (
             f"{best['law']} chosen over the over-training law: its score {best['score']:.3g} "
