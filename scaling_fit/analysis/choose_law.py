@@ -19,10 +19,12 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    can be trusted there: a warning says so when the target's tokens per parameter lie more
    than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs'.
 4. **Average**: a mixture of the laws' log-normal predictive distributions with weights
-   ∝ 1/σ² (inverse variance, Bates & Granger 1969) by default; ``weighting="equal"`` or
-   ``"best"`` for the alternatives.  Its interval is the mixture's central ``level`` interval,
-   so it contains each law's bootstrap spread, its backtest error and the spread between the
-   laws; the averaged point is the weighted mean of the log predictions.
+   ∝ 1/σ² (inverse variance, Bates & Granger 1969) by default; ``"likelihood"`` weighs by the
+   Gaussian likelihood of the n scored log errors under σ, ∝ σ⁻ⁿ·exp(−n r²/2σ²), which
+   concentrates on the best law as n grows; ``"equal"`` and ``"best"`` are the extremes.
+   Its interval is the mixture's central ``level`` interval, so it contains each law's
+   bootstrap spread, its backtest error and the spread between the laws; the averaged
+   point is the weighted mean of the log predictions.
 
 Laws whose parameters the runs cannot identify (fewer distinct N or D than
 ⌈free parameters / inputs⌉ + 1, e.g. Farseer's nine on four model sizes) are not fitted —
@@ -47,7 +49,7 @@ from .target_backtest import target_backtest
 from .target_holdout import MAX_ORIGINS, MIN_SCALES, target_inputs
 
 DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
-WEIGHTINGS = ("inverse-variance", "equal", "best")
+WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
 # Target M = D/N this many decades outside the fitted runs' range counts as far (3.2x).
 FAR_TOKENS_PER_PARAM = 0.5
 # Another law overrides the over-training preference when its score is this many times lower.
@@ -85,7 +87,8 @@ def choose_law(
     level
         Central probability of the intervals.
     weighting
-        ``"inverse-variance"`` (default), ``"equal"`` or ``"best"`` (all on the top law).
+        ``"inverse-variance"`` (default), ``"likelihood"``, ``"equal"`` or ``"best"`` (all
+        on the top law).
     bootstrap
         Resamples of runs for each law's fit on all runs (at least 10).
     fit_options
@@ -170,6 +173,7 @@ def _law_row(law: Law, outcome: tuple, bt: Any, goal: dict) -> dict[str, Any]:
     summary = bt.summary.set_index("law").loc[law.name]
     origins = bt.stability.loc[bt.stability["law"] == law.name, "predicted"].to_numpy(float)
     row = {"law": law.name, "rms_log_error": float(summary["rms_log_error"]), "skipped": ""}
+    row["n_scored"] = int(summary["n_held_out"])
     if result is None:
         return row | {"predicted": np.nan, "drift": np.nan, "bootstrap_sd": np.nan,
                       "skipped": f"fit failed: {error}"}  # fmt: skip
@@ -184,8 +188,8 @@ def _law_row(law: Law, outcome: tuple, bt: Any, goal: dict) -> dict[str, Any]:
 
 
 def _skipped_row(name: str, reason: str) -> dict[str, Any]:
-    return {"law": name, "rms_log_error": np.nan, "predicted": np.nan, "drift": np.nan,
-            "bootstrap_sd": np.nan, "skipped": reason}  # fmt: skip
+    return {"law": name, "rms_log_error": np.nan, "n_scored": 0, "predicted": np.nan,
+            "drift": np.nan, "bootstrap_sd": np.nan, "skipped": reason}  # fmt: skip
 
 
 def _rank(table: pd.DataFrame, weighting: str, level: float) -> pd.DataFrame:
@@ -199,6 +203,11 @@ def _rank(table: pd.DataFrame, weighting: str, level: float) -> pd.DataFrame:
     weight = np.zeros(len(table))
     if weighting == "inverse-variance":
         weight[usable] = 1.0 / np.maximum(table.loc[usable, "sigma"].to_numpy(float), 1e-6) ** 2
+    elif weighting == "likelihood":
+        sigma, n = table.loc[usable, "sigma"].to_numpy(float), table.loc[usable, "n_scored"]
+        r = table.loc[usable, "rms_log_error"].to_numpy(float)
+        loglik = -n.to_numpy(float) * (np.log(sigma) + 0.5 * (r / sigma) ** 2)
+        weight[usable] = np.exp(loglik - loglik.max())
     elif weighting == "equal":
         weight[usable] = 1.0
     else:
@@ -208,7 +217,8 @@ def _rank(table: pd.DataFrame, weighting: str, level: float) -> pd.DataFrame:
     log_pred = np.log(table["predicted"].to_numpy(float))
     table["lower"] = np.exp(log_pred - z * table["sigma"])
     table["upper"] = np.exp(log_pred + z * table["sigma"])
-    columns = ["rank", "law", "score", "rms_log_error", "drift", "bootstrap_sd", "sigma"]
+    columns = ["rank", "law", "score", "rms_log_error", "n_scored", "drift", "bootstrap_sd"]
+    columns.append("sigma")
     return table[[*columns, "weight", "predicted", "lower", "upper", "skipped"]]
 
 
