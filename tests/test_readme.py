@@ -69,3 +69,15 @@ def test_quoted_schedule_choice(readme: dict[str, Any]) -> None:
     assert choice.final_loss == pytest.approx(2.7053, abs=5e-5)
     assert choice.baseline_loss == pytest.approx(2.7419, abs=5e-5)
     assert choice.schedule.spec.startswith("wsd:peak=0.0003,total=24000,warmup=2160,decay=7200")
+
+
+def test_quoted_choose_law_numbers(readme: dict[str, Any]) -> None:
+    # "the target lies 16.7x beyond the runs, the data can emulate only 2.68x" (3 figures).
+    note = readme["shaped"].emulation["note"]
+    assert "the target lies 16.7x beyond the runs, the data can emulate only 2.68x" in note
+    pick = readme["pick"]
+    # "'overtraining', loss 2.4325 in [2.2853, 2.5893]": 4 decimals quoted (seeded bootstrap).
+    assert pick.chosen == "overtraining"
+    assert pick.recommended["loss"] == pytest.approx(2.4325, abs=5e-5)
+    assert pick.recommended["lower"] == pytest.approx(2.2853, abs=5e-5)
+    assert pick.recommended["upper"] == pytest.approx(2.5893, abs=5e-5)

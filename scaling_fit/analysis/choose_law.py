@@ -64,7 +64,7 @@ def choose_law(
     target: Mapping[str, float] | None = None,
     *,
     level: float = 0.95,
-    weighting: str = "inverse-variance",
+    weighting: str = "likelihood",
     bootstrap: int = BOOTSTRAP,
     fit_options: Mapping[str, Any] | None = None,
     fit_unidentified: bool = False,
