@@ -86,6 +86,7 @@ def test_backtest_with_target_inputs_is_shaped_like_the_target() -> None:
     assert result.summary.loc[0, "worst_relative_error"] < 1e-6
     assert set(result.errors.columns) >= {"origin", "mismatch", "relative_error"}
     assert result.to_dict()["emulation"]["note"] == ""  # the data reaches the target's 10x
+    assert "from each rolling origin" in result.report()
     # An explicit holdout keeps the old behaviour: target= only sets the sweep's point.
     old = sf.backtest(runs, ["overtraining"], "largest-n", target=target, max_dropped=0)
     assert old.emulation == {} and old.holdout.startswith("largest-n")
@@ -163,3 +164,11 @@ def test_cli_compare_with_a_target_chooses_a_law(tmp_path, capsys) -> None:
     assert out["chosen"] == "overtraining" and out["ranking"][0]["weight"] == 1.0
     assert main(["compare", str(path), "--law", "overtraining", "--table", "ranking"]) == 2
     assert "--table ranking needs a target" in capsys.readouterr().err
+
+
+def test_isoflop_data_as_compute_tokens_loss_derives_n() -> None:
+    table = pd.DataFrame({"C": [6e18, 6e18, 6e18], "D": [1e9, 2e9, 4e9], "loss": [3.1, 3.0, 3.2]})
+    runs = sf.load_runs(table)
+    # N = C / (6 D), exactly: 1e9, 5e8, 2.5e8 parameters.
+    np.testing.assert_allclose(runs["n_params"], [1e9, 5e8, 2.5e8], rtol=1e-15)
+    assert runs.attrs["derived"] == {"n_params": "compute / (6 * tokens)"}

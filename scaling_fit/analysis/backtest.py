@@ -89,7 +89,11 @@ class BacktestResult:
             summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
             "",
             f"stability: predicted loss at {target} (actual {self.target.get('loss')}) "
-            f"after dropping the k largest {self.axis} scales",
+            + (
+                "from each rolling origin (row = origin, as in the errors table)"
+                if self.emulation
+                else f"after dropping the k largest {self.axis} scales"
+            ),
             sweep.to_string(float_format=lambda v: f"{v:.5f}"),
         ]
         if self.emulation.get("note"):

@@ -4,9 +4,10 @@ One row per observation, canonical columns in this order, whichever apply:
 ``run, step, n_params, tokens, compute, lr, batch_size, loss``; other columns follow
 unchanged.  Column names are matched through :data:`ALIASES`, case- and
 punctuation-insensitively; numbers may carry unit suffixes (``125M``, ``1.3B``, ``2T``); a
-missing ``tokens`` or ``compute`` is derived from ``compute = 6 · n_params · tokens`` and
-recorded in ``attrs["derived"]``.  Bad input raises :class:`DataError` naming the file, the
-row (``row R (line L)``: R-th data row, line L = R + 1 of the CSV) and the column.
+missing ``tokens``, ``compute`` or ``n_params`` is derived from
+``compute = 6 · n_params · tokens`` and recorded in ``attrs["derived"]``.  Bad input raises
+:class:`DataError` naming the file, the row (``row R (line L)``: R-th data row, line
+L = R + 1 of the CSV) and the column.
 """
 
 from __future__ import annotations
@@ -325,6 +326,10 @@ def _derive(table: pd.DataFrame) -> dict[str, str]:
     if {"n_params", "tokens"} <= set(table.columns) and "compute" not in table.columns:
         table["compute"] = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
         return {"compute": "6 * n_params * tokens"}
+    if {"compute", "tokens"} <= set(table.columns) and "n_params" not in table.columns:
+        # isoFLOP data read off figures often comes as (compute, tokens, loss).
+        table["n_params"] = table["compute"] / (FLOPS_PER_PARAM_TOKEN * table["tokens"])
+        return {"n_params": "compute / (6 * tokens)"}
     return {}
 
 
