@@ -120,7 +120,7 @@ def test_choose_law_picks_the_generating_law_and_covers_the_truth(chosen) -> Non
     # 0.3 % noise, 10x extrapolation: the recommended prediction is within 2 % (measured 0.2 %).
     assert abs(chosen.recommended["loss"] / truth - 1) < 0.02
     text = chosen.report()
-    assert "recommended (overtraining)" in text and "averaged (inverse-variance)" in text
+    assert "recommended (overtraining)" in text and "averaged (likelihood)" in text
     assert chosen.to_dict()["chosen"] == "overtraining"
 
 
@@ -129,8 +129,10 @@ def test_sigma_combines_backtest_drift_and_bootstrap(chosen) -> None:
     rows = chosen.ranking
     np.testing.assert_allclose(rows["score"], np.hypot(rows["rms_log_error"], rows["drift"]))
     np.testing.assert_allclose(rows["sigma"], np.hypot(rows["score"], rows["bootstrap_sd"]))
-    inverse = 1 / rows["sigma"] ** 2
-    np.testing.assert_allclose(rows["weight"], inverse / inverse.sum())
+    # Default weights: Gaussian likelihood of the n scored log errors (rms r) under sigma.
+    n, r, sigma = rows["n_scored"], rows["rms_log_error"], rows["sigma"]
+    likelihood = np.exp(-n * (np.log(sigma) + 0.5 * (r / sigma) ** 2))
+    np.testing.assert_allclose(rows["weight"], likelihood / likelihood.sum(), rtol=1e-10)
 
 
 def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
