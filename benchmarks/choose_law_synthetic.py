@@ -57,13 +57,14 @@ def replicate(law: str, seed: int, noise: float, n_jobs: int, bootstrap: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replicates", type=int, default=50)
+    parser.add_argument("--first", type=int, default=0, help="first replicate (seed offset)")
     parser.add_argument("--noise", type=float, default=0.005)
     parser.add_argument("--bootstrap", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("-o", "--output", default=None, help="CSV of every replicate")
     args = parser.parse_args()
     rows = []
-    for r in range(args.replicates):
+    for r in range(args.first, args.first + args.replicates):
         for k, law in enumerate(LAWS):
             rows.append(replicate(law, 1000 * k + r, args.noise, args.n_jobs, args.bootstrap))
             if args.output:
