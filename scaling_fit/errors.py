@@ -29,3 +29,34 @@ class FitError(ScalingFitError, RuntimeError):
 
 class ScalingFitWarning(UserWarning):
     """Base class of warnings about a fit: bounds, identifiability, convergence, extrapolation."""
+
+
+# API argument → the ``scaling-fit`` flag that sets it. Messages name both through
+# :func:`argument`, so a Python user and a shell user each read their own name for it.
+FLAGS: dict[str, str] = {
+    "fixed": "--fix",
+    "tie": "--tie",
+    "points": "--points",
+    "loss": "--loss",
+    "bootstrap": "--bootstrap",
+    "schedules": "--schedule/--schedules",
+    "schedule": "--schedule",
+    "warmup": "--warmup",
+    "laws": "--law",
+    "holdout": "--holdout",
+    "grouping": "--budget-rtol",
+    "keep_flagged": "--keep-flagged",
+    "flops_per_param_token": "--flops-per-param-token",
+}
+
+
+def argument(name: str, *value: object) -> str:
+    """An API argument as messages name it, with its command-line flag.
+
+    ``argument("fixed")`` → ``"fixed= (--fix)"``; ``argument("warmup", 3000)`` →
+    ``"warmup=3000 (--warmup)"`` (the value as ``repr``).  Names without a flag come back
+    as ``"name="``.
+    """
+    text = f"{name}={value[0]!r}" if value else f"{name}="
+    flag = FLAGS.get(name)
+    return f"{text} ({flag})" if flag else text

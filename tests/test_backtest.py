@@ -51,6 +51,7 @@ def held(table: pd.DataFrame, holdout: object) -> list[str]:
 
 
 # ----------------------------------------------------------------------- Gadre data
+@pytest.mark.slow
 def test_gadre_errors_match_direct_fits(rpj: pd.DataFrame, gadre: BacktestResult) -> None:
     train, targets = rpj[rpj["n_params"] < 1e9], rpj[rpj["n_params"] >= 1e9]
     assert sorted(targets["run"]) == HELD_OUT
@@ -70,6 +71,7 @@ def test_gadre_errors_match_direct_fits(rpj: pd.DataFrame, gadre: BacktestResult
         assert (summary["n_fit"], summary["n_held_out"], summary["error"]) == (32, 3, "")
 
 
+@pytest.mark.slow
 def test_gadre_numbers(gadre: BacktestResult) -> None:
     summary = gadre.summary.set_index("law")
     mean, worst = summary["mean_relative_error"], summary["worst_relative_error"]
@@ -89,6 +91,7 @@ def test_gadre_numbers(gadre: BacktestResult) -> None:
     assert gadre.target["loss"] == pytest.approx(2.424993, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_gadre_stability_sweep(gadre: BacktestResult) -> None:
     sweep = gadre.stability
     # 4 fitted sizes; the sweep keeps at least 2: drops 0, 1 and 2 sizes per law.
@@ -182,7 +185,7 @@ def test_fit_failure_of_one_law_is_recorded() -> None:
     options = {"loss": "mse", "kaplan": {"fixed": {"nope": 1.0}}}
     result = backtest(grid_runs(), ["kaplan", "overtraining"], "largest-n", fit_options=options)
     summary = result.summary.set_index("law")
-    assert summary.loc["kaplan", "error"].startswith("DataError: fixed= names ['nope']")
+    assert summary.loc["kaplan", "error"].startswith("DataError: fixed= (--fix) names ['nope']")
     assert np.isnan(summary.loc["kaplan", "mean_relative_error"])
     assert result.fits["kaplan"] is None
     assert summary.loc["overtraining", "error"] == ""
@@ -213,12 +216,12 @@ def test_outputs_json_report_and_plot() -> None:
     [
         (
             "largest-x",
-            r"holdout='largest-x' is not supported: expected 'largest-compute', "
+            r"holdout='largest-x' \(--holdout\) is not supported: expected 'largest-compute', "
             r"'largest-n', 'largest-d', a threshold",
         ),
-        (1.5, r"holdout=1.5 is not supported"),
-        (0.0, r"holdout=0.0 is not supported"),
-        (True, r"holdout=True is not supported"),
+        (1.5, r"holdout=1.5 \(--holdout\) is not supported"),
+        (0.0, r"holdout=0.0 \(--holdout\) is not supported"),
+        (True, r"holdout=True \(--holdout\) is not supported"),
         ("q>=1", r"unknown axis 'q'; use n, d or compute"),
         ("n>=lots", r"'lots' is not a number"),
         ("n>=0", r"holds out 15 of 15 runs: need at least one run to fit and one to predict"),
@@ -234,7 +237,11 @@ def test_bad_holdout_messages(holdout: object, message: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"laws": ["chinchilla", "chinchilla"]}, sf.DataError, "distinct laws"),
+        (
+            {"laws": ["chinchilla", "chinchilla"]},
+            sf.DataError,
+            r"laws= \(--law\) needs .* distinct laws",
+        ),
         ({"laws": ["chinchila"]}, sf.UnknownLawError, "unknown law 'chinchila'"),
         ({"fit_options": {"exclude": "loss > 3"}}, sf.DataError, r"keys \['exclude'\] are"),
         ({"fit_options": {"kaplan": {"loss": "mse"}}}, sf.DataError, r"neither laws"),
@@ -255,6 +262,7 @@ def test_bad_plot_kind() -> None:
         result.plot(kind="bars")
 
 
+@pytest.mark.slow
 def test_parallel_fits_give_the_same_result() -> None:
     serial = backtest(grid_runs(), ["overtraining", "kaplan"], "largest-n", max_dropped=1)
     parallel = backtest(

@@ -19,7 +19,6 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit import FitError, FitResult, UnknownLawError, __version__
-from scaling_fit.cli import main as cli_main
 from scaling_fit.cli.main import main
 from scaling_fit.results.curves import predict_curve, predict_runs
 
@@ -342,7 +341,8 @@ def test_predict_needs_grid_or_compute(capsys, tmp_path):
 # ----------------------------------------------------------------------- fit failures: exit 1
 def test_not_converged_writes_json_and_exits_1(capsys, epoch_csv, tmp_path, monkeypatch):
     # A genuinely non-converging fit is not cheap to provoke; stand one in.
-    monkeypatch.setattr(cli_main, "fit", lambda *a, **k: FitResult.from_params("chinchilla"))
+    module = importlib.import_module("scaling_fit.fitting.fit")
+    monkeypatch.setattr(module, "fit", lambda *a, **k: FitResult.from_params("chinchilla"))
     output = tmp_path / "fit.json"
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "-o", output)
     assert code == 1
@@ -354,7 +354,7 @@ def test_fit_error_exits_1(capsys, epoch_csv, monkeypatch):
     def fail(*args, **kwargs):
         raise FitError("every start failed")
 
-    monkeypatch.setattr(cli_main, "fit", fail)
+    monkeypatch.setattr(importlib.import_module("scaling_fit.fitting.fit"), "fit", fail)
     code, out, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla")
     assert code == 1
     assert out == ""
@@ -428,6 +428,7 @@ def compare(capsys, rpj_csv: Path, *argv: object) -> tuple[int, str, str]:
     return run(capsys, "compare", rpj_csv, "--col", "loss=loss_c4_val", *argv)
 
 
+@pytest.mark.slow
 def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
     laws = ["chinchilla", "overtraining"]
     code, out, err = compare(
@@ -492,7 +493,7 @@ def test_compare_law_failure_exits_1(capsys, rpj_csv, tmp_path, monkeypatch):
         (["--holdout", "n>=1e12"], ["holds out 0 of 35 runs"]),
         (["--holdout-run", "rpj-7b"], ["--holdout-run", "rpj-7b", "rpj-d=1024"]),
         (["--holdout", "largest-n", "--holdout-run", "x"], ["--holdout-run", "not allowed"]),
-        (["--law", "chinchilla"], ["--law repeats", "chinchilla"]),
+        (["--law", "chinchilla"], ["laws= (--law)", "distinct", "'chinchilla', 'chinchilla'"]),
         (["--law", "chinchila"], ["unknown law", "chinchila"]),
         (["--format", "xml"], ["--format", "xml"]),
         (["--table", "errors", "--col", "loss=nope"], ["nope", "loss_c4_val"]),
@@ -535,7 +536,7 @@ def test_isoflop_porian_groups_match_api_and_authors(capsys):
         "warning: dataset=rw, hparams=base, warmup=long, decay=kaplan, param_count=kaplan, "
         "val=train: isoFLOP budgets: the optimum sits at or near the edge" in err
     )
-    assert "left out of the N*(C) fit (pass --keep-flagged to keep them)" in err
+    assert "left out of the N*(C) fit (pass keep_flagged=True (--keep-flagged) to keep them)" in err
 
 
 def test_isoflop_csv_tables(capsys, tmp_path):
@@ -585,7 +586,7 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
     ]
     data.write_text("\n".join([lines[0], *jittered]) + "\n")
     code, _, err = run(capsys, "isoflop", data, "--bootstrap", 0)
-    assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15", "--budget-rtol R")
+    assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15", "(--budget-rtol)")
     code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02)
     assert code == 0, err
     # Points keep their own compute, so N* moves by the jitter only: a within 1e-3.
@@ -668,7 +669,7 @@ def test_fit_from_sparse_lr_column_with_declared_warmup(capsys, tmp_path):
     # The API's warning about interpolating the LR, in terms of this command's flags.
     (line,) = [x for x in err.splitlines() if "logged sparsely" in x]
     assert line.startswith("warning: the 'lr' column is logged sparsely, not at every step")
-    assert line.endswith("pass --schedule/--schedules for the exact LR")
+    assert line.endswith("pass schedules= (--schedule/--schedules) for the exact LR")
     # The CSVs' LR log with the declared warm-up rebuilds these three schedules to within
     # 2e-9 in LR (scaling_fit/curve_data.py): the fit is the exact-schedule fit (measured
     # 1.2e-8 relative at most; 1e-6 allows solver differences).
@@ -677,6 +678,7 @@ def test_fit_from_sparse_lr_column_with_declared_warmup(capsys, tmp_path):
         assert raw["params"][name]["value"] == pytest.approx(value, rel=1e-6), name
 
 
+@pytest.mark.slow
 def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     schedules = tmp_path / "schedules.json"
     schedules.write_text(json.dumps(SPECS))
@@ -710,13 +712,21 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     ("files", "argv", "words"),
     [
         ({"s.json": "{}"}, ["--schedule", "S", "--schedules", "s.json"], ["not allowed with"]),
-        ({}, [], ["logs lr from step 2160", "--warmup STEPS", "<= 2160", "--schedule SPEC"]),
-        ({}, ["--warmup", "3000"], ["'cosine_24000': --warmup 3000", "0..2160"]),
-        ({}, ["--warmup", "2160", "--schedule", "S"], ["--warmup", "in each spec"]),
+        (
+            {},
+            [],
+            ["logs 'lr' from step 2160", "warmup= (--warmup)", "<= 2160", "--schedule/--sched"],
+        ),
+        ({}, ["--warmup", "3000"], ["'cosine_24000': warmup=3000 (--warmup)", "0..2160"]),
+        (
+            {},
+            ["--warmup", "2160", "--schedule", "S"],
+            ["warmup= (--warmup)", "in each schedule spec"],
+        ),
         ({}, ["--schedule", "cosine:peak=3e-4"], ["--schedule", "total"]),
         ({}, ["--schedules", "absent.json"], ["--schedules", "absent.json", "does not exist"]),
         ({"s.json": "cosine"}, ["--schedules", "s.json"], ["s.json", "not JSON"]),
-        ({"s.json": '["S"]'}, ["--schedules", "s.json"], ["s.json", "JSON object", "list"]),
+        ({"s.json": '["S"]'}, ["--schedules", "s.json"], ["(--schedule/--schedules)", "list"]),
         (
             {"s.json": '{"cosine_24000": 3}'},
             ["--schedules", "s.json"],
@@ -725,14 +735,18 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
         (
             {"s.json": '{"cosine_24000": "cosin:total=9"}'},
             ["--schedules", "s.json"],
-            ["s.json, run 'cosine_24000'", "family"],
+            ["(--schedule/--schedules), run 'cosine_24000'", "family", "cosin"],
         ),
         (
             {"s.json": '{"other": "S"}'},
             ["--schedules", "s.json"],
             ["no schedule for runs ['cosine_24000']", "other"],
         ),
-        ({}, ["--schedule", "S", "--points", "final"], ["--points final", "L(N, D)", "all"]),
+        (
+            {},
+            ["--schedule", "S", "--points", "final"],
+            ["points='final' (--points)", "loss-curve law", "after_warmup, all"],
+        ),
     ],
 )
 def test_fit_curve_law_bad_input(capsys, tmp_path, files, argv, words):
@@ -751,16 +765,24 @@ def test_fit_curve_law_without_lr_is_a_usage_error(capsys, tmp_path):
     data = tmp_path / "curve.csv"
     data.write_text("step,loss\n100,3.5\n200,3.4\n300,3.35\n")
     code, _, err = run(capsys, "fit", data, "--law", "lr_annealing")
-    assert_user_error(code, err, "needs the LR at every step", "--schedule SPEC", "lr column")
+    assert_user_error(
+        code,
+        err,
+        "needs the LR at every step",
+        "schedules= (--schedule/--schedules)",
+        "'lr' column",
+    )
 
 
 def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--schedule", WSD)
-    assert_user_error(code, err, "--schedule", "loss-curve laws", "chinchilla", "n_params")
+    assert_user_error(
+        code, err, "schedules= (--schedule/--schedules) is for loss-curve laws", "chinchilla"
+    )
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--warmup", 100)
-    assert_user_error(code, err, "--warmup is for loss-curve laws", "chinchilla")
+    assert_user_error(code, err, "warmup= (--warmup) is for loss-curve laws", "n_params")
     code, _, err = run(capsys, "fit", epoch_csv, "--law", "chinchilla", "--points", "after_warmup")
-    assert_user_error(code, err, "--points after_warmup is for loss-curve laws", "final")
+    assert_user_error(code, err, "points='after_warmup' (--points)", "L(N, D) law", "'final'")
 
 
 @pytest.mark.parametrize(
@@ -793,6 +815,86 @@ def test_predict_option_does_not_suit_the_law(capsys, tmp_path, law, argv, words
     code, out, err = run(capsys, "predict", path, *argv)
     assert out == ""
     assert_user_error(code, err, *words)
+
+
+# ----------------------------------------------------------------------- the CLI trusts the library
+def api_error(call) -> str:
+    """The message of the ScalingFitError that an API call raises."""
+    with pytest.raises(sf.ScalingFitError) as caught:
+        quietly(call)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "call"),
+    [
+        (
+            ["fit", "EPOCH", "--law", "chinchilla", "--tie", "beta=gamma"],
+            lambda runs: sf.fit(runs, "chinchilla", tie={"beta": "gamma"}),
+        ),
+        (
+            ["fit", "EPOCH", "--law", "chinchilla", "--warmup", "100"],
+            lambda runs: sf.fit(runs, "chinchilla", warmup=100),
+        ),
+        (
+            ["fit", "CURVE", "--law", "lr_annealing", "--warmup", "2160", "--schedule", WSD],
+            lambda runs: sf.fit(runs, "lr_annealing", warmup=2160, schedules=WSD),
+        ),
+        (
+            ["fit", "CURVE", "--law", "lr_annealing", "--schedule", "cosin:total=9"],
+            lambda runs: sf.fit(runs, "lr_annealing", schedules="cosin:total=9"),
+        ),
+        (
+            ["compare", "EPOCH", "--law", "kaplan", "--law", "kaplan"],
+            lambda runs: sf.backtest(runs, ["kaplan", "kaplan"]),
+        ),
+    ],
+)
+def test_library_errors_reach_the_cli_unchanged(capsys, epoch_csv, argv, call):
+    # The API's message, with only the one-line prefix, and exit 2: no rewriting.
+    paths = {"EPOCH": epoch_csv, "CURVE": curve_csv("cosine_24000")}
+    argv = [paths.get(a, a) for a in argv]
+    code, out, err = run(capsys, *argv)
+    message = api_error(lambda: call(sf.load_runs(argv[1])))
+    assert (code, out) == (2, "")
+    assert err == f"scaling-fit: error: {message}\n"
+
+
+def test_flags_table_names_flags_of_the_cli():
+    from scaling_fit.cli.main import build_parser
+    from scaling_fit.errors import FLAGS, argument
+
+    assert argument("fixed") == "fixed= (--fix)"
+    assert argument("warmup", 3000) == "warmup=3000 (--warmup)"
+    assert argument("n_refine") == "n_refine="  # no flag sets it
+    commands = build_parser()._subparsers._group_actions[0].choices
+    known = {flag for p in commands.values() for a in p._actions for flag in a.option_strings}
+    for name, flags in FLAGS.items():
+        assert set(flags.split("/")) <= known, name
+
+
+def test_cli_choices_are_the_librarys():
+    from scaling_fit.cli import options
+    from scaling_fit.fitting.curve_points import POINTS
+    from scaling_fit.fitting.objective import LOSSES
+
+    assert options.LOSSES == LOSSES
+    assert set(options.POINTS) == {"final", "all", *POINTS}
+
+
+def test_building_the_parser_imports_no_heavy_module():
+    code = (
+        "import sys\n"
+        "from scaling_fit.cli.main import main\n"
+        "assert main(['--version']) == 0\n"
+        "assert main(['fit', '--help']) == 0\n"
+        "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 # ----------------------------------------------------------------------- console script

@@ -118,11 +118,13 @@ def multipower_case(data_dir: Path, size: int) -> None:
     assert logged.converged
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [25, 400])
 def test_multipower_from_logged_lr_matches_exact_schedules(data_dir: Path, size: int) -> None:
     multipower_case(data_dir, size)
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_multipower_from_logged_lr_matches_exact_schedules_100m(data_dir: Path) -> None:
     multipower_case(data_dir, 100)
@@ -166,17 +168,25 @@ def test_lr_logged_every_step_is_used_as_is() -> None:
 # ------------------------------------------------------------------- bad input
 def test_bad_lr_column_messages(data_dir: Path) -> None:
     train = curves_of(data_dir, 25, TRAIN)
-    with pytest.raises(sf.DataError, match=r"'cosine_24000' logs 'lr' from step 2160.*warmup=N"):
+    with pytest.raises(
+        sf.DataError,
+        match=r"'cosine_24000' logs 'lr' from step 2160.*warmup= \(--warmup\): N <= 2160",
+    ):
         sf.fit(train, "lr_annealing")
-    with pytest.raises(sf.DataError, match=r"'constant_24000': warmup=2200 .* 0\.\.2176"):
+    with pytest.raises(
+        sf.DataError, match=r"'constant_24000': warmup=2200 \(--warmup\) .* 0\.\.2176"
+    ):
         sf.fit(train, "lr_annealing", warmup={**dict.fromkeys(TRAIN, 2160), "constant_24000": 2200})
-    with pytest.raises(sf.DataError, match=r"warmup='long' is not a whole number"):
+    with pytest.raises(sf.DataError, match=r"warmup='long' \(--warmup\) is not a whole number"):
         sf.fit(train, "lr_annealing", warmup="long")
     with pytest.raises(sf.DataError, match="logs 'lr' from step 2176"):
         sf.fit(train, "lr_annealing", warmup={"cosine_24000": 2160})  # others undeclared
-    with pytest.raises(sf.DataError, match="with schedules= the warm-up is each schedule's"):
+    with pytest.raises(
+        sf.DataError,
+        match=r"with schedules= \(--schedule/--schedules\) the warm-up is in each schedule spec",
+    ):
         sf.fit(train, "lr_annealing", schedules=SPECS, warmup=WARMUP)
-    with pytest.raises(sf.DataError, match="warmup= is for loss-curve laws"):
+    with pytest.raises(sf.DataError, match=r"warmup= \(--warmup\) is for loss-curve laws"):
         sf.fit(train.assign(n_params=1e8, tokens=1e9), "chinchilla", warmup=WARMUP)
     holes = train.copy()
     holes.loc[5, "lr"] = np.nan
@@ -187,7 +197,10 @@ def test_bad_lr_column_messages(data_dir: Path) -> None:
     with pytest.raises(sf.DataError, match=r"step \d+ is logged twice"):
         sf.fit(twice, "lr_annealing", warmup=WARMUP)
     no_lr = train.drop(columns="lr")
-    with pytest.raises(sf.DataError, match=r"pass schedules=.*or give the runs table an 'lr'"):
+    with pytest.raises(
+        sf.DataError,
+        match=r"pass schedules= \(--schedule/--schedules\).*or give the runs table an 'lr'",
+    ):
         sf.fit(no_lr, "lr_annealing")
 
 
@@ -257,6 +270,7 @@ def test_curve_bootstrap_intervals_contain_truth(boot_fit: sf.FitResult) -> None
     assert coverage(range(5)) >= 16
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_curve_bootstrap_coverage_over_seeds() -> None:
     # Measured 108 of 120 (90 %): resampling 6 curves slightly under-covers nominal 95 %.

@@ -99,6 +99,7 @@ def test_staged_starts_are_exact_on_the_laws_own_form_for_any_token_grid() -> No
         np.testing.assert_allclose(LAW.predict(n, d, **start), loss, rtol=1e-7)
 
 
+@pytest.mark.slow
 def test_staged_starts_pool_scattered_sizes_into_bins() -> None:
     # Every run at its own N (as in tests/test_laws.py): sizes are pooled into bins of 6+
     # consecutive runs. The start is approximate (N varies inside a bin; 0.41 % worst error
@@ -135,6 +136,7 @@ def noisy_fit() -> sf.FitResult:
     return sf.fit(synthetic_runs(seed=0), "farseer")
 
 
+@pytest.mark.slow
 def test_noisy_fit_converges_cleanly_at_the_noise_level(noisy_fit: sf.FitResult) -> None:
     assert noisy_fit.converged and noisy_fit.warnings == ()
     assert noisy_fit.options["n_at_best"] >= 2  # both staged starts reach the optimum
@@ -144,6 +146,7 @@ def test_noisy_fit_converges_cleanly_at_the_noise_level(noisy_fit: sf.FitResult)
     assert 0.0012 < rms < 0.0025
 
 
+@pytest.mark.slow
 def test_noisy_fit_predicts_ten_times_larger_models(noisy_fit: sf.FitResult) -> None:
     n = np.full(4, 1e10)  # 10x the largest fitted size
     d = np.array([5e10, 2e11, 1e12, 6.4e12])  # M = 5, 20, 100, 640
@@ -153,6 +156,7 @@ def test_noisy_fit_predicts_ten_times_larger_models(noisy_fit: sf.FitResult) -> 
     np.testing.assert_allclose(predicted, LAW.predict(n, d, **TRUTH), rtol=0.01)
 
 
+@pytest.mark.slow
 def test_noisy_fit_recovers_the_identifiable_parameters(noisy_fit: sf.FitResult) -> None:
     p = noisy_fit.params
     # Tolerances are ~1.5x the worst deviation over seeds 0-29 (benchmarks/bench_farseer.py
@@ -218,6 +222,7 @@ EXPECTED_GADRE_WARNINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("subset", ["n<1e9", "all"])
 def test_gadre_objective_no_worse_than_chinchilla(rpj: pd.DataFrame, subset: str) -> None:
     table = rpj[rpj["n_params"] < 1e9] if subset == "n<1e9" else rpj

@@ -54,6 +54,7 @@ def test_reproduces_epoch_plain_huber_fit(epoch_fit: sf.FitResult) -> None:
     assert epoch_fit.options["n_at_best"] >= 5  # found from many starts, not one lucky one
 
 
+@pytest.mark.slow
 def test_epoch_bootstrap_standard_errors(epoch_runs: pd.DataFrame) -> None:
     result = sf.fit(
         epoch_runs,
@@ -195,15 +196,15 @@ def test_single_value_column_message() -> None:
 
 def test_unknown_options_messages() -> None:
     runs = synthetic_runs(noise=0.0, n=10)
-    with pytest.raises(sf.DataError, match=r"loss='l1' is not supported.*huber, mse"):
+    with pytest.raises(sf.DataError, match=r"loss='l1' \(--loss\) is not supported.*huber, mse"):
         sf.fit(runs, loss="l1")
-    with pytest.raises(sf.DataError, match=r"fixed= names \['gamma'\].*'E', 'A', 'B'"):
+    with pytest.raises(sf.DataError, match=r"fixed= \(--fix\) names \['gamma'\].*'E', 'A', 'B'"):
         sf.fit(runs, fixed={"gamma": 1.0})
-    with pytest.raises(sf.DataError, match=r"tie=\{'beta': 'delta'\}"):
+    with pytest.raises(sf.DataError, match=r"tie=\{'beta': 'delta'\} \(--tie\)"):
         sf.fit(runs, tie={"beta": "delta"})
     with pytest.raises(sf.DataError, match=r"exclude must be a boolean mask.*10 rows"):
         sf.fit(runs, exclude=[1, 2])
-    with pytest.raises(sf.DataError, match=r"points='last' is not supported"):
+    with pytest.raises(sf.DataError, match=r"points='last' \(--points\) is not supported"):
         sf.fit(runs, points="last")
 
 

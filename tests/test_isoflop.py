@@ -142,7 +142,10 @@ def test_edge_budget_warns_and_is_left_out() -> None:
     message = str(caught[0].message)
     assert f"C={last:.4g} (lowest loss at the smallest N sampled)" in message
     assert "so it is an extrapolation" in message
-    assert "left out of the N*(C) fit (pass keep_flagged=True to keep them)" in message
+    assert (
+        "left out of the N*(C) fit (pass keep_flagged=True (--keep-flagged) to keep them)"
+        in message
+    )
     assert result.warnings == (message,)
     row = result.budgets.loc[result.budgets["budget"] == last].iloc[0]
     assert row["at_edge"] and row["flag"] == "edge" and not row["used"]
@@ -249,3 +252,13 @@ def test_bad_values_and_options_are_rejected() -> None:
         isoflop(runs)
     with pytest.raises(DataError, match="duplicates='median' is not supported"):
         isoflop(parabola_runs(), duplicates="median")
+
+
+@pytest.mark.parametrize("tolerance", [-0.1, float("nan")])
+def test_negative_grouping_tolerance_is_rejected(tolerance: float) -> None:
+    # A tolerance below 0 (or NaN) would silently give every run its own budget; the CLI's
+    # --budget-rtol maps to grouping= and relies on this check.
+    with pytest.raises(
+        DataError, match=r"grouping=.* \(--budget-rtol\): expected a relative tolerance >= 0"
+    ):
+        isoflop(parabola_runs(), grouping=tolerance)

@@ -52,7 +52,10 @@ def test_unknown_law_message() -> None:
 
 
 # ---------------------------------------------------------------------------- contract
-@pytest.fixture(params=sorted(LAWS))
+# farseer's nine-parameter fit takes ~5 s: the full suite (CI) runs it.
+@pytest.fixture(
+    params=[pytest.param(n, marks=pytest.mark.slow) if n == "farseer" else n for n in sorted(LAWS)]
+)
 def law(request: pytest.FixtureRequest) -> sf.Law:
     return LAWS[request.param]
 
@@ -188,3 +191,36 @@ def test_log_gradient_with_tied_and_fixed_parameters() -> None:
     np.testing.assert_allclose(
         analytic, problem.difference_jacobian(theta), rtol=0, atol=1e-6 * np.abs(analytic).max()
     )
+
+
+# ------------------------------------------------------------------ validation at construction
+def _law(formula, inputs=("n_params", "tokens"), names=("E", "A")) -> sf.Law:
+    params = tuple(sf.Parameter(n, (1.0,)) for n in names)
+    return sf.Law("mine", formula, inputs, params, reference="test")
+
+
+def test_law_whose_formula_lacks_a_parameter_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"missing \['A'\], extra \[\]"):
+        _law(lambda n, d, *, E: E + 0 * n)
+
+
+def test_law_whose_formula_has_an_extra_keyword_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"missing \[\], extra \['B'\]"):
+        _law(lambda n, d, *, E, A, B: E + A / n + B / d)
+
+
+def test_law_with_an_unknown_input_column_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"inputs \['N'\] are not columns of the runs table"):
+        _law(lambda n, *, E, A: E + A / n, inputs=("N",))
+
+
+def test_law_whose_formula_takes_too_few_inputs_is_rejected() -> None:
+    with pytest.raises(ValueError, match="takes 1 positional inputs, but the law has 2 inputs"):
+        _law(lambda n, *, E, A: E + A / n)
+
+
+def test_valid_laws_construct_and_kwargs_formulas_are_accepted() -> None:
+    law = _law(lambda n, d, **p: p["E"] + p["A"] / n)
+    assert law.param_names == ("E", "A") and not law.fits_curves
+    assert law.default_points == "final"
+    assert LAWS["multipower"].fits_curves and LAWS["multipower"].default_points == "after_warmup"

@@ -21,6 +21,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+# The notebooks execute end to end (~15 s of fits): the full suite (CI) runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 FIT_NOTEBOOK = NOTEBOOKS / "01_fit_and_compute_optimal.ipynb"

@@ -18,6 +18,9 @@ matplotlib.use("Agg")  # before anything imports pyplot
 
 import pytest
 
+# Every README example runs (~25 s): the full suite (`pytest -m "slow or not slow"`, CI) runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -52,6 +55,14 @@ def test_quoted_fit_numbers(readme: dict[str, Any]) -> None:
     # Hoffmann's unrounded law at the Gopher budget: 40.4B (laws.md §10, 3 figures).
     hoffmann = readme["sf"].FitResult.from_params("chinchilla").compute_optimal(5.76e23)
     assert float(hoffmann["n_params"].iloc[0]) == pytest.approx(4.04e10, rel=2e-3)
+
+
+def test_quoted_formula_law_numbers(readme: dict[str, Any]) -> None:
+    own, registered = readme["own_fit"], readme["result"]
+    # "1.8172" quoted to 4 decimals; the registered law's optimum on the same points.
+    assert own.params["E"] == pytest.approx(1.8172, abs=5e-5)
+    assert own.objective == pytest.approx(registered.objective, rel=1e-10)  # "agree to 1e-10"
+    assert (readme["_scratch"] / "own_fit.json").is_file()
 
 
 def test_quoted_backtest_and_isoflop_numbers(readme: dict[str, Any]) -> None:

@@ -132,7 +132,10 @@ def test_cost_model_constant_and_function() -> None:
     # Attention-like overhead per token makes a token dearer for small models: fewer tokens.
     heavy = hoffmann.compute_optimal(1e22, flops_per_token=lambda n: 6 * n + 2e9)
     assert heavy["tokens"].iloc[0] < six["tokens"].iloc[0]
-    with pytest.raises(sf.DataError, match="flops_per_param_token must be a positive number"):
+    with pytest.raises(
+        sf.DataError,
+        match=r"flops_per_param_token= \(--flops-per-param-token\) must be a positive number",
+    ):
         hoffmann.compute_optimal(1e22, flops_per_param_token=0)
 
 

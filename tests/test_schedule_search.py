@@ -44,6 +44,7 @@ def fitted_400m() -> sf.FitResult:
     return sf.fit(runs, "multipower", schedules=TRAIN_SPECS)
 
 
+@pytest.mark.slow
 def test_wsd_beats_cosine_on_the_fitted_400m_law(fitted_400m: sf.FitResult) -> None:
     # peak and warm-up come from the fit's training schedules (all 3e-4 and 2160).
     choice = sf.best_schedule(fitted_400m, 24000, "wsd", grid=COOLDOWNS)
@@ -129,6 +130,7 @@ def test_annealing_law_warns_and_prefers_a_zero_final_lr() -> None:
     assert choice.schedule.settings["final"] == 0.0
 
 
+@pytest.mark.slow
 def test_bad_input_messages(fitted_400m: sf.FitResult) -> None:
     published = sf.FitResult.from_params("multipower", PUBLISHED_400M)
     kw = {"peak": 3e-4, "warmup": 2160}
@@ -148,6 +150,7 @@ def test_bad_input_messages(fitted_400m: sf.FitResult) -> None:
         sf.best_schedule(sf.FitResult.from_params("chinchilla"), 24000, **kw)
 
 
+@pytest.mark.slow
 def test_mixed_training_peaks_need_an_explicit_peak(fitted_400m: sf.FitResult) -> None:
     options = {
         **fitted_400m.options,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..fitting.fit import fit
 from ..inputs.load import final_points, load_runs
 from ..laws import Law, get_law
@@ -76,8 +76,12 @@ class BacktestResult:
     warnings: dict[str, tuple[str, ...]]
     emulation: dict[str, Any] = field(default_factory=dict)
 
-    def report(self) -> str:
-        """Plain-text tables: the summary (errors in %) and the stability sweep."""
+    def report(self, *, per_run: bool = False) -> str:
+        """Plain-text tables: the summary (errors in %) and the stability sweep.
+
+        With ``per_run``, a table of each law's relative error (%) per held-out run goes
+        between them (as ``scaling-fit compare`` prints).
+        """
         summary = self.summary.assign(
             mean_pct=100 * self.summary["mean_relative_error"],
             worst_pct=100 * self.summary["worst_relative_error"],
@@ -88,6 +92,7 @@ class BacktestResult:
             f"backtest: held out {self.holdout}; relative error |pred - loss|/loss in %",
             summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
             "",
+            *(self._per_run_lines() if per_run else []),
             f"stability: predicted loss at {target} (actual {self.target.get('loss')}) "
             + (
                 "from each rolling origin (row = origin, as in the errors table)"
@@ -99,6 +104,15 @@ class BacktestResult:
         if self.emulation.get("note"):
             lines += ["", f"note: {self.emulation['note']}"]
         return "\n".join(lines)
+
+    def _per_run_lines(self) -> list[str]:
+        table = self.errors.pivot(index="run", columns="law", values="relative_error")
+        table = (100 * table)[list(self.summary["law"])]
+        return [
+            "relative error per held-out run, in %",
+            table.to_string(float_format=lambda v: f"{v:.4f}"),
+            "",
+        ]
 
     def __repr__(self) -> str:
         return self.report()
@@ -208,7 +222,9 @@ def backtest(
     laws = [get_law(law) for law in laws]
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
-        raise DataError(f"laws= needs one or more distinct laws; found {names}")
+        raise DataError(
+            f"{argument('laws')} needs one or more distinct laws; found {names}: give each once"
+        )
     options = _options_per_law(names, fit_options)
     table, rows = _run_table(runs, laws)
     split = choose_holdout(table, holdout, axis, rows=rows)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..inputs.load import parse_number
 
 NAMED = {"largest-compute": "compute", "largest-n": "n_params", "largest-d": "tokens"}
@@ -70,7 +70,7 @@ def choose_holdout(
         mask = compute >= np.sort(compute)[::-1][count - 1]
         split = Split(mask, "compute", f"top {holdout:g} of runs by compute ({mask.sum()} runs)")
     elif isinstance(holdout, str | int | float | np.number) or holdout is None:
-        raise DataError(f"holdout={holdout!r} is not supported: expected {CHOICES}")
+        raise DataError(f"{argument('holdout', holdout)} is not supported: expected {CHOICES}")
     else:
         rows = rows or (len(table), np.arange(len(table)))
         split = Split(_mask(holdout, *rows), "compute", "runs marked by the mask")
@@ -81,8 +81,8 @@ def choose_holdout(
     count = int(split.held_out.sum())
     if count == 0 or count == len(table):
         raise DataError(
-            f"holdout={split.description} holds out {count} of {len(table)} runs: need at "
-            "least one run to fit and one to predict"
+            f"{argument('holdout')}: {split.description} holds out {count} of {len(table)} "
+            "runs: need at least one run to fit and one to predict"
         )
     return split
 
@@ -91,12 +91,13 @@ def _threshold_split(table: pd.DataFrame, holdout: str) -> Split:
     name, operator, number = THRESHOLD.match(holdout).groups()
     if name.lower() not in AXES:
         raise DataError(
-            f"holdout={holdout!r}: unknown axis {name!r}; use n, d or compute (expected {CHOICES})"
+            f"{argument('holdout', holdout)}: unknown axis {name!r}; use n, d or compute "
+            f"(expected {CHOICES})"
         )
     try:
         limit = parse_number(number)
     except ValueError:
-        raise DataError(f"holdout={holdout!r}: {number!r} is not a number") from None
+        raise DataError(f"{argument('holdout', holdout)}: {number!r} is not a number") from None
     column = AXES[name.lower()]
     values = axis_values(table, column)
     mask = values >= limit if operator == ">=" else values > limit

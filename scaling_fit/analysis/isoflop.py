@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.load import final_points, load_runs
 from ..results.isoflop_result import IsoflopResult
 
@@ -105,7 +105,8 @@ def isoflop(
         raise DataError(
             f"isoFLOP fit needs at least 2 usable budgets; found {len(used)} of {len(table)} "
             f"(flags: {table['flag'].value_counts().to_dict()}). Add budgets, sample N around each "
-            "minimum, pass grouping= if budgets differ by round-off, or keep_flagged=True"
+            f"minimum, pass {argument('grouping')} if budgets differ by round-off, or "
+            f"{argument('keep_flagged', True)}"
         )
     params, r2, samples = _power_laws(used, bootstrap, seed, messages)
     for message in messages:
@@ -187,6 +188,11 @@ def _budget_labels(compute: np.ndarray, grouping: Grouping) -> np.ndarray:
             )
         return labels
     tol = SAME_BUDGET_RTOL if grouping is None else float(grouping)
+    if not tol >= 0:
+        raise DataError(
+            f"{argument('grouping', grouping)}: expected a relative tolerance >= 0 (e.g. 0.05: "
+            "runs within a factor 1.05 share a budget), None or a function of the compute"
+        )
     order = np.argsort(compute, kind="stable")
     ids, first, group = np.empty(len(order), dtype=int), compute[order[0]], 0
     for j, value in enumerate(compute[order]):
@@ -275,9 +281,9 @@ def _power_laws(
 
 def _flag_messages(table: pd.DataFrame, keep_flagged: bool) -> list[str]:
     """One warning per kind of problem, naming the budgets."""
-    fate = "kept in the N*(C) fit (keep_flagged=True)"
+    fate = f"kept in the N*(C) fit ({argument('keep_flagged', True)})"
     if not keep_flagged:
-        fate = "left out of the N*(C) fit (pass keep_flagged=True to keep them)"
+        fate = f"left out of the N*(C) fit (pass {argument('keep_flagged', True)} to keep them)"
     heads = {
         "edge": "the optimum sits at or near the edge of the sampled N range, so it is an "
         "extrapolation; sample N further beyond that edge",

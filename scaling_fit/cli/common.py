@@ -1,7 +1,8 @@
 """Pieces shared by the ``scaling-fit`` subcommands: errors, argument types, output.
 
 Machine output (JSON, CSV) goes to stdout or ``-o FILE`` (never overwritten without
-``--force``); human text goes to stderr, one ``warning: …`` line per warning.
+``--force``); human text goes to stderr, one ``warning: …`` line per warning.  This module
+imports nothing heavy (no numpy, pandas or scipy), so that building the parser is fast.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
+import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
-from typing import Any, NoReturn
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import ScalingFitError, ScalingFitWarning
-from ..inputs.load import parse_number
-from ..results.fit_result import FitResult
+
+if TYPE_CHECKING:
+    from ..results.fit_result import FitResult
 
 PROG = "scaling-fit"
 FORMATS = ("json", "csv")
@@ -45,6 +47,8 @@ class Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------- argument types
 def number(text: str) -> float:
     """Float with unit suffixes ('125M', '1.3B', '6e20')."""
+    from ..inputs.load import parse_number
+
     try:
         return parse_number(text)
     except ValueError as exc:
@@ -108,6 +112,8 @@ def add_format_options(parser: argparse.ArgumentParser, tables: Iterable[str]) -
 # ----------------------------------------------------------------------- input
 def load_fit(path_text: str) -> FitResult:
     """The FitResult saved in a JSON file, or a UsageError naming the missing file."""
+    from ..results.fit_result import FitResult
+
     path = Path(path_text)
     if not path.is_file():
         raise UsageError(f"fit file {str(path)!r} does not exist (write one with `{PROG} fit`)")
@@ -153,8 +159,9 @@ def cell(value: Any) -> str:
     """One CSV cell: repr of a float (empty for NaN/None), else the text of the value."""
     if value is None:
         return ""
-    if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else repr(float(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        number = float(value)  # float and numpy floats
+        return "" if math.isnan(number) else repr(number)
     return str(value)
 
 

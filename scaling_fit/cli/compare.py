@@ -8,15 +8,8 @@ worst relative errors, the error per held-out run and the stability sweep.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ..analysis.backtest import BacktestResult, backtest
-from ..analysis.choose_law import choose_law
-from ..fitting.objective import LOSSES
-from ..inputs.load import load_runs
 from .common import (
     UsageError,
     add_columns_option,
@@ -31,6 +24,11 @@ from .common import (
     warn_lines,
     write,
 )
+from .options import LOSSES
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 HOLDOUT_HELP = (
     "runs to hold out: largest-compute (default), largest-n, largest-d, a threshold such as "
@@ -83,8 +81,9 @@ def run_compare(args: argparse.Namespace) -> int:
     int
         0, or 1 when a law's fit failed (the output is written all the same).
     """
-    if len(set(args.laws)) != len(args.laws):
-        raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
+    from ..analysis.backtest import backtest
+    from ..inputs.load import load_runs
+
     check_output(args.output, args.force)
     target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f, None)}
     if target:
@@ -105,7 +104,7 @@ def run_compare(args: argparse.Namespace) -> int:
     warn_lines(args, caught)
     for law, messages in result.warnings.items():
         warn_lines(args, messages, f"{law}: ")
-    say(args, report(result))
+    say(args, result.report(per_run=True))
     failed = result.summary.loc[result.summary["error"] != "", ["law", "error"]]
     if len(failed):
         details = "; ".join(f"{law}: {message}" for law, message in failed.to_numpy())
@@ -116,6 +115,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
     """``compare --target-n … --target-tokens …``: :func:`scaling_fit.choose_law`."""
+    from ..analysis.choose_law import choose_law
+    from ..inputs.load import load_runs
+
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
         result = choose_law(
@@ -133,25 +135,10 @@ def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
     return 0
 
 
-def report(result: BacktestResult) -> str:
-    """The backtest summary and stability sweep, with the error per held-out run between."""
-    per_run = result.errors.pivot(index="run", columns="law", values="relative_error")
-    per_run = (100 * per_run)[list(result.summary["law"])]
-    summary, sweep = result.report().split("\n\nstability", 1)
-    return "\n".join(
-        [
-            summary,
-            "",
-            "relative error per held-out run, in %",
-            per_run.to_string(float_format=lambda v: f"{v:.4f}"),
-            "",
-            "stability" + sweep,
-        ]
-    )
-
-
 def _run_mask(runs: pd.DataFrame, names: list[str]) -> np.ndarray:
     """Boolean mask over the rows of ``runs``: the rows of the named runs."""
+    import pandas as pd
+
     known = list(pd.unique(runs["run"]))
     unknown = [name for name in names if name not in known]
     if unknown:

@@ -10,15 +10,10 @@ budget's sampled N, too few points) and one summary line per group.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ..analysis.isoflop import isoflop
 from ..errors import DataError
-from ..inputs.load import load_runs
-from ..results.isoflop_result import IsoflopResult
 from .common import (
     UsageError,
     add_columns_option,
@@ -34,10 +29,13 @@ from .common import (
     write,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..results.isoflop_result import IsoflopResult
+
 GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
 TABLES = ("optima", "fits")
-# isoflop() keyword arguments its messages suggest → the flags that set them here.
-API_FLAGS = {"keep_flagged=True": "--keep-flagged", "grouping=": "--budget-rtol R"}
 OPTIMA = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "n_local", "flag", "note"]
 
 
@@ -81,8 +79,8 @@ def run_isoflop(args: argparse.Namespace) -> int:
     int
         0 (a group that cannot be analysed is an input error, exit 2).
     """
-    if args.budget_rtol is not None and not args.budget_rtol >= 0:
-        raise UsageError(f"--budget-rtol must be >= 0 (e.g. 0.05); found {args.budget_rtol:g}")
+    from ..inputs.load import load_runs
+
     check_output(args.output, args.force)
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
@@ -107,6 +105,8 @@ def _groups(runs: pd.DataFrame, columns: list[str]) -> list[tuple[dict, pd.DataF
 
 def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> IsoflopResult:
     """isoflop() on one group; its warnings on stderr, its errors naming the group."""
+    from ..analysis.isoflop import isoflop
+
     with captured_warnings() as caught:
         try:
             result = isoflop(
@@ -118,20 +118,15 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
             )
         except DataError as exc:
             where = f"group {_label(key)}: " if key else ""
-            raise DataError(where + _flags(str(exc))) from None
+            raise DataError(where + str(exc)) from None
     prefix = f"{_label(key)}: " if key else ""
-    warn_lines(args, map(_flags, caught), prefix)
+    warn_lines(args, caught, prefix)
     return result
 
 
-def _flags(message: str) -> str:
-    """isoflop()'s advice in this command's terms: its keyword arguments as flags."""
-    for keyword, flag in API_FLAGS.items():
-        message = message.replace(keyword, flag)
-    return message
-
-
 def _output(args: argparse.Namespace, results: list[tuple[dict, IsoflopResult]]) -> str:
+    import pandas as pd
+
     if args.format == "json":
         if len(results) == 1 and not results[0][0]:
             return json_text(results[0][1].to_dict())
@@ -145,16 +140,20 @@ def _output(args: argparse.Namespace, results: list[tuple[dict, IsoflopResult]])
 
 def _optima(key: dict, result: IsoflopResult) -> pd.DataFrame:
     """Per-budget optima of one group, group columns first."""
+    import pandas as pd
+
     table = result.budgets[[*OPTIMA, "used"]]
     return pd.concat([pd.DataFrame([key] * len(table)), table.reset_index(drop=True)], axis=1)
 
 
 def _fits(key: dict, result: IsoflopResult) -> pd.DataFrame:
     """One row: group columns, a, k, b, k_D with 95 % bounds, R², budgets used."""
+    import pandas as pd
+
     row: dict[str, Any] = dict(key)
     for name, interval in result.ci95.items():
         row[name] = result.params[name]
-        row[f"{name}_lower"], row[f"{name}_upper"] = interval or (np.nan, np.nan)
+        row[f"{name}_lower"], row[f"{name}_upper"] = interval or (math.nan, math.nan)
     row["r2_n"], row["r2_tokens"] = result.r2["n"], result.r2["tokens"]
     row["budgets_used"] = result.options["budgets_used"]
     row["budgets_flagged"] = result.options["budgets_flagged"]
@@ -181,4 +180,4 @@ def _label(key: dict) -> str:
 
 def _plain(value: Any) -> Any:
     """A group value as a JSON-ready Python scalar."""
-    return value.item() if isinstance(value, np.generic) else value
+    return value.item() if hasattr(value, "item") else value

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..laws.base import Law
 from ..schedules.by_run import schedules_by_run, warmup_of
 
@@ -41,8 +41,9 @@ def curve_inputs(
     """
     if points not in POINTS:
         raise DataError(
-            f"points={points!r} is not supported by the loss-curve law {law.name!r}: "
-            f"expected one of {', '.join(POINTS)} (curve laws fit every logged point)"
+            f"{argument('points', points)} is not supported by the loss-curve law "
+            f"{law.name!r}: expected one of {', '.join(POINTS)} (curve laws fit every logged "
+            "point)"
         )
     scheds = schedules_by_run(table["run"], schedules)
     warmup = {run: warmup_of(s) for run, s in scheds.items()}

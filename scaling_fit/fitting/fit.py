@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.load import final_points, load_runs
 from ..inputs.lr_column import lr_source
 from ..laws import Law, get_law
@@ -106,11 +106,16 @@ def fit(
     """
     law = get_law(law)
     if loss not in LOSSES:
-        raise DataError(f"loss={loss!r} is not supported: expected one of {', '.join(LOSSES)}")
+        raise DataError(
+            f"{argument('loss', loss)} is not supported: expected one of {', '.join(LOSSES)}"
+        )
     curve = law.fits_curves
     if (schedules is not None or warmup is not None) and not curve:
-        what = "schedules=" if schedules is not None else "warmup="
-        raise DataError(f"{what} is for loss-curve laws; law {law.name!r} does not use it")
+        what = argument("schedules" if schedules is not None else "warmup")
+        raise DataError(
+            f"{what} is for loss-curve laws (multipower, lr_annealing); law {law.name!r} takes "
+            f"{list(law.inputs)} and does not use it"
+        )
     lr_notes: list[str] = []
     if curve:
         runs = _as_table(runs)
@@ -208,7 +213,10 @@ def select_points(
         )
     excluded = np.zeros(len(table), bool) if exclude is None else _exclusion_mask(table, exclude)
     if points not in ("final", "all"):
-        raise DataError(f"points={points!r} is not supported: expected 'final' or 'all'")
+        raise DataError(
+            f"{argument('points', points)} is not supported by the L(N, D) law {law.name!r}: "
+            "expected 'final' (default) or 'all'"
+        )
     note = "every logged point" if points == "all" else "one point per run"
     if points == "final" and "step" in table.columns and table["run"].duplicated().any():
         table = final_points(table)
@@ -269,7 +277,8 @@ def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpac
             raise DataError(
                 f"column {column!r} has {found} in all {len(values)} fitted points; law "
                 f"{law.name!r} needs at least 2 distinct values to fit how the loss depends on "
-                "it. Add runs that vary it, or fix the parameters that depend on it (fixed=…)"
+                "it. Add runs that vary it, or fix the parameters that depend on it "
+                f"({argument('fixed')})"
             )
         if distinct < needed:
             messages.append(
@@ -280,7 +289,7 @@ def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpac
     if len(table) < len(space.free):
         raise DataError(
             f"{len(table)} points cannot determine {len(space.free)} free parameters "
-            f"{list(space.free)}; add runs or fix parameters (fixed=…)"
+            f"{list(space.free)}; add runs or fix parameters ({argument('fixed')})"
         )
     return messages
 

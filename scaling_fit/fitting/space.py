@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..laws.base import Array, Law
 
 
@@ -45,13 +45,13 @@ class ParameterSpace:
             unknown = sorted(set(keys) - names)
             if unknown:
                 raise DataError(
-                    f"{label}= names {unknown} but law {self.law.name!r} has parameters "
+                    f"{argument(label)} names {unknown} but law {self.law.name!r} has parameters "
                     f"{list(self.law.param_names)}; use those names"
                 )
         for name, target in self.tie.items():
             if target not in names or target in self.tie or target in self.fixed:
                 raise DataError(
-                    f"tie={{{name!r}: {target!r}}}: expected the name of a free parameter of "
+                    f"{argument('tie', {name: target})}: expected the name of a free parameter of "
                     f"{self.law.name!r} ({', '.join(self.free)}), found {target!r}"
                 )
         if not self.free:

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
-from ..errors import DataError
+from ..errors import DataError, argument
 
 Array = np.ndarray
 EXACT = "logged every step"
@@ -76,9 +76,10 @@ def lr_source(
     if schedules is not None:
         if warmup is not None:
             raise DataError(
-                "warmup= declares the warm-up of an LR interpolated from a sparse 'lr' column; "
-                "with schedules= the warm-up is each schedule's own setting. Drop warmup= or "
-                "put the warm-up in the schedules (e.g. 'cosine:...,warmup=2160')"
+                f"{argument('warmup')} declares the warm-up of an LR interpolated from a sparse "
+                f"'lr' column; with {argument('schedules')} the warm-up is in each schedule "
+                "spec (e.g. 'cosine:...,warmup=2160'). Drop warmup= or put the warm-up in "
+                "the schedules"
             )
         note = " (the table's 'lr' column was ignored: schedules= wins)" if has_lr else ""
         return schedules, {"lr_source": FROM_SCHEDULES + note}, []
@@ -144,7 +145,8 @@ def _logged(rows: pd.DataFrame, run: object) -> tuple[Array, Array]:
     if bad.any():
         raise DataError(
             f"run {run!r}: column 'lr' is {lr[bad][0]} at step {steps[bad][0]:g}; expected "
-            "the LR (>= 0) at every logged step. Fill it in, or pass schedules= instead"
+            f"the LR (>= 0) at every logged step. Fill it in, or pass {argument('schedules')} "
+            "instead"
         )
     whole = (steps == np.round(steps)) & (steps >= 0)
     if not whole.all():
@@ -173,10 +175,10 @@ def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object, first:
     if value is None:
         raise DataError(
             f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
-            f"{first} on: the LR before it (the warm-up) is unknown. Declare it: "
-            f"fit(..., warmup=N) for N <= {first} steps of linear warm-up from LR 0 to the "
-            "first logged LR (warmup=0: none; a dict run -> N per run), or pass schedules= "
-            "with each run's exact schedule"
+            f"{first} on: the LR before it (the warm-up) is unknown. Declare it with "
+            f"{argument('warmup')}: N <= {first} steps of linear warm-up from LR 0 to the first "
+            "logged LR (0: none; in Python also a dict run -> N), or pass "
+            f"{argument('schedules')} with each run's exact schedule"
         )
     try:
         w = int(value) if float(value).is_integer() else -1
@@ -184,9 +186,9 @@ def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object, first:
         w = -1
     if not 0 <= w <= first:
         raise DataError(
-            f"run {run!r}: warmup={value!r} is not a whole number of steps in 0..{first} (its "
-            f"first logged step); the warm-up must end by the first logged LR. Declare the "
-            "number of linear warm-up steps from LR 0"
+            f"run {run!r}: {argument('warmup', value)} is not a whole number of steps in "
+            f"0..{first} (its first logged step); the warm-up must end by the first logged "
+            "LR. Declare the number of linear warm-up steps from LR 0"
         )
     return w
 
@@ -205,5 +207,6 @@ def _sparse_messages(sparse: dict[Any, Array]) -> list[str]:
         f"the 'lr' column is logged sparsely, not at every step: {runs}{spread}. Their LR is "
         "interpolated between logged steps (monotone cubic; a switch between two flat "
         "stretches as a step at the later logged step; the declared warm-up before the "
-        "first), which blurs LR changes between logged steps; pass schedules= for the exact LR"
+        "first), which blurs LR changes between logged steps; pass "
+        f"{argument('schedules')} for the exact LR"
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -174,6 +174,23 @@ class Law:
             function = getattr(self, role)
             if function is not None:
                 _check_signature(self, role, function)
+
+    @classmethod
+    def from_formula(cls, expression: str, inputs: Mapping[str, str], **options: Any) -> Law:
+        """A law from a formula string such as ``"E + A/N**alpha + B/D**beta"``, parsed and
+        evaluated safely by asteval; see :func:`scaling_fit.laws.formula.from_formula`.
+
+        Examples
+        --------
+        >>> law = Law.from_formula(
+        ...     "E + A/N**alpha + B/D**beta", inputs={"N": "n_params", "D": "tokens"}
+        ... )
+        >>> law.param_names
+        ('E', 'A', 'alpha', 'B', 'beta')
+        """
+        from .formula import from_formula
+
+        return from_formula(expression, inputs, **options)
 
     @property
     def fits_curves(self) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..laws.base import Array, Law
 
 FLOPS_PER_PARAM_TOKEN = 6.0
@@ -76,7 +76,8 @@ def optimal_allocation(
     k = float(flops_per_param_token)
     if not np.isfinite(k) or k <= 0:
         raise DataError(
-            f"flops_per_param_token must be a positive number (6 for C = 6ND); found {k!r}"
+            f"{argument('flops_per_param_token')} must be a positive number of FLOPs (6 for "
+            f"C = 6ND); found {k:g}"
         )
     if law.allocation is not None and flops_per_token is None:
         # The closed form assumes C = 6 N D; C = k N D is the same problem at budget 6C/k.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..laws.base import Law
 from ..schedules.by_run import as_steps, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
@@ -68,7 +68,7 @@ def predict_curve(
     every
         Stride of the default steps.
     """
-    sched = as_schedule(schedule)
+    sched = _schedule(schedule)
     if steps is None:
         every = max(int(every), 1)
         first = (warmup_of(sched) // every + 1) * every
@@ -77,6 +77,14 @@ def predict_curve(
     table = pd.DataFrame({"run": "curve", "step": steps})
     loss = predict_runs(result, table, {"curve": sched})
     return pd.DataFrame({"step": steps, "lr": sched.lr[steps], "loss": loss})
+
+
+def _schedule(schedule: Any) -> Any:
+    """as_schedule(), its error saying that it came from ``schedule=``."""
+    try:
+        return as_schedule(schedule)
+    except DataError as exc:
+        raise DataError(f"{argument('schedule')}: {exc}") from None
 
 
 def _curve_law(result: FitResult) -> Law:
@@ -102,7 +110,7 @@ def curve_band(
     chunked over points so that sets × points × pairs stays near :data:`BAND_TERMS`.
     """
     law = _curve_law(result)
-    sched = as_schedule(schedule)
+    sched = _schedule(schedule)
     steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
     table = pd.DataFrame({"run": "curve", "step": steps})
     stacks = {n: samples[:, i, None] for i, n in enumerate(result.params)}

@@ -17,6 +17,7 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
 from ..laws import Law, get_law
 from ..laws.base import Array
+from ..laws.formula import is_formula_law, law_from_dict, law_to_dict
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 
 JSON_FORMAT = "scaling_fit.FitResult/1"
@@ -331,6 +332,22 @@ class FitResult:
             + "</div>"
         )
 
+    # ----------------------------------------------------------------- lmfit
+    def to_lmfit_params(self) -> Any:
+        """The parameters as :class:`lmfit.Parameters`: values, bounds, ``vary=False`` for
+        fixed, ``expr`` for ties, bootstrap ``stderr`` and ``correl`` when present."""
+        from .lmfit_params import to_lmfit_params
+
+        return to_lmfit_params(self)
+
+    @classmethod
+    def from_lmfit(cls, params: Any, law: str | Law, **options: Any) -> FitResult:
+        """A result from :class:`lmfit.Parameters` (or a ``ModelResult``) of ``law``, to
+        predict with; see :func:`scaling_fit.results.lmfit_params.from_lmfit`."""
+        from .lmfit_params import from_lmfit
+
+        return from_lmfit(params, law, **options)
+
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
@@ -338,6 +355,8 @@ class FitResult:
         return {
             "format": JSON_FORMAT,
             "law": self.law.name,
+            # A formula law (Law.from_formula) travels with the result: no registration needed.
+            "formula_law": law_to_dict(self.law) if is_formula_law(self.law) else None,
             "params": {
                 n: {"value": v, "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
                 for n, v in self.params.items()
@@ -368,12 +387,13 @@ class FitResult:
     def from_json(cls, source: str | Path, *, law: Law | None = None) -> FitResult:
         """Rebuild a result from JSON text or a JSON file written by :meth:`to_json`.
 
-        Pass ``law=`` for a user-defined law that is not in the registry.
+        Pass ``law=`` for a user-defined law that is not in the registry; a law built by
+        :meth:`Law.from_formula` is rebuilt from the JSON.
         """
         text = Path(source).read_text() if _is_path(source) else str(source)
         try:
             raw = json.loads(text)
-            fitted_law = law if law is not None else get_law(raw["law"])
+            fitted_law = law if law is not None else _stored_law(raw)
             samples = raw.get("bootstrap_samples")
             correlation = raw.get("correlation")
             return cls(
@@ -441,6 +461,12 @@ def _list(value: Any) -> Any:
         return None
     array = np.asarray(value, dtype=float)
     return np.where(np.isnan(array), None, array).tolist()
+
+
+def _stored_law(raw: Mapping[str, Any]) -> Law:
+    """The law a result's JSON names: its formula when it has one, else the registered law."""
+    formula = raw.get("formula_law")
+    return law_from_dict(formula) if formula else get_law(raw["law"])
 
 
 def _is_path(source: str | Path) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from .builders import Schedule
 from .spec import as_schedule
 
@@ -33,26 +33,35 @@ def schedules_by_run(runs: Any, schedules: Any) -> dict[str, Schedule]:
     names = list(pd.unique(np.asarray(runs, dtype=object)))
     if schedules is None:
         raise DataError(
-            "a loss-curve law needs the LR at every step of every run: pass schedules= as a "
-            "mapping run -> schedule spec / Schedule / LR array, or one spec for all runs, "
-            "e.g. schedules='cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5', or give "
-            "the runs table an 'lr' column"
+            "a loss-curve law needs the LR at every step of every run: pass "
+            f"{argument('schedules')}: a mapping run -> schedule spec / Schedule / LR array, "
+            "or one spec for all runs, e.g. 'cosine:peak=3e-4,total=24000,warmup=2160,"
+            "final=3e-5'; or give the runs table an 'lr' column"
         )
     if isinstance(schedules, Mapping):
         missing = [n for n in names if n not in schedules]
         if missing:
             raise DataError(
-                f"schedules= has no schedule for runs {missing}; it has {sorted(schedules)}. "
-                "Add them (keys are the values of the 'run' column)"
+                f"{argument('schedules')} has no schedule for runs {missing}; it has "
+                f"{sorted(schedules)}. Add them (keys are the values of the 'run' column: the "
+                "CSV file stems unless the data has a 'run' column)"
             )
-        return {n: as_schedule(schedules[n]) for n in names}
+        return {n: _schedule(schedules[n], f", run {n!r}") for n in names}
     if isinstance(schedules, Schedule | str):
-        sched = as_schedule(schedules)
+        sched = _schedule(schedules)
         return dict.fromkeys(names, sched)
     raise DataError(
-        f"schedules= must be a mapping run -> schedule, a Schedule or a spec string; found "
-        f"{type(schedules).__name__}. For one LR array per run use {{run: array}}"
+        f"{argument('schedules')} must be a mapping run -> schedule, a Schedule or a spec "
+        f"string; found {type(schedules).__name__}. For one LR array per run use {{run: array}}"
     )
+
+
+def _schedule(schedule: Any, where: str = "") -> Schedule:
+    """as_schedule(), its error saying that it came from ``schedules=`` (and which run)."""
+    try:
+        return as_schedule(schedule)
+    except DataError as exc:
+        raise DataError(f"{argument('schedules')}{where}: {exc}") from None
 
 
 def warmup_of(schedule: Schedule) -> int:

@@ -1,0 +1,136 @@
+"""``scaling-fit fit``: fit a law to runs (:func:`scaling_fit.fit`), write the result as JSON.
+
+Flags map to :func:`scaling_fit.fit` arguments (:mod:`.options`, :mod:`.schedules`); the
+library checks them, and its errors and warnings are printed as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from .common import (
+    Parser,
+    add_columns_option,
+    captured_warnings,
+    check_output,
+    count,
+    error,
+    pair,
+    say,
+    write,
+)
+from .options import add_fit_options, fit_arguments
+from .schedules import add_schedule_options, schedule_arguments
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ..results.fit_result import FitResult
+
+
+def add_parser(commands: Any, output: Parser) -> None:
+    """Register the ``fit`` subcommand on ``commands`` (an argparse subparsers object)."""
+    f = commands.add_parser("fit", parents=[output], help="fit a law to runs, write JSON")
+    f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--law", help="law name (see `scaling-fit laws`)")
+    which.add_argument("--formula", help="your own law, e.g. 'E + A/N**alpha + B/D**beta'")
+    f.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        type=pair(str, "N=n_params"),
+        metavar="SYMBOL=COLUMN",
+        help="--formula: the column an input symbol stands for (repeat per input)",
+    )
+    add_columns_option(f)
+    f.add_argument("--drop-top-loss", type=count, default=0, metavar="K", help="drop K top losses")
+    add_fit_options(f)
+    f.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
+    add_schedule_options(f)
+    f.set_defaults(func=run_fit)
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Load runs, fit the law, write the JSON; the summary goes to stderr.
+
+    Parameters
+    ----------
+    args
+        Parsed ``fit`` arguments.
+
+    Returns
+    -------
+    int
+        0, or 1 when the fit did not converge (the JSON is written all the same).
+    """
+    from ..fitting.fit import fit
+    from ..inputs.load import load_runs
+    from ..laws import Law, get_law
+
+    law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
+    check_output(args.output, args.force)
+    with captured_warnings() as caught:
+        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        notes = [f"derived {c} = {formula}" for c, formula in runs.attrs.get("derived", {}).items()]
+        exclude = None
+        if args.drop_top_loss:
+            exclude, dropped = _top_loss_mask(args, runs, law.fits_curves)
+            notes.append(dropped)
+        options = fit_arguments(args) | schedule_arguments(args)
+        result = fit(runs, law, exclude=exclude, n_jobs=args.n_jobs, **options)
+    write(result.to_json() + "\n", args.output, args.force)
+    for note in notes:  # after the fit: an error stays the only line on stderr
+        say(args, note)
+    messages = dict.fromkeys([*result.warnings, *caught])
+    say(args, _summary(result, list(messages)))
+    if not result.converged:
+        error("the fit did not converge; the result was written anyway (see its warnings)")
+        return 1
+    return 0
+
+
+def _top_loss_mask(
+    args: argparse.Namespace, runs: pd.DataFrame, curve_law: bool
+) -> tuple[np.ndarray, str]:
+    """Rows to leave out for ``--drop-top-loss K`` (the K highest-loss fitted points), a note.
+
+    With ``--points final`` (the default of L(N, D) laws) on loss curves the points are run
+    ends, and a dropped run end drops its whole run (otherwise an earlier step would become
+    that run's final point). Curve laws fit every logged point.
+    """
+    import numpy as np
+
+    from ..fitting.fit import highest_loss_mask
+    from ..inputs.load import final_points
+
+    final = not curve_law and args.points in (None, "final")
+    fitted = final_points(runs) if final else runs
+    worst = fitted.loc[highest_loss_mask(fitted, args.drop_top_loss)]
+    curves = final and "step" in runs.columns
+    mask = runs["run"].isin(worst["run"]) if curves else runs.index.isin(worst.index)
+    what = f"runs ending at the {len(worst)}" if curves else f"the {len(worst)}"
+    note = f"dropped {what} highest-loss points (loss >= {worst['loss'].min():.6g})"
+    return np.asarray(mask, dtype=bool), note
+
+
+def _summary(result: FitResult, notes: list[str]) -> str:
+    """A few lines for humans: law, points, objective, convergence, parameters, warnings."""
+    lines = [
+        f"law {result.law.name}: {result.n_points} points, objective {result.objective:.10g}, "
+        f"{'converged' if result.converged else 'NOT converged'}"
+    ]
+    errors, intervals = result.stderr, result.ci95
+    for name, value in result.params.items():
+        note = ""
+        if name in result.fixed:
+            note = "  (fixed)"
+        elif name in result.tie:
+            note = f"  (tied to {result.tie[name]})"
+        elif errors[name] is not None:
+            lo, hi = intervals[name]
+            note = f"  s.e. {errors[name]:.4g}  95% CI [{lo:.6g}, {hi:.6g}]"
+        lines.append(f"  {name:<8} = {value:.8g}{note}")
+    return "\n".join(lines + [f"warning: {message}" for message in notes])

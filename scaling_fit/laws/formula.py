@@ -1,0 +1,437 @@
+r"""A :class:`~scaling_fit.laws.base.Law` from a formula string, parsed safely by asteval.
+
+``Law.from_formula("E + A/N**alpha + B/D**beta", inputs={"N": "n_params", "D": "tokens"})``
+gives a regular law that :func:`scaling_fit.fit`, the bootstrap and the CLI use like a
+registered one. The text is parsed and evaluated by asteval (the interpreter lmfit uses for
+parameter expressions and ``ExpressionModel``), never by Python's ``eval``, and only
+arithmetic is accepted: numbers, names, ``+ - * / **``, unary minus and calls of the math
+functions in ``FUNCTIONS``. Attribute access, subscripts, comparisons, lambdas, imports and
+anything else are rejected with a :class:`~scaling_fit.errors.DataError` before anything runs.
+
+Names: the keys of ``inputs`` are the formula's input symbols (mapped to columns of the runs
+table); a name called as a function must be one of ``FUNCTIONS``; every other name is a
+parameter, in order of first appearance.
+
+Default parameter settings (each overridable per parameter with ``starts=``, ``bounds=``,
+``log=``):
+
+- a parameter in the exponent of ``**`` (``N**alpha``, ``D**-beta``) is an *exponent*:
+  bounds (0, inf), fitted as is, starts 0, 0.5, 1, 1.5, 2 (Hoffmann et al. 2022's grid for
+  Chinchilla's exponents);
+- every other parameter is a positive *scale* (an amplitude or an irreducible loss): bounds
+  (0, inf), fitted as its logarithm, starts e^-2 … e^24 (7 log-spaced values: losses of a few
+  nats and amplitudes like Chinchilla's A ≈ e^6 that multiply N^-alpha);
+- a parameter given bounds with a negative lower bound, or ``log=False``, is fitted as is,
+  with 5 starts spread over its bounds when they are finite (else the exponent grid for an
+  exponent, -10, -1, 0, 1, 10 otherwise); a scale's log-spaced starts are clipped to its
+  bounds.
+
+When the formula is a sum of terms each carrying its own scale factor (``E``, ``A/N**alpha``,
+``B*D**-beta``), those factors are declared ``linear`` and the fitter solves them exactly on
+a dense grid of the other parameters (variable projection), as for the registered
+Chinchilla law.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..inputs.columns import NUMERIC
+from .base import Array, Law, Parameter
+
+# Element-wise numpy functions a formula may call (all provided by asteval's symbol table).
+FUNCTIONS = (
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "sqrt",
+    "abs",
+    "sign",
+    "tanh",
+    "sinh",
+    "cosh",
+    "arctan",
+    "sin",
+    "cos",
+    "minimum",
+    "maximum",
+    "logaddexp",
+)
+EXPONENT_STARTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+SCALE_STARTS_LOG = tuple(np.linspace(-2.0, 24.0, 7))
+UNBOUNDED_STARTS = (-10.0, -1.0, 0.0, 1.0, 10.0)
+JSON_KIND = "formula"
+
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+_NODE_NAMES = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "an if-else",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.Assign: "an assignment",
+    ast.NamedExpr: "an assignment",
+}
+
+
+class FormulaFunction:
+    """The callable formula of a formula law: ``f(*inputs, **params)``, evaluated by asteval.
+
+    Vectorised and broadcasting (numpy arrays in, numpy arrays out); picklable (the asteval
+    interpreter is rebuilt after unpickling, e.g. in joblib workers).
+    """
+
+    def __init__(self, expression: str, symbols: Sequence[str], params: Sequence[str]) -> None:
+        self.expression = expression
+        self.symbols = tuple(symbols)
+        self.params = tuple(params)
+        self._interpreter: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"expression": self.expression, "symbols": self.symbols, "params": self.params}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["expression"], state["symbols"], state["params"])
+
+    def __repr__(self) -> str:
+        return f"FormulaFunction({self.expression!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormulaFunction) and self.__getstate__() == other.__getstate__()
+
+    def __hash__(self) -> int:
+        return hash((self.expression, self.symbols, self.params))
+
+    def __call__(self, *inputs: Array, **params: Array) -> Array:
+        if len(inputs) != len(self.symbols) or set(params) != set(self.params):
+            raise TypeError(
+                f"formula {self.expression!r} takes inputs {list(self.symbols)} positionally "
+                f"and parameters {list(self.params)} as keywords; got {len(inputs)} inputs and "
+                f"keywords {sorted(params)}"
+            )
+        if self._interpreter is None:
+            self._interpreter = _interpreter(self.expression)[0]
+        table = self._interpreter.symtable
+        for symbol, value in zip(self.symbols, inputs, strict=True):
+            table[symbol] = np.asarray(value, dtype=float)
+        for name, value in params.items():
+            table[name] = np.asarray(value, dtype=float)
+        try:
+            # The text, not the parsed tree: asteval reports errors of a tree incorrectly.
+            value = self._interpreter.eval(self.expression, show_errors=False, raise_errors=True)
+        except RuntimeError:  # asteval's guard on exponents above 10,000: no finite loss there
+            shape = np.broadcast_shapes(*(np.shape(table[n]) for n in self.symbols + self.params))
+            return np.full(shape, np.nan)
+        finally:
+            self._interpreter.code_text.clear()  # asteval keeps every evaluated text
+            for name in self.symbols + self.params:  # and would keep the arrays alive
+                table.pop(name, None)
+        return np.asarray(value, dtype=float)
+
+
+def _interpreter(expression: str) -> tuple[Any, Any]:
+    """An asteval interpreter with only ``FUNCTIONS`` and the parsed ``expression``."""
+    from asteval import Interpreter, make_symbol_table
+
+    full = make_symbol_table(use_numpy=True)
+    symbols = {name: full[name] for name in FUNCTIONS}
+    interpreter = Interpreter(symtable=symbols, minimal=True)
+    try:
+        tree = interpreter.parse(expression)
+    except Exception:
+        detail = interpreter.error[-1].msg if interpreter.error else "cannot be parsed"
+        raise DataError(
+            f"formula {expression!r} is not a valid expression ({detail}); write arithmetic "
+            "such as 'E + A/N**alpha + B/D**beta'"
+        ) from None
+    return interpreter, tree
+
+
+def from_formula(
+    expression: str,
+    inputs: Mapping[str, str],
+    *,
+    name: str = "formula",
+    starts: Mapping[str, Sequence[float]] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    log: Mapping[str, bool] | None = None,
+    reference: str = "user formula",
+    description: str | None = None,
+) -> Law:
+    """A :class:`Law` from a formula string; see the module docstring for the rules.
+
+    Parameters
+    ----------
+    expression
+        The loss as arithmetic of inputs and parameters, e.g. ``"E + A/N**alpha + B/D**beta"``.
+    inputs
+        Input symbol → column of the runs table, e.g. ``{"N": "n_params", "D": "tokens"}``.
+    name
+        The law's name (shown in reports and stored in the JSON of a fit).
+    starts
+        Start values per parameter, in natural units (e.g. ``{"alpha": [0.2, 0.5]}``).
+    bounds
+        Natural-unit bounds per parameter, e.g. ``{"E": (0, 5)}``.
+    log
+        Whether to fit a parameter as its logarithm (requires a lower bound >= 0).
+    reference, description
+        Where the form comes from, and one line about it (default: the formula).
+
+    Raises
+    ------
+    DataError
+        For anything but arithmetic, unknown functions or columns, an input symbol missing
+        from the formula, no parameters, or hints naming no parameter.
+    """
+    text = str(expression).strip()
+    if not text:
+        raise DataError("formula is empty; write the loss, e.g. 'E + A/N**alpha + B/D**beta'")
+    symbols = _check_inputs(text, inputs)
+    _, tree = _interpreter(text)
+    names, exponents = _check_tree(text, tree, symbols)
+    params = [n for n in names if n not in symbols]
+    if not params:
+        raise DataError(
+            f"formula {text!r} has no parameters (names other than the inputs "
+            f"{list(symbols)} and the functions): there is nothing to fit"
+        )
+    hints = {"starts": starts or {}, "bounds": bounds or {}, "log": log or {}}
+    for label, given in hints.items():
+        unknown = sorted(set(given) - set(params))
+        if unknown:
+            raise DataError(
+                f"{label}= names {unknown}, which are not parameters of formula {text!r}; "
+                f"its parameters are {params}"
+            )
+    parameters = tuple(_parameter(p, p in exponents, hints) for p in params)
+    mapping = ", ".join(f"{s} = {inputs[s]}" for s in symbols)
+    return Law(
+        name=name,
+        formula=FormulaFunction(text, symbols, params),
+        inputs=tuple(inputs[s] for s in symbols),
+        parameters=parameters,
+        reference=reference,
+        description=description or f"L = {text} ({mapping})",
+        linear=_linear(tree, params),
+    )
+
+
+def _check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
+    if not isinstance(inputs, Mapping) or not inputs:
+        raise DataError(
+            f"formula {text!r} needs inputs={{symbol: column}}, e.g. "
+            "{'N': 'n_params', 'D': 'tokens'}"
+        )
+    columns = [c for c in NUMERIC if c != "loss"]
+    unknown = {s: c for s, c in inputs.items() if c not in columns}
+    if unknown:
+        raise DataError(
+            f"inputs {unknown} name unknown columns; expected numeric columns of the runs "
+            f"table {columns}"
+        )
+    bad = [s for s in inputs if not str(s).isidentifier() or s in FUNCTIONS]
+    if bad:
+        raise DataError(f"input symbols {bad} are not plain names (or are function names)")
+    if len(set(inputs.values())) < len(inputs):
+        raise DataError(f"inputs {dict(inputs)} map two symbols to one column; use one symbol")
+    # Columns in the table's canonical order, so an L(N, D) formula has inputs (n_params,
+    # tokens) whatever order the mapping lists them in (compute_optimal relies on it).
+    return tuple(sorted(inputs, key=lambda s: columns.index(inputs[s])))
+
+
+def _check_tree(text: str, tree: ast.AST, symbols: tuple[str, ...]) -> tuple[list[str], set]:
+    """Names in order of appearance and the names used in exponents; DataError if unsafe."""
+    body = getattr(tree, "body", [])
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+        _refuse(text, "a statement", "write one expression, not statements or assignments")
+    nodes = list(ast.walk(body[0].value))  # outermost first: the message names the construct
+    for node in nodes:
+        _check_node(text, node)
+    functions = [n.func for n in nodes if isinstance(n, ast.Call)]
+    called = {f.id for f in functions}
+    values = [n for n in nodes if isinstance(n, ast.Name) and all(n is not f for f in functions)]
+    values.sort(key=lambda n: (n.lineno, n.col_offset))
+    names = list(dict.fromkeys(n.id for n in values))
+    exponents: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponents |= {n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)}
+    clash = sorted(called & set(names))
+    if clash:
+        _refuse(text, f"using {clash} both as functions and as values", "rename the values")
+    missing = [s for s in symbols if s not in names]
+    if missing:
+        raise DataError(
+            f"input symbols {missing} do not appear in formula {text!r}; the formula uses "
+            f"names {names}: fix the spelling or drop them from inputs="
+        )
+    return names, exponents
+
+
+def _check_node(text: str, node: ast.AST) -> None:
+    how = f"a formula is arithmetic (+ - * / **) of numbers, names and {', '.join(FUNCTIONS)}"
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            _refuse(text, f"function {called!r}", how)
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            _refuse(text, "keyword or starred arguments", how)
+    elif isinstance(node, ast.Name):
+        if node.id.startswith("_"):
+            _refuse(text, f"name {node.id!r} (names may not start with '_')", how)
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            _refuse(text, f"constant {node.value!r}", how)
+    elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Load, *_OPERATORS)):
+        _refuse(text, _NODE_NAMES.get(type(node), type(node).__name__), how)
+
+
+def _refuse(text: str, what: str, how: str) -> None:
+    raise DataError(f"formula {text!r}: {what} is not allowed; {how}")
+
+
+def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Parameter:
+    lo, hi = (float(b) for b in hints["bounds"].get(name, (0.0, np.inf)))
+    if not lo < hi:
+        raise DataError(f"bounds= for {name!r} must be (lower, upper) with lower < upper")
+    log = hints["log"].get(name, lo >= 0 and not exponent)
+    if log and lo < 0:
+        raise DataError(
+            f"parameter {name!r}: log=True needs a lower bound >= 0, found bounds ({lo}, {hi})"
+        )
+    given = name in hints["bounds"] and np.isfinite(hi)
+    if name in hints["starts"]:
+        natural = np.clip(np.asarray(hints["starts"][name], dtype=float).ravel(), lo, hi)
+        if log:
+            natural = np.maximum(natural, 1e-300)
+        start = tuple(np.log(natural) if log else natural)
+        kind = "user starts"
+    elif log:
+        floor = np.log(lo) if lo > 0 else -np.inf
+        start = tuple(np.unique(np.clip(SCALE_STARTS_LOG, floor, np.log(hi))))
+        kind = "positive scale"
+    elif given and np.isfinite(lo):
+        start, kind = tuple(np.linspace(lo, hi, 5)), "spread over its bounds"
+    elif exponent:
+        start, kind = EXPONENT_STARTS, "exponent"
+    else:
+        start, kind = UNBOUNDED_STARTS, "unbounded"
+    if not start:
+        raise DataError(f"starts= gives no values for parameter {name!r}")
+    return Parameter(
+        name,
+        tuple(float(s) for s in start),
+        log=bool(log),
+        bounds=(lo, hi),
+        description=f"formula parameter ({kind})",
+    )
+
+
+def _linear(tree: ast.AST, params: list[str]) -> tuple[str, ...]:
+    """Parameters the formula is jointly linear in: one scale factor per additive term, each
+    appearing once in the formula; () when the formula is not of that form."""
+    counts = {p: 0 for p in params}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in counts:
+            counts[node.id] += 1
+    linear = []
+    for term in _terms(tree.body[0].value):
+        factors = [f for f in _factors(term) if counts.get(f, 0) == 1]
+        if len(factors) != 1 or factors[0] in linear:
+            return ()
+        linear.append(factors[0])
+    return tuple(linear)
+
+
+def _terms(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _terms(node.left) + _terms(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _terms(node.operand)
+    return [node]
+
+
+def _factors(node: ast.AST) -> list[str]:
+    """Names that multiply a term (not in a divisor, exponent or function)."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _factors(node.left)
+    if isinstance(node, ast.UnaryOp):
+        return _factors(node.operand)
+    return []
+
+
+# ----------------------------------------------------------------- JSON
+def is_formula_law(law: Law) -> bool:
+    """Whether ``law`` was built by :func:`from_formula`."""
+    return isinstance(law.formula, FormulaFunction)
+
+
+def law_to_dict(law: Law) -> dict[str, Any]:
+    """JSON-ready description of a formula law (expression, inputs, parameter settings)."""
+    formula: FormulaFunction = law.formula  # type: ignore[assignment]
+    return {
+        "kind": JSON_KIND,
+        "name": law.name,
+        "expression": formula.expression,
+        "inputs": dict(zip(formula.symbols, law.inputs, strict=True)),
+        "reference": law.reference,
+        "description": law.description,
+        "parameters": [
+            {
+                "name": p.name,
+                "start": list(p.start),
+                "log": p.log,
+                "bounds": [_finite_or_none(b) for b in p.bounds],
+            }
+            for p in law.parameters
+        ],
+    }
+
+
+def law_from_dict(spec: Mapping[str, Any]) -> Law:
+    """Rebuild a formula law from :func:`law_to_dict`'s output (no registration needed)."""
+    law = from_formula(
+        spec["expression"],
+        spec["inputs"],
+        name=spec["name"],
+        reference=spec["reference"],
+        description=spec.get("description"),
+    )
+    stored = {p["name"]: p for p in spec["parameters"]}
+    parameters = tuple(
+        replace(
+            p,
+            start=tuple(float(s) for s in stored[p.name]["start"]),
+            log=bool(stored[p.name]["log"]),
+            bounds=(
+                _bound(stored[p.name]["bounds"][0], -np.inf),
+                _bound(stored[p.name]["bounds"][1], np.inf),
+            ),
+        )
+        for p in law.parameters
+    )
+    return replace(law, parameters=parameters)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _bound(value: float | None, default: float) -> float:
+    return default if value is None else float(value)
