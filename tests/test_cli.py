@@ -481,7 +481,7 @@ def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
 
 
 def test_compare_law_failure_exits_1(capsys, rpj_csv, tmp_path, monkeypatch):
-    module = importlib.import_module("scaling_fit.analysis.backtest")
+    module = importlib.import_module("scaling_fit.analysis.backtest_fits")
 
     @functools.wraps(module.fit)  # backtest reads fit()'s signature to check its options
     def fail(*args, **kwargs):

@@ -56,7 +56,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target-compute",
         type=number,
-        metavar="FLOPS",
+        metavar="C",
         help="budget of the headline prediction (default 10x the largest run's 6ND)",
     )
     p.add_argument(
