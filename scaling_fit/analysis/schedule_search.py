@@ -316,9 +316,9 @@ def _baseline(baseline: ScheduleLike, peak: float, total: int, warmup: int) -> S
 
 # ---------------------------------------------------------------------- search
 def _final_losses(fit: FitResult, specs: list[str], total: int) -> np.ndarray:
-    """Predicted loss of every candidate at its last step, a batch of schedules at a time."""
+    """Predicted loss of every candidate at the end of training (step ``total``), in batches."""
     out = np.empty(len(specs))
-    last = total - 1
+    last = total
     for start in range(0, len(specs), BATCH):
         batch = specs[start : start + BATCH]
         names = [str(i) for i in range(len(batch))]

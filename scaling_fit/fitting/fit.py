@@ -88,9 +88,10 @@ def fit(
         table's ``lr`` column: used as is where logged at every step, else interpolated
         between logged steps with a warning (:mod:`scaling_fit.inputs.lr_column`).
     warmup
-        Loss-curve laws, LR from a sparse ``lr`` column whose log starts after step 0: the
-        number of linear warm-up steps from LR 0 (``lr[:w] = linspace(0, first logged LR,
-        w)``, as :mod:`scaling_fit.schedules`), one for all runs or a mapping run → steps.
+        Loss-curve laws, LR from the ``lr`` column: the runs' warm-up length in steps, one
+        for all runs or a mapping run → steps. By default it is detected from a rising
+        logged LR; it must be declared for a log that starts flat after step 0
+        (:mod:`scaling_fit.inputs.lr_column`).
     bootstrap
         Number of bootstrap resamples of runs (0: none).
     seed

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..laws.base import Law
-from ..schedules.by_run import as_steps, schedules_by_run, warmup_of
+from ..schedules.by_run import as_steps, history_lr, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
 
 if TYPE_CHECKING:
@@ -61,9 +61,9 @@ def predict_curve(
     schedule
         A :class:`~scaling_fit.schedules.Schedule`, spec string or LR array.
     steps
-        Steps to predict (0 ≤ t < total; the loss after t steps); default every multiple of
-        ``every`` after the warm-up (the steps a fit uses: t > warm-up, see the module
-        docstring) and the last step ``total − 1``. The laws do not describe the warm-up;
+        Steps to predict (0 ≤ t ≤ total; the loss after t updates); default every multiple
+        of ``every`` after the warm-up (the steps a fit uses: t > warm-up) and the end of
+        training, step ``total``. The laws do not describe the warm-up;
         pass ``steps`` explicitly to evaluate them there anyway.
     every
         Stride of the default steps.
@@ -72,11 +72,12 @@ def predict_curve(
     if steps is None:
         every = max(int(every), 1)
         first = (warmup_of(sched) // every + 1) * every
-        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total - 1))
+        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total))
     steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
     table = pd.DataFrame({"run": "curve", "step": steps})
     loss = predict_runs(result, table, {"curve": sched})
-    return pd.DataFrame({"step": steps, "lr": sched.lr[steps], "loss": loss})
+    lr = history_lr(sched.lr, int(steps.max(initial=0)))[steps]
+    return pd.DataFrame({"step": steps, "lr": lr, "loss": loss})
 
 
 def _curve_law(result: FitResult) -> Law:
