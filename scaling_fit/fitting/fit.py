@@ -17,6 +17,7 @@ from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
 from .curve_points import bootstrap_note, curve_inputs
+from .identifiability import correlation_of, degeneracy_messages
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -330,6 +331,8 @@ def _diagnose(
             "check the data or widen bounds="
         )
     messages += _identification(space, best)
+    params, corr = _natural_dict(space, best.theta), correlation_of(best.jacobian, thetas)
+    messages += degeneracy_messages(space.law, params, list(space.free), corr)
     at_best = n_at_best(solutions)
     if at_best == 1 and len(solutions) > 1:
         messages.append(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..laws.base import Law
 from ..schedules.by_run import as_steps, history_lr, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
@@ -45,8 +46,29 @@ def predict_runs(result: FitResult, runs: pd.DataFrame, schedules: Any) -> Array
     out = np.empty(len(table))
     for start in range(0, len(table), PREDICT_CHUNK):
         chunk = table.iloc[start : start + PREDICT_CHUNK]
-        out[start : start + len(chunk)] = law.predict(*law.features(chunk, lrs), **result.params)
+        with np.errstate(all="ignore"):  # overflow shows up as a non-finite loss, said below
+            out[start : start + len(chunk)] = law.predict(
+                *law.features(chunk, lrs), **result.params
+            )
+    _warn_not_finite(result, table, out)
     return out
+
+
+def _warn_not_finite(result: FitResult, table: pd.DataFrame, predicted: Array) -> None:
+    """Never return NaN/inf predictions silently: say how many, where, and why."""
+    bad = ~np.isfinite(predicted)
+    if not bad.any():
+        return
+    runs = pd.unique(table["run"].to_numpy()[bad])
+    shown = ", ".join(repr(r) for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+    params = ", ".join(f"{k}={v:.3g}" for k, v in result.params.items())
+    warnings.warn(
+        f"{int(bad.sum())} of {bad.size} predicted losses are not finite (runs {shown}): "
+        f"the law {result.law.name!r} overflows at its parameters ({params}), a sign of a "
+        "degenerate fit. Refit with more schedules or fixed=…; these rows are NaN/inf",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
 
 
 def predict_curve(
