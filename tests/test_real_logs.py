@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
+from scaling_fit.fitting import curve_points
 from scaling_fit.inputs import lr_column
 from scaling_fit.results import curves
 from scaling_fit.schedules import from_spec
@@ -67,7 +68,7 @@ def wandb_case(law: str) -> None:
     assert "warm-up 1001 steps (detected from the rising logged LR)" in str(
         logged.options["lr_source"]
     )
-    assert logged.data["step"].max() == TOTAL  # the last step (= total) is fitted
+    assert train["step"].max() == TOTAL  # the last step (= total) is accepted as logged
     # The issue's goal: held-out error within 2x of the exact-schedule fit (measured: equal
     # to 1e-6 relative, the LR rebuilt from the log is exact but at the warm-up's corner).
     assert held_out_error(logged, table) <= 2.0 * held_out_error(exact, table)
@@ -144,3 +145,57 @@ def test_last_step_equal_to_total_is_the_end_of_training() -> None:
     assert curve["loss"].iloc[-1] == pytest.approx(
         result.predict_curve(SPECS["wsd"], [TOTAL - 1])["loss"].iloc[0], rel=1e-5
     )
+
+
+# ------------------------------------------------------------------- dense logs
+def test_dense_runs_are_binned_into_means_of_consecutive_points() -> None:
+    dense = pd.DataFrame({"run": "d", "step": np.arange(1, 1001), "loss": np.arange(1.0, 1001.0)})
+    sparse = pd.DataFrame({"run": "s", "step": np.arange(1, 301), "loss": 2.0})
+    binned, notes = curve_points.bin_dense_runs(pd.concat([sparse, dense], ignore_index=True))
+    assert notes == {"d": "1000 points -> 200 bins of 5-5"}
+    assert len(binned) == 300 + curve_points.BINS  # the 300-point run is fitted as logged
+    d = binned[binned["run"] == "d"]
+    # Bin k holds steps 5k+1..5k+5: mean step (and loss) 5k+3, exactly.
+    np.testing.assert_array_equal(d["step"], np.arange(200) * 5 + 3)
+    np.testing.assert_array_equal(d["loss"], np.arange(200) * 5 + 3.0)
+    odd, _ = curve_points.bin_dense_runs(dense.iloc[:457])  # 457 = 200 bins of 2 or 3
+    assert len(odd) == 200 and odd["step"].is_monotonic_increasing
+
+
+def dense_log(seed: int) -> pd.DataFrame:
+    """Every step 0..6000 of the three runs, 2 % log-normal noise like a per-step train loss."""
+    steps = np.arange(0, TOTAL + 1)
+    table = pd.concat([pd.DataFrame({"run": n, "step": steps}) for n in SPECS], ignore_index=True)
+    truth = sf.FitResult.from_params("lr_annealing", TRUTH["lr_annealing"])
+    rng = np.random.default_rng(seed)
+    clean = curves.predict_runs(truth, table, SPECS)
+    return table.assign(loss=clean * np.exp(rng.normal(0.0, 2e-2, len(table))))
+
+
+def binned_and_unbinned(seed: int) -> tuple[sf.FitResult, sf.FitResult, pd.DataFrame]:
+    table = dense_log(seed)
+    train, specs = table[table["run"].isin(TRAIN)], {n: SPECS[n] for n in TRAIN}
+    binned = sf.fit(train, "lr_annealing", schedules=specs)
+    unbinned = sf.fit(train, "lr_annealing", schedules=specs, points="unbinned")
+    return binned, unbinned, table
+
+
+def test_dense_log_fit_is_binned_by_default_and_says_so() -> None:
+    # 5,000 points per run after the warm-up, binned to 200.
+    binned, unbinned, _ = binned_and_unbinned(seed=0)
+    assert binned.n_points == 2 * curve_points.BINS
+    assert binned.options["binned"] == dict.fromkeys(TRAIN, "5000 points -> 200 bins of 25-25")
+    assert "2 dense run(s) binned" in binned.options["points_note"]
+    assert unbinned.n_points == 2 * 5000 and unbinned.options["binned"] == {}
+
+
+@pytest.mark.slow
+def test_binning_averages_noise_without_bias() -> None:
+    # Held-out error of the binned fit against the unbinned one, mean over 4 seeds (one seed
+    # varies 0.3x-2.5x either way). Measured: 0.00077 binned, 0.00088 unbinned.
+    errors = []
+    for seed in range(4):
+        binned, unbinned, table = binned_and_unbinned(seed)
+        errors.append([held_out_error(binned, table), held_out_error(unbinned, table)])
+    binned_error, unbinned_error = np.mean(errors, axis=0)
+    assert binned_error <= 1.25 * unbinned_error

@@ -70,7 +70,7 @@ class ScheduleChoice:
     curve : pandas.DataFrame
         Its predicted curve: ``step``, ``lr``, ``loss``.
     final_loss : float
-        Its predicted loss at the last step (``total_steps − 1`` steps taken).
+        Its predicted loss at the end of training (step ``total_steps``).
     baseline : Schedule
         The schedule it is compared with.
     baseline_curve : pandas.DataFrame

@@ -1,0 +1,107 @@
+"""Benchmark: multi-power fits of dense training logs, binned (default) against unbinned.
+
+Synthetic W&B-style logs (three 24,000-step runs: constant, WSD 20 % linear cool-down,
+cosine to peak/10; 1,000-step warm-up; multi-power law at Luo et al.'s 400M parameters with
+0.5 % log-normal noise, like a per-step training loss; LR logged with the loss) are fitted by
+``scaling_fit.fit(table, "multipower")`` from the file alone:
+
+1. **Logged every 10 steps** (7,200 points) and **every step** (72,000 points), with the
+   default points (dense runs binned, ``scaling_fit.fitting.curve_points``).  Targets of
+   issue 8: ≤ 5 s and ≤ 20 s.
+2. **Time per point** from 10³ to 10⁵ logged points (default points), and the reference in
+   the same run: the unbinned fit (``points="unbinned"``) at the smallest sizes, whose time
+   per point is what a fit of every point costs.
+3. **Accuracy**: the held-out error (cosine run fitted from constant + WSD) binned against
+   unbinned at 7,200 points, so the binning's effect is measured, not assumed.
+
+The script asserts nothing about time; it prints a table.
+
+Run: ``python benchmarks/bench_dense_logs.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import platform  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import scaling_fit as sf  # noqa: E402
+from scaling_fit.results import curves  # noqa: E402
+from scaling_fit.schedules import from_spec  # noqa: E402
+from scaling_fit.schedules.by_run import history_lr  # noqa: E402
+
+TOTAL, WARMUP = 24000, 1000
+TRUTH = {"L0": 2.3747, "A": 0.6542, "alpha": 0.4288, "B": 523.42, "C": 2.0246, "beta": 0.5935,
+         "gamma": 0.6347}  # fmt: skip
+SPECS = {
+    "constant": f"constant:peak=3e-4,total={TOTAL},warmup={WARMUP}",
+    "wsd": f"wsd:peak=3e-4,total={TOTAL},warmup={WARMUP},decay=0.2,final=0",
+    "cosine": f"cosine:peak=3e-4,total={TOTAL},warmup={WARMUP},final=3e-5",
+}
+
+
+def log(every: int, names: list[str], seed: int = 0) -> pd.DataFrame:
+    steps = np.arange(every, TOTAL + 1, every)
+    table = pd.concat([pd.DataFrame({"run": n, "step": steps}) for n in names], ignore_index=True)
+    clean = curves.predict_runs(sf.FitResult.from_params("multipower", TRUTH), table, SPECS)
+    table["lr"] = np.concatenate([history_lr(from_spec(SPECS[n]).lr, TOTAL)[steps] for n in names])
+    rng = np.random.default_rng(seed)
+    return table.assign(loss=clean * np.exp(rng.normal(0.0, 5e-3, len(table))))
+
+
+def timed_fit(table: pd.DataFrame, points: str | None = None) -> tuple[float, sf.FitResult]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sf.fit(table, "multipower", points=points)
+    return time.perf_counter() - start, result
+
+
+def held_out(result: sf.FitResult) -> float:
+    steps = np.arange(WARMUP + 100, TOTAL + 1, 100)
+    table = pd.DataFrame({"run": "cosine", "step": steps})
+    truth = sf.FitResult.from_params("multipower", TRUTH)
+    got, want = (curves.predict_runs(r, table, SPECS) for r in (result, truth))
+    return float(np.mean(np.abs(got / want - 1)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="skip the 72,000-point fit")
+    args = parser.parse_args()
+    print(f"{platform.platform()}, {platform.processor()}, {os.cpu_count()} cores")
+    names = list(SPECS)
+    rows = []
+    for every in [10] + ([] if args.quick else [1]):
+        table = log(every, names)
+        seconds, _ = timed_fit(table)
+        rows.append(("default (binned)", len(table), seconds))
+    for n in (1_000, 10_000) + (() if args.quick else (100_000,)):
+        every = max(1, round(3 * TOTAL / n))
+        table = log(every, names)
+        seconds, _ = timed_fit(table)
+        rows.append(("default (binned)", len(table), seconds))
+    for n in (1_000, 2_000):
+        table = log(round(3 * TOTAL / n), names)
+        seconds, _ = timed_fit(table, "unbinned")
+        rows.append(("unbinned (reference)", len(table), seconds))
+    print(f"{'fit':<22}{'points':>9}{'seconds':>10}{'ms/point':>10}")
+    for what, n, seconds in rows:
+        print(f"{what:<22}{n:>9}{seconds:>10.2f}{1e3 * seconds / n:>10.4f}")
+    train = log(10, ["constant", "wsd"])
+    binned = held_out(timed_fit(train)[1])
+    unbinned = held_out(timed_fit(train, "unbinned")[1])
+    print(f"held-out cosine error, 4,800 points: binned {binned:.5f}, unbinned {unbinned:.5f}")
+
+
+if __name__ == "__main__":
+    main()
