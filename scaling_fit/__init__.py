@@ -16,6 +16,8 @@ from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, Unk
 _LAZY = {
     "BacktestResult": "analysis.backtest",
     "backtest": "analysis.backtest",
+    "Forecast": "analysis.forecast",
+    "forecast": "analysis.forecast",
     "isoflop": "analysis.isoflop",
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
@@ -36,6 +38,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import schedules
     from .analysis.backtest import BacktestResult, backtest
+    from .analysis.forecast import Forecast, forecast
     from .analysis.isoflop import isoflop
     from .analysis.schedule_search import ScheduleChoice, best_schedule
     from .fitting.fit import fit, highest_loss_mask
@@ -65,6 +68,7 @@ __all__ = [
     "DataError",
     "FitError",
     "FitResult",
+    "Forecast",
     "IsoflopResult",
     "Law",
     "Parameter",
@@ -77,6 +81,7 @@ __all__ = [
     "backtest",
     "best_schedule",
     "fit",
+    "forecast",
     "get_law",
     "highest_loss_mask",
     "isoflop",

@@ -25,7 +25,7 @@ from ..fitting.objective import LOSSES
 from ..inputs.load import final_points, load_runs
 from ..laws import get_law, list_laws
 from ..results.fit_result import FitResult
-from . import compare, isoflop, predict
+from . import compare, forecast, isoflop, predict
 from .common import (
     PROG,
     Parser,
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_parser(commands, output)
     predict.add_parser(commands, output)
     compare.add_parser(commands, output)
+    forecast.add_parser(commands, output)
     isoflop.add_parser(commands, output)
     return parser
 
