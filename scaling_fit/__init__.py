@@ -18,6 +18,8 @@ _LAZY = {
     "backtest": "analysis.backtest",
     "ChooseLawResult": "results.choose_law_result",
     "choose_law": "analysis.choose_law",
+    "Forecast": "analysis.forecast",
+    "forecast": "analysis.forecast",
     "isoflop": "analysis.isoflop",
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from .analysis.choose_law import choose_law
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.design import suggest_runs
+    from .analysis.forecast import Forecast, forecast
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.plan import plan
@@ -92,6 +95,7 @@ __all__ = [
     "DataError",
     "FitError",
     "FitResult",
+    "Forecast",
     "HparamsResult",
     "IsoflopResult",
     "Law",
@@ -109,6 +113,7 @@ __all__ = [
     "fit",
     "fit_critical_batch",
     "fit_hparams",
+    "forecast",
     "get_law",
     "highest_loss_mask",
     "holdout_penalty",
