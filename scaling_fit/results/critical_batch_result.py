@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
+from .json_file import dump_json, load_result_json
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
 DEFINITIONS = {
@@ -113,32 +113,28 @@ class CriticalBatchResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        """Serialise to JSON text; also write it to ``path`` when given (overwriting it)."""
+        return dump_json(self.to_dict(), path, indent)
 
     @classmethod
     def from_json(cls, source: str | Path) -> CriticalBatchResult:
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
-        is_path = isinstance(source, Path) or not str(source).lstrip().startswith("{")
-        try:
-            raw = json.loads(Path(source).read_text() if is_path else str(source))
-            if raw.get("format") != JSON_FORMAT:
-                raise KeyError("format")
+
+        def build(raw: dict[str, Any]) -> CriticalBatchResult:
             return cls(
                 fits=pd.DataFrame(raw["fits"]).fillna(np.nan).infer_objects(),
                 scaling=pd.DataFrame(raw["scaling"]),
                 group=str(raw["group"]),
                 level=float(raw["level"]),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            where = f"file {source}" if is_path else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit critical-batch result ({exc.__class__.__name__}: "
-                f"{exc}); expected the JSON written by `scaling-fit cbs`"
-            ) from None
+
+        return load_result_json(
+            source,
+            JSON_FORMAT,
+            build,
+            what="critical-batch result",
+            expected="the JSON written by `scaling-fit cbs`",
+        )
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ and bands (``interval``, ``ci95``, ``frontier``), the local parabolas (``curves`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .intervals import percentile_interval
+from .json_file import dump_json
 from .json_safe import json_columns
 
 if TYPE_CHECKING:
@@ -155,8 +155,5 @@ class IsoflopResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        """Serialise to JSON text; also write it to ``path`` when given (overwriting it)."""
+        return dump_json(self.to_dict(), path, indent)
