@@ -53,7 +53,10 @@ def read_schedules(path_text: str) -> Any:
     """The content of a ``--schedules`` file (the library checks it as ``schedules=``)."""
     path = Path(path_text)
     if not path.is_file():
-        raise UsageError(f"--schedules file {path_text!r} does not exist")
+        raise UsageError(
+            f"--schedules file {path_text!r} does not exist; pass the path of a JSON file "
+            "mapping each run to its schedule"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

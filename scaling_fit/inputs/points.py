@@ -134,5 +134,8 @@ def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
     if k <= 0:
         return np.zeros(len(loss), dtype=bool)
     if k >= len(loss):
-        raise DataError(f"cannot drop the {k} highest-loss points of {len(loss)}")
+        raise DataError(
+            f"cannot drop the {k} highest-loss points of {len(loss)}; drop fewer than "
+            f"{len(loss)} so that points are left to fit"
+        )
     return loss >= np.sort(loss)[-k]

@@ -223,7 +223,10 @@ def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Param
     else:
         start, kind = UNBOUNDED_STARTS, "unbounded"
     if not start:
-        raise DataError(f"starts= gives no values for parameter {name!r}")
+        raise DataError(
+            f"starts= gives no values for parameter {name!r}; give at least one start, "
+            f"e.g. starts={{{name!r}: [1.0]}}"
+        )
     return Parameter(
         name,
         tuple(float(s) for s in start),

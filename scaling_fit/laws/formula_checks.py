@@ -67,7 +67,10 @@ def check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
         )
     bad = [s for s in inputs if not str(s).isidentifier() or s in FUNCTIONS]
     if bad:
-        raise DataError(f"input symbols {bad} are not plain names (or are function names)")
+        raise DataError(
+            f"input symbols {bad} are not plain names (or are function names); use "
+            "identifiers such as N and D that are not in FUNCTIONS"
+        )
     if len(set(inputs.values())) < len(inputs):
         raise DataError(f"inputs {dict(inputs)} map two symbols to one column; use one symbol")
     # Columns in the table's canonical order, so an L(N, D) formula has inputs (n_params,
