@@ -28,6 +28,11 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
         metavar="STEPS",
         help="curve laws, lr column logged from after step 0: linear warm-up steps from LR 0",
     )
+    add_schedule_source_options(parser)
+
+
+def add_schedule_source_options(parser: argparse.ArgumentParser) -> None:
+    """``--schedule SPEC`` / ``--schedules FILE.json``, mutually exclusive (fit and report)."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
