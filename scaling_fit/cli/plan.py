@@ -122,8 +122,9 @@ def _write_table(
     if args.format == "csv":
         text = csv_text(table)
     else:
-        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-        text = json_text({**header, "rows": rows})
+        from ..results.json_safe import json_records
+
+        text = json_text({**header, "rows": json_records(table)})
     write(text, args.output, args.force)
     warn_lines(args, caught)
     say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

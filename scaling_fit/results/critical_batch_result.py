@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .json_file import dump_json, load_result_json
+from .json_safe import json_records
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
 DEFINITIONS = {
@@ -108,8 +109,8 @@ class CriticalBatchResult:
             "definitions": self.definitions,
             "group": self.group,
             "level": self.level,
-            "fits": _records(self.fits),
-            "scaling": _records(self.scaling),
+            "fits": json_records(self.fits),
+            "scaling": json_records(self.scaling),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
@@ -135,7 +136,3 @@ class CriticalBatchResult:
             what="critical-batch result",
             expected="the JSON written by `scaling-fit cbs`",
         )
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return table.astype(object).where(table.notna(), None).to_dict(orient="records")
