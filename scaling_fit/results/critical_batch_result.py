@@ -58,6 +58,24 @@ class CriticalBatchResult:
         Least squares of log B_noise on log D over the groups (as :attr:`scaling`), with the
         Student-t interval of the fitted mean at each D (``level`` defaults to the result's).
         Warns when D lies more than 10× outside the groups' range.
+
+        Parameters
+        ----------
+        tokens
+            Token counts D to predict at (scalar or array).
+        level
+            Central interval probability; None for the result's ``level``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``tokens``, ``b_noise`` with ``b_noise_lower``/``b_noise_upper``, and the same for
+            ``b_20`` (= 0.2 B_noise), in tokens per step.
+
+        Raises
+        ------
+        DataError
+            When the sweeps lack a ``tokens`` column with at least 3 distinct values.
         """
         from scipy.stats import t as student
 
@@ -114,7 +132,21 @@ class CriticalBatchResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given (overwriting it)."""
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
+            None to only return the text.
+        indent
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
+        """
         return dump_json(self.to_dict(), path, indent)
 
     @classmethod

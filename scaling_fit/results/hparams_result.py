@@ -58,6 +58,19 @@ class HparamsResult:
 
         Warns (:class:`~scaling_fit.ScalingFitWarning`) when N or D lies more than 10× outside
         the swept range, as :meth:`FitResult.predict` does.
+
+        Parameters
+        ----------
+        n_params, tokens
+            N and D of the planned runs (broadcast together).
+        level
+            Central probability of the bootstrap percentile intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``n_params``, ``tokens``, ``lr``, ``batch_size`` and their ``_lower``/``_upper``
+            bounds (NaN without bootstrap samples).
         """
         n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
         table = pd.DataFrame({"n_params": n, "tokens": d})
@@ -110,7 +123,21 @@ class HparamsResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given (overwriting it)."""
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
+            None to only return the text.
+        indent
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
+        """
         return dump_json(self.to_dict(), path, indent)
 
     @classmethod
