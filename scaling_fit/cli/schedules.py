@@ -30,6 +30,11 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
         help="curve laws, lr column: the runs' warm-up length in steps (default: detected "
         "from a rising logged LR; needed when the log starts flat after step 0)",
     )
+    add_schedule_source_options(parser)
+
+
+def add_schedule_source_options(parser: argparse.ArgumentParser) -> None:
+    """``--schedule SPEC`` / ``--schedules FILE.json``, mutually exclusive (fit and report)."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
@@ -55,7 +60,10 @@ def read_schedules(path_text: str) -> Any:
     """The content of a ``--schedules`` file (the library checks it as ``schedules=``)."""
     path = Path(path_text)
     if not path.is_file():
-        raise UsageError(f"--schedules file {path_text!r} does not exist")
+        raise UsageError(
+            f"--schedules file {path_text!r} does not exist; pass the path of a JSON file "
+            "mapping each run to its schedule"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

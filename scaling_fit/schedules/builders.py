@@ -92,6 +92,8 @@ def bad_value(where: str, expected: str, found: Any, fix: str) -> DataError:
 
 
 def check_lr(lr: Any, what: str) -> np.ndarray:
+    """``lr`` as a float array of per-step learning rates; DataError naming ``what`` unless it
+    is a non-empty 1-D array of finite values >= 0."""
     try:
         arr = np.asarray(lr, dtype=np.float64)
     except (TypeError, ValueError):
@@ -104,6 +106,8 @@ def check_lr(lr: Any, what: str) -> np.ndarray:
 
 
 def whole_number(value: Any, key: str, where: str, lo: int, hi: float) -> int:
+    """``value`` as an int; DataError naming ``key`` and ``where`` unless it is a whole
+    number of steps in ``[lo, hi]``."""
     try:
         ok = float(value).is_integer() and lo <= value <= hi
     except (TypeError, ValueError):
