@@ -432,3 +432,30 @@ def test_rows_with_extra_fields(tmp_path: Path, body: str) -> None:
         sf.DataError, match=r"x\.csv: not a readable CSV \(.*\); expected one header"
     ):
         load_runs(path)
+
+
+def test_wide_csv_reads_like_a_narrow_one(tmp_path: Path, monkeypatch) -> None:
+    # Files wider than WIDE_COLUMNS are read by the csv module: same table (blank lines
+    # dropped but counted in row numbers, short rows padded, quoted commas) as pandas gives.
+    from scaling_fit.inputs import sources
+
+    text = 'run,N,D,loss,note\na,1e8,2e9,3.0,"x, y"\n\n b,2e8,4e9,2.9\n , , , ,\nc,4e8,8e9,2.8,z\n'
+    path = write(tmp_path / "w.csv", text)
+    narrow = sf.load_runs(path)
+    monkeypatch.setattr(sources, "WIDE_COLUMNS", 2)
+    pd.testing.assert_frame_equal(sf.load_runs(path), narrow)
+    bad = write(tmp_path / "bad.csv", "N,D,loss\n1e8,2e9,3.0\n1e9,2e10,2.5,7\n")
+    with pytest.raises(
+        sf.DataError, match=r"bad\.csv: not a readable CSV .*Expected 3 fields in line 3, saw 4"
+    ):
+        sf.load_runs(bad)
+    with pytest.raises(sf.DataError, match=r"row 3 \(line 4\), column 'loss'"):
+        sf.load_runs(write(tmp_path / "r.csv", "N,D,loss\n1e8,2e9,3.0\n\n1e9,2e10,-2.5\n"))
+
+
+def test_plain_column_fast_path_keeps_the_number_syntax(tmp_path: Path) -> None:
+    # Python's float() reads "1_000"; our number syntax does not (commas group thousands),
+    # so the one-pass conversion of plain columns must hand such a column to the parser.
+    path = write(tmp_path / "u.csv", "N,D,loss\n1e8,2e9,3.0\n1_000,2e10,2.5\n")
+    with pytest.raises(sf.DataError, match=r"row 2 \(line 3\), column 'N'.*found '1_000'"):
+        sf.load_runs(path)

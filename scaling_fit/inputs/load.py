@@ -256,7 +256,14 @@ def _at(name: str, label: Any, labels: Mapping[str, str], column: str) -> str:
 
 
 def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Series:
-    """Parse a column to floats: plain numbers at once, suffixed ones (125M) cell by cell."""
+    """Parse a column to floats: plain numbers at once, suffixed ones (125M) cell by cell.
+
+    A column of plain numbers (the usual case) is converted in one C-level pass; only the
+    cells that pass cannot read (blank, ``125M``, ``1,000``) go through the slower parser.
+    """
+    plain = _plain_numbers(values.to_numpy(object))
+    if plain is not None:
+        return pd.Series(plain, index=values.index)
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(BLANKS).to_numpy()
     parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
@@ -270,6 +277,20 @@ def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Seri
                 f"number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove that cell"
             ) from None
     return pd.Series(parsed, index=values.index)
+
+
+def _plain_numbers(cells: np.ndarray) -> np.ndarray | None:
+    """``cells`` as floats when every one is a plain number (Python's float syntax, no
+    ``_`` digit separators, no NaN text), else None: then the cell-by-cell path decides."""
+    try:
+        parsed = np.array(cells, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(parsed).any():  # "nan", None: blank cells, handled (and counted) as such
+        return None
+    if cells.dtype == object and any("_" in c for c in cells if isinstance(c, str)):
+        return None
+    return parsed
 
 
 def _drop_missing(
@@ -334,7 +355,7 @@ def _derive(table: pd.DataFrame) -> dict[str, str]:
 
 def _first_repeat(table: pd.DataFrame, keys: list[str]) -> tuple[int, int] | None:
     """Positions of the first row that repeats an earlier one on ``keys``, and of that one."""
-    later = table.duplicated(subset=keys, keep="first").to_numpy()
+    later = table[keys].duplicated(keep="first").to_numpy()  # not all columns: wide files
     if not later.any():
         return None
     second = int(np.argmax(later))
