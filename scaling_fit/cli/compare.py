@@ -78,7 +78,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from ..analysis.backtest import backtest
     from ..inputs.load import load_runs
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)

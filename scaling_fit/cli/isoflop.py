@@ -81,7 +81,7 @@ def run_isoflop(args: argparse.Namespace) -> int:
     """
     from ..inputs.load import load_runs
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
         runs = load_runs(list(args.paths), columns=dict(args.col) or None)
     warn_lines(args, caught)

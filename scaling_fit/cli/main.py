@@ -19,6 +19,7 @@ from .._version import __version__
 from ..errors import FitError, ScalingFitError
 from . import compare, fit, isoflop, laws, predict
 from .common import PROG, Parser, ResultError, UsageError, error
+from .signals import Terminated, stop_workers, terminate_as_interrupt
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
 
@@ -83,14 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except Exception as exc:
-        code = _exit_code(exc)
-        if args.debug or code is None:
-            raise
-        error(_message(exc))
-        return code
+    with terminate_as_interrupt():
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            error("interrupted")
+            return 130
+        except Terminated:
+            error("terminated")
+            return 143
+        except Exception as exc:
+            code = _exit_code(exc)
+            if args.debug or code is None:
+                raise
+            error(_message(exc))
+            return code
+        finally:
+            stop_workers()

@@ -76,7 +76,7 @@ def run_predict(args: argparse.Namespace) -> int:
     """
     from ..results.curves import predict_curve
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, [args.fit_json])
     result = load_fit(args.fit_json)
     curve = result.law.fits_curves
     _check_options(args, result, curve)

@@ -13,6 +13,7 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.load import final_points, load_runs
 from ..inputs.lr_column import lr_source
+from ..inputs.validate import check_fit_arguments, check_runs_frame
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
@@ -26,6 +27,9 @@ from .space import ParameterSpace
 UNIDENTIFIED_RATIO = 1e-7
 # Share of failed bootstrap refits above which the intervals are flagged.
 MAX_FAILED_SHARE = 0.01
+# A scale parameter (fitted as its log) below this or above its inverse has run to the edge of
+# the float range: the data did not determine it (losses of 1e-300 or 1e308, wrong units).
+FLOAT_EDGE = 1e-300
 
 
 def fit(
@@ -105,6 +109,9 @@ def fit(
     FitResult
     """
     law = get_law(law)
+    check_fit_arguments(
+        delta=delta, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, n_refine=n_refine
+    )
     if loss not in LOSSES:
         raise DataError(
             f"{argument('loss', loss)} is not supported: expected one of {', '.join(LOSSES)}"
@@ -145,7 +152,8 @@ def fit(
     if bootstrap:
         starts = distinct_optima(solutions)
         thetas = bootstrap_thetas(problem, table["run"].to_numpy(), starts, bootstrap, seed, n_jobs)
-    messages = thin_data + _diagnose(space, solutions, thetas)
+    degenerate = _degenerate(problem, best)
+    messages = thin_data + degenerate + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     options = {
@@ -170,7 +178,7 @@ def fit(
         fixed=dict(space.fixed),
         tie=dict(space.tie),
         objective=best.objective,
-        converged=best.converged,
+        converged=best.converged and not degenerate,
         n_points=problem.n_points,
         residuals=best.residuals,
         warnings=tuple(messages),
@@ -233,6 +241,8 @@ def select_points(
 def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
     """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped."""
     loss = runs["loss"].to_numpy(float)
+    if isinstance(k, bool) or not float(k).is_integer():
+        raise DataError(f"k={k!r}: expected a whole number of points to drop")
     if k <= 0:
         return np.zeros(len(loss), dtype=bool)
     if k >= len(loss):
@@ -241,7 +251,38 @@ def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
 
 
 def _as_table(runs: Any) -> pd.DataFrame:
-    return load_runs(runs) if not _is_tidy(runs) else runs
+    if not _is_tidy(runs):
+        return load_runs(runs)
+    check_runs_frame(runs, runs.columns)  # a tidy frame skips load_runs, not its checks
+    return runs
+
+
+def _degenerate(problem: Problem, best: Solution) -> list[str]:
+    """Why the best solution is unusable: a parameter or objective that is not finite, a
+    scale parameter at the edge of the float range (0 or > 1e300), or a prediction at a
+    fitted point that is not a finite loss > 0 (e.g. losses of 1e-300 or 1e308)."""
+    space = problem.space
+    params = _natural_dict(space, best.theta)
+    bad = {n: v for n, v in params.items() if not np.isfinite(v)}
+    bad |= {
+        n: v
+        for n in space.free
+        if space.law.parameter(n).log and not FLOAT_EDGE < abs(v := params[n]) < 1 / FLOAT_EDGE
+    }
+    with np.errstate(all="ignore"):
+        predicted = np.asarray(problem.law.predict(*problem.inputs, **params), dtype=float)
+    usable = np.all(np.isfinite(predicted) & (predicted > 0)) and np.isfinite(best.objective)
+    if not bad and usable:
+        return []
+    what = (
+        f"parameters {bad} are at the edge of the float range"
+        if bad
+        else ("its predictions at the fitted points are not finite losses > 0")
+    )
+    return [
+        f"the fit is degenerate ({what}), so it is not converged; check the losses (values "
+        "near 0 or overflowing the float range) and the units of the inputs"
+    ]
 
 
 def _is_tidy(runs: Any) -> bool:

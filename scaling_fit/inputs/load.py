@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
+from .validate import check_header, check_input_file
 
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
 # compared after _normalise (lowercase, alphanumerics only): "eval/loss" also covers eval_loss.
@@ -164,8 +165,8 @@ def _read(source: Any) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _read_csv(path: str) -> pd.DataFrame:
-    if not Path(path).is_file():
-        raise DataError(f"{path}: file not found (cwd: {Path.cwd()}); check the path")
+    check_input_file(path)
+    check_header(path)
     try:
         with warnings.catch_warnings():  # more fields than the header: an error, not data loss
             warnings.simplefilter("error", pd.errors.ParserWarning)

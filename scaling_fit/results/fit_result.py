@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, FitError, OutputExistsError, ScalingFitError, ScalingFitWarning
+from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
 from ..laws.formula import is_formula_law, law_from_dict, law_to_dict
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .atomic import write_text_atomic
+from .validate import JSON_FORMAT, check_against_law, check_fit_dict
 
-JSON_FORMAT = "scaling_fit.FitResult/1"
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
 
@@ -119,6 +121,7 @@ class FitResult:
 
     def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
+        _check_level(level)
         if self.samples is None:
             return dict.fromkeys(self.params)
         lo, hi = _percentiles(self.samples, level, axis=0)
@@ -148,6 +151,7 @@ class FitResult:
         >>> result.predict(n_params=[1e9, 1e10], tokens=2e10)       # doctest: +SKIP
         """
         self._require_point_law("predict")
+        self._require_finite_params("predict")
         columns = self._inputs(data, inputs)
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
@@ -187,6 +191,8 @@ class FitResult:
     ) -> pd.DataFrame:
         """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
         self._require_point_law("predict_interval")
+        self._require_finite_params("predict_interval")
+        _check_level(level)
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
@@ -243,7 +249,10 @@ class FitResult:
         bootstrap. Warns when N_opt or D_opt lie more than ``max_extrapolation`` times outside
         the fitted range.
         """
+        self._require_finite_params("compute_optimal")
+        _check_level(level)
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
+        check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
         n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
         self._warn_extrapolation({"n_params": n_opt, "tokens": d_opt}, max_extrapolation)
@@ -358,13 +367,13 @@ class FitResult:
             # A formula law (Law.from_formula) travels with the result: no registration needed.
             "formula_law": law_to_dict(self.law) if is_formula_law(self.law) else None,
             "params": {
-                n: {"value": v, "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
+                n: {"value": _list(v), "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
                 for n, v in self.params.items()
             },
             "free": list(self.free),
             "fixed": dict(self.fixed),
             "tie": dict(self.tie),
-            "objective": None if np.isnan(self.objective) else self.objective,
+            "objective": _list(self.objective),
             "n_points": self.n_points,
             "converged": self.converged,
             "warnings": list(self.warnings),
@@ -372,15 +381,27 @@ class FitResult:
             "version": self.version,
             "correlation": _list(self.correlation),
             "bootstrap_samples": _list(self.samples),
-            "residuals": self.residuals.tolist(),
+            "residuals": _list(self.residuals),
             "data": self.data.to_dict(orient="list"),
         }
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
+    def to_json(
+        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
+    ) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        The file is written atomically (:mod:`scaling_fit.results.atomic`); an existing
+        ``path`` raises :class:`~scaling_fit.errors.OutputExistsError` unless ``overwrite``.
+        """
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            Path(path).write_text(text + "\n")
+            try:
+                write_text_atomic(path, text + "\n", overwrite=overwrite)
+            except FileExistsError:
+                raise OutputExistsError(
+                    f"FitResult.to_json: file {str(path)!r} exists; pass overwrite=True to "
+                    "replace it, or choose another path"
+                ) from None
         return text
 
     @classmethod
@@ -390,35 +411,32 @@ class FitResult:
         Pass ``law=`` for a user-defined law that is not in the registry; a law built by
         :meth:`Law.from_formula` is rebuilt from the JSON.
         """
-        text = Path(source).read_text() if _is_path(source) else str(source)
+        where, raw = _read_json(source)
+        check_fit_dict(raw, where)
         try:
-            raw = json.loads(text)
             fitted_law = law if law is not None else _stored_law(raw)
-            samples = raw.get("bootstrap_samples")
-            correlation = raw.get("correlation")
-            return cls(
-                law=fitted_law,
-                params={n: float(p["value"]) for n, p in raw["params"].items()},
-                free=tuple(raw["free"]),
-                fixed=dict(raw["fixed"]),
-                tie=dict(raw["tie"]),
-                objective=float("nan") if raw["objective"] is None else float(raw["objective"]),
-                converged=bool(raw["converged"]),
-                n_points=int(raw["n_points"]),
-                residuals=np.asarray(raw["residuals"], dtype=float),
-                warnings=tuple(raw["warnings"]),
-                options=dict(raw["options"]),
-                data=pd.DataFrame(raw["data"]),
-                samples=None if samples is None else np.asarray(samples, dtype=float),
-                correlation=None if correlation is None else np.asarray(correlation, float),
-                version=str(raw.get("version", "")),
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            where = f"file {source}" if _is_path(source) else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit fit result ({exc.__class__.__name__}: {exc}); "
-                "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
-            ) from None
+        except ScalingFitError as exc:
+            message = f"{where} is not a scaling_fit fit result: field 'law': {exc}"
+            raise DataError(message) from None
+        check_against_law(raw, fitted_law, where)
+        samples, correlation = raw.get("bootstrap_samples"), raw.get("correlation")
+        return cls(
+            law=fitted_law,
+            params={n: _float(raw["params"][n]["value"]) for n in fitted_law.param_names},
+            free=tuple(raw["free"]),
+            fixed={n: float(v) for n, v in raw["fixed"].items()},
+            tie=dict(raw["tie"]),
+            objective=_float(raw["objective"]),
+            converged=raw["converged"],
+            n_points=raw["n_points"],
+            residuals=np.asarray(_floats(raw["residuals"]), dtype=float),
+            warnings=tuple(str(w) for w in raw["warnings"]),
+            options=dict(raw["options"]),
+            data=pd.DataFrame(raw["data"]),
+            samples=None if samples is None else np.asarray(_floats(samples), dtype=float),
+            correlation=None if correlation is None else np.asarray(_floats(correlation), float),
+            version=str(raw.get("version", "")),
+        )
 
     # ----------------------------------------------------------------- helpers
     def _inputs(self, data: pd.DataFrame | None, inputs: Mapping[str, Any]) -> list[Array]:
@@ -429,7 +447,27 @@ class FitResult:
                 f"law {self.law.name!r} needs inputs {list(self.law.inputs)}; missing "
                 f"{missing}; pass them as keywords, e.g. predict(n_params=7e10, tokens=1.4e12)"
             )
-        return [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+        if data is None:
+            unknown = sorted(set(inputs) - set(self.law.inputs))
+            if unknown:
+                raise DataError(
+                    f"law {self.law.name!r} takes inputs {list(self.law.inputs)}; unknown "
+                    f"keyword(s) {unknown}: check the spelling"
+                )
+        try:
+            columns = [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"inputs of law {self.law.name!r} must be numbers: {exc}") from None
+        check_positive_inputs(dict(zip(self.law.inputs, columns, strict=True)), "predict")
+        return columns
+
+    def _require_finite_params(self, what: str) -> None:
+        bad = {n: v for n, v in self.params.items() if not np.isfinite(v)}
+        if bad:
+            raise FitError(
+                f"{what}: parameters {bad} of law {self.law.name!r} are not finite (converged="
+                f"{self.converged}): the fit failed; refit, or check the data it was fitted to"
+            )
 
     def _require_point_law(self, what: str) -> None:
         if self.law.fits_curves:
@@ -449,6 +487,15 @@ class FitResult:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
 
 
+def _check_level(level: Any) -> None:
+    try:
+        ok = 0 < float(level) < 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(f"level={level!r}: expected a probability 0 < level < 1, e.g. 0.95")
+
+
 def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
     tail = 50.0 * (1.0 - level)
     lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
@@ -460,7 +507,7 @@ def _list(value: Any) -> Any:
     if value is None:
         return None
     array = np.asarray(value, dtype=float)
-    return np.where(np.isnan(array), None, array).tolist()
+    return np.where(np.isfinite(array), array, None).tolist()
 
 
 def _stored_law(raw: Mapping[str, Any]) -> Law:
@@ -471,3 +518,36 @@ def _stored_law(raw: Mapping[str, Any]) -> Law:
 
 def _is_path(source: str | Path) -> bool:
     return isinstance(source, Path) or not str(source).lstrip().startswith("{")
+
+
+def _read_json(source: str | Path) -> tuple[str, Any]:
+    """Where the JSON comes from (for messages) and its parsed value; DataError if unreadable."""
+    expected = "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
+    if not isinstance(source, str | Path):
+        raise DataError(f"from_json: expected JSON text or a path, found {type(source).__name__}")
+    where = f"file {source}" if _is_path(source) else "the JSON text"
+    try:
+        text = Path(source).read_text(encoding="utf-8") if _is_path(source) else str(source)
+    except UnicodeDecodeError:
+        raise DataError(f"{where} is not text (binary data?); {expected}") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = " (JSON text starts with '{')" if isinstance(source, str) else ""
+        raise DataError(f"{where} cannot be read: {reason}{hint}; {expected}") from None
+    try:
+        return where, json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(
+            f"{where} is not a scaling_fit fit result (not valid JSON: {exc}); {expected}"
+        ) from None
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _floats(values: Any) -> Any:
+    """Nested lists with null read back as NaN."""
+    if isinstance(values, list):
+        return [_floats(v) for v in values]
+    return _float(values)
