@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
-from .validate import check_header, check_input_file
+from .validate import check_header, check_input_file, unit_warnings
 
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
 # compared after _normalise (lowercase, alphanumerics only): "eval/loss" also covers eval_loss.
@@ -127,6 +127,8 @@ def load_runs(
     if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
     table.attrs = {"derived": derived, "sources": names}
+    for message in unit_warnings(table):
+        warnings.warn(message, ScalingFitWarning, stacklevel=2)
     return table
 
 

@@ -135,6 +135,25 @@ def check_header(path: str) -> None:
         seen[name] = position
 
 
+# Below these every value of a column is implausible as a count: the smallest models in
+# scaling studies have ~10³ parameters (Kaplan et al. 2020) and runs see ≥ 10⁶ tokens.
+SMALLEST = {"n_params": 1e3, "tokens": 1e5}
+
+
+def unit_warnings(table: Any) -> list[str]:
+    """Messages for columns whose every value is too small to be a count (``1.3`` meant as
+    1.3B): the fit would run, with parameters in the wrong units."""
+    messages = []
+    for column, smallest in SMALLEST.items():
+        if column in table.columns and len(table) and table[column].max() < smallest:
+            top = float(table[column].max())
+            messages.append(
+                f"every {column} value is below {smallest:g} (largest {top:g}): they look like "
+                f"millions or billions without a unit; write 1.3B or 1.3e9, not 1.3"
+            )
+    return messages
+
+
 def _real(value: Any) -> bool:
     return (
         isinstance(value, numbers.Real)
