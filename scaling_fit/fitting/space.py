@@ -101,7 +101,8 @@ class ParameterSpace:
         values: dict[str, Array] = {}
         for i, (name, log) in enumerate(zip(self.free, self._free_log, strict=True)):
             column = theta[i] if theta.ndim == 1 else theta[:, i, None]
-            values[name] = np.exp(column) if log else column
+            with np.errstate(over="ignore"):  # inf at wild steps: the residuals reject it
+                values[name] = np.exp(column) if log else column
         for name, value in self.fixed.items():
             values[name] = float(value)
         for name, target in self.tie.items():

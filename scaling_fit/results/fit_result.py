@@ -415,8 +415,9 @@ class FitResult:
         check_fit_dict(raw, where)
         try:
             fitted_law = law if law is not None else _stored_law(raw)
-        except ScalingFitError as exc:
-            message = f"{where} is not a scaling_fit fit result: field 'law': {exc}"
+        except (ScalingFitError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            field = "formula_law" if raw.get("formula_law") else "law"
+            message = f"{where} is not a scaling_fit fit result: field {field!r}: {exc}"
             raise DataError(message) from None
         check_against_law(raw, fitted_law, where)
         samples, correlation = raw.get("bootstrap_samples"), raw.get("correlation")

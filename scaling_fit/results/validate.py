@@ -67,6 +67,8 @@ def check_fit_dict(raw: Any, where: str) -> None:
     if missing:
         raise DataError(f"{where}{NOT}: fields {missing} are missing; {FIX}")
     check.typed("law", raw["law"], str, "a law name")
+    if raw.get("formula_law") is not None:
+        check.typed("formula_law", raw["formula_law"], dict, "null or a formula law object")
     check.typed("params", raw["params"], dict, "an object name -> {value, stderr, ci95}")
     for name, entry in raw["params"].items():
         check.typed(f"params.{name}", entry, dict, "an object {value, stderr, ci95}")
