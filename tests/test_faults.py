@@ -247,3 +247,18 @@ def test_an_error_during_the_write_leaves_nothing(tmp_path, monkeypatch) -> None
             atomic.write_text_atomic(tmp_path / "out.csv", "new\n", overwrite=True)
         assert (tmp_path / "out.csv").read_text() == OLD
         assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_out_of_memory_is_one_line_exit_1(capsys, tmp_path, monkeypatch) -> None:
+    runs = synthetic_runs(tmp_path / "runs.csv")
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 37.6 GiB")
+
+    monkeypatch.setattr("scaling_fit.fitting.fit.fit", too_big)
+    code, _, err = run(capsys, "fit", runs, "--law", "chinchilla")
+    assert code == 1
+    assert err.splitlines() == [
+        "scaling-fit: error: out of memory (Unable to allocate 37.6 GiB); fit fewer points "
+        "(--points final), fewer resamples (--bootstrap) or fewer rows"
+    ]

@@ -51,12 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _exit_code(exc: BaseException) -> int | None:
     """Exit code of an expected error, or None for a bug (which keeps its traceback)."""
-    if isinstance(exc, FitError | ResultError):
+    if isinstance(exc, FitError | ResultError | MemoryError):
         return 1
     return 2 if isinstance(exc, (ScalingFitError, OSError, UnicodeDecodeError)) else None
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return (
+            f"out of memory ({exc or 'no detail'}); fit fewer points (--points final), "
+            "fewer resamples (--bootstrap) or fewer rows"
+        )
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return f"{exc.strerror}: {exc.filename!r}"
     return str(exc)
