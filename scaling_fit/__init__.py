@@ -20,8 +20,17 @@ _LAZY = {
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
-    "highest_loss_mask": "fitting.fit",
+    "fit_critical_batch": "analysis.critical_batch",
+    "noise_scale": "analysis.critical_batch",
+    "steps_to_target": "analysis.critical_batch",
+    "CriticalBatchResult": "results.critical_batch_result",
+    "fit_hparams": "analysis.hparams",
+    "holdout_penalty": "analysis.hparams",
+    "HparamsResult": "results.hparams_result",
+    "highest_loss_mask": "inputs.points",
     "load_runs": "inputs.load",
+    "plan": "analysis.plan",
+    "suggest_runs": "analysis.design",
     "LAWS": "laws",
     "Law": "laws",
     "Parameter": "laws",
@@ -29,19 +38,30 @@ _LAZY = {
     "list_laws": "laws",
     "FitResult": "results.fit_result",
     "IsoflopResult": "results.isoflop_result",
+    "plotting": "",
+    "Report": "report.build",
+    "write_report": "report.build",
     "Schedule": "schedules",
     "schedules": "",
 }
 
 if TYPE_CHECKING:
-    from . import schedules
+    from . import plotting, schedules
     from .analysis.backtest import BacktestResult, backtest
+    from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
+    from .analysis.design import suggest_runs
+    from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
+    from .analysis.plan import plan
     from .analysis.schedule_search import ScheduleChoice, best_schedule
-    from .fitting.fit import fit, highest_loss_mask
+    from .fitting.fit import fit
     from .inputs.load import load_runs
+    from .inputs.points import highest_loss_mask
     from .laws import LAWS, Law, Parameter, get_law, list_laws
+    from .report.build import Report, write_report
+    from .results.critical_batch_result import CriticalBatchResult
     from .results.fit_result import FitResult
+    from .results.hparams_result import HparamsResult
     from .results.isoflop_result import IsoflopResult
     from .schedules import Schedule
 
@@ -62,12 +82,15 @@ def __dir__() -> list[str]:
 __all__ = [
     "LAWS",
     "BacktestResult",
+    "CriticalBatchResult",
     "DataError",
     "FitError",
     "FitResult",
+    "HparamsResult",
     "IsoflopResult",
     "Law",
     "Parameter",
+    "Report",
     "ScalingFitError",
     "ScalingFitWarning",
     "Schedule",
@@ -77,10 +100,19 @@ __all__ = [
     "backtest",
     "best_schedule",
     "fit",
+    "fit_critical_batch",
+    "fit_hparams",
     "get_law",
     "highest_loss_mask",
+    "holdout_penalty",
     "isoflop",
     "list_laws",
     "load_runs",
+    "noise_scale",
+    "plan",
+    "plotting",
     "schedules",
+    "steps_to_target",
+    "suggest_runs",
+    "write_report",
 ]

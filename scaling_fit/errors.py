@@ -60,6 +60,11 @@ FLAGS: dict[str, str] = {
     "grouping": "--budget-rtol",
     "keep_flagged": "--keep-flagged",
     "flops_per_param_token": "--flops-per-param-token",
+    "level": "--level",
+    "total_steps": "--total-steps",
+    "family": "--family",
+    "peak": "--peak",
+    "baseline": "--baseline",
 }
 
 

@@ -202,11 +202,12 @@ def test_outputs_json_report_and_plot() -> None:
     assert set(data["params"]["chinchilla"]) == set(TRUTH)
     text = result.report()
     assert "held out largest-n (n_params = 1e+09)" in text and "overtraining" in text
-    ax = result.plot()
-    assert ax.figure.canvas.manager is None  # a bare Figure: pyplot is not involved
+    fig = result.plot()
+    assert fig.canvas.manager is None  # a bare Figure: pyplot is not involved
+    (ax,) = fig.axes
     assert len(ax.lines) == 3  # two laws and the actual loss
     assert ax.get_xscale() == "log"
-    ax = result.plot(kind="errors")
+    (ax,) = result.plot(kind="errors").axes
     assert len(ax.lines) == 2
 
 

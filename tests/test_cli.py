@@ -120,13 +120,26 @@ def test_fit_epoch_chinchilla_writes_json_and_summary(capsys, epoch_csv, tmp_pat
     assert "Traceback" not in err
 
 
-def test_fit_json_to_stdout_and_quiet(capsys, epoch_csv):
-    code, out, err = run(
-        capsys, "fit", epoch_csv, "--law", "chinchilla", "--drop-top-loss", 5, "--quiet"
-    )
-    assert code == 0
-    assert err == ""
-    assert json.loads(out)["n_points"] == 240
+def test_fit_prints_a_compact_result_and_the_full_json_on_request(capsys, epoch_csv):
+    argv = ["fit", epoch_csv, "--law", "chinchilla", "--drop-top-loss", 5, "--fix", "beta=0.37"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    # Compact by default: one line per parameter, none of the JSON's data or residuals.
+    head, *params = out.splitlines()
+    assert head.startswith("law chinchilla: 240 points, objective ") and "converged" in head
+    assert [line.split()[0] for line in params] == ["E", "A", "B", "alpha", "beta"]
+    assert params[-1].split() == ["beta", "=", "0.37", "(fixed)"]
+    assert float(params[0].split()[2]) == pytest.approx(EPOCH_E, rel=5e-2)
+    # stderr: only what the command did to the data.
+    assert err.splitlines() == [
+        "derived tokens = compute / (6 * n_params)",
+        "dropped the 5 highest-loss points (loss >= 3.447)",
+    ]
+    code, out, err = run(capsys, *argv, "--full", "--quiet")
+    assert (code, err) == (0, "")
+    raw = json.loads(out)
+    assert raw["n_points"] == 240 and raw["fixed"] == {"beta": 0.37}
+    assert len(raw["data"]["run"]) == 240  # the full result, data included
 
 
 def test_fit_bootstrap_gives_stderr_and_intervals(capsys, epoch_csv, tmp_path):
@@ -815,6 +828,185 @@ def test_predict_option_does_not_suit_the_law(capsys, tmp_path, law, argv, words
     code, out, err = run(capsys, "predict", path, *argv)
     assert out == ""
     assert_user_error(code, err, *words)
+
+
+# ----------------------------------------------------------------------- shared flags, --level
+PUBLISHED_400M = {  # data/multipower_law/SOURCE.md, as tests/test_schedule_search.py
+    "L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
+    "C": 2.02462735, "beta": 0.59350493, "gamma": 0.63472457,
+}  # fmt: skip
+
+
+def test_subcommands_read_shared_flags_alike():
+    from scaling_fit.cli.main import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert {"fit", "compare"} <= {
+        n for n, p in commands.items() if "--fix" in p._option_string_actions
+    }
+    seen: dict[str, tuple] = {}
+    for name, parser in commands.items():
+        for flag, action in parser._option_string_actions.items():
+            # compare takes several laws; --table chooses among each command's own tables
+            if flag in ("-h", "--help", "--law", "--table"):
+                continue
+            kind = getattr(action.type, "__qualname__", action.type)
+            # nargs may differ: predict takes grids of --n-params/--tokens, plan one run's
+            shape = (type(action), kind, action.choices, action.metavar)
+            assert seen.setdefault(flag, (name, shape))[1] == shape, (flag, name)
+    assert seen["--tie"][1][1] is not None and "--points" in seen
+
+
+def test_compare_passes_fit_flags_to_every_law(capsys, rpj_csv):
+    code, out, err = compare(
+        capsys, rpj_csv, "--law", "chinchilla", "--tie", "beta=alpha", "--loss", "mse"
+    )
+    assert code == 0, err
+    runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
+    options = {"tie": {"beta": "alpha"}, "loss": "mse"}
+    api = quietly(sf.backtest, runs, ["chinchilla"], fit_options=options)
+    raw = json.loads(out)
+    assert raw == json.loads(json.dumps(api.to_dict()))
+    params = raw["params"]["chinchilla"]
+    assert params["beta"] == params["alpha"]
+    # A flag that does not suit one law fails that law's fit, as the library says.
+    code, out, err = compare(capsys, rpj_csv, "--law", "kaplan", "--fix", "E=1.7")
+    assert code == 1
+    assert err.splitlines()[-1].startswith(
+        "scaling-fit: error: the fit of 1 law(s) failed (kaplan: DataError: fixed= (--fix) "
+        "names ['E'] but law 'kaplan' has parameters"
+    )
+
+
+@pytest.fixture(scope="module")
+def boot_curve_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved multipower 'fit' with 40 bootstrap samples scattered 1 % around the published
+    400M parameters (a real bootstrap of curves costs minutes; --level only reads samples)."""
+    import dataclasses
+
+    published = FitResult.from_params("multipower", PUBLISHED_400M)
+    values = np.array(list(PUBLISHED_400M.values()))
+    noise = np.random.default_rng(0).normal(0.0, 0.01, (40, len(values)))
+    result = dataclasses.replace(published, samples=values * (1 + noise))
+    path = tmp_path_factory.mktemp("boot") / "boot.json"
+    result.to_json(path)
+    return path
+
+
+def test_predict_curve_band_with_level(capsys, boot_curve_json):
+    code, out, err = run(
+        capsys, "predict", boot_curve_json, "--schedule", WSD, "--every", 4000, "--level", 0.9
+    )
+    assert code == 0, err
+    rows = read_csv(out)
+    assert list(rows[0]) == ["step", "lr", "loss", "lower", "upper"]
+    result = FitResult.from_json(boot_curve_json)
+    expected = result.predict_curve(WSD, every=4000, level=0.9)
+    assert [float(r["lower"]) for r in rows] == expected["loss_lo"].tolist()
+    assert [float(r["upper"]) for r in rows] == expected["loss_hi"].tolist()
+    assert all(float(r["lower"]) < float(r["loss"]) < float(r["upper"]) for r in rows)
+    # Without --level, the curve alone (as before).
+    code, out, _ = run(capsys, "predict", boot_curve_json, "--schedule", WSD, "--every", 4000)
+    assert list(read_csv(out)[0]) == ["step", "lr", "loss"]
+
+
+@pytest.mark.parametrize(
+    ("fit", "level", "words"),
+    [
+        ("published", 0.9, ["needs bootstrap samples", "bootstrap=1000 (--bootstrap)"]),
+        ("boot", 1.5, ["level=1.5 (--level)", "between 0 and 1"]),
+        ("boot", 0, ["level=0.0 (--level)"]),
+    ],
+)
+def test_predict_level_errors(capsys, tmp_path, boot_curve_json, fit, level, words):
+    path = boot_curve_json
+    if fit == "published":
+        path = tmp_path / "published.json"
+        FitResult.from_params("multipower", PUBLISHED_400M).to_json(path)
+    code, out, err = run(capsys, "predict", path, "--schedule", WSD, "--level", level)
+    assert out == ""
+    assert_user_error(code, err, *words)
+
+
+def test_predict_grid_level_narrows_the_interval(capsys, epoch_csv, tmp_path):
+    output = tmp_path / "fit.json"
+    epoch_fit(capsys, epoch_csv, output, "--bootstrap", 30, "--seed", 1)
+    widths = {}
+    for level in (0.5, 0.95):
+        argv = ["predict", output, "--n-params", "70B", "--tokens", "1.4T", "--level", level]
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        (row,) = read_csv(out)
+        api = FitResult.from_json(output).predict_interval(
+            n_params=7e10, tokens=1.4e12, level=level
+        )
+        assert (float(row["lower"]), float(row["upper"])) == (api["lower"][0], api["upper"][0])
+        widths[level] = float(row["upper"]) - float(row["lower"])
+    assert 0 < widths[0.5] < widths[0.95]
+    # An L(N, D) fit without samples: --level asks for what it cannot give.
+    FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
+    code, _, err = run(
+        capsys, "predict", tmp_path / "p.json", "--n-params", 1e9, "--tokens", 2e10, "--level", 0.9
+    )
+    assert_user_error(code, err, "predict_interval needs bootstrap samples", "(--bootstrap)")
+
+
+# ----------------------------------------------------------------------- best-schedule
+def test_best_schedule_matches_the_api(capsys, tmp_path):
+    path = tmp_path / "mpl.json"
+    published = FitResult.from_params("multipower", PUBLISHED_400M)
+    published.to_json(path)
+    argv = ["best-schedule", path, "--total-steps", "24k", "--family", "cosine"]
+    code, out, err = run(capsys, *argv, "--peak", 3e-4, "--warmup", 2160, "--every", 1000)
+    assert code == 0, err
+    raw = json.loads(out)
+    api = sf.best_schedule(published, 24000, "cosine", peak=3e-4, warmup=2160, every=1000)
+    assert raw["format"] == "scaling_fit.ScheduleChoice/1"
+    assert (raw["law"], raw["family"], raw["total_steps"]) == ("multipower", "cosine", 24000)
+    assert raw["schedule"] == api.schedule.spec
+    assert raw["baseline"] == "cosine:peak=0.0003,total=24000,warmup=2160,final=3e-05"
+    assert (raw["final_loss"], raw["baseline_loss"]) == (api.final_loss, api.baseline_loss)
+    assert raw["curve"]["loss"] == api.curve["loss"].tolist()
+    assert raw["curve"]["step"] == [*range(3000, 24000, 1000), 23999]
+    assert raw["candidates"]["spec"] == api.candidates["spec"].tolist()
+    assert len(raw["candidates"]["final_loss"]) == 8
+    assert err.startswith(f"best cosine schedule: {api.schedule.spec}: predicted final loss")
+    # A baseline spec of the same length is compared as given.
+    code, out, err = run(capsys, *argv, "--peak", 3e-4, "--warmup", 2160, "--baseline", WSD)
+    assert code == 0, err
+    assert json.loads(out)["baseline"] == sf.schedules.from_spec(WSD).spec
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        ([], ["peak= (--peak) not given", "none recorded"]),
+        (
+            ["--peak", "3e-4", "--warmup", "2160", "--family", "step"],
+            ["family='step' (--family)", "wsd"],
+        ),
+        (["--peak", "3e-4", "--warmup", "30000"], ["total_steps=24000.0 (--total-steps)", "30001"]),
+        (["--peak", "-1", "--warmup", "0"], ["peak=-1.0 (--peak)", "LR > 0"]),
+        (
+            ["--peak", "3e-4", "--warmup", "0", "--baseline", "cosine:peak=3e-4,total=9"],
+            ["baseline= (--baseline) has 9 steps", "24000"],
+        ),
+    ],
+)
+def test_best_schedule_bad_input(capsys, tmp_path, argv, words):
+    path = tmp_path / "mpl.json"
+    FitResult.from_params("multipower", PUBLISHED_400M).to_json(path)
+    code, out, err = run(capsys, "best-schedule", path, "--total-steps", 24000, *argv)
+    assert out == ""
+    assert_user_error(code, err, *words)
+
+
+def test_best_schedule_needs_a_curve_fit(capsys, tmp_path):
+    FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
+    code, _, err = run(capsys, "best-schedule", tmp_path / "p.json", "--total-steps", 24000)
+    assert_user_error(code, err, "not a loss-curve law", "multipower")
+    code, _, err = run(capsys, "best-schedule", tmp_path / "p.json")
+    assert_user_error(code, err, "--total-steps", "required")
 
 
 # ----------------------------------------------------------------------- the CLI trusts the library

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit.inputs.load import final_points, load_runs, parse_number
+from scaling_fit.inputs.load import load_runs, parse_number
+from scaling_fit.inputs.points import final_points
 
 EPOCH = "epoch_chinchilla/svg_extracted_data.csv"
 

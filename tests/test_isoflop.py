@@ -216,9 +216,9 @@ def test_plot_data_plot_and_json() -> None:
     assert tables["points"]["local"].sum() == 3 * len(result.budgets)
     frontier = result.frontier([1e22])
     assert frontier["n_opt"].iloc[0] == pytest.approx(0.08 * 1e22**0.55, rel=1e-7)
-    ax = result.plot()
+    (ax,) = result.plot().axes
     assert isinstance(ax, Axes) and ax.get_xscale() == "log" and len(ax.lines) >= 12
-    assert result.plot(kind="frontier").get_yscale() == "log"
+    assert result.plot(kind="frontier").axes[0].get_yscale() == "log"
     data = json.loads(result.to_json())
     assert data["format"] == "scaling_fit.IsoflopResult/1"
     assert data["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-9)

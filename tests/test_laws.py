@@ -13,6 +13,15 @@ from scaling_fit.laws import LAWS
 from scaling_fit.schedules import from_spec
 
 CANONICAL_INPUTS = {"step", "n_params", "tokens", "compute", "lr", "batch_size"}
+HPARAM_LAWS = {
+    "steplaw_lr",
+    "steplaw_batch",
+    "deepseek_lr",
+    "deepseek_batch",
+    "porian_lr",
+    "porian_batch",
+    "kaplan_bcrit",
+}
 
 
 def test_kaplan_table2_value() -> None:
@@ -46,6 +55,49 @@ def test_list_laws_table() -> None:
     assert "2203.15556" in row["reference"]
 
 
+def test_hyperparameter_laws_published_values() -> None:
+    # Step Law at N = 7e9, D = 1.4e12 from the bootstrap means (data/steplaw/SOURCE.md, verified
+    # [C][R]): 9.35e-4 and 5.00e6 tokens, 3 significant figures quoted, so 0.1 %.
+    lr = sf.get_law("steplaw_lr")
+    assert lr.output == "lr"
+    assert lr.predict(7e9, 1.4e12, **lr.published) == pytest.approx(9.35e-4, rel=1e-3)
+    batch = sf.get_law("steplaw_batch")
+    assert batch.output == "batch_size"
+    assert batch.predict(1.4e12, **batch.published) == pytest.approx(5.00e6, rel=1e-3)
+    # Kaplan et al. B_crit(L = 3.0) = 2e8 / 3^(1/0.21) = 1.07e6 tokens (laws.md §10, [R] from [P]).
+    kaplan = sf.get_law("kaplan_bcrit")
+    assert kaplan.predict(3.0, **kaplan.published) == pytest.approx(1.07e6, rel=5e-3)
+    # DeepSeek at C = 1e20: lr 9.86e-4, B 1.017e6 tokens (laws.md §10, [R] from [C3] numbers).
+    ds_lr, ds_b = sf.get_law("deepseek_lr"), sf.get_law("deepseek_batch")
+    assert ds_lr.predict(1e20, **ds_lr.published) == pytest.approx(9.86e-4, rel=1e-3)
+    assert ds_b.predict(1e20, **ds_b.published) == pytest.approx(1.017e6, rel=1e-3)
+
+
+def test_hyperparameter_law_fit_saves_and_loads(tmp_path) -> None:
+    # A fitted lr law round-trips through JSON and predicts the same learning rates.
+    law = sf.get_law("steplaw_lr")
+    table = _sample_table(law, 30, seed=2)
+    table["lr"] = law.predict(table["n_params"], table["tokens"], **law.published)
+    result = sf.fit(table.drop(columns="loss"), "steplaw_lr", loss="mse")  # lr, no loss column
+    assert result.params["a"] == pytest.approx(-0.712922, rel=1e-6)
+    assert list(result.data.columns) == ["run", "n_params", "tokens", "lr"]
+    loaded = sf.FitResult.from_json(result.to_json(tmp_path / "lr.json"))
+    assert loaded.law is law
+    assert float(loaded.predict(n_params=7e9, tokens=1.4e12)) == pytest.approx(9.35e-4, rel=1e-3)
+
+
+def test_law_output_must_be_a_column() -> None:
+    with pytest.raises(ValueError, match=r"output 'eta' must be a column"):
+        sf.Law(
+            name="bad",
+            formula=lambda tokens, *, c: c * tokens,
+            inputs=("tokens",),
+            parameters=(sf.Parameter("c", (1.0, 2.0)),),
+            reference="none",
+            output="eta",
+        )
+
+
 def test_unknown_law_message() -> None:
     with pytest.raises(sf.UnknownLawError, match=r"unknown law 'chinchila'.*chinchilla"):
         sf.get_law("chinchila")
@@ -62,7 +114,10 @@ def law(request: pytest.FixtureRequest) -> sf.Law:
 
 def test_contract_metadata(law: sf.Law) -> None:
     assert law.name in LAWS and LAWS[law.name] is law
-    assert set(law.inputs) <= CANONICAL_INPUTS
+    # Loss laws take run descriptors; hyperparameter laws predict lr or batch size (and
+    # Kaplan's critical batch takes the loss as its input).
+    assert (law.output != "loss") == (law.name in HPARAM_LAWS)
+    assert set(law.inputs) <= CANONICAL_INPUTS | ({"loss"} if law.output != "loss" else set())
     assert len(set(law.param_names)) == len(law.param_names)
     assert "arXiv" in law.reference
     doc = law.formula.__doc__ or ""
@@ -94,7 +149,8 @@ def _truth(law: sf.Law) -> dict[str, float]:
 
 
 def _sample_table(law: sf.Law, n: int, seed: int = 0) -> pd.DataFrame:
-    """Seeded points: N over 3 decades and 5-200 tokens per parameter, or curve steps."""
+    """Seeded points: N over 3 decades and 5-200 tokens per parameter (C = 6ND, losses
+    2-4.5 for laws of the loss), or curve steps."""
     rng = np.random.default_rng(seed)
     if law.features is not None:
         steps = np.sort(rng.choice(np.arange(600, 12000), size=n, replace=False))
@@ -102,7 +158,13 @@ def _sample_table(law: sf.Law, n: int, seed: int = 0) -> pd.DataFrame:
     n_params = 10 ** rng.uniform(7.0, 10.0, n)
     tokens = n_params * 10 ** rng.uniform(np.log10(5), np.log10(200), n)
     return pd.DataFrame(
-        {"run": [f"r{i}" for i in range(n)], "n_params": n_params, "tokens": tokens}
+        {
+            "run": [f"r{i}" for i in range(n)],
+            "n_params": n_params,
+            "tokens": tokens,
+            "compute": 6 * n_params * tokens,
+            "loss": rng.uniform(2.0, 4.5, n),
+        }
     )
 
 
@@ -141,7 +203,7 @@ def test_contract_log_formula_matches_formula(law: sf.Law) -> None:
 def test_contract_recovers_published_parameters(law: sf.Law) -> None:
     table = _sample_table(law, 60, seed=1)
     truth = _truth(law)
-    table["loss"] = law.predict(*_sample_inputs(law, 60, seed=1), **truth)
+    table[law.output] = law.predict(*_sample_inputs(law, 60, seed=1), **truth)
     schedules = CURVE_SCHEDULES if law.features is not None else None
     result = sf.fit(table, law, schedules=schedules)
     # Noise-free data: the optimum is the truth; 1e-4 relative allows for the flat,

@@ -1,20 +1,20 @@
-"""The example notebooks run top to bottom, warning-free, and compute what their text says.
+"""The example notebooks run top to bottom in a real Jupyter kernel, warning-free, show every
+figure, and compute what their text says.
 
-Each notebook's code cells are executed in order in one namespace (no Jupyter needed), with
-the Agg backend, from the repository root (notebook 01) or from ``notebooks/`` (notebook 02),
-so both ways of finding ``data/`` are exercised.  pytest turns warnings into errors, so a
-notebook that warns fails here.  The checks read the variables the notebooks leave behind.
+Each notebook is executed by nbclient in an IPython kernel (as Jupyter runs it), from the
+repository root (notebook 01) or from ``notebooks/`` (notebook 02), so both ways of finding
+``data/`` are exercised.  A cell that writes to stderr (a warning) fails the test; a cell
+that ends in a figure must have an ``image/png`` output.  After the last cell, the variables
+the checks read are sent back from the kernel with cloudpickle, so the
+checks below are the ones the notebooks' text quotes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # before anything imports pyplot
 
 import numpy as np
 import pandas as pd
@@ -28,30 +28,87 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 FIT_NOTEBOOK = NOTEBOOKS / "01_fit_and_compute_optimal.ipynb"
 CURVE_NOTEBOOK = NOTEBOOKS / "02_loss_curves_and_schedules.ipynb"
+# The variables each notebook leaves for the checks.
+NAMES = {
+    FIT_NOTEBOOK: ("result", "optimal", "n_opt", "ax", "backtest", "iso", "authors"),
+    CURVE_NOTEBOOK: ("features", "cosine", "wsd", "fits", "errors", "test", "fig", "predicted"),
+}
+# A figure cell: its last line is a figure variable or a call of a plot method or function.
+FIGURE_CELL = re.compile(r"(^fig$|\.plot\(|^plot_\w+\()")
+# Seconds a cell may take in CI (the bootstrap of notebook 01 is the longest).
+CELL_TIMEOUT = 1200
 
 
-def run_notebook(path: Path, cwd: Path) -> dict[str, Any]:
-    """Execute the code cells of an nbformat-4 notebook in order; return their namespace."""
-    notebook = json.loads(path.read_text())
-    assert notebook["nbformat"] == 4
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(cwd)
-        for index, cell in enumerate(notebook["cells"]):
-            if cell["cell_type"] == "code":
-                source = "".join(cell["source"])
-                exec(compile(source, f"{path.name} cell {index}", "exec"), namespace)
-    return namespace
+def figure_cells(notebook: Any) -> list[int]:
+    """Indices of the code cells whose last line shows a figure."""
+    return [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and FIGURE_CELL.search(cell.source.strip().splitlines()[-1])
+    ]
+
+
+def execute(path: Path, cwd: Path, probe: Path | None = None) -> Any:
+    """Run the notebook in a fresh IPython kernel; optionally pickle NAMES[path] to ``probe``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    if probe is not None:
+        names = ", ".join(repr(n) for n in NAMES[path])
+        notebook.cells.append(
+            nbformat.v4.new_code_cell(
+                "import cloudpickle as _cp\n"
+                f"with open({str(probe)!r}, 'wb') as _f:\n"
+                f"    _cp.dump({{_n: globals()[_n] for _n in ({names},)}}, _f)"
+            )
+        )
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute()
+    if probe is not None:
+        notebook.cells.pop()
+    return notebook
+
+
+def run_notebook(path: Path, cwd: Path, tmp: Path) -> dict[str, Any]:
+    """Execute ``path`` in a kernel, check its outputs, return the variables it left."""
+    import pickle
+
+    probe = tmp / f"{path.stem}.pickle"
+    notebook = execute(path, cwd, probe)
+    check_outputs(notebook, path.name)
+    with probe.open("rb") as handle:
+        return pickle.load(handle)
+
+
+def check_outputs(notebook: Any, name: str) -> None:
+    """No cell wrote to stderr or failed; every figure cell shows a PNG; no bare Figure repr."""
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            assert output.output_type != "error", f"{name} cell {i}: {output.get('evalue')}"
+            assert output.get("name") != "stderr", f"{name} cell {i} warned: {output.get('text')}"
+            plain = output.get("data", {}).get("text/plain", "")
+            assert not ("<Figure size" in plain and "image/png" not in output.get("data", {}))
+    for i in figure_cells(notebook):
+        kinds = [set(o.get("data", {})) for o in notebook.cells[i].outputs]
+        assert any("image/png" in k for k in kinds), f"{name} cell {i} shows no figure"
 
 
 @pytest.fixture(scope="module")
-def fit_nb() -> dict[str, Any]:
-    return run_notebook(FIT_NOTEBOOK, ROOT)
+def fit_nb(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_notebook(FIT_NOTEBOOK, ROOT, tmp_path_factory.mktemp("nb01"))
 
 
 @pytest.fixture(scope="module")
-def curve_nb() -> dict[str, Any]:
-    return run_notebook(CURVE_NOTEBOOK, NOTEBOOKS)
+def curve_nb(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_notebook(CURVE_NOTEBOOK, NOTEBOOKS, tmp_path_factory.mktemp("nb02"))
 
 
 def test_every_notebook_is_listed_and_valid() -> None:
@@ -66,6 +123,18 @@ def test_every_notebook_is_listed_and_valid() -> None:
 
 
 @pytest.mark.parametrize("path", [FIT_NOTEBOOK, CURVE_NOTEBOOK], ids=lambda p: p.stem)
+def test_stored_outputs_show_the_figures(path: Path) -> None:
+    """The notebooks are committed executed, so GitHub and a reader see the figures."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    assert len(figure_cells(notebook)) >= 3
+    check_outputs(notebook, path.name)
+    counts = [c.execution_count for c in notebook.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # run once, top to bottom
+
+
+@pytest.mark.parametrize("path", [FIT_NOTEBOOK, CURVE_NOTEBOOK], ids=lambda p: p.stem)
 def test_outside_the_repository_says_where_to_run(path: Path, tmp_path: Path) -> None:
     notebook = json.loads(path.read_text())
     first = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
@@ -77,6 +146,7 @@ def test_outside_the_repository_says_where_to_run(path: Path, tmp_path: Path) ->
 
 
 # ------------------------------------------------------------------ 01: fit and allocate
+@pytest.mark.slow
 def test_epoch_refit(fit_nb: dict[str, Any]) -> None:
     result = fit_nb["result"]
     assert result.n_points == 240 and result.converged
@@ -90,6 +160,7 @@ def test_epoch_refit(fit_nb: dict[str, Any]) -> None:
     assert low < result.params["E"] < high and np.isfinite(result.stderr["E"])
 
 
+@pytest.mark.slow
 def test_prediction_and_allocation(fit_nb: dict[str, Any]) -> None:
     interval = fit_nb["result"].predict_interval(n_params=70e9, tokens=1.4e12)
     # laws.md §1.5: Epoch's parameters give L(70B, 1.4T) = 1.9734; the plain-Huber refit
@@ -110,6 +181,7 @@ def test_prediction_and_allocation(fit_nb: dict[str, Any]) -> None:
     assert fit_nb["n_opt"] == pytest.approx(4.04e10, rel=5e-3)
 
 
+@pytest.mark.slow
 def test_fit_figure(fit_nb: dict[str, Any]) -> None:
     ax = fit_nb["ax"]
     # 3 fixed-size curves and the frontier, over the whole compute grid.
@@ -117,6 +189,7 @@ def test_fit_figure(fit_nb: dict[str, Any]) -> None:
     assert len(ax.collections[0].get_offsets()) == 240
 
 
+@pytest.mark.slow
 def test_gadre_backtest(fit_nb: dict[str, Any]) -> None:
     backtest = fit_nb["backtest"]
     summary = backtest.summary.set_index("law")
@@ -137,6 +210,7 @@ def test_gadre_backtest(fit_nb: dict[str, Any]) -> None:
     assert any("distinct n_params" in m for m in backtest.warnings["overtraining"])
 
 
+@pytest.mark.slow
 def test_porian_isoflop(fit_nb: dict[str, Any]) -> None:
     iso, authors = fit_nb["iso"], fit_nb["authors"]
     # Issue 3's criterion for each configuration: within 0.015 of the authors' basic
@@ -150,6 +224,7 @@ def test_porian_isoflop(fit_nb: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------- 02: schedules and curves
+@pytest.mark.slow
 def test_schedule_features(curve_nb: dict[str, Any]) -> None:
     features = curve_nb["features"]
     # Constant 3e-4 after a linear warm-up linspace(0, 3e-4, 2160): S1 = 2160 * 3e-4 / 2 +
@@ -163,6 +238,7 @@ def test_schedule_features(curve_nb: dict[str, Any]) -> None:
     assert curve_nb["wsd"].lr[-1] == pytest.approx(3e-5 * 10 ** (1 / 4000), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_curve_fits_and_prediction(curve_nb: dict[str, Any]) -> None:
     fits, errors = curve_nb["fits"], curve_nb["errors"]
     for law, fitted in fits.items():
@@ -183,6 +259,7 @@ def test_curve_fits_and_prediction(curve_nb: dict[str, Any]) -> None:
     assert (errors["worst_relative_error"] > mean).all()
 
 
+@pytest.mark.slow
 def test_curve_figures(curve_nb: dict[str, Any]) -> None:
     fig = curve_nb["fig"]
     assert isinstance(fig, Figure)

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before anything imports pyplot
 
+import numpy as np
 import pytest
 
 # Every README example runs (~25 s): the full suite (`pytest -m "slow or not slow"`, CI) runs it.
@@ -80,3 +81,62 @@ def test_quoted_schedule_choice(readme: dict[str, Any]) -> None:
     assert choice.final_loss == pytest.approx(2.7053, abs=5e-5)
     assert choice.baseline_loss == pytest.approx(2.7419, abs=5e-5)
     assert choice.schedule.spec.startswith("wsd:peak=0.0003,total=24000,warmup=2160,decay=7200")
+
+
+def test_quoted_input_formats(readme: dict[str, Any]) -> None:
+    # "22, 22, 22, 8": three runs of 8 + 8 + 6 logged steps; one run of 8 (data/examples).
+    lengths = [len(readme[name]) for name in ("plain", "panel", "board", "one")]
+    assert lengths == [22, 22, 22, 8]
+    assert readme["plain"].attrs["derived"]["tokens"] == "step * batch_size"
+    assert len(readme["big"]) == 14  # "14 rows: 160M, 410M" (8 + 6)
+    assert set(readme["big"]["run"]) == {"160M", "410M"}
+
+
+def test_quoted_hyperparameter_numbers(readme: dict[str, Any]) -> None:
+    # "9.35e-4", "5.00e6 tokens", "1.07e6 tokens": 3 figures quoted.
+    sf = readme["sf"]
+    assert float(readme["lr_law"].predict(n_params=7e9, tokens=1.4e12)) == pytest.approx(
+        9.35e-4, rel=1e-3
+    )
+    kaplan = sf.FitResult.from_params("kaplan_bcrit")
+    assert float(kaplan.predict(loss=3.0)) == pytest.approx(1.07e6, rel=5e-3)
+    hp = readme["hp"]
+    # "a = -0.766, b = 0.197; B exponent 0.613"; "fitted 1.06 permille, published 1.22".
+    assert hp.lr.params["a"] == pytest.approx(-0.766, abs=5e-4)
+    assert hp.lr.params["b"] == pytest.approx(0.197, abs=5e-4)
+    assert hp.batch.params["b"] == pytest.approx(0.613, abs=5e-4)
+    assert hp.penalty["fitted"] == pytest.approx(1.06e-3, abs=5e-6)
+    assert hp.penalty["published"] == pytest.approx(1.22e-3, abs=5e-6)
+    # s.e. "0.060, 0.043, 0.053" of the band rule (3 decimals).
+    assert hp.lr.stderr["a"] == pytest.approx(0.060, abs=5e-4)
+    assert hp.lr.stderr["b"] == pytest.approx(0.043, abs=5e-4)
+    assert hp.batch.stderr["b"] == pytest.approx(0.053, abs=5e-4)
+    # "B_noise 1.14e6, 1.69e6, 2.78e6, 4.05e6, 5.70e6 tokens"; "D^0.61 (0.52-0.70)".
+    fits = readme["cbs"].fits
+    np.testing.assert_allclose(fits["b_noise"], [1.14e6, 1.69e6, 2.78e6, 4.05e6, 5.70e6], rtol=5e-3)
+    row = readme["cbs"].scaling.set_index("against").loc["tokens"]
+    assert row["exponent"] == pytest.approx(0.61, abs=5e-3)
+    assert (row["exponent_lower"], row["exponent_upper"]) == pytest.approx((0.52, 0.70), abs=5e-3)
+    # plan: "peak_lr 9.35e-4 [7.6e-4, 1.15e-3]; ... 2,440 sequences; 2.80e5 steps".
+    plan = readme["table"].set_index("quantity")
+    assert plan.loc["peak_lr", "lower"] == pytest.approx(7.6e-4, rel=5e-3)
+    assert plan.loc["peak_lr", "upper"] == pytest.approx(1.15e-3, rel=5e-3)
+    assert plan.loc["batch_sequences", "value"] == pytest.approx(2440, rel=1e-3)
+    assert plan.loc["steps", "value"] == pytest.approx(2.80e5, rel=5e-3)
+    assert "loss_opt" in set(readme["plan_with_fit"]["quantity"])
+    suggested = readme["suggested"]
+    assert suggested["cumulative_compute"].iloc[-1] <= 1e21
+    assert suggested["target_sd"].iloc[-1] < suggested.attrs["start"]["sd"]
+
+
+def test_plot_and_report_examples(readme: dict[str, Any]) -> None:
+    scratch = readme["_scratch"]
+    assert (scratch / "extrapolation.png").read_bytes().startswith(b"\x89PNG")
+    assert not (ROOT / "report.html").exists() and not (ROOT / "extrapolation.png").exists()
+    report = readme["report"]
+    assert (scratch / "report.html").is_file() and report.best_law == "chinchilla"
+    # The headline is the fit's own compute-optimal loss at 10x the largest run's 6ND.
+    fit = report.fits["chinchilla"]
+    optimum = fit.compute_optimal(report.headline["compute"], max_extrapolation=float("inf"))
+    assert report.headline["loss"] == optimum["loss"].iloc[0]
+    assert report.headline["loss_lower"] < report.headline["loss"] < report.headline["loss_upper"]

@@ -72,6 +72,15 @@ def test_numeric_allocation_agrees_with_closed_form() -> None:
     )
 
 
+@pytest.mark.parametrize("level", [0, 1, 1.5, -0.2, float("nan"), "high"])
+def test_interval_level_must_be_a_probability(fitted: sf.FitResult, level: object) -> None:
+    # numpy would raise a bare ValueError for 1.5 and return a meaningless band for 1 or NaN.
+    with pytest.raises(sf.DataError, match=r"level=.* \(--level\): expected the probability"):
+        fitted.predict_interval(n_params=1e9, tokens=2e10, level=level)
+    with pytest.raises(sf.DataError, match=r"\(--level\)"):
+        fitted.interval(level)
+
+
 def test_interval_methods_need_bootstrap() -> None:
     result = sf.FitResult.from_params("chinchilla")
     assert result.stderr["E"] is None and result.ci95["alpha"] is None
@@ -114,6 +123,19 @@ def test_report_and_html(fitted: sf.FitResult) -> None:
     html = fitted._repr_html_()
     assert "<table>" in html and "alpha" in html
     assert repr(fitted).startswith("FitResult(law='chinchilla', E=")
+
+
+def test_report_says_what_parameters_mean_and_the_laws_conventions() -> None:
+    text = sf.FitResult.from_params("chinchilla").report()
+    meanings = text.split("[[Parameter meanings]]\n")[1].split("[[")[0].splitlines()
+    law = sf.get_law("chinchilla")
+    assert meanings == [f"    {p.name:<10} : {p.description}" for p in law.parameters]
+    assert "    E          : irreducible loss, nats/token" in meanings
+    conventions = text.split("[[Conventions]]\n")[1].splitlines()
+    assert conventions == [
+        "    n_params   : total parameters, embeddings included",
+        "    loss       : nats/token",
+    ]
 
 
 def test_cost_model_constant_and_function() -> None:

@@ -70,7 +70,7 @@ def test_wsd_beats_cosine_on_the_fitted_400m_law(fitted_400m: sf.FitResult) -> N
 
 def test_published_400m_parameters_choose_a_short_cooldown() -> None:
     published = sf.FitResult.from_params("multipower", PUBLISHED_400M)
-    with pytest.raises(sf.DataError, match=r"peak= not given.*none recorded.*peak=3e-4"):
+    with pytest.raises(sf.DataError, match=r"peak= \(--peak\) not given.*none recorded.*peak=3e-4"):
         sf.best_schedule(published, 24000)
     choice = sf.best_schedule(published, 24000, peak=3e-4, warmup=2160)  # default grid
     # Deterministic: the ranking of the 198 candidates depends only on the parameters.
@@ -134,15 +134,21 @@ def test_annealing_law_warns_and_prefers_a_zero_final_lr() -> None:
 def test_bad_input_messages(fitted_400m: sf.FitResult) -> None:
     published = sf.FitResult.from_params("multipower", PUBLISHED_400M)
     kw = {"peak": 3e-4, "warmup": 2160}
-    with pytest.raises(sf.DataError, match=r"family='step' is not searchable.*wsd, cosine"):
+    with pytest.raises(
+        sf.DataError, match=r"family='step' \(--family\) is not searchable.*wsd, cosine"
+    ):
         sf.best_schedule(published, 24000, "step", **kw)
-    with pytest.raises(sf.DataError, match=r"total_steps=2000.*> warmup \+ 1 = 2161"):
+    with pytest.raises(
+        sf.DataError, match=r"total_steps=2000 \(--total-steps\).*> warmup \+ 1 = 2161"
+    ):
         sf.best_schedule(fitted_400m, 2000)
     with pytest.raises(sf.DataError, match=r"total_steps=24000.5"):
         sf.best_schedule(published, 24000.5, **kw)
     with pytest.raises(sf.DataError, match=r"grid key 'cooldown' is not a setting.*decay"):
         sf.best_schedule(published, 24000, grid={"cooldown": [0.2]}, **kw)
-    with pytest.raises(sf.DataError, match=r"baseline has 16000 steps; expected.*24000"):
+    with pytest.raises(
+        sf.DataError, match=r"baseline= \(--baseline\) has 16000 steps; expected.*24000"
+    ):
         sf.best_schedule(published, 24000, baseline=TRAIN_SPECS["wsdcon_9"], grid=COOLDOWNS, **kw)
     with pytest.raises(sf.DataError, match=r"no schedule of the grid"):
         sf.best_schedule(published, 24000, grid={"decay": [0.95]}, **kw)
@@ -157,7 +163,7 @@ def test_mixed_training_peaks_need_an_explicit_peak(fitted_400m: sf.FitResult) -
         "schedules": {"a": COSINE, "b": COSINE.replace("3e-4", "6e-4")},
     }
     mixed = dataclasses.replace(fitted_400m, options=options)
-    with pytest.raises(sf.DataError, match=r"peak= not given.*\[0.0003, 0.0006\]"):
+    with pytest.raises(sf.DataError, match=r"peak= \(--peak\) not given.*\[0.0003, 0.0006\]"):
         sf.best_schedule(mixed, 24000)
     choice = sf.best_schedule(mixed, 24000, peak=3e-4, grid=COOLDOWNS)  # warm-up is shared
     assert choice.schedule.settings["warmup"] == 2160

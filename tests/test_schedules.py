@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from multipower_data import SPECS
 
 from scaling_fit.errors import DataError
+from scaling_fit.plotting import plot_schedule
 from scaling_fit.schedules import (
     FAMILIES,
     Schedule,
@@ -41,7 +42,6 @@ from scaling_fit.schedules import (
     linear,
     lr_for_annealing_law,
     multistage,
-    plot_schedule,
     step_decay,
     wsd,
 )
@@ -337,8 +337,9 @@ def test_annealing_area_rejects_bad_decay(bad: float) -> None:
 # ------------------------------------------------------------------------------ plotting
 def test_plot_schedule_lines_equal_lr() -> None:
     scheds = [from_spec(SPECS["cosine_24000"]), from_spec(SPECS["wsdcon_9"])]
-    ax = plot_schedule(scheds)
-    assert isinstance(ax.figure, Figure)
+    fig = plot_schedule(scheds)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
     lines = ax.get_lines()
     assert len(lines) == 2
     for line, sched in zip(lines, scheds, strict=True):
@@ -350,5 +351,6 @@ def test_plot_schedule_lines_equal_lr() -> None:
 
 def test_plot_schedule_draws_on_given_axes() -> None:
     ax = Figure().add_subplot()
-    assert plot_schedule("linear:peak=1,total=4", ax=ax) is ax
+    assert plot_schedule("linear:peak=1,total=4", ax=ax) is ax.figure
+    assert from_spec("linear:peak=1,total=4").plot(ax).axes == [ax]
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [1.0, 0.75, 0.5, 0.25], rtol=1e-14)

@@ -106,7 +106,7 @@ def test_a_converged_fit_file_needs_finite_parameters() -> None:
 
 @pytest.mark.parametrize("level", [-0.5, 0.0, 1.0, 1.5, "x"])
 def test_interval_levels_are_probabilities(level) -> None:
-    with pytest.raises(DataError, match=r"0 < level < 1"):
+    with pytest.raises(DataError, match=r"strictly between 0 and 1"):
         sf.FitResult.from_params("chinchilla").interval(level)
 
 

@@ -6,7 +6,7 @@ law on the smaller runs, predict the held-out larger ones and report the relativ
 on their 1.4B and 6.9B runs).  The **stability sweep** refits while dropping the largest
 fitted scale, then the next, … (Farseer's ``gen_model_var_N``, Li et al. 2025) and records
 how the prediction at one target run moves: a law whose extrapolation drifts as the window
-grows is not trustworthy.  Each run contributes its final point (design.md §3).
+grows is not trustworthy.  Each run contributes its final point (docs/laws.md §9.4).
 """
 
 from __future__ import annotations
@@ -23,16 +23,19 @@ from joblib import Parallel, delayed
 
 from ..errors import DataError, argument
 from ..fitting.fit import fit
-from ..inputs.load import final_points, load_runs
+from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..laws import Law, get_law
+from ..progress import check_progress, progress_bar
+from ..results.extrapolation import row_extrapolation
 from ..results.fit_result import FitResult
+from ..results.json_safe import json_records, json_safe
 from .holdout import axis_values, choose_holdout, scale_ids
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
 # Default cap on scales dropped by the stability sweep: each step refits every law.
 MAX_DROPPED = 4
 # fit() arguments that backtest() decides itself.
-RESERVED = ("runs", "law", "exclude", "points")
+RESERVED = ("runs", "law", "exclude", "points", "progress")
 
 
 @dataclass(frozen=True, repr=False)
@@ -112,10 +115,10 @@ class BacktestResult:
             "format": JSON_FORMAT,
             "holdout": self.holdout,
             "axis": self.axis,
-            "target": _plain(self.target),
-            "summary": _records(self.summary),
-            "errors": _records(self.errors),
-            "stability": _records(self.stability),
+            "target": json_safe(self.target),
+            "summary": json_records(self.summary),
+            "errors": json_records(self.errors),
+            "stability": json_records(self.stability),
             "params": {k: None if f is None else f.params for k, f in self.fits.items()},
             "warnings": {k: list(v) for k, v in self.warnings.items()},
         }
@@ -123,31 +126,12 @@ class BacktestResult:
     def plot(self, ax: Any = None, *, kind: str = "stability") -> Any:
         """Draw the stability sweep (``kind="stability"``) or the errors (``"errors"``).
 
-        Uses matplotlib's object API only; without ``ax`` a new :class:`~matplotlib.figure.
-        Figure` is made (no pyplot state). Returns the Axes.
+        Uses matplotlib's object API only; without ``ax`` a new figure is made (no pyplot
+        state). Returns the figure drawn on (:func:`scaling_fit.plotting.plot_backtest`).
         """
-        if ax is None:
-            from matplotlib.figure import Figure
+        from ..plotting.backtest import plot_backtest
 
-            ax = Figure(figsize=(6, 4), layout="constrained").add_subplot()
-        if kind == "stability":
-            for law, rows in self.stability.groupby("law", sort=False):
-                ax.plot(rows["largest_fitted"], rows["predicted"], "o-", label=law)
-            if self.target.get("loss") is not None:
-                ax.axhline(self.target["loss"], color="k", ls="--", lw=1, label="actual")
-            ax.set_xscale("log")
-            ax.set_xlabel(f"largest {self.axis} fitted")
-            ax.set_ylabel(f"predicted loss at {self.target.get('run') or 'target'}")
-        elif kind == "errors":
-            for law, rows in self.errors.groupby("law", sort=False):
-                ax.plot(rows["run"], 100 * rows["relative_error"], "o", label=law)
-            ax.set_xlabel("held-out run")
-            ax.tick_params(axis="x", labelrotation=20)
-            ax.set_ylabel("relative error |pred - loss| / loss (%)")
-        else:
-            raise DataError(f"kind={kind!r} is not supported: expected 'stability' or 'errors'")
-        ax.legend()
-        return ax
+        return plot_backtest(self, ax, kind=kind)
 
 
 def backtest(
@@ -160,6 +144,7 @@ def backtest(
     axis: str | None = None,
     max_dropped: int = MAX_DROPPED,
     n_jobs: int = 1,
+    progress: bool | str = "auto",
 ) -> BacktestResult:
     """Fit each law on the smaller runs, predict the held-out ones, sweep the fit window.
 
@@ -192,11 +177,15 @@ def backtest(
     n_jobs
         Parallel worker processes for the fits (joblib; -1 = all cores). The result does not
         depend on it.
+    progress
+        ``"auto"`` (default): a progress bar of the fits on a terminal, for backtests lasting
+        more than 2 s; ``True``: always; ``False``: never (:mod:`scaling_fit.progress`).
 
     Returns
     -------
     BacktestResult
     """
+    check_progress(progress)
     laws = [get_law(law) for law in laws]
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
@@ -209,7 +198,8 @@ def backtest(
     train, held = table.loc[~split.held_out], table.loc[split.held_out]
     goal = _target(held, target, split.axis, laws)
     windows = _sweep_windows(train, split.axis, max_dropped)
-    done = iter(_run_fits([(law, w, options[law.name]) for law in laws for w in windows], n_jobs))
+    tasks = [(law, w, options[law.name]) for law in laws for w in windows]
+    done = iter(_run_fits(tasks, n_jobs, progress))
     errors, summary, stability, fits, notes = [], [], [], {}, {}
     for law in laws:
         outcomes = [next(done) for _ in windows]  # the main fit, then one per sweep step
@@ -233,19 +223,28 @@ def backtest(
     )
 
 
-def _run_fits(tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int) -> list[tuple]:
-    """Outcomes of :func:`_fit_quietly` for every task, in order.
+def _run_fits(
+    tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int, progress: bool | str
+) -> list[tuple]:
+    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar per finished fit.
 
     In parallel, the likely longest fits (most parameters, then most points) start first, so
     that one slow law does not finish alone at the end (longest-processing-time-first).
     """
-    if n_jobs == 1:
-        return [_fit_quietly(*task) for task in tasks]
-    order = sorted(
-        range(len(tasks)), key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1]))
-    )
-    done = Parallel(n_jobs=n_jobs, batch_size=1)(delayed(_fit_quietly)(*tasks[i]) for i in order)
-    return [outcome for _, outcome in sorted(zip(order, done, strict=True))]
+    order = list(range(len(tasks)))
+    if n_jobs != 1:
+        order.sort(key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1])))
+        done = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")(
+            delayed(_fit_quietly)(*tasks[i]) for i in order
+        )
+    else:
+        done = (_fit_quietly(*tasks[i]) for i in order)
+    outcomes = []
+    with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
+        for outcome in done:
+            outcomes.append(outcome)
+            bar.update()
+    return [outcome for _, outcome in sorted(zip(order, outcomes, strict=True))]
 
 
 def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.ndarray]]:
@@ -254,17 +253,13 @@ def _run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.
     Also returns the number of rows of ``runs`` and the row each run's final point came from
     (to read a holdout mask given over the rows of ``runs``).
     """
-    tidy = isinstance(runs, pd.DataFrame) and {"run", "loss"} <= set(runs.columns)
-    table = (runs if tidy else load_runs(runs)).reset_index(drop=True)
+    table = as_table(runs).reset_index(drop=True)
     for law in laws:
         missing = [c for c in law.inputs if c not in table.columns]
         if missing:
             raise DataError(f"law {law.name!r} needs columns {missing}; found {list(table)}")
     n_rows = len(table)
-    if "run" in table.columns and "step" in table.columns and table["run"].duplicated().any():
-        table = final_points(table)
-    if "compute" not in table.columns and {"n_params", "tokens"} <= set(table.columns):
-        table = table.assign(compute=6.0 * table["n_params"] * table["tokens"])
+    table = with_compute(final_point_per_run(table))
     rows = table.index.to_numpy()
     return table.reset_index(drop=True), (n_rows, rows)
 
@@ -301,7 +296,7 @@ def _fit_quietly(law: Law, train: pd.DataFrame, options: dict) -> tuple:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result, error = fit(train, law, **options), ""
+            result, error = fit(train, law, progress=False, **options), ""
         except Exception as exc:  # one law's failure must not stop the others
             result, error = None, f"{type(exc).__name__}: {exc}"
     return result, error, [str(w.message) for w in caught]
@@ -319,22 +314,13 @@ def _errors(law: Law, result: FitResult | None, held: pd.DataFrame) -> pd.DataFr
     factor = np.full(len(table), np.nan)
     if result is not None:
         predicted = _predict(result, {c: table[c].to_numpy(float) for c in law.inputs})
-        factor = _extrapolation(result, table)
+        factor = row_extrapolation(result.data, table, law.inputs)
     table["predicted"] = predicted
     table["relative_error"] = np.abs(predicted - loss) / loss
     table["signed_error"] = (predicted - loss) / loss
     table["extrapolation"] = factor
     columns = ["law", "run", *law.inputs, "loss", "predicted", "relative_error", "signed_error"]
     return table[[*columns, "extrapolation"]].reset_index(drop=True)
-
-
-def _extrapolation(result: FitResult, table: pd.DataFrame) -> np.ndarray:
-    """Per row: largest factor max(x/hi, lo/x, 1) over the law's inputs."""
-    factor = np.ones(len(table))
-    for name in result.law.inputs:
-        fitted, x = result.data[name].to_numpy(float), table[name].to_numpy(float)
-        factor = np.maximum(factor, np.maximum(x / fitted.max(), fitted.min() / x))
-    return factor
 
 
 def _summary(law: Law, outcome: tuple, n_fit: int, errors: pd.DataFrame) -> dict:
@@ -364,12 +350,12 @@ def _target(held: pd.DataFrame, target: Any, axis: str, laws: list[Law]) -> dict
             raise DataError(f"target={target!r} is not a held-out run: {list(held['run'])}")
         row = held.loc[held["run"] == target].iloc[0]
         columns = [c for c in ("n_params", "tokens", "compute", "loss") if c in row]
-        return _plain({"run": target, **row[columns].to_dict()})
+        return json_safe({"run": target, **row[columns].to_dict()})
     if isinstance(target, Mapping):
         missing = sorted({c for law in laws for c in law.inputs} - set(target))
         if missing:
             raise DataError(f"target={dict(target)} lacks inputs {missing} of the laws")
-        return {"run": None, "loss": None, **_plain(dict(target))}
+        return {"run": None, "loss": None, **json_safe(dict(target))}
     raise DataError(f"target={target!r}: expected a held-out run's name or a dict of inputs")
 
 
@@ -389,18 +375,3 @@ def _sweep_row(law: Law, k: int, largest: float, n_fit: int, outcome: tuple, goa
         "n_warnings": len(notes),
         "error": error,
     }
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars for JSON: NaN → None, NumPy numbers → float/int."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    return value
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_plain(row) for row in table.to_dict(orient="records")]

@@ -20,10 +20,10 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
-from ..inputs.load import final_points, load_runs
+from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
+from ..inputs.points import as_table, final_point_per_run
 from ..results.isoflop_result import IsoflopResult
 
-FLOPS_PER_PARAM_TOKEN = 6.0
 # Fewest distinct N that place a parabola (vertex) around a minimum.
 MIN_POINTS = 3
 # Budgets equal to this relative precision are one budget (float round-off of 6·N·D).
@@ -142,7 +142,7 @@ def _prepare(
     runs: Any, budget_column: str, grouping: Grouping, duplicates: str
 ) -> tuple[pd.DataFrame, str]:
     """Points as ``budget, compute, n_params, tokens, loss``, one per (budget, N), sorted."""
-    table = runs if isinstance(runs, pd.DataFrame) else load_runs(runs)
+    table = as_table(runs, tidy=())  # any DataFrame as is: the budget column may be named
     needed = [budget_column, "n_params", "loss"]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -151,8 +151,7 @@ def _prepare(
             "Rename your columns, pass budget_column=, or add the budget, e.g. "
             "runs.assign(compute=6 * runs.n_params * runs.tokens)"
         )
-    if "run" in table.columns and "step" in table.columns:
-        table = final_points(table)
+    table = final_point_per_run(table)
     has_tokens = "tokens" in table.columns
     columns = {"compute": budget_column, "n_params": "n_params", "loss": "loss"}
     frame = pd.DataFrame({k: table[v].to_numpy(float) for k, v in columns.items()})

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schedules
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..schedules import Schedule, ScheduleLike, as_schedule
@@ -91,6 +91,12 @@ class ScheduleChoice:
     improvement: float
     candidates: pd.DataFrame
 
+    def plot(self) -> Any:
+        """The chosen curve against the baseline's, LRs beneath (a matplotlib Figure)."""
+        from ..plotting.curves import plot_schedule_choice
+
+        return plot_schedule_choice(self)
+
 
 def best_schedule(
     fit: FitResult,
@@ -144,8 +150,8 @@ def best_schedule(
     """
     if family not in GRIDS:
         raise DataError(
-            f"best_schedule: family={family!r} is not searchable; expected one of "
-            f"{', '.join(GRIDS)}. Fix: pick one, e.g. family='wsd'"
+            f"best_schedule: {argument('family', family)} is not searchable; expected one "
+            f"of {', '.join(GRIDS)}. Fix: pick one, e.g. family='wsd'"
         )
     if not fit.law.fits_curves:
         raise DataError(
@@ -194,15 +200,18 @@ def _peak_and_warmup(fit: FitResult, peak: float | None, warmup: int | None) -> 
             if value is None and len(recorded[key]) != 1:
                 found = sorted(recorded[key]) or "none recorded"
                 raise DataError(
-                    f"best_schedule: {key}= not given and the fit's training schedules do not "
-                    f"share one (found {found}); pass {key}=..., e.g. peak=3e-4, warmup=2160"
+                    f"best_schedule: {argument(key)} not given and the fit's training "
+                    f"schedules do not share one (found {found}); pass it, e.g. peak=3e-4, "
+                    "warmup=2160"
                 )
         peak = recorded["peak"].pop() if peak is None else peak
         warmup = recorded["warmup"].pop() if warmup is None else warmup
     if not (isinstance(peak, int | float) and math.isfinite(peak) and peak > 0):
-        raise DataError(f"best_schedule: peak={peak!r}; expected a finite LR > 0, e.g. 3e-4")
+        raise DataError(
+            f"best_schedule: {argument('peak', peak)}; expected a finite LR > 0, e.g. 3e-4"
+        )
     if not (float(warmup).is_integer() and warmup >= 0):
-        raise DataError(f"best_schedule: warmup={warmup!r}; expected whole steps >= 0")
+        raise DataError(f"best_schedule: {argument('warmup', warmup)}; expected whole steps >= 0")
     return float(peak), int(warmup)
 
 
@@ -226,8 +235,8 @@ def _total(total_steps: Any, warmup: int) -> int:
         ok = False
     if not ok:
         raise DataError(
-            f"best_schedule: total_steps={total_steps!r}; expected whole steps > warmup + 1 = "
-            f"{warmup + 1}. Fix: lengthen the run or shorten warmup="
+            f"best_schedule: {argument('total_steps', total_steps)}; expected whole steps > "
+            f"warmup + 1 = {warmup + 1}. Fix: lengthen the run or shorten {argument('warmup')}"
         )
     return int(total_steps)
 
@@ -308,8 +317,9 @@ def _baseline(baseline: ScheduleLike, peak: float, total: int, warmup: int) -> S
     sched = as_schedule(baseline)
     if sched.total != total:
         raise DataError(
-            f"best_schedule: the baseline has {sched.total} steps; expected total_steps = "
-            f"{total}. Fix: give a baseline of the same length, or one of {', '.join(BASELINES)}"
+            f"best_schedule: {argument('baseline')} has {sched.total} steps; expected "
+            f"total_steps = {total}. Fix: give a baseline of the same length, or one of "
+            f"{', '.join(BASELINES)}"
         )
     return sched
 

@@ -2,7 +2,8 @@
 
 Machine output (JSON, CSV) goes to stdout or ``-o FILE`` (never overwritten without
 ``--force``); human text goes to stderr, one ``warning: …`` line per warning.  This module
-imports nothing heavy (no numpy, pandas or scipy), so that building the parser is fast.
+imports nothing heavy (no numpy, pandas or scipy), so that building the parser is fast.  Subcommands
+that read runs take :func:`add_input_options` and load them with :func:`read_runs`.
 """
 
 from __future__ import annotations
@@ -111,6 +112,41 @@ def add_columns_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=COLUMN",
         help="read canonical column NAME from COLUMN",
     )
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """The options of subcommands that read runs: ``--col``, ``--nan-policy``, ``--where``.
+
+    :func:`load_options` turns them into :func:`scaling_fit.load_runs` keywords.
+    """
+    add_columns_option(parser)
+    parser.add_argument(
+        "--nan-policy",
+        choices=("raise", "omit"),
+        default="raise",
+        help="rows with an empty/NaN value: raise (default) or omit them, saying how many",
+    )
+    parser.add_argument(
+        "--where",
+        metavar="QUERY",
+        help='keep only rows matching a pandas query, e.g. "n_params >= 1e8"',
+    )
+
+
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`scaling_fit.load_runs` keywords of :func:`add_input_options`' flags."""
+    return {"columns": dict(args.col) or None, "nan_policy": args.nan_policy, "where": args.where}
+
+
+def read_runs(args: argparse.Namespace) -> Any:
+    """``load_runs(args.paths, **load_options(args))``, saying what ``--where`` kept."""
+    from ..inputs.load import load_runs
+
+    runs = load_runs(list(args.paths), **load_options(args))
+    if "where" in runs.attrs:
+        kept = runs.attrs["where"]
+        say(args, f"--where {kept['query']!r} kept {kept['kept']} of {kept['of']} rows")
+    return runs
 
 
 def add_format_options(parser: argparse.ArgumentParser, tables: Iterable[str]) -> None:

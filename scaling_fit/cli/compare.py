@@ -12,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from .common import (
     UsageError,
-    add_columns_option,
     add_format_options,
+    add_input_options,
     captured_warnings,
     check_output,
     csv_text,
     error,
     json_text,
+    read_runs,
     say,
     warn_lines,
     write,
 )
-from .options import LOSSES
+from .options import add_fit_options, add_jobs_option, fit_arguments
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,10 +56,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     holdout.add_argument(
         "--holdout-run", action="append", metavar="RUN", help="hold out this run (repeat)"
     )
-    add_columns_option(p)
-    p.add_argument("--loss", choices=LOSSES, default="huber", help="fit objective (huber)")
+    add_input_options(p)
+    # No --points: backtest fits each run's final point. No --bootstrap: its result has no
+    # intervals to show.
+    add_fit_options(p, points=False)
     add_format_options(p, TABLES)
-    p.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
+    add_jobs_option(p)
     p.set_defaults(func=run_compare)
 
 
@@ -76,15 +79,13 @@ def run_compare(args: argparse.Namespace) -> int:
         0, or 1 when a law's fit failed (the output is written all the same).
     """
     from ..analysis.backtest import backtest
-    from ..inputs.load import load_runs
 
     check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
-        result = backtest(
-            runs, args.laws, holdout, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
-        )
+        options = fit_arguments(args)
+        result = backtest(runs, args.laws, holdout, fit_options=options, n_jobs=args.n_jobs)
     if args.format == "json":
         text = json_text(result.to_dict())
     else:

@@ -1,26 +1,32 @@
-"""``scaling-fit fit``: fit a law to runs (:func:`scaling_fit.fit`), write the result as JSON.
+"""``scaling-fit fit``: fit a law to runs (:func:`scaling_fit.fit`).
 
-Flags map to :func:`scaling_fit.fit` arguments (:mod:`.options`, :mod:`.schedules`); the
-library checks them, and its errors and warnings are printed as they are.
+Stdout gets a compact result (parameters with standard errors and 95 % intervals, objective,
+convergence, warnings); ``--full`` or ``-o FILE`` write the whole result as JSON instead (the
+file :meth:`scaling_fit.FitResult.from_json` and ``scaling-fit predict`` read), and the compact
+result then goes to stderr.  Flags map to :func:`scaling_fit.fit` arguments (:mod:`.options`,
+:mod:`.schedules`); the library checks them, and its errors and warnings are printed as they
+are.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .common import (
     Parser,
-    add_columns_option,
+    add_input_options,
     captured_warnings,
     check_output,
     count,
     error,
     pair,
+    read_runs,
     say,
     write,
 )
-from .options import add_fit_options, fit_arguments
+from .options import add_bootstrap_options, add_fit_options, add_jobs_option, fit_arguments
 from .schedules import add_schedule_options, schedule_arguments
 
 if TYPE_CHECKING:
@@ -32,7 +38,9 @@ if TYPE_CHECKING:
 
 def add_parser(commands: Any, output: Parser) -> None:
     """Register the ``fit`` subcommand on ``commands`` (an argparse subparsers object)."""
-    f = commands.add_parser("fit", parents=[output], help="fit a law to runs, write JSON")
+    f = commands.add_parser(
+        "fit", parents=[output], help="fit a law to runs: a compact result, or JSON (--full, -o)"
+    )
     f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
     which = f.add_mutually_exclusive_group(required=True)
     which.add_argument("--law", help="law name (see `scaling-fit laws`)")
@@ -45,16 +53,20 @@ def add_parser(commands: Any, output: Parser) -> None:
         metavar="SYMBOL=COLUMN",
         help="--formula: the column an input symbol stands for (repeat per input)",
     )
-    add_columns_option(f)
+    add_input_options(f)
     f.add_argument("--drop-top-loss", type=count, default=0, metavar="K", help="drop K top losses")
     add_fit_options(f)
-    f.add_argument("--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)")
+    add_bootstrap_options(f)
+    add_jobs_option(f)
     add_schedule_options(f)
+    f.add_argument(
+        "--full", action="store_true", help="the full JSON result on stdout (-o FILE gets it too)"
+    )
     f.set_defaults(func=run_fit)
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    """Load runs, fit the law, write the JSON; the summary goes to stderr.
+    """Load runs, fit the law; print the compact result, or write the JSON (``--full``, ``-o``).
 
     Parameters
     ----------
@@ -64,16 +76,15 @@ def run_fit(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0, or 1 when the fit did not converge (the JSON is written all the same).
+        0, or 1 when the fit did not converge (the result is written all the same).
     """
     from ..fitting.fit import fit
-    from ..inputs.load import load_runs
     from ..laws import Law, get_law
 
     law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
     check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
         notes = [f"derived {c} = {formula}" for c, formula in runs.attrs.get("derived", {}).items()]
         exclude = None
         if args.drop_top_loss:
@@ -81,11 +92,14 @@ def run_fit(args: argparse.Namespace) -> int:
             notes.append(dropped)
         options = fit_arguments(args) | schedule_arguments(args)
         result = fit(runs, law, exclude=exclude, n_jobs=args.n_jobs, **options)
-    write(result.to_json() + "\n", args.output, args.force)
     for note in notes:  # after the fit: an error stays the only line on stderr
         say(args, note)
-    messages = dict.fromkeys([*result.warnings, *caught])
-    say(args, _summary(result, list(messages)))
+    summary = _summary(result, list(dict.fromkeys([*result.warnings, *caught])))
+    if args.full or args.output is not None:
+        write(result.to_json() + "\n", args.output, args.force)
+        say(args, summary)
+    else:
+        sys.stdout.write(summary + "\n")
     if not result.converged:
         error("the fit did not converge; the result was written anyway (see its warnings)")
         return 1
@@ -103,8 +117,7 @@ def _top_loss_mask(
     """
     import numpy as np
 
-    from ..fitting.fit import highest_loss_mask
-    from ..inputs.load import final_points
+    from ..inputs.points import final_points, highest_loss_mask
 
     final = not curve_law and args.points in (None, "final")
     fitted = final_points(runs) if final else runs

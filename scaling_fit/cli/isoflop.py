@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DataError
 from .common import (
     UsageError,
-    add_columns_option,
     add_format_options,
+    add_input_options,
     captured_warnings,
     check_output,
-    count,
     csv_text,
     json_text,
     number,
+    read_runs,
     say,
     warn_lines,
     write,
 )
+from .options import add_bootstrap_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,9 +53,8 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="COL",
         help="one analysis per value of COL (repeat for several columns)",
     )
-    add_columns_option(p)
-    p.add_argument("--bootstrap", type=count, default=1000, metavar="N", help="resamples (1000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    add_input_options(p)
+    add_bootstrap_options(p, default=1000)
     p.add_argument(
         "--budget-rtol",
         type=number,
@@ -79,11 +79,10 @@ def run_isoflop(args: argparse.Namespace) -> int:
     int
         0 (a group that cannot be analysed is an input error, exit 2).
     """
-    from ..inputs.load import load_runs
 
     check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        runs = read_runs(args)
     warn_lines(args, caught)
     results = [(key, _analyse(args, key, table)) for key, table in _groups(runs, args.group_by)]
     write(_output(args, results), args.output, args.force)

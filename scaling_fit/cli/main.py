@@ -5,8 +5,9 @@ Exit codes: 0 ok, 1 the fit failed or did not converge (or cannot answer: no com
 allocation), 2 bad input or usage. A user error is one line ``scaling-fit: error: …``
 without a traceback (``--debug`` shows it): the message of the library's
 :class:`~scaling_fit.ScalingFitError`, unchanged. Each subcommand lives in its own module
-(``fit``, ``laws``, ``predict``, ``compare``, ``isoflop``), which imports the library when it
-runs, so that building the parser (``--help``, ``--version``) stays fast.
+(``fit``, ``laws``, ``predict``, ``compare``, ``isoflop``, ``best_schedule``), which
+imports the library when it runs, so that building the parser (``--help``, ``--version``)
+stays fast.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
-from . import compare, fit, isoflop, laws, predict
+from ..progress import progress_default
+from . import best_schedule, cbs, compare, fit, hparams, isoflop, laws, plan, predict, report
 from .common import PROG, Parser, ResultError, UsageError, error
 from .signals import Terminated, stop_workers, terminate_as_interrupt
 
@@ -25,7 +27,7 @@ __all__ = ["PROG", "UsageError", "build_parser", "main"]
 
 DESCRIPTION = (
     "Fit scaling laws to language-model training runs: list laws, fit, predict, compare "
-    "laws by backtesting, isoFLOP analysis."
+    "laws by backtesting, isoFLOP analysis, choose an LR schedule."
 )
 
 
@@ -46,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_parser(commands, output)
     compare.add_parser(commands, output)
     isoflop.add_parser(commands, output)
+    best_schedule.add_parser(commands, output)
+    hparams.add_parser(commands, output)
+    cbs.add_parser(commands, output)
+    plan.add_parser(commands, output)
+    report.add_parser(commands, output)
     return parser
 
 
@@ -91,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     with terminate_as_interrupt():
         try:
-            return args.func(args)
+            with progress_default(False if getattr(args, "quiet", False) else "auto"):
+                return args.func(args)
         except KeyboardInterrupt:
             error("interrupted")
             return 130

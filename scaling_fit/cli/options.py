@@ -1,7 +1,9 @@
-"""Flags that mean the same in every subcommand that fits a law, added by one helper.
+"""Flags that mean the same in every subcommand, each added by one helper here.
 
 ``--fix``, ``--tie``, ``--loss``, ``--delta``, ``--points``, ``--bootstrap`` and ``--seed``
-map one to one to the arguments of :func:`scaling_fit.fit` (:func:`fit_arguments`).  The
+map one to one to the arguments of :func:`scaling_fit.fit` (:func:`fit_arguments`), in
+``fit`` and ``compare`` alike; ``--bootstrap``/``--seed`` also in ``isoflop``, ``--n-jobs``
+wherever work runs in parallel.  The
 choices of ``--loss`` and ``--points`` are listed here rather than imported from the fitting
 modules, so that building the parser imports no numpy, pandas or scipy; a test checks that they
 equal the library's.
@@ -16,13 +18,13 @@ from .common import count, number, pair
 
 # = scaling_fit.fitting.objective.LOSSES
 LOSSES = ("huber", "mse", "mse_linear")
-# "final" and "all" of L(N, D) laws (scaling_fit.fitting.fit.select_points), then
+# "final" and "all" of L(N, D) laws (scaling_fit.inputs.points.select_points), then
 # scaling_fit.fitting.curve_points.POINTS of loss-curve laws.
 POINTS = ("final", "after_warmup", "all")
 
 
-def add_fit_options(parser: argparse.ArgumentParser, *, bootstrap: int = 0) -> None:
-    """Add the :func:`scaling_fit.fit` flags (``bootstrap`` is the default of --bootstrap)."""
+def add_fit_options(parser: argparse.ArgumentParser, *, points: bool = True) -> None:
+    """``--fix``, ``--tie``, ``--loss``, ``--delta`` and (with ``points``) ``--points``."""
     for flag, convert, example, text in (
         ("--fix", number, "E=1.7", "hold a parameter at a value (repeat)"),
         ("--tie", str, "beta=alpha", "set a parameter equal to another (repeat)"),
@@ -37,25 +39,42 @@ def add_fit_options(parser: argparse.ArgumentParser, *, bootstrap: int = 0) -> N
         )
     parser.add_argument("--loss", choices=LOSSES, default="huber", help="objective (huber)")
     parser.add_argument("--delta", type=number, default=1e-3, help="Huber threshold (1e-3)")
+    if points:
+        parser.add_argument(
+            "--points",
+            choices=POINTS,
+            help="L(N, D) laws: final (default) or all; curve laws: after_warmup (default) or all",
+        )
+
+
+def add_bootstrap_options(parser: argparse.ArgumentParser, *, default: int = 0) -> None:
+    """``--bootstrap N`` (resamples; ``default``) and ``--seed``."""
     parser.add_argument(
-        "--points",
-        choices=POINTS,
-        help="L(N, D) laws: final (default) or all; curve laws: after_warmup (default) or all",
+        "--bootstrap", type=count, default=default, metavar="N", help=f"resamples ({default})"
     )
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+
+
+def add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    """``--n-jobs J``: parallel worker processes."""
     parser.add_argument(
-        "--bootstrap", type=count, default=bootstrap, metavar="N", help="bootstrap resamples"
+        "--n-jobs", type=int, default=1, metavar="J", help="workers (-1: all cores)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
 def fit_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    """The :func:`scaling_fit.fit` keyword arguments the flags of :func:`add_fit_options` set."""
-    return {
-        "fixed": dict(args.fix),
-        "tie": dict(args.tie),
-        "loss": args.loss,
-        "delta": args.delta,
-        "points": args.points,
-        "bootstrap": args.bootstrap,
-        "seed": args.seed,
+    """The :func:`scaling_fit.fit` keyword arguments set by the flags the parser has."""
+    names = {
+        "fix": "fixed",
+        "tie": "tie",
+        "loss": "loss",
+        "delta": "delta",
+        "points": "points",
+        "bootstrap": "bootstrap",
+        "seed": "seed",
     }
+    values = {arg: getattr(args, flag) for flag, arg in names.items() if hasattr(args, flag)}
+    for pairs in ("fixed", "tie"):
+        if pairs in values:
+            values[pairs] = dict(values[pairs])
+    return values

@@ -2,8 +2,10 @@
 
 An L(N, D) fit predicts the loss over a grid (``--n-params`` × ``--tokens``) or the
 compute-optimal N, D and loss per budget (``--compute``; cost model C = K·N·D with K = 6
-unless ``--flops-per-param-token``).  A loss-curve fit predicts ``step, lr, loss`` under a
-schedule (``--schedule SPEC``, every ``--every`` steps or at ``--steps``).
+unless ``--flops-per-param-token``), with bootstrap intervals (``--level``, 0.95).  A
+loss-curve fit predicts ``step, lr, loss`` under a schedule (``--schedule SPEC``, every
+``--every`` steps or at ``--steps``), and with ``--level P`` the bootstrap band ``lower,
+upper``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 HELP = f"see `{PROG} predict --help`"
 # Default stride of a predicted loss curve: a 24k-step schedule gives 240 rows.
 DEFAULT_EVERY = 100
+DEFAULT_LEVEL = 0.95  # interval columns of L(N, D) predictions
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -57,6 +60,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help=f"curve laws: every K-th step after warm-up, and the last (default {DEFAULT_EVERY})",
     )
     p.add_argument("--steps", nargs="+", type=count, metavar="STEP", help="curve laws: steps")
+    p.add_argument(
+        "--level",
+        type=number,
+        metavar="P",
+        help="bootstrapped fits: columns lower, upper of the central P interval (L(N, D) laws: "
+        "always, P = 0.95 by default; curve laws: when given)",
+    )
     p.set_defaults(func=run_predict)
 
 
@@ -74,20 +84,17 @@ def run_predict(args: argparse.Namespace) -> int:
         0. Raises :class:`UsageError` (exit 2) for options that do not suit the fit's law
         and :class:`ResultError` (exit 1) when the law has no compute-optimal allocation.
     """
-    from ..results.curves import predict_curve
-
     check_output(args.output, args.force, [args.fit_json])
     result = load_fit(args.fit_json)
     curve = result.law.fits_curves
     _check_options(args, result, curve)
     with captured_warnings() as caught:
         if curve:
-            every = DEFAULT_EVERY if args.every is None else args.every
-            table = predict_curve(result, args.schedule, args.steps, every=every)
+            table = _curve(result, args)
         elif args.compute is not None:
-            table = _allocation(result, args.compute, args.flops_per_param_token)
+            table = _allocation(result, args.compute, args.flops_per_param_token, args.level)
         else:
-            table = _grid(result, args.n_params, args.tokens)
+            table = _grid(result, args.n_params, args.tokens, args.level)
     write(csv_text(table), args.output, args.force)
     if args.compute is not None:
         say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
@@ -134,24 +141,40 @@ def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> 
         raise UsageError(f"--flops-per-param-token sets the cost model of --compute ({HELP})")
 
 
-def _grid(result: FitResult, n_params: list[float], tokens: list[float]) -> dict[str, Any]:
-    """Losses over the N × D grid, with bootstrap intervals when the fit has samples."""
+def _curve(result: FitResult, args: argparse.Namespace) -> Any:
+    """``step, lr, loss`` of the curve, and ``lower, upper`` with ``--level``."""
+    every = DEFAULT_EVERY if args.every is None else args.every
+    table = result.predict_curve(args.schedule, args.steps, every=every, level=args.level)
+    return table.rename(columns={"loss_lo": "lower", "loss_hi": "upper"})
+
+
+def _grid(
+    result: FitResult, n_params: list[float], tokens: list[float], level: float | None
+) -> dict[str, Any]:
+    """Losses over the N × D grid, with bootstrap intervals when the fit has samples.
+
+    Without samples the interval columns are empty, unless ``--level`` asks for them (then
+    the library says that the fit needs a bootstrap).
+    """
     import numpy as np
 
     n = np.repeat(n_params, len(tokens))
     d = np.tile(tokens, len(n_params))
     table = {"n_params": n, "tokens": d, "loss": result.predict(n_params=n, tokens=d)}
     table["lower"] = table["upper"] = np.full(len(n), np.nan)
-    if result.samples is not None:
-        interval = result.predict_interval(n_params=n, tokens=d)
+    if result.samples is not None or level is not None:
+        interval = result.predict_interval(n_params=n, tokens=d, level=level or DEFAULT_LEVEL)
         table["lower"], table["upper"] = interval["lower"], interval["upper"]
     return table
 
 
-def _allocation(result: FitResult, compute: list[float], k: float | None) -> Any:
+def _allocation(
+    result: FitResult, compute: list[float], k: float | None, level: float | None
+) -> Any:
     """Compute-optimal table; ResultError where the law has no finite optimum."""
     k = FLOPS_PER_PARAM_TOKEN if k is None else k
-    table = result.compute_optimal(compute, flops_per_param_token=k)
+    level = DEFAULT_LEVEL if level is None else level
+    table = result.compute_optimal(compute, flops_per_param_token=k, level=level)
     missing = table["n_params"].isna().to_numpy()
     if missing.any():
         raise ResultError(_no_optimum(result, float(table["compute"][missing].iloc[0]), k))

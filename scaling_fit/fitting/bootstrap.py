@@ -1,18 +1,21 @@
 """Bootstrap by resampling runs, each resample refitted with the robust solver.
 
 Runs, not points, are the independent units: the points of one loss curve are correlated,
-so resampling them one by one would make intervals too narrow (laws.md §9.3).  Each resample
-is refitted by the same trust-region solver and tolerances as the main fit, started from every
-distinct optimum the full-data multi-start found.  (A warm-started L-BFGS with default
-tolerances barely moves and gives intervals about 20x too narrow: design.md §5.)
+so resampling them one by one would make intervals too narrow (docs/laws.md §9.3).  Each
+resample is refitted by the same trust-region solver and tolerances as the main fit, started
+from every distinct optimum the full-data multi-start found.  (A warm-started L-BFGS with
+default tolerances barely moves and gives intervals about 20x too narrow: docs/laws.md §9.3.)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..laws.base import Array
+from ..progress import SILENT, progress_bar
 from .multistart import refine
 from .objective import Problem
 
@@ -40,8 +43,12 @@ def refit(problem: Problem, index: Array, starts: list[Array]) -> Array:
     return best if best is not None else np.full(len(starts[0]), np.nan)
 
 
-def _refit_chunk(problem: Problem, chunk: list[Array], starts: list[Array]) -> Array:
-    return np.array([refit(problem, index, starts) for index in chunk])
+def _refit_chunk(problem: Problem, chunk: list[Array], starts: list[Array], bar: Any) -> Array:
+    thetas = []
+    for index in chunk:
+        thetas.append(refit(problem, index, starts))
+        bar.update()
+    return np.array(thetas)
 
 
 def bootstrap_thetas(
@@ -51,19 +58,25 @@ def bootstrap_thetas(
     n_resamples: int,
     seed: int = 0,
     n_jobs: int = 1,
+    progress: bool | str = False,
 ) -> Array:
     """Fit-space parameters of every resample, shape ``(n_resamples, n_free)``.
 
     Resamples are drawn up front from ``seed``, so the result does not depend on ``n_jobs``.
     With ``n_jobs != 1`` the resamples are split into one chunk per worker and refitted in
-    parallel through joblib (``n_jobs=-1`` uses every core).
+    parallel through joblib (``n_jobs=-1`` uses every core).  ``progress`` shows a bar per
+    refitted resample (per finished chunk in parallel; :mod:`scaling_fit.progress`).
     """
     indices = resample_indices(runs, n_resamples, seed)
-    if n_jobs == 1:
-        return _refit_chunk(problem, indices, starts)
-    workers = Parallel(n_jobs=n_jobs)._effective_n_jobs()
-    chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
-    parts = Parallel(n_jobs=workers)(
-        delayed(_refit_chunk)(problem, [indices[i] for i in c], starts) for c in chunks
-    )
-    return np.vstack(parts)
+    with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
+        if n_jobs == 1:
+            return _refit_chunk(problem, indices, starts, bar)
+        workers = effective_n_jobs(n_jobs)
+        chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
+        parts = []  # workers get the silent bar: the parent counts finished chunks
+        for part in Parallel(n_jobs=workers, return_as="generator")(
+            delayed(_refit_chunk)(problem, [indices[i] for i in c], starts, SILENT) for c in chunks
+        ):
+            parts.append(part)
+            bar.update(len(part))
+        return np.vstack(parts)

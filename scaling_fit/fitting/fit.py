@@ -11,16 +11,20 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
-from ..inputs.load import final_points, load_runs
-from ..inputs.lr_column import lr_source
-from ..inputs.validate import check_fit_arguments, check_runs_frame
+from ..inputs.points import highest_loss_mask
+from ..inputs.validate import check_fit_arguments, check_runs_frame, unit_warnings
 from ..laws import Law, get_law
+from ..progress import check_progress
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
-from .curve_points import bootstrap_note, curve_inputs
+from .data import FitData, prepare_points
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
+
+# highest_loss_mask lives with the other point selection (inputs.points); re-exported for
+# the CLI, which imports it from here.
+__all__ = ["fit", "highest_loss_mask"]
 
 # A free direction whose scaled Jacobian singular value is below this fraction of the
 # largest is not determined by the data (relative precision of the fit ~1e-8).
@@ -50,6 +54,7 @@ def fit(
     seed: int = 0,
     n_jobs: int = 1,
     n_refine: int = 10,
+    progress: bool | str = "auto",
 ) -> FitResult:
     """Fit a scaling law to runs by robust multi-start least squares.
 
@@ -103,74 +108,57 @@ def fit(
         Parallel workers for the bootstrap (joblib; -1 = all cores).
     n_refine
         Number of best grid starts refined by the trust-region solver.
+    progress
+        ``"auto"`` (default): a progress bar of the refined starts and of the bootstrap on a
+        terminal, for work lasting more than 2 s; ``True``: always; ``False``: never (see
+        :mod:`scaling_fit.progress`).
 
     Returns
     -------
     FitResult
     """
     law = get_law(law)
+    check_progress(progress)
     check_fit_arguments(
         delta=delta, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, n_refine=n_refine
     )
+    if isinstance(runs, pd.DataFrame):  # a tidy frame skips load_runs, not its checks
+        check_runs_frame(runs, (*law.inputs, law.output))
     if loss not in LOSSES:
         raise DataError(
             f"{argument('loss', loss)} is not supported: expected one of {', '.join(LOSSES)}"
         )
-    curve = law.fits_curves
-    if (schedules is not None or warmup is not None) and not curve:
-        what = argument("schedules" if schedules is not None else "warmup")
-        raise DataError(
-            f"{what} is for loss-curve laws (multipower, lr_annealing); law {law.name!r} takes "
-            f"{list(law.inputs)} and does not use it"
-        )
-    lr_notes: list[str] = []
-    if curve:
-        runs = _as_table(runs)
-        schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
-    points = points or law.default_points
-    table, notes = select_points(runs, law, exclude=exclude, points="all" if curve else points)
-    inputs, extra_options = tuple(table[c].to_numpy(float) for c in law.inputs), {}
-    if curve:
-        table, notes, inputs, extra_options = curve_inputs(table, law, schedules, points)
-        extra_options.update(lr_options)
-    space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
-    thin_data = _check_identifiable_data(table, law, space)
-    if curve:
-        thin_data += lr_notes + bootstrap_note(table, bootstrap)
-    problem = Problem(
-        space,
-        inputs,
-        table["loss"].to_numpy(float),
-        loss,
-        float(delta),
+    data = prepare_points(
+        law,
+        runs,
+        schedules=schedules,
+        warmup=warmup,
+        points=points,
+        exclude=exclude,
+        bootstrap=bootstrap,
     )
+    space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
+    thin_data = _check_identifiable_data(data.table, law, space) + data.notes
+    thin_data += unit_warnings(data.table)  # n_params of 1.3 meant as 1.3B
+    observed = data.table[law.output].to_numpy(float)  # "loss", or "lr"/"batch_size"
+    problem = Problem(space, data.inputs, observed, loss, float(delta))
     grid = space.start_grid()
     extra = _extra_starts(problem, init)
-    solutions = multistart(problem, grid, max(1, n_refine), extra)
+    solutions = multistart(problem, grid, max(1, n_refine), extra, progress)
     best = solutions[0]
     thetas = None
     if bootstrap:
+        runs_of_points = data.table["run"].to_numpy()
         starts = distinct_optima(solutions)
-        thetas = bootstrap_thetas(problem, table["run"].to_numpy(), starts, bootstrap, seed, n_jobs)
+        thetas = bootstrap_thetas(
+            problem, runs_of_points, starts, bootstrap, seed, n_jobs, progress
+        )
     degenerate = _degenerate(problem, best)
     messages = thin_data + degenerate + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
-    options = {
-        "loss": loss,
-        "delta": float(delta),
-        "points": points,
-        "points_note": notes,
-        "excluded": table.attrs["excluded"],
-        "bounds": {k: list(v) for k, v in (bounds or {}).items()},
-        "init": dict(init or {}),
-        "n_starts": len(grid) + len(extra),
-        "n_refined": len(solutions),
-        "n_at_best": n_at_best(solutions),
-        "bootstrap": int(bootstrap),
-        "seed": int(seed),
-        **extra_options,
-    }
+    chosen = {"loss": loss, "delta": delta, "bounds": bounds, "init": init}
+    options = _options(data, chosen, len(grid) + len(extra), solutions, bootstrap, seed)
     return FitResult(
         law=law,
         params=_natural_dict(space, best.theta),
@@ -183,11 +171,37 @@ def fit(
         residuals=best.residuals,
         warnings=tuple(messages),
         options=options,
-        data=table.reset_index(drop=True),
+        data=data.table.reset_index(drop=True),
         samples=None if thetas is None else _natural_samples(space, thetas),
         correlation=_correlation(best, thetas),
         version=__version__,
     )
+
+
+def _options(
+    data: FitData,
+    chosen: Mapping[str, Any],
+    n_starts: int,
+    solutions: list[Solution],
+    bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
+    """``FitResult.options``: every choice and count that produced the fit, in a fixed order."""
+    return {
+        "loss": chosen["loss"],
+        "delta": float(chosen["delta"]),
+        "points": data.points,
+        "points_note": data.note,
+        "excluded": data.table.attrs["excluded"],
+        "bounds": {k: list(v) for k, v in (chosen["bounds"] or {}).items()},
+        "init": dict(chosen["init"] or {}),
+        "n_starts": n_starts,
+        "n_refined": len(solutions),
+        "n_at_best": n_at_best(solutions),
+        "bootstrap": int(bootstrap),
+        "seed": int(seed),
+        **data.options,
+    }
 
 
 def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np.ndarray]:
@@ -199,62 +213,6 @@ def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np
         guesses = problem.law.initial_guess(problem.inputs, problem.observed)
         starts += [space.start_from(g, label="initial_guess") for g in guesses]
     return [s for s in starts if np.all(np.isfinite(s))]
-
-
-def select_points(
-    runs: Any, law: Law, *, exclude: Any = None, points: str = "final"
-) -> tuple[pd.DataFrame, str]:
-    """The points a fit uses (``run``, the law's inputs, ``loss``) and a note saying which.
-
-    ``exclude`` refers to the rows of ``runs``; it applies after the final point of each run
-    is chosen, so leaving out a run's last row leaves the run out rather than promoting a
-    mid-schedule point. ``attrs["excluded"]`` counts the points left out.
-    """
-    table = _as_table(runs).reset_index(drop=True)
-    needed = [*law.inputs, "loss"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"law {law.name!r} needs columns {needed}; missing {missing} (found "
-            f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
-            "'<your column>'}} in load_runs (--col on the CLI)"
-        )
-    excluded = np.zeros(len(table), bool) if exclude is None else _exclusion_mask(table, exclude)
-    if points not in ("final", "all"):
-        raise DataError(
-            f"{argument('points', points)} is not supported by the L(N, D) law {law.name!r}: "
-            "expected 'final' (default) or 'all'"
-        )
-    note = "every logged point" if points == "all" else "one point per run"
-    if points == "final" and "step" in table.columns and table["run"].duplicated().any():
-        table = final_points(table)
-        note = "final logged step of each run"
-    dropped = excluded[table.index.to_numpy()]
-    table = table.loc[~dropped]
-    if "run" not in table.columns:
-        table = table.assign(run=[f"row{i}" for i in range(len(table))])
-    selected = table[["run", *needed]].copy()
-    selected.attrs = {"excluded": int(dropped.sum())}
-    return selected, note
-
-
-def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
-    """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped."""
-    loss = runs["loss"].to_numpy(float)
-    if isinstance(k, bool) or not float(k).is_integer():
-        raise DataError(f"k={k!r}: expected a whole number of points to drop")
-    if k <= 0:
-        return np.zeros(len(loss), dtype=bool)
-    if k >= len(loss):
-        raise DataError(f"cannot drop the {k} highest-loss points of {len(loss)}")
-    return loss >= np.sort(loss)[-k]
-
-
-def _as_table(runs: Any) -> pd.DataFrame:
-    if not _is_tidy(runs):
-        return load_runs(runs)
-    check_runs_frame(runs, runs.columns)  # a tidy frame skips load_runs, not its checks
-    return runs
 
 
 def _degenerate(problem: Problem, best: Solution) -> list[str]:
@@ -283,27 +241,6 @@ def _degenerate(problem: Problem, best: Solution) -> list[str]:
         f"the fit is degenerate ({what}), so it is not converged; check the losses (values "
         "near 0 or overflowing the float range) and the units of the inputs"
     ]
-
-
-def _is_tidy(runs: Any) -> bool:
-    return isinstance(runs, pd.DataFrame) and "run" in runs.columns and "loss" in runs.columns
-
-
-def _exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
-    if isinstance(exclude, str):
-        try:
-            return table.index.isin(table.query(exclude).index)
-        except Exception as exc:
-            raise DataError(
-                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: {exc}"
-            ) from None
-    mask = np.asarray(exclude)
-    if mask.dtype != bool or mask.shape != (len(table),):
-        raise DataError(
-            f"exclude must be a boolean mask with one entry per row ({len(table)} rows) or a "
-            f"query string; found {mask.dtype} of shape {mask.shape}"
-        )
-    return mask
 
 
 def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> list[str]:

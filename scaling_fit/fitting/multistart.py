@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..laws.base import Array
+from ..progress import progress_bar
 from .objective import Problem
 from .varpro import best_projected
 
@@ -93,7 +94,11 @@ def refine(problem: Problem, start: Array, max_evaluations: int | None = None) -
 
 
 def multistart(
-    problem: Problem, grid: Array, n_refine: int, extra: list[Array] | None = None
+    problem: Problem,
+    grid: Array,
+    n_refine: int,
+    extra: list[Array] | None = None,
+    progress: bool | str = False,
 ) -> list[Solution]:
     """Refine the ``extra`` starts, then the best starts; solutions sorted best first.
 
@@ -103,12 +108,16 @@ def multistart(
     ``extra`` start, and refining stops early once ``AGREEMENT`` converged solutions share the
     best objective (:func:`agreed`): the optimum has then been found from several starts, and
     further starts would only confirm it. Converged solutions sort before the others.
+    ``progress`` shows a bar per refined start (:mod:`scaling_fit.progress`).
     """
     solutions: list[Solution] = []
-    for start in [*(extra or []), *_candidates(problem, grid, n_refine)]:
-        solutions.append(refine(problem, start))
-        if agreed(solutions):
-            break
+    starts = [*(extra or []), *_candidates(problem, grid, n_refine)]
+    with progress_bar(len(starts), "refining starts", "start", progress) as bar:
+        for start in starts:
+            solutions.append(refine(problem, start))
+            bar.update()
+            if agreed(solutions):
+                break
     return sorted(solutions, key=lambda s: (not s.converged, s.objective))
 
 

@@ -1,22 +1,21 @@
-"""load_runs(): CSV files or DataFrames → the tidy runs table of design.md §3.
+"""load_runs(): log files or DataFrames → the tidy runs table (:mod:`.columns`).
 
 One row per observation, canonical columns in this order, whichever apply:
 ``run, step, n_params, tokens, compute, lr, batch_size, loss``; other columns follow
 unchanged.  Column names are matched through :data:`ALIASES`, case- and
 punctuation-insensitively; numbers may carry unit suffixes (``125M``, ``1.3B``, ``2T``); a
-missing ``tokens`` or ``compute`` is derived from ``compute = 6 · n_params · tokens`` and
-recorded in ``attrs["derived"]``.  Bad input raises :class:`DataError` naming the file, the
+missing ``tokens`` is derived from ``step · batch_size`` (tokens per step) or else from
+``compute / (6 · n_params)``, a missing ``compute`` from ``6 · n_params · tokens``; each is
+recorded in ``attrs["derived"]``.  Log formats (W&B, TensorBoard, JSON lines) are reshaped
+first by :mod:`.formats`.  Bad input raises :class:`DataError` naming the file, the
 row (``row R (line L)``: R-th data row, line L = R + 1 of the CSV) and the column.
 """
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,8 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
-from .validate import check_header, check_input_file, unit_warnings
+from .formats import TENSORBOARD_HEADER
+from .sources import DATAFRAME, read_sources, stems
 
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
 # compared after _normalise (lowercase, alphanumerics only): "eval/loss" also covers eval_loss.
@@ -32,19 +32,26 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "run": ("run_id", "run_name", "name"),
     "step": ("steps", "global_step", "trainer/global_step", "iteration", "iter", "_step"),
     "n_params": ("N", "params", "num_params", "parameters", "Model Size", "param_count"),
-    "tokens": ("D", "Training tokens", "n_tokens", "num_tokens", "train_tokens"),
+    "tokens": ("D", "Training tokens", "n_tokens", "num_tokens", "train_tokens", "tokens_seen"),
     "compute": ("C", "FLOPs", "Training FLOP", "training_flops"),
-    "lr": ("learning_rate", "train/lr"),
+    "lr": ("learning_rate", "train/lr", "train/learning_rate"),
     "batch_size": ("bs", "global_batch_size", "batch_size_tokens"),
-    "loss": ("val_loss", "eval/loss", "validation_loss", "valid_loss", "test_loss", "train/loss"),
+    "loss": (
+        "val_loss",
+        "eval/loss",
+        "validation_loss",
+        "valid_loss",
+        "test_loss",
+        "train/loss",
+        "final_loss",
+        "L",
+    ),
 }
 SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 NUMBER = re.compile(
     r"([-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)", re.I
 )
 BLANKS = ("", "nan", "NaN", "NA", "None")
-DATAFRAME = "<DataFrame>"
-CSV_OPTIONS = {"skip_blank_lines": False, "skipinitialspace": True, "index_col": False}
 
 
 def _normalise(name: Any) -> str:
@@ -73,14 +80,22 @@ def parse_number(text: Any) -> float:
 
 
 def load_runs(
-    source: Any, *, columns: Mapping[str, str] | None = None, nan_policy: str = "raise"
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    nan_policy: str = "raise",
+    where: str | None = None,
 ) -> pd.DataFrame:
-    """Load runs from CSV paths, glob patterns or a DataFrame into the tidy runs table.
+    """Load runs from log files or a DataFrame into the tidy runs table.
 
     Parameters
     ----------
     source
         A path, a glob pattern (``"runs/*.csv"``), a list of them, or a DataFrame (copied).
+        Files may be plain CSVs, W&B panel or run-history exports, TensorBoard scalar CSVs
+        named ``run-<run>-tag-<tag>.csv`` or JSON lines (``.jsonl``), detected from the name
+        and header (:mod:`scaling_fit.inputs.formats`).  TensorBoard files with other names:
+        ``{"<run>": {"<tag>": path, …}, …}``, e.g. ``{"r1": {"loss": "a.csv", "lr": "b.csv"}}``.
     columns
         Explicit mapping canonical name → your column, e.g. ``{"loss": "loss_c4_val"}``;
         wins over the aliases.  An unmapped column that is itself named like the canonical
@@ -88,6 +103,10 @@ def load_runs(
     nan_policy
         ``"raise"`` (default) or ``"omit"``: drop rows with an empty/NaN canonical value and
         emit a :class:`ScalingFitWarning` saying how many, per file.
+    where
+        Keep only the rows matching this :meth:`pandas.DataFrame.query` on the tidy table's
+        columns, e.g. ``"n_params >= 1e8"`` or ``"run != 'crashed'"`` (the query language
+        of ``fit(exclude=…)``, which selects rows to leave out).
 
     Returns
     -------
@@ -96,20 +115,22 @@ def load_runs(
         column, each row of a file is its own run ``"<stem>:<row>"``, or, when there is a
         ``step`` column, the file is one run ``"<stem>"`` (files sharing a stem are named by
         their path instead).  ``attrs["derived"]`` maps each derived column to its formula;
-        ``attrs["sources"]`` lists the files read (``["<DataFrame>"]`` for a DataFrame).
+        ``attrs["sources"]`` lists the files read (``["<DataFrame>"]`` for a DataFrame);
+        with ``where``, ``attrs["where"]`` is ``{"query", "kept", "of"}`` (rows).
 
     Raises
     ------
     DataError
         For missing or empty files, ambiguous or missing columns, unparseable, non-finite,
-        non-positive or missing values, duplicate rows or steps.
+        non-positive or missing values, duplicate rows or steps, a bad ``where`` query or
+        one that keeps no row.
     """
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
-    sources = _read(source)
-    names = [name for name, _ in sources]
+    sources = read_sources(source, columns or {})
+    names = [name for name, _, _ in sources]
     frames, derived = [], {}
-    for (name, raw), stem in zip(sources, _stems(names), strict=True):
+    for (name, raw, _), stem in zip(sources, stems(names), strict=True):
         table, dropped, formulas = _tidy(raw, name, stem, columns or {}, nan_policy)
         if dropped:
             warnings.warn(
@@ -126,72 +147,29 @@ def load_runs(
     table = table.reset_index(drop=True)
     if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
-    table.attrs = {"derived": derived, "sources": names}
-    for message in unit_warnings(table):
-        warnings.warn(message, ScalingFitWarning, stacklevel=2)
+    files = [file for _, _, read in sources for file in read]
+    attrs: dict[str, Any] = {"derived": derived, "sources": files}
+    if where is not None:
+        table, attrs["where"] = _select(table, where)
+    table.attrs = attrs
     return table
 
 
-def final_points(runs: pd.DataFrame) -> pd.DataFrame:
-    """The rows at the last logged step of each run; ``runs`` itself when there is no step.
-
-    Parameters
-    ----------
-    runs
-        A tidy runs table (see :func:`load_runs`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The selected rows, unchanged, in their original order and index.
-    """
-    if "step" not in runs.columns:
-        return runs
-    key = runs["run"] if "run" in runs.columns else np.zeros(len(runs))
-    return runs[runs["step"] == runs.groupby(key, sort=False)["step"].transform("max")]
-
-
-def _read(source: Any) -> list[tuple[str, pd.DataFrame]]:
-    if isinstance(source, pd.DataFrame):
-        return [(DATAFRAME, source.copy())]
-    items = [source] if isinstance(source, str | os.PathLike) else list(source)
-    paths: dict[str, str] = {}  # real path -> path as given; a file matched twice is read once
-    for item in map(os.fspath, items):
-        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
-        if not matches:
-            raise DataError(f"no file matches {item!r} (cwd: {Path.cwd()}); check the pattern")
-        paths.update({os.path.realpath(m): m for m in matches if os.path.realpath(m) not in paths})
-    if not paths:
-        raise DataError("no files given; expected a path, a glob pattern or a list of them")
-    return [(path, _read_csv(path)) for path in paths.values()]
-
-
-def _read_csv(path: str) -> pd.DataFrame:
-    check_input_file(path)
-    check_header(path)
+def _select(table: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rows matching the query ``where``, and what it kept."""
     try:
-        with warnings.catch_warnings():  # more fields than the header: an error, not data loss
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, **CSV_OPTIONS)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a CSV header and data rows") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        kept = table.query(where)
+    except Exception as exc:
         raise DataError(
-            f"{path}: not a readable CSV ({str(exc).strip()}); expected one header line and as "
-            "many comma-separated fields on every line"
+            f"where={where!r} is not a valid query on columns {list(table.columns)}: {exc}; "
+            'expected a pandas query such as "n_params >= 1e8"'
         ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame.index = pd.RangeIndex(1, len(frame) + 1)  # data row numbers, blank lines included
-    return frame[~(frame.apply(lambda c: c.str.strip()) == "").all(axis=1)]
-
-
-def _stems(names: Sequence[str]) -> list[str]:
-    """Run-name prefix per source: the file stem, or the path when stems collide."""
-    stems = ["run" if n == DATAFRAME else Path(n).stem for n in names]
-    if len(set(stems)) == len(stems):
-        return stems
-    common = os.path.commonpath([os.path.dirname(os.path.abspath(n)) for n in names])
-    return [Path(os.path.relpath(os.path.abspath(n), common)).as_posix() for n in names]
+    if kept.empty:
+        raise DataError(
+            f"where={where!r} keeps none of the {len(table)} rows; expected at least one "
+            "(check the column names and values)"
+        )
+    return kept.reset_index(drop=True), {"query": where, "kept": len(kept), "of": len(table)}
 
 
 def _tidy(
@@ -248,15 +226,27 @@ def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> d
         raise DataError(
             f"{name}: no loss column; expected 'loss' or one of {list(ALIASES['loss'])}; found "
             f"{list(frame.columns)}. Name yours with columns={{'loss': '<column>'}} "
-            "(CLI: --col loss=<column>)"
+            f"(CLI: --col loss=<column>){_tensorboard_hint(frame)}"
         )
     shadowed = [c for c in frame.columns if c in CANONICAL and c not in mapping]
     return mapping | {c: f"{c}_unused" for c in shadowed}
 
 
+def _tensorboard_hint(frame: pd.DataFrame) -> str:
+    if tuple(frame.columns) != TENSORBOARD_HEADER:
+        return ""
+    return (
+        ". This looks like a TensorBoard scalar export: name it run-<run>-tag-<tag>.csv "
+        "(TensorBoard's own download name) or load {'<run>': {'loss': path, 'lr': path}}"
+    )
+
+
 def _row(name: str, label: Any) -> str:
+    """Where a row is: DataFrame index, reshaped-log label (``"line 3"``) or CSV data row."""
     label = label.item() if isinstance(label, np.generic) else label
-    return f"index {label!r}" if name == DATAFRAME else f"row {label} (line {label + 1})"
+    if name == DATAFRAME:
+        return f"index {label!r}"
+    return label if isinstance(label, str) else f"row {label} (line {label + 1})"
 
 
 def _at(name: str, label: Any, labels: Mapping[str, str], column: str) -> str:
@@ -322,13 +312,19 @@ def _check_values(table: pd.DataFrame, name: str, labels: Mapping[str, str]) -> 
 
 
 def _derive(table: pd.DataFrame) -> dict[str, str]:
-    if {"n_params", "compute"} <= set(table.columns) and "tokens" not in table.columns:
+    """Add the missing tokens and compute that the other columns determine; their formulas."""
+    formulas = {}
+    have = set(table.columns)
+    if "tokens" not in have and {"step", "batch_size"} <= have:
+        table["tokens"] = table["step"] * table["batch_size"]
+        formulas["tokens"] = "step * batch_size"
+    elif "tokens" not in have and {"n_params", "compute"} <= have:
         table["tokens"] = table["compute"] / (FLOPS_PER_PARAM_TOKEN * table["n_params"])
-        return {"tokens": "compute / (6 * n_params)"}
-    if {"n_params", "tokens"} <= set(table.columns) and "compute" not in table.columns:
+        formulas["tokens"] = "compute / (6 * n_params)"
+    if "compute" not in have and {"n_params", "tokens"} <= set(table.columns):
         table["compute"] = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
-        return {"compute": "6 * n_params * tokens"}
-    return {}
+        formulas["compute"] = "6 * n_params * tokens"
+    return formulas
 
 
 def _first_repeat(table: pd.DataFrame, keys: list[str]) -> tuple[int, int] | None:

@@ -51,13 +51,17 @@ def check_fit_arguments(
         )
 
 
+# A logged lr column may be sparse (NaN between logged steps): lr_column checks it itself.
+CHECKED = tuple(c for c in NUMERIC if c != "lr")
+
+
 def check_runs_frame(frame: Any, columns: Any) -> None:
     """DataError for a non-finite, non-positive (negative for step, lr) or missing value.
 
-    ``columns`` are the columns the fit reads; canonical numeric ones are checked, as
+    ``columns`` are the columns the fit reads; canonical numeric ones but ``lr`` are checked, as
     :func:`scaling_fit.load_runs` checks files, naming the first bad row and column.
     """
-    for column in (c for c in columns if c in NUMERIC and c in frame.columns):
+    for column in (c for c in columns if c in CHECKED and c in frame.columns):
         try:
             values = np.asarray(frame[column], dtype=float)
         except (TypeError, ValueError):

@@ -9,7 +9,18 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UnknownLawError
-from . import chinchilla, farseer, kaplan, lr_annealing, multipower, overtraining
+from . import (
+    chinchilla,
+    deepseek,
+    farseer,
+    kaplan,
+    kaplan_batch,
+    lr_annealing,
+    multipower,
+    overtraining,
+    porian,
+    steplaw,
+)
 from .base import Law, Parameter
 
 LAWS: dict[str, Law] = {
@@ -19,6 +30,14 @@ LAWS: dict[str, Law] = {
     overtraining.LAW.name: overtraining.LAW,
     lr_annealing.LAW.name: lr_annealing.LAW,
     multipower.LAW.name: multipower.LAW,
+    # Hyperparameter laws: they predict law.output ("lr" or "batch_size"), not the loss.
+    steplaw.LR_LAW.name: steplaw.LR_LAW,
+    steplaw.BATCH_LAW.name: steplaw.BATCH_LAW,
+    deepseek.LR_LAW.name: deepseek.LR_LAW,
+    deepseek.BATCH_LAW.name: deepseek.BATCH_LAW,
+    porian.LR_LAW.name: porian.LR_LAW,
+    porian.BATCH_LAW.name: porian.BATCH_LAW,
+    kaplan_batch.LAW.name: kaplan_batch.LAW,
 }
 
 
@@ -35,18 +54,21 @@ def get_law(law: str | Law) -> Law:
 
 
 def list_laws() -> pd.DataFrame:
-    """Table of the registered laws: name, inputs, parameters, form and reference."""
+    """Table of the registered laws: name, inputs, output, parameters, form and reference."""
     rows = [
         {
             "name": law.name,
             "inputs": ", ".join(law.inputs),
+            "output": law.output,
             "parameters": ", ".join(law.param_names),
             "form": law.description,
             "reference": law.reference,
         }
         for law in LAWS.values()
     ]
-    return pd.DataFrame(rows, columns=["name", "inputs", "parameters", "form", "reference"])
+    return pd.DataFrame(
+        rows, columns=["name", "inputs", "output", "parameters", "form", "reference"]
+    )
 
 
 __all__ = ["LAWS", "Law", "Parameter", "get_law", "list_laws"]

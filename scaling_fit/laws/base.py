@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..inputs.columns import CANONICAL
+from .parameter import Parameter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,49 +54,6 @@ def log_sum_exp(*terms: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """One parameter of a law.
-
-    Parameters
-    ----------
-    name
-        Keyword name in the law's formula.
-    start
-        Starting values for the multi-start search, in *fit space*: the logarithm of the
-        value when ``log`` is true, the value itself otherwise.
-    log
-        Fit ``log(value)`` instead of the value (keeps scale parameters positive and makes
-        the problem better conditioned).
-    bounds
-        Lower and upper bound in natural units.
-    description
-        What the parameter means, with units.
-    """
-
-    name: str
-    start: tuple[float, ...]
-    log: bool = False
-    bounds: tuple[float, float] = (-np.inf, np.inf)
-    description: str = ""
-
-    def to_fit_space(self, value: float | Array) -> float | Array:
-        """Map a natural value to the space the optimiser works in."""
-        return np.log(value) if self.log else value
-
-    def from_fit_space(self, value: float | Array) -> float | Array:
-        """Map an optimiser value back to natural units."""
-        return np.exp(value) if self.log else value
-
-    def fit_bounds(self, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
-        """Bounds in fit space (``log`` of the natural bounds for log parameters)."""
-        lo, hi = self.bounds if bounds is None else bounds
-        if self.log:
-            lo = -np.inf if lo <= 0 else float(np.log(lo))
-            hi = np.inf if hi == np.inf else float(np.log(hi))
-        return float(lo), float(hi)
-
-
-@dataclass(frozen=True)
 class Law:
     """A scaling law: a formula, its inputs and parameters, and where it comes from.
 
@@ -104,7 +62,8 @@ class Law:
     name
         Registry name (``"chinchilla"``).
     formula
-        ``formula(*inputs, **params) -> predicted loss``, vectorised and broadcasting.
+        ``formula(*inputs, **params) -> predicted output`` (the loss unless ``output`` says
+        otherwise), vectorised and broadcasting.
     inputs
         Canonical column names the formula takes, in order (``("n_params", "tokens")``).
     parameters
@@ -146,6 +105,10 @@ class Law:
         shape of ``log_formula``'s result. The fitter's trust-region solver then uses it
         instead of central differences (one evaluation per Jacobian instead of
         2 × parameters, and no truncation error).
+    output
+        The canonical column the formula predicts and :func:`scaling_fit.fit` fits:
+        ``"loss"`` for loss laws; ``"lr"`` (peak learning rate) or ``"batch_size"`` (tokens
+        per step) for the hyperparameter laws of :mod:`scaling_fit.laws.steplaw` and others.
     """
 
     name: str
@@ -162,6 +125,7 @@ class Law:
     published: Mapping[str, float] = field(default_factory=dict)
     features: Callable[[pd.DataFrame, Mapping[str, Array]], tuple[Array, ...]] | None = None
     log_gradient: Callable[..., dict[str, Array]] | None = None
+    output: str = "loss"
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.inputs if c not in CANONICAL]
@@ -169,6 +133,11 @@ class Law:
             raise ValueError(
                 f"law {self.name!r}: inputs {unknown} are not columns of the runs table; "
                 f"expected names from {list(CANONICAL)}"
+            )
+        if self.output not in CANONICAL or self.output in self.inputs:
+            raise ValueError(
+                f"law {self.name!r}: output {self.output!r} must be a column of the runs table "
+                f"other than its inputs {list(self.inputs)}; expected one of {list(CANONICAL)}"
             )
         for role in ("formula", "log_formula", "log_gradient"):
             function = getattr(self, role)
@@ -178,7 +147,7 @@ class Law:
     @classmethod
     def from_formula(cls, expression: str, inputs: Mapping[str, str], **options: Any) -> Law:
         """A law from a formula string such as ``"E + A/N**alpha + B/D**beta"``, parsed and
-        evaluated safely by asteval; see :func:`scaling_fit.laws.formula.from_formula`.
+        evaluated safely by asteval; see :func:`scaling_fit.laws.formula.formula_fields`.
 
         Examples
         --------
@@ -188,9 +157,9 @@ class Law:
         >>> law.param_names
         ('E', 'A', 'alpha', 'B', 'beta')
         """
-        from .formula import from_formula
+        from .formula import formula_fields
 
-        return from_formula(expression, inputs, **options)
+        return cls(**formula_fields(expression, inputs, **options))
 
     @property
     def fits_curves(self) -> bool:
@@ -217,11 +186,11 @@ class Law:
         raise KeyError(f"law {self.name!r} has no parameter {name!r}; it has {self.param_names}")
 
     def predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Predicted loss for the given inputs and natural-unit parameters."""
+        """Predicted output (the loss for loss laws) for the inputs and natural parameters."""
         return np.asarray(self.formula(*inputs, **params), dtype=float)
 
     def log_predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Logarithm of the predicted loss; NaN where the prediction is not positive."""
+        """Logarithm of the predicted output; NaN where the prediction is not positive."""
         if self.log_formula is not None:
             return np.asarray(self.log_formula(*inputs, **params), dtype=float)
         value = self.predict(*inputs, **params)

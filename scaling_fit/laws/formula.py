@@ -37,13 +37,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError
 from ..inputs.columns import NUMERIC
-from .base import Array, Law, Parameter
+from .parameter import Array, Parameter
+
+if TYPE_CHECKING:
+    from .base import Law
 
 # Element-wise numpy functions a formula may call (all provided by asteval's symbol table).
 FUNCTIONS = (
@@ -159,7 +162,7 @@ def _interpreter(expression: str) -> tuple[Any, Any]:
     return interpreter, tree
 
 
-def from_formula(
+def formula_fields(
     expression: str,
     inputs: Mapping[str, str],
     *,
@@ -169,8 +172,9 @@ def from_formula(
     log: Mapping[str, bool] | None = None,
     reference: str = "user formula",
     description: str | None = None,
-) -> Law:
-    """A :class:`Law` from a formula string; see the module docstring for the rules.
+) -> dict[str, Any]:
+    """The fields of a :class:`Law` from a formula string (``Law.from_formula`` builds the
+    law from them); see the module docstring for the rules.
 
     Parameters
     ----------
@@ -217,15 +221,15 @@ def from_formula(
             )
     parameters = tuple(_parameter(p, p in exponents, hints) for p in params)
     mapping = ", ".join(f"{s} = {inputs[s]}" for s in symbols)
-    return Law(
-        name=name,
-        formula=FormulaFunction(text, symbols, params),
-        inputs=tuple(inputs[s] for s in symbols),
-        parameters=parameters,
-        reference=reference,
-        description=description or f"L = {text} ({mapping})",
-        linear=_linear(tree, params),
-    )
+    return {
+        "name": name,
+        "formula": FormulaFunction(text, symbols, params),
+        "inputs": tuple(inputs[s] for s in symbols),
+        "parameters": parameters,
+        "reference": reference,
+        "description": description or f"L = {text} ({mapping})",
+        "linear": _linear(tree, params),
+    }
 
 
 def _check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
@@ -378,7 +382,7 @@ def _factors(node: ast.AST) -> list[str]:
 
 # ----------------------------------------------------------------- JSON
 def is_formula_law(law: Law) -> bool:
-    """Whether ``law`` was built by :func:`from_formula`."""
+    """Whether ``law`` was built by ``Law.from_formula``."""
     return isinstance(law.formula, FormulaFunction)
 
 
@@ -404,9 +408,10 @@ def law_to_dict(law: Law) -> dict[str, Any]:
     }
 
 
-def law_from_dict(spec: Mapping[str, Any]) -> Law:
-    """Rebuild a formula law from :func:`law_to_dict`'s output (no registration needed)."""
-    law = from_formula(
+def law_from_dict(spec: Mapping[str, Any], law_class: type[Law]) -> Law:
+    """Rebuild a formula law from :func:`law_to_dict`'s output (no registration needed);
+    ``law_class`` is :class:`Law` (passed in: this module sits below it)."""
+    law = law_class.from_formula(
         spec["expression"],
         spec["inputs"],
         name=spec["name"],

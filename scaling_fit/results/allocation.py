@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ..errors import DataError, argument
+from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..laws.base import Array, Law
 
-FLOPS_PER_PARAM_TOKEN = 6.0
 # Scan N over sqrt(C/6) * 10^[-SPAN, SPAN]: tokens per parameter from 1e-12 to 1e12.
 SPAN_DECADES = 6.0
 SCAN_POINTS = 241

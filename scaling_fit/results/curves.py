@@ -11,6 +11,7 @@ from ..errors import DataError, argument
 from ..laws.base import Law
 from ..schedules.by_run import as_steps, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
+from .intervals import percentile_interval
 
 if TYPE_CHECKING:
     from .fit_result import FitResult
@@ -116,11 +117,10 @@ def curve_band(
     stacks = {n: samples[:, i, None] for i, n in enumerate(result.params)}
     chunk = max(1, BAND_TERMS // (len(samples) * 256))  # ≤ ~250 pairs per point
     lo, hi = np.empty(len(steps)), np.empty(len(steps))
-    tail = 50.0 * (1.0 - level)
     for start in range(0, len(steps), chunk):
         part = table.iloc[start : start + chunk]
         draws = law.predict(*law.features(part, {"curve": sched.lr}), **stacks)
-        lo[start : start + len(part)], hi[start : start + len(part)] = np.nanpercentile(
-            draws, [tail, 100.0 - tail], axis=0
+        lo[start : start + len(part)], hi[start : start + len(part)] = percentile_interval(
+            draws, level, axis=0
         )
     return lo, hi

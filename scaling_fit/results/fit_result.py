@@ -14,14 +14,15 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, FitError, OutputExistsError, ScalingFitError, ScalingFitWarning
+from ..errors import DataError, FitError, OutputExistsError, ScalingFitWarning, argument
 from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
-from ..laws.formula import is_formula_law, law_from_dict, law_to_dict
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .atomic import write_text_atomic
-from .validate import JSON_FORMAT, check_against_law, check_fit_dict
+from .extrapolation import extrapolation_factors
+from .fit_json import fit_from_json, fit_to_dict
+from .intervals import check_level, percentile_interval
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
@@ -54,7 +55,7 @@ class FitResult:
     options
         Provenance: loss, δ, points used, exclusions, starts, bootstrap, seed, version.
     data
-        The fitted points: ``run``, the law's inputs and ``loss``.
+        The fitted points: ``run``, the law's inputs and its output (``loss`` for loss laws).
     samples
         Bootstrap parameter values, shape ``(n_resamples, n_params)`` in law order, or None.
     correlation
@@ -106,7 +107,7 @@ class FitResult:
             residuals=np.empty(0),
             warnings=(),
             options={"source": f"{source} parameters, not fitted ({law.reference})"},
-            data=pd.DataFrame(columns=["run", *law.inputs, "loss"]),
+            data=pd.DataFrame(columns=["run", *law.inputs, law.output]),
             version=__version__,
         )
 
@@ -121,10 +122,10 @@ class FitResult:
 
     def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
-        _check_level(level)
+        check_level(level)
         if self.samples is None:
             return dict.fromkeys(self.params)
-        lo, hi = _percentiles(self.samples, level, axis=0)
+        lo, hi = percentile_interval(self.samples, level, axis=0)
         return {n: (float(a), float(b)) for n, a, b in zip(self.params, lo, hi, strict=True)}
 
     @property
@@ -140,7 +141,7 @@ class FitResult:
         max_extrapolation: float = MAX_EXTRAPOLATION,
         **inputs: Any,
     ) -> Array:
-        """Predicted loss, from keyword inputs (broadcasting) or a DataFrame's columns.
+        """Predicted loss (or the law's ``output``), from keyword inputs or a DataFrame.
 
         Warns (:class:`ScalingFitWarning`) when an input lies more than ``max_extrapolation``
         times beyond the fitted range.
@@ -156,7 +157,8 @@ class FitResult:
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
         )
-        return self.law.predict(*columns, **self.params)
+        with np.errstate(over="ignore"):  # a power overflowing to inf is a term going to 0
+            return self.law.predict(*columns, **self.params)
 
     def extrapolation(self, **inputs: Any) -> dict[str, float]:
         """How far each input lies outside the fitted range, as a factor (1 = inside).
@@ -171,7 +173,7 @@ class FitResult:
             x = np.asarray(values, dtype=float)
             x = x[np.isfinite(x) & (x > 0)]
             if x.size:
-                factors[name] = float(max(x.max() / fitted.max(), fitted.min() / x.min(), 1.0))
+                factors[name] = float(extrapolation_factors(fitted, x).max())
         return factors
 
     def _warn_extrapolation(self, inputs: Mapping[str, Any], limit: float) -> None:
@@ -189,16 +191,17 @@ class FitResult:
     def predict_interval(
         self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
     ) -> pd.DataFrame:
-        """Predicted loss with its bootstrap percentile interval (needs ``bootstrap>0``)."""
+        """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
+        bootstrap percentile interval (needs ``bootstrap>0``)."""
         self._require_point_law("predict_interval")
         self._require_finite_params("predict_interval")
-        _check_level(level)
+        check_level(level)
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
-        lo, hi = _percentiles(draws, level, axis=0)
+        lo, hi = percentile_interval(draws, level, axis=0)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
-        table["loss"] = self.law.predict(*columns, **self.params)
+        table[self.law.output] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
         return table
 
@@ -226,6 +229,7 @@ class FitResult:
 
         table = predict_curve(self, schedule, steps, every=every)
         if level is not None:
+            check_level(level)
             samples = self._require_samples("predict_curve(level=...)")
             band = curve_band(self, schedule, table["step"].to_numpy(), samples, level)
             table["loss_lo"], table["loss_hi"] = band
@@ -250,7 +254,7 @@ class FitResult:
         the fitted range.
         """
         self._require_finite_params("compute_optimal")
-        _check_level(level)
+        check_level(level)
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
         check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
@@ -269,14 +273,32 @@ class FitResult:
                 for row in self.samples
                 if np.all(np.isfinite(row))
             ]
-            bounds["n"] = _percentiles(np.array([d[0] for d in draws]), level, axis=0)
-            bounds["d"] = _percentiles(np.array([d[1] for d in draws]), level, axis=0)
+            bounds["n"] = percentile_interval(np.array([d[0] for d in draws]), level, axis=0)
+            bounds["d"] = percentile_interval(np.array([d[1] for d in draws]), level, axis=0)
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
         return table
 
     # ----------------------------------------------------------------- presentation
+    def plot(self, kind: str | None = None, **options: Any) -> Any:
+        """A figure of the fit; the default suits the law (a matplotlib Figure, no pyplot).
+
+        ``kind``: ``"compute"`` (default for L(N, D) laws: loss against compute per model
+        size with the fitted curves), ``"tokens"``, ``"residuals"``, ``"extrapolation"``
+        (needs ``n_params=``, ``tokens=``), ``"frontier"`` (N_opt(C), D_opt(C)) or
+        ``"curves"`` (default for loss-curve laws). ``options`` go to the function of
+        :mod:`scaling_fit.plotting` that draws it (:func:`~scaling_fit.plotting.plot_fit`).
+
+        Examples
+        --------
+        >>> result.plot()                                                 # doctest: +SKIP
+        >>> result.plot("extrapolation", n_params=70e9, tokens=1.4e12)    # doctest: +SKIP
+        """
+        from ..plotting.fit import plot_fit
+
+        return plot_fit(self, kind, **options)
+
     def report(self) -> str:
         """Plain-text report in the style of lmfit's ``fit_report``."""
         lines = [
@@ -301,8 +323,18 @@ class FitResult:
                     r = self.correlation[i, j]
                     if abs(r) > 0.5:
                         lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
+        lines += self._meaning()
         lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
         return "\n".join(lines)
+
+    def _meaning(self) -> list[str]:
+        """What each parameter means, and how the law counts its inputs and loss."""
+        described = [p for p in self.law.parameters if p.description]
+        lines = ["[[Parameter meanings]]"] if described else []
+        lines += [f"    {p.name:<10} : {p.description}" for p in described]
+        conventions = self.law.conventions
+        lines += ["[[Conventions]]"] if conventions else []
+        return lines + [f"    {name:<10} : {text}" for name, text in conventions.items()]
 
     def _uncertainty_note(self) -> str:
         n = self.options.get("bootstrap", 0)
@@ -355,35 +387,12 @@ class FitResult:
         predict with; see :func:`scaling_fit.results.lmfit_params.from_lmfit`."""
         from .lmfit_params import from_lmfit
 
-        return from_lmfit(params, law, **options)
+        return from_lmfit(cls, params, law, **options)
 
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
-        errors, intervals = self.stderr, self.ci95
-        return {
-            "format": JSON_FORMAT,
-            "law": self.law.name,
-            # A formula law (Law.from_formula) travels with the result: no registration needed.
-            "formula_law": law_to_dict(self.law) if is_formula_law(self.law) else None,
-            "params": {
-                n: {"value": _list(v), "stderr": _list(errors[n]), "ci95": _list(intervals[n])}
-                for n, v in self.params.items()
-            },
-            "free": list(self.free),
-            "fixed": dict(self.fixed),
-            "tie": dict(self.tie),
-            "objective": _list(self.objective),
-            "n_points": self.n_points,
-            "converged": self.converged,
-            "warnings": list(self.warnings),
-            "options": self.options,
-            "version": self.version,
-            "correlation": _list(self.correlation),
-            "bootstrap_samples": _list(self.samples),
-            "residuals": _list(self.residuals),
-            "data": self.data.to_dict(orient="list"),
-        }
+        return fit_to_dict(self)
 
     def to_json(
         self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
@@ -411,33 +420,7 @@ class FitResult:
         Pass ``law=`` for a user-defined law that is not in the registry; a law built by
         :meth:`Law.from_formula` is rebuilt from the JSON.
         """
-        where, raw = _read_json(source)
-        check_fit_dict(raw, where)
-        try:
-            fitted_law = law if law is not None else _stored_law(raw)
-        except (ScalingFitError, LookupError, TypeError, ValueError, AttributeError) as exc:
-            field = "formula_law" if raw.get("formula_law") else "law"
-            message = f"{where} is not a scaling_fit fit result: field {field!r}: {exc}"
-            raise DataError(message) from None
-        check_against_law(raw, fitted_law, where)
-        samples, correlation = raw.get("bootstrap_samples"), raw.get("correlation")
-        return cls(
-            law=fitted_law,
-            params={n: _float(raw["params"][n]["value"]) for n in fitted_law.param_names},
-            free=tuple(raw["free"]),
-            fixed={n: float(v) for n, v in raw["fixed"].items()},
-            tie=dict(raw["tie"]),
-            objective=_float(raw["objective"]),
-            converged=raw["converged"],
-            n_points=raw["n_points"],
-            residuals=np.asarray(_floats(raw["residuals"]), dtype=float),
-            warnings=tuple(str(w) for w in raw["warnings"]),
-            options=dict(raw["options"]),
-            data=pd.DataFrame(raw["data"]),
-            samples=None if samples is None else np.asarray(_floats(samples), dtype=float),
-            correlation=None if correlation is None else np.asarray(_floats(correlation), float),
-            version=str(raw.get("version", "")),
-        )
+        return fit_from_json(cls, source, law)
 
     # ----------------------------------------------------------------- helpers
     def _inputs(self, data: pd.DataFrame | None, inputs: Mapping[str, Any]) -> list[Array]:
@@ -481,74 +464,10 @@ class FitResult:
 
     def _require_samples(self, what: str) -> Array:
         if self.samples is None:
-            raise DataError(f"{what} needs bootstrap samples: refit with bootstrap=1000")
+            raise DataError(
+                f"{what} needs bootstrap samples: refit with {argument('bootstrap', 1000)}"
+            )
         return self.samples[np.all(np.isfinite(self.samples), axis=1)]
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
-
-
-def _check_level(level: Any) -> None:
-    try:
-        ok = 0 < float(level) < 1
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise DataError(f"level={level!r}: expected a probability 0 < level < 1, e.g. 0.95")
-
-
-def _percentiles(values: Array, level: float, axis: int) -> tuple[Array, Array]:
-    tail = 50.0 * (1.0 - level)
-    lo, hi = np.nanpercentile(values, [tail, 100.0 - tail], axis=axis)
-    return lo, hi
-
-
-def _list(value: Any) -> Any:
-    """Nested lists of floats for JSON, with NaN written as null (strict JSON)."""
-    if value is None:
-        return None
-    array = np.asarray(value, dtype=float)
-    return np.where(np.isfinite(array), array, None).tolist()
-
-
-def _stored_law(raw: Mapping[str, Any]) -> Law:
-    """The law a result's JSON names: its formula when it has one, else the registered law."""
-    formula = raw.get("formula_law")
-    return law_from_dict(formula) if formula else get_law(raw["law"])
-
-
-def _is_path(source: str | Path) -> bool:
-    return isinstance(source, Path) or not str(source).lstrip().startswith("{")
-
-
-def _read_json(source: str | Path) -> tuple[str, Any]:
-    """Where the JSON comes from (for messages) and its parsed value; DataError if unreadable."""
-    expected = "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
-    if not isinstance(source, str | Path):
-        raise DataError(f"from_json: expected JSON text or a path, found {type(source).__name__}")
-    where = f"file {source}" if _is_path(source) else "the JSON text"
-    try:
-        text = Path(source).read_text(encoding="utf-8") if _is_path(source) else str(source)
-    except UnicodeDecodeError:
-        raise DataError(f"{where} is not text (binary data?); {expected}") from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        hint = " (JSON text starts with '{')" if isinstance(source, str) else ""
-        raise DataError(f"{where} cannot be read: {reason}{hint}; {expected}") from None
-    try:
-        return where, json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise DataError(
-            f"{where} is not a scaling_fit fit result (not valid JSON: {exc}); {expected}"
-        ) from None
-
-
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def _floats(values: Any) -> Any:
-    """Nested lists with null read back as NaN."""
-    if isinstance(values, list):
-        return [_floats(v) for v in values]
-    return _float(values)

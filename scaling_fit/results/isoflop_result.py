@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from ..errors import DataError
+from .intervals import percentile_interval
+from .json_safe import json_columns
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 JSON_FORMAT = "scaling_fit.IsoflopResult/1"
 PARAMS = ("a", "k", "b", "k_D")
@@ -60,7 +62,7 @@ class IsoflopResult:
         """Bootstrap percentile interval of a, k, b, k_D (None without a bootstrap)."""
         if self.samples is None:
             return dict.fromkeys(PARAMS)
-        lo, hi = np.nanpercentile(self.samples, (50 * (1 - level), 50 * (1 + level)), axis=0)
+        lo, hi = percentile_interval(self.samples, level, axis=0)
         return {p: (float(x), float(y)) for p, x, y in zip(PARAMS, lo, hi, strict=True)}
 
     @property
@@ -83,7 +85,7 @@ class IsoflopResult:
             if self.samples is not None:
                 s = self.samples[np.isfinite(self.samples[:, 0])]
                 draws = s[:, [coef]] * c[None, :] ** s[:, [exp]]
-                bounds = np.percentile(draws, (50 * (1 - level), 50 * (1 + level)), axis=0)
+                bounds = percentile_interval(draws, level, axis=0)
             table[f"{name}_lower"], table[f"{name}_upper"] = bounds
         return table
 
@@ -106,35 +108,15 @@ class IsoflopResult:
             "frontier": frontier,
         }
 
-    def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Axes:
+    def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Figure:
         """Draw the isoFLOP profiles (``kind="profiles"``) or N*(C) (``"frontier"``).
 
-        Matplotlib object API only: without ``ax`` a new ``Figure`` (no pyplot) is made.
-        Optima of budgets left out of the fit are drawn as crosses.
+        Matplotlib object API only: without ``ax`` a new figure (no pyplot) is made.  Returns
+        the figure drawn on (see :func:`scaling_fit.plotting.plot_isoflop`).
         """
-        if kind not in ("profiles", "frontier"):
-            raise DataError(f"kind={kind!r} is not supported: expected 'profiles' or 'frontier'")
-        ax = Figure().add_subplot() if ax is None else ax
-        opt, ok = self.budgets, self.budgets["used"].to_numpy()
-        if kind == "frontier":
-            line = self.frontier()
-            ax.fill_between(line["compute"], line["n_lower"], line["n_upper"], alpha=0.25)
-            ax.plot(line["compute"], line["n_opt"], label=f"N* ∝ C^{self.params['a']:.3f}")
-            x, y, labels = opt["budget"], opt["n_opt"], ("compute C (FLOPs)", "N*")
-        else:
-            curves, cmap = self.curves(), colormaps["viridis"]
-            for j, (budget, pts) in enumerate(self.points.groupby("budget")):
-                colour = cmap(j / max(1, len(opt) - 1))
-                ax.plot(pts["n_params"], pts["loss"], ".", color=colour, label=f"C={budget:.3g}")
-                fit = curves.loc[curves["budget"] == budget] if len(curves) else curves
-                ax.plot(fit.get("n_params", []), fit.get("loss", []), "-", color=colour)
-            x, y, labels = opt["n_opt"], opt["loss_opt"], ("parameters N", "loss")
-        ax.plot(x[ok], y[ok], "k*", label="optima")
-        ax.plot(x[~ok], y[~ok], "kx", label="left out (flagged)")
-        ax.set(xscale="log", yscale="log" if kind == "frontier" else "linear")
-        ax.set(xlabel=labels[0], ylabel=labels[1])
-        ax.legend(fontsize="small")
-        return ax
+        from ..plotting.isoflop import plot_isoflop
+
+        return plot_isoflop(self, ax, kind=kind)
 
     def report(self) -> str:
         """Plain-text summary: exponents with 95 % intervals, then the per-budget table."""
@@ -162,12 +144,11 @@ class IsoflopResult:
         }
         for name, entry in params.items():
             entry["ci95"] = None if ci[name] is None else list(ci[name])
-        budgets = self.budgets.astype(object).where(self.budgets.notna(), None)
         return {
             "format": JSON_FORMAT,
             "params": params,
             "r2": dict(self.r2),
-            "budgets": budgets.to_dict(orient="list"),
+            "budgets": json_columns(self.budgets),
             "warnings": list(self.warnings),
             "options": dict(self.options),
             "version": self.version,

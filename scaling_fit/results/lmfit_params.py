@@ -48,12 +48,20 @@ def to_lmfit_params(result: FitResult) -> lmfit.Parameters:
 
 
 def from_lmfit(
-    params: Any, law: str | Law, *, data: pd.DataFrame | None = None, reference: str = ""
+    cls: type[FitResult],
+    params: Any,
+    law: str | Law,
+    *,
+    data: pd.DataFrame | None = None,
+    reference: str = "",
 ) -> FitResult:
     """A :class:`FitResult` from lmfit parameters, to predict with a fit made by lmfit.
 
     Parameters
     ----------
+    cls
+        The result class to build (:class:`FitResult`; passed in so that this module does
+        not import it back).
     params
         :class:`lmfit.Parameters`, or an object with a ``.params`` attribute
         (``lmfit.model.ModelResult``, ``lmfit.minimizer.MinimizerResult``).
@@ -72,8 +80,6 @@ def from_lmfit(
     lmfit's ``stderr`` values are kept in ``options["lmfit_stderr"]`` (the result's own
     ``stderr`` and intervals come from a bootstrap, which lmfit does not provide).
     """
-    from .fit_result import FitResult
-
     law = get_law(law)
     params = getattr(params, "params", params)
     names = list(law.param_names)
@@ -102,7 +108,7 @@ def from_lmfit(
         for n in free
         if (params[n].min, params[n].max) != tuple(law.parameter(n).bounds)
     }
-    return FitResult(
+    return cls(
         law=law,
         params={n: float(params[n].value) for n in names},
         free=tuple(free),

@@ -45,6 +45,8 @@ class _Check:
         if value is None:
             return
         self.typed(field, value, list, "a list" + (" of lists" if depth > 1 else ""))
+        if depth > 1 and len({len(row) if isinstance(row, list) else -1 for row in value}) > 1:
+            raise self.fail(field, "a table (lists of equal length)", value)
         for i, item in enumerate(value):
             if depth > 1:
                 self.numbers(f"{field}[{i}]", item, depth - 1)
@@ -115,9 +117,10 @@ def check_against_law(raw: Mapping[str, Any], law: Law, where: str) -> None:
     samples = raw.get("bootstrap_samples")
     if samples and any(len(row) != len(names) for row in samples):
         raise check.fail("bootstrap_samples", f"rows of {len(names)} values", "other lengths")
-    absent = [c for c in (*law.inputs, "loss") if c not in raw["data"]]
+    output = getattr(law, "output", "loss")
+    absent = [c for c in (*law.inputs, output) if c not in raw["data"]]
     if absent:
-        raise check.fail("data", f"the columns {[*law.inputs, 'loss']}", list(raw["data"]))
+        raise check.fail("data", f"the columns {[*law.inputs, output]}", list(raw["data"]))
 
 
 def _check_data(check: _Check, data: Any) -> None:

@@ -2,9 +2,10 @@
 
 The public face of the subpackage (``sf.schedules.cosine(...)``, ``from_spec(...)``):
 :mod:`.builders` (the :class:`Schedule` record and its families), :mod:`.spec` (spec strings),
-:mod:`.areas` (forward and annealing areas), :mod:`.plot`.  Below the laws also live
-:mod:`.by_run` (one schedule per run, the step convention), :mod:`.history` (sums over earlier
-LR changes in O(log steps) terms) and :mod:`.features` (per-point features of curve laws).
+:mod:`.areas` (forward and annealing areas); ``Schedule.plot()`` draws one.  Below the laws
+also live :mod:`.by_run` (one schedule per run, the step convention), :mod:`.history` (sums
+over earlier LR changes in O(log steps) terms) and :mod:`.features` (per-point features of
+curve laws).
 """
 
 from .areas import annealing_area, forward_area, lr_for_annealing_law
@@ -20,7 +21,6 @@ from .builders import (
     step_decay,
     wsd,
 )
-from .plot import plot_schedule
 from .spec import FAMILIES, as_schedule, from_spec
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "linear",
     "lr_for_annealing_law",
     "multistage",
-    "plot_schedule",
     "step_decay",
     "wsd",
 ]

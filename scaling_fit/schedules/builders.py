@@ -79,6 +79,12 @@ class Schedule:
         """The ``peak`` setting; the largest LR for custom schedules."""
         return float(self.settings.get("peak", self.lr.max()))
 
+    def plot(self, ax: Any = None) -> Any:
+        """LR against the step (a matplotlib Figure; :func:`scaling_fit.plotting.plot_schedule`)."""
+        from ..plotting.curves import plot_schedule
+
+        return plot_schedule(self, ax)
+
 
 ScheduleLike = Schedule | str | Callable[[np.ndarray], ArrayLike] | ArrayLike
 """Anything :func:`as_schedule` accepts."""

@@ -1,0 +1,210 @@
+"""plan(): the hyperparameters and expected outcome of one planned training run, as a table.
+
+Every row names the law (or rule) it comes from and carries an interval:
+
+* peak learning rate and batch size: Step Law (Li et al. 2025, arXiv:2503.04715), published
+  (interval from the covariance of the authors' 1,000 bootstrap fits) or fitted to your sweep
+  by :func:`scaling_fit.fit_hparams` (bootstrap percentiles);
+* steps = D / B and the warm-up (a stated fraction of the steps: a convention, not a law);
+* with an L(N, D) fit: the predicted loss, Kaplan's critical batch B_crit(L) at that loss
+  (Kaplan et al. 2020, arXiv:2001.08361; a 2×-steps definition, on Kaplan's data), and the
+  compute-optimal (N, D) and loss at the same compute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
+from ..laws import get_law
+from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
+from ..results.critical_batch_result import CriticalBatchResult
+from ..results.fit_result import FitResult
+from ..results.hparams_result import HparamsResult
+
+COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
+# Warm-up as a share of the steps when not given: Kaplan et al. warmed up for 3,000 of
+# 250,000 steps (1.2 %); a convention, not a fitted law.
+WARMUP_FRACTION = 0.01
+
+
+def plan(
+    *,
+    n_params: float | None = None,
+    tokens: float | None = None,
+    compute: float | None = None,
+    seq_len: int = 2048,
+    fit: FitResult | None = None,
+    hparams: HparamsResult | None = None,
+    cbs: CriticalBatchResult | None = None,
+    warmup_fraction: float = WARMUP_FRACTION,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """One table of choices and predictions for a planned run.
+
+    Parameters
+    ----------
+    n_params, tokens, compute
+        The run: N (non-embedding, Step Law's convention) and D, or N and a budget C = 6·N·D,
+        or only C with ``fit`` (then the fit's compute-optimal N and D).
+    seq_len
+        Tokens per sequence, to express the batch in sequences.
+    fit
+        An L(N, D) :class:`~scaling_fit.FitResult`: adds the predicted loss (interval when the
+        fit was bootstrapped), Kaplan's B_crit at that loss and the compute-optimal run.
+    hparams
+        A :func:`~scaling_fit.fit_hparams` result to use instead of the published Step Law.
+    cbs
+        A :func:`~scaling_fit.fit_critical_batch` result over sweeps at several token counts:
+        adds B_noise and Zhang et al.'s B_20 at this run's D (B_noise = k·D^p across sweeps).
+    warmup_fraction
+        Warm-up steps as a share of the steps.
+    level
+        Level of every interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quantity, value, lower, upper, unit, law``.
+
+    Warns
+    -----
+    ScalingFitWarning
+        When the run lies more than 10× outside the range ``fit`` or ``hparams`` were fitted
+        on (as :meth:`FitResult.predict`).
+    """
+    if fit is not None and (fit.law.output != "loss" or fit.law.inputs != ("n_params", "tokens")):
+        raise DataError(
+            f"fit= must be an L(n_params, tokens) loss fit; law {fit.law.name!r} predicts "
+            f"{fit.law.output} from {list(fit.law.inputs)}"
+        )
+    n_params, tokens, compute = _run(n_params, tokens, compute, fit)
+    rows = [
+        _row("n_params", n_params, np.nan, np.nan, "parameters", "given"),
+        _row("tokens", tokens, np.nan, np.nan, "tokens", "given"),
+        _row("compute", compute, np.nan, np.nan, "FLOPs", "C = 6 N D"),
+    ]
+    lr, batch, source = _hparams(n_params, tokens, hparams, level)
+    rows.append(_row("peak_lr", *lr, "learning rate", f"steplaw_lr ({source})"))
+    rows.append(_row("batch_size", *batch, "tokens per step", f"steplaw_batch ({source})"))
+    sequences = [v / seq_len for v in batch]
+    unit = f"sequences of {seq_len}"
+    rows.append(_row("batch_sequences", *sequences, unit, "batch_size / seq_len"))
+    steps = (tokens / batch[0], tokens / batch[2], tokens / batch[1])
+    rows.append(_row("steps", *steps, "optimizer steps", "tokens / batch_size"))
+    warmup = [warmup_fraction * s for s in steps]
+    rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
+    rows.append(_row("warmup_steps", *warmup, "optimizer steps", rule))
+    if cbs is not None:
+        rows += _cbs_rows(cbs, tokens, level)
+    if fit is not None:
+        rows += _loss_rows(fit, n_params, tokens, compute, level)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _run(
+    n_params: float | None, tokens: float | None, compute: float | None, fit: FitResult | None
+) -> tuple[float, float, float]:
+    given = {"n_params": n_params, "tokens": tokens, "compute": compute}
+    known = {k: float(v) for k, v in given.items() if v is not None}
+    if any(not (np.isfinite(v) and v > 0) for v in known.values()):
+        raise DataError(f"plan needs positive finite values; found {known}")
+    k = FLOPS_PER_PARAM_TOKEN
+    if set(known) == {"n_params", "tokens"}:
+        return known["n_params"], known["tokens"], k * known["n_params"] * known["tokens"]
+    if set(known) == {"n_params", "compute"}:
+        return known["n_params"], known["compute"] / (k * known["n_params"]), known["compute"]
+    if set(known) == {"compute"} and fit is not None:
+        optimum = fit.compute_optimal(known["compute"]).iloc[0]
+        return float(optimum["n_params"]), float(optimum["tokens"]), known["compute"]
+    raise DataError(
+        "a plan needs the model size and the tokens, the model size and the compute, or the "
+        f"compute and an L(N, D) fit; found {sorted(known) or 'none'}"
+        f"{'' if fit is not None else ' and no fit'}"
+    )
+
+
+def _hparams(
+    n: float, d: float, hparams: HparamsResult | None, level: float
+) -> tuple[tuple[float, float, float], tuple[float, float, float], str]:
+    """(value, lower, upper) of the peak LR and of the batch in tokens, and their source."""
+    if hparams is not None:
+        row = hparams.predict(n, d, level=level).iloc[0]
+        source = f"fitted by fit_hparams, rule {hparams.rule}, bootstrap percentiles"
+        lr = (row["lr"], row["lr_lower"], row["lr_upper"])
+        batch = (row["batch_size"], row["batch_size_lower"], row["batch_size_upper"])
+        return lr, batch, source
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    lr_law, batch_law = get_law("steplaw_lr"), get_law("steplaw_batch")
+    lr_value = lr_law.predict(n, d, **lr_law.published)
+    lr = _published(lr_value, [1, np.log(n), np.log(d)], LR_COVARIANCE, z)
+    batch_value = batch_law.predict(d, **batch_law.published)
+    batch = _published(batch_value, [1, np.log(d)], BATCH_COVARIANCE, z)
+    return lr, batch, "published; interval from the spread of the authors' bootstrap fits"
+
+
+def _published(value: Any, x: list[float], covariance: Any, z: float) -> tuple[float, float, float]:
+    """A log-linear prediction with its normal interval: log-variance x' S x."""
+    x = np.asarray(x, dtype=float)
+    spread = float(np.sqrt(x @ np.asarray(covariance) @ x))
+    value = float(value)
+    return value, value * np.exp(-z * spread), value * np.exp(z * spread)
+
+
+def _cbs_rows(cbs: CriticalBatchResult, tokens: float, level: float) -> list[dict[str, Any]]:
+    row = cbs.predict(tokens, level=level).iloc[0]
+    across = "fit_critical_batch, B_noise = k D^p across your sweeps"
+    return [
+        _row("critical_batch_noise", row["b_noise"], row["b_noise_lower"], row["b_noise_upper"],
+             "tokens per step", f"{across} (2x-steps definition)"),
+        _row("critical_batch_20", row["b_20"], row["b_20_lower"], row["b_20_upper"],
+             "tokens per step", f"{across}; Zhang et al. 20 % overhead = 0.2 B_noise"),
+    ]  # fmt: skip
+
+
+def _loss_rows(
+    fit: FitResult, n: float, d: float, compute: float, level: float
+) -> list[dict[str, Any]]:
+    name = fit.law.name
+    loss = _loss_with_interval(fit, n, d, level)
+    rows = [_row("loss", *loss, "nats/token (the fit's loss)", f"{name} fit")]
+    kaplan = get_law("kaplan_bcrit")
+    # B_crit falls with the loss, so the interval's ends swap.
+    crit = [float(kaplan.predict(v, **kaplan.published)) for v in (loss[0], loss[2], loss[1])]
+    law = "kaplan_bcrit at the predicted loss (2x-steps definition, Kaplan's WebText2 data)"
+    rows.append(_row("critical_batch", *crit, "tokens per step", law))
+    optimum = fit.compute_optimal(compute, level=level).iloc[0]
+    alt = f"{name} fit, compute-optimal at the same compute"
+    for column, unit in (("n_params", "parameters"), ("tokens", "tokens")):
+        values = (optimum[column], optimum[f"{column}_lower"], optimum[f"{column}_upper"])
+        rows.append(_row(f"{column}_opt", *values, unit, alt))
+    loss_opt = _loss_with_interval(fit, optimum["n_params"], optimum["tokens"], level)
+    rows.append(_row("loss_opt", *loss_opt, "nats/token", alt + " (interval at that N, D)"))
+    return rows
+
+
+def _loss_with_interval(
+    fit: FitResult, n: float, d: float, level: float
+) -> tuple[float, float, float]:
+    if fit.samples is None:
+        return float(fit.predict(n_params=n, tokens=d)[()]), np.nan, np.nan
+    fit.predict(n_params=n, tokens=d)  # warns when far outside the fitted range
+    row = fit.predict_interval(n_params=n, tokens=d, level=level).iloc[0]
+    return float(row["loss"]), float(row["lower"]), float(row["upper"])
+
+
+def _row(quantity: str, value: Any, lower: Any, upper: Any, unit: str, law: str) -> dict[str, Any]:
+    return {
+        "quantity": quantity,
+        "value": float(value),
+        "lower": float(lower),
+        "upper": float(upper),
+        "unit": unit,
+        "law": law,
+    }

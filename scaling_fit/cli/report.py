@@ -1,0 +1,120 @@
+"""``scaling-fit report``: one self-contained HTML page of fits, analyses and figures.
+
+Maps its flags to :func:`scaling_fit.write_report`; stderr gets the path written, the best
+law, the headline prediction and the warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    UsageError,
+    add_columns_option,
+    captured_warnings,
+    check_output,
+    count,
+    error,
+    number,
+    say,
+    warn_lines,
+)
+from .options import add_bootstrap_options
+from .schedules import read_schedules
+
+HOLDOUT_HELP = (
+    "runs the backtest holds out: largest-compute (default with several laws), largest-n, "
+    "largest-d, a threshold such as 'n>=1e9', or a fraction such as 0.2"
+)
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``report`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser(
+        "report", parents=[output], help="write an HTML report of fits, analyses and figures"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "--law",
+        action="append",
+        required=True,
+        dest="laws",
+        metavar="LAW",
+        help="law to fit (repeat; several are backtested to pick the best)",
+    )
+    p.add_argument("--holdout", help=HOLDOUT_HELP)
+    given = p.add_mutually_exclusive_group()
+    given.add_argument(
+        "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
+    )
+    given.add_argument(
+        "--schedules", metavar="FILE.json", help='curve laws: JSON {"run": "spec", ...}'
+    )
+    add_bootstrap_options(p, default=100)
+    p.add_argument(
+        "--target-compute",
+        type=number,
+        metavar="FLOPS",
+        help="budget of the headline prediction (default 10x the largest run's 6ND)",
+    )
+    p.add_argument(
+        "--drop-top-loss",
+        type=count,
+        default=0,
+        metavar="K",
+        help="leave out the K highest-loss points everywhere",
+    )
+    p.add_argument("--figures", metavar="DIR", help="also write every figure as PNG and SVG")
+    add_columns_option(p)
+    p.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write the report to ``-o``; 1 when no law could be fitted, else 0."""
+    from ..report.build import write_report
+
+    if args.output is None:
+        raise UsageError("report needs -o FILE.html (an HTML page is not written to stdout)")
+    if len(set(args.laws)) != len(args.laws):
+        raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
+    check_output(args.output, args.force)
+    with captured_warnings() as caught:
+        report = write_report(
+            list(args.paths),
+            args.laws,
+            args.output,
+            holdout=args.holdout,
+            schedule=read_schedules(args.schedules) if args.schedules else args.schedule,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
+            target_compute=args.target_compute,
+            drop_top_loss=args.drop_top_loss,
+            columns=dict(args.col) or None,
+            figures=args.figures,
+            overwrite=args.force,
+        )
+    warn_lines(args, caught)
+    warn_lines(args, report.warnings)
+    say(args, _summary(report, args.figures))
+    if all(result is None for result in report.fits.values()):
+        error("no law could be fitted (" + "; ".join(report.notes) + "); the report was written")
+        return 1
+    return 0
+
+
+def _summary(report: Any, figures: str | None) -> str:
+    lines = [f"report written to {report.path} ({Path(report.path).stat().st_size:,} bytes)"]
+    if report.best_law is not None:
+        lines.append(f"best law: {report.best_law}")
+    head = report.headline
+    if "loss" in head:
+        lines.append(
+            f"predicted loss at C = {head['compute']:.3g} FLOPs (N = {head['n_params']:.3g}, "
+            f"D = {head['tokens']:.3g}): {head['loss']:.4f} "
+            f"[{head['loss_lower']:.4f}, {head['loss_upper']:.4f}]"
+        )
+    if figures is not None:
+        lines.append(f"{len(report.figures)} figures written to {figures} (PNG and SVG)")
+    return "\n".join(lines + report.notes)

@@ -1,0 +1,191 @@
+"""The logs people have → plain tables that :func:`~scaling_fit.load_runs` tidies.
+
+Each reader returns a table of text or numbers with one row per observation and the column
+names the log uses (``train/loss``, ``Step``, …); :mod:`.load` then maps them through its
+aliases.  Formats, detected from the file name and header:
+
+- **W&B panel export** (wide): a first column ``Step`` and one column ``<run> - <metric>`` per
+  run, with ``<run> - <metric>__MIN`` / ``__MAX`` (ignored); several runs in one file.  It
+  becomes ``run, step, <metric>``; a run's empty cells (steps it did not log) are left out.
+- **W&B run-history export** (long: ``_step``, ``train/loss``, ``train/lr``, ``run``) and any
+  other long CSV need no reshaping: the aliases read them.
+- **TensorBoard scalar CSVs** (``Wall time,Step,Value``, one file per run and tag): named
+  ``run-<run>-tag-<tag>.csv`` as TensorBoard's "download CSV" names them, or given as
+  ``{"<run>": {"<tag>": path, …}}``.  The files of a run are joined on ``Step``; each tag
+  becomes a column (``train_loss`` reads as ``loss``), ``Wall time`` is dropped.  Run ``.``
+  (TensorBoard's name for the log directory itself) is named after the file's folder.
+- **JSON lines** (``.jsonl``, ``.ndjson``): one JSON object per line; nested objects are
+  flattened with ``/`` (``{"train": {"loss": 2.1}}`` → ``train/loss``).
+
+Rows of reshaped tables are labelled for error messages by strings (``"line 3"``,
+``"step 200"``) instead of CSV data-row numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+TENSORBOARD_HEADER = ("Wall time", "Step", "Value")
+TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
+PANEL_COLUMN = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
+JSON_LINES = (".jsonl", ".ndjson")
+
+
+# ----------------------------------------------------------------------- JSON lines
+def read_json_lines(path: str) -> pd.DataFrame:
+    """One row per JSON object of a JSON-lines file, rows labelled ``"line L"``.
+
+    Raises
+    ------
+    DataError
+        If a non-blank line is not a JSON object, or the file has none.
+    """
+    records, labels = [], []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                    'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
+                ) from None
+            if not isinstance(record, dict):
+                raise DataError(
+                    f"{path}, line {number}: expected a JSON object ({{...}}), found "
+                    f"{type(record).__name__} {line.strip()[:40]!r}"
+                )
+            records.append(record)
+            labels.append(f"line {number}")
+    if not records:
+        raise DataError(f"{path}: no JSON objects; expected one per line")
+    frame = pd.json_normalize(records, sep="/").astype(object)
+    frame.index = pd.Index(labels)
+    return frame.where(frame.notna(), None)
+
+
+# ----------------------------------------------------------------------- W&B panel
+def is_wandb_panel(frame: pd.DataFrame) -> bool:
+    """A ``Step`` column first and every other column ``<run> - <metric>[__MIN|__MAX]``."""
+    columns = list(frame.columns)
+    return (
+        len(columns) > 1
+        and columns[0] == "Step"
+        and all(PANEL_COLUMN.match(c) for c in columns[1:])
+    )
+
+
+def melt_wandb_panel(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """W&B panel export → ``run, Step, <metric>…`` rows (keeping the CSV row labels).
+
+    ``__MIN``/``__MAX`` columns are dropped, and a run's rows where all its metrics are
+    empty (steps it did not log) are left out.  Runs keep the order of their columns.
+    """
+    parts: dict[str, dict[str, str]] = {}  # run -> metric -> column
+    for column in frame.columns[1:]:
+        match = PANEL_COLUMN.match(column)
+        if match and not match["extreme"]:
+            parts.setdefault(match["run"], {})[match["metric"]] = column
+    if not parts:
+        raise DataError(
+            f"{name}: a W&B panel export with only __MIN/__MAX columns; expected a "
+            "'<run> - <metric>' column per run"
+        )
+    metrics = list(dict.fromkeys(m for columns in parts.values() for m in columns))
+    pieces = []
+    for run, columns in parts.items():
+        piece = pd.DataFrame({m: frame.get(columns.get(m), "") for m in metrics})
+        piece = piece.fillna("")
+        logged = ~(piece.apply(lambda c: c.str.strip()) == "").all(axis=1)
+        pieces.append(piece[logged].assign(Step=frame["Step"][logged], run=run))
+    return pd.concat(pieces)[["run", "Step", *metrics]]
+
+
+# ----------------------------------------------------------------------- TensorBoard
+def is_tensorboard(frame: pd.DataFrame) -> bool:
+    """The header of a TensorBoard scalar export: ``Wall time,Step,Value``."""
+    return tuple(frame.columns) == TENSORBOARD_HEADER
+
+
+def tensorboard_name(path: str) -> tuple[str, str] | None:
+    """``(run, tag)`` of a file named ``run-<run>-tag-<tag>.csv``, else None."""
+    match = TENSORBOARD_NAME.match(Path(path).stem)
+    return (match["run"], match["tag"]) if match else None
+
+
+def join_tensorboard(run: str, tags: Mapping[str, tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """One run's TensorBoard scalar files (tag → (path, table)) → ``run, step, <tag>…``.
+
+    Rows are the union of the files' steps in increasing order, labelled ``"step S"``; a tag
+    not logged at a step is NaN there.
+
+    Raises
+    ------
+    DataError
+        If a file is not a TensorBoard scalar export, has a non-numeric step or value, or
+        repeats a step.
+    """
+    series = [_tensorboard_values(tag, path, frame) for tag, (path, frame) in tags.items()]
+    table = pd.concat(series, axis=1).sort_index()
+    steps = table.index.to_numpy(float)
+    table.index = pd.Index([f"step {s:.15g}" for s in steps])
+    table.insert(0, "step", steps)
+    table.insert(0, "run", run)
+    return table
+
+
+def _tensorboard_values(tag: str, path: str, frame: pd.DataFrame) -> pd.Series:
+    if not is_tensorboard(frame):
+        raise DataError(
+            f"{path}: expected a TensorBoard scalar export with header "
+            f"{','.join(TENSORBOARD_HEADER)}; found {list(frame.columns)}"
+        )
+    values = {}
+    for column in ("Step", "Value"):
+        text = frame[column].astype(str).str.strip()
+        parsed = pd.to_numeric(text.mask(text.isin(("", "nan", "NaN")), "nan"), errors="coerce")
+        bad = parsed.isna() & ~text.isin(("", "nan", "NaN") if column == "Value" else ())
+        if bad.any():
+            label = bad.index[int(np.argmax(bad.to_numpy()))]
+            raise DataError(
+                f"{path}, row {label} (line {label + 1}), column {column!r}: expected a number, "
+                f"found {frame[column][label]!r}; fix or remove that row"
+            )
+        values[column] = parsed.to_numpy(float)
+    steps = pd.Series(values["Step"], index=frame.index)
+    repeated = steps.duplicated()
+    if repeated.any():
+        second = steps.index[int(np.argmax(repeated.to_numpy()))]
+        first = steps.index[int(np.argmax((steps == steps[second]).to_numpy()))]
+        raise DataError(
+            f"{path}, row {second} (line {second + 1}): step {steps[second]:.15g} again (also "
+            f"row {first}); expected one value per step (a resumed run logs steps twice): keep "
+            "the rows of the run you mean and remove the others"
+        )
+    return pd.Series(values["Value"], index=values["Step"], name=tag)
+
+
+def tensorboard_mapping(source: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Check ``{"run": {"tag": path, …}, …}`` and return it with paths as strings."""
+    checked = {}
+    for run, tags in source.items():
+        if not isinstance(tags, Mapping) or not tags:
+            raise DataError(
+                f"load_runs({{...}}): run {run!r} maps to {tags!r}; expected a mapping tag → "
+                "TensorBoard scalar CSV, e.g. {'run1': {'loss': 'loss.csv', 'lr': 'lr.csv'}}"
+            )
+        checked[str(run)] = {str(tag): str(path) for tag, path in tags.items()}
+    if not checked:
+        raise DataError("load_runs({}): no runs given; expected {'run': {'tag': 'file.csv'}}")
+    return checked

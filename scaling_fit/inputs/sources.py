@@ -1,0 +1,120 @@
+"""What ``load_runs`` reads: paths, globs, TensorBoard mappings or a DataFrame → sources.
+
+A source is ``(name, table, files)``: the name errors use (a path, ``<DataFrame>`` or
+``run 'r1' (TensorBoard a.csv, b.csv)``), the table still in the log's own column names and
+text, and the files it came from.  CSV tables are labelled by data row (1 = first row below
+the header); reshaped logs by strings from :mod:`.formats`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError
+from . import formats
+from .validate import check_header, check_input_file
+
+DATAFRAME = "<DataFrame>"
+CSV_OPTIONS = {"skip_blank_lines": False, "skipinitialspace": True, "index_col": False}
+Source = tuple[str, pd.DataFrame, list[str]]
+
+
+def read_sources(source: Any, columns: Mapping[str, str]) -> list[Source]:
+    """Sources as ``(name for messages, table to tidy, files read)``, reshaped by format."""
+    if isinstance(source, pd.DataFrame):
+        return [(DATAFRAME, source.copy(), [DATAFRAME])]
+    if isinstance(source, Mapping):
+        runs = formats.tensorboard_mapping(source)
+        return [
+            _tensorboard(run, {t: (p, _read_csv(p)) for t, p in tags.items()})
+            for run, tags in runs.items()
+        ]
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    paths: dict[str, str] = {}  # real path -> path as given; a file matched twice is read once
+    for item in map(os.fspath, items):
+        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
+        if not matches:
+            raise DataError(f"no file matches {item!r} (cwd: {Path.cwd()}); check the pattern")
+        paths.update({os.path.realpath(m): m for m in matches if os.path.realpath(m) not in paths})
+    if not paths:
+        raise DataError("no files given; expected a path, a glob pattern or a list of them")
+    sources, boards = [], {}
+    mapped_value = "Value" in columns.values()  # --col loss=Value: read the file as it is
+    for path in paths.values():
+        frame = _read_file(path)
+        board = formats.tensorboard_name(path)
+        if board and formats.is_tensorboard(frame) and not mapped_value:
+            _add_tensorboard(boards, path, frame, *board)
+        elif formats.is_wandb_panel(frame):
+            sources.append((path, formats.melt_wandb_panel(frame, path), [path]))
+        else:
+            sources.append((path, frame, [path]))
+    return sources + [_tensorboard(run, tags) for run, tags in boards.items()]
+
+
+def _add_tensorboard(
+    boards: dict[str, dict[str, tuple[str, pd.DataFrame]]],
+    path: str,
+    frame: pd.DataFrame,
+    run: str,
+    tag: str,
+) -> None:
+    """File the table of ``run-<run>-tag-<tag>.csv`` under its run (run ``.``, TensorBoard's
+    name for the log directory itself, is named after the file's folder)."""
+    if run == ".":
+        run = Path(path).resolve().parent.name or run
+    tags = boards.setdefault(run, {})
+    if tag in tags:
+        raise DataError(
+            f"{tags[tag][0]} and {path} are both TensorBoard scalars of run {run!r}, tag "
+            f"{tag!r}; expected one file per run and tag: load them apart, or name each "
+            "file's run with {'<run>': {'<tag>': path}}"
+        )
+    tags[tag] = (path, frame)
+
+
+def _tensorboard(run: str, tags: Mapping[str, tuple[str, pd.DataFrame]]) -> Source:
+    files = [path for path, _ in tags.values()]
+    name = f"run {run!r} (TensorBoard {', '.join(files)})"
+    return name, formats.join_tensorboard(run, tags), files
+
+
+def _read_file(path: str) -> pd.DataFrame:
+    if Path(path).suffix.lower() in formats.JSON_LINES and Path(path).is_file():
+        return formats.read_json_lines(path)
+    return _read_csv(path)
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    check_input_file(path)
+    check_header(path)
+    try:
+        with warnings.catch_warnings():  # more fields than the header: an error, not data loss
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, **CSV_OPTIONS)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a CSV header and data rows") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path}: not a readable CSV ({str(exc).strip()}); expected one header line and as "
+            "many comma-separated fields on every line"
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # data row numbers, blank lines included
+    return frame[~(frame.apply(lambda c: c.str.strip()) == "").all(axis=1)]
+
+
+def stems(names: Sequence[str]) -> list[str]:
+    """Run-name prefix per source: the file stem, or the path when stems collide."""
+    stems = ["run" if n == DATAFRAME else Path(n).stem for n in names]
+    if len(set(stems)) == len(stems):
+        return stems
+    common = os.path.commonpath([os.path.dirname(os.path.abspath(n)) for n in names])
+    return [Path(os.path.relpath(os.path.abspath(n), common)).as_posix() for n in names]

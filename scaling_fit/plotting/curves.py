@@ -1,0 +1,112 @@
+"""Figures of loss curves and LR schedules: observed vs fitted vs predicted, the LR beneath.
+
+Each function returns the :class:`~scaling_fit.plotting.Figure` it drew on.  Steps and the
+LR are linear (a schedule's shape is read linearly); loss is in nats/token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..schedules.builders import Schedule
+from ..schedules.spec import as_schedule
+from .figure import new_figure, target_axes
+from .style import LOSS, LR, STEP, annotate_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..analysis.schedule_search import ScheduleChoice
+    from ..results.fit_result import FitResult
+
+
+def plot_schedule(
+    schedules: Schedule | str | Iterable[Schedule | str], ax: Axes | None = None
+) -> Any:
+    """LR against the 1-based step, one line per schedule labelled by its spec.
+
+    Without ``ax`` a new :class:`~scaling_fit.plotting.Figure` is made (no pyplot).  Returns
+    the figure drawn on.
+    """
+    items = [schedules] if isinstance(schedules, (Schedule, str)) else list(schedules)
+    ax = target_axes(ax, 8, 3.5)
+    for item in items:
+        sched = as_schedule(item)
+        ax.plot(sched.steps, sched.lr, label=sched.spec or sched.name)
+    ax.set_xlabel(STEP)
+    ax.set_ylabel(LR)
+    if items:
+        ax.legend(fontsize="small")
+    return ax.figure
+
+
+def plot_loss_curves(
+    result: FitResult,
+    schedules: Mapping[str, Any] | None = None,
+    *,
+    level: float | None = None,
+    every: int = 100,
+) -> Any:
+    """Observed loss curves, the fit of each, and predictions for other schedules.
+
+    Parameters
+    ----------
+    result
+        A fitted loss-curve law; its ``data`` (``run``, ``step``, ``loss``) are drawn as dots
+        and each fitted run's curve (from ``options["schedules"]``) as a solid line.
+    schedules
+        Name → schedule (spec, :class:`Schedule` or LR array) to predict, drawn dashed.
+    level
+        Shade this bootstrap percentile band around every curve (default 0.95 when the fit
+        has bootstrap samples; pass 0 for none).
+    every
+        Stride in steps of the drawn curves.
+
+    The lower panel shows each schedule's LR in the same colour.
+    """
+    from ..results.curves import curve_band, predict_curve
+
+    level = (0.95 if result.samples is not None else 0) if level is None else level
+    fitted = {r: s for r, s in result.options.get("schedules", {}).items() if ":" in str(s)}
+    curves = [(run, spec, "-") for run, spec in fitted.items()]
+    curves += [(name, spec, "--") for name, spec in (schedules or {}).items()]
+    fig = new_figure(9, 6)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    for i, (name, spec, style) in enumerate(curves):
+        colour = f"C{i % 10}"
+        rows = result.data.loc[result.data["run"] == name] if style == "-" else None
+        if rows is not None and len(rows):
+            top.plot(rows["step"], rows["loss"], ".", ms=3, color=colour, alpha=0.6, zorder=3)
+        curve = predict_curve(result, spec, every=every)
+        kind = "fit" if style == "-" else "predicted"
+        top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
+        if level and result.samples is not None:
+            lo, hi = curve_band(result, spec, curve["step"].to_numpy(), result.samples, level)
+            top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2)
+        sched = as_schedule(spec)
+        bottom.plot(sched.steps, sched.lr, style, color=colour)
+    top.set(ylabel=LOSS, title="Loss curves: dots observed, solid fitted, dashed predicted")
+    bottom.set(xlabel=STEP, ylabel=LR)
+    if curves:
+        top.legend(fontsize="small", loc="upper right")
+    annotate_figure(fig, result)
+    return fig
+
+
+def plot_schedule_choice(choice: ScheduleChoice) -> Any:
+    """The chosen schedule's predicted curve against the baseline's, their LRs beneath."""
+    fig = new_figure(9, 5.5)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    pairs = (
+        (choice.baseline, choice.baseline_curve, choice.baseline_loss, "baseline", "C0"),
+        (choice.schedule, choice.curve, choice.final_loss, "chosen", "C3"),
+    )
+    for sched, curve, final, role, colour in pairs:
+        label = f"{role}: {sched.spec or sched.name} → {final:.4f}"
+        top.plot(curve["step"], curve["loss"], color=colour, label=label)
+        bottom.plot(sched.steps, sched.lr, color=colour)
+    top.set(ylabel=f"predicted {LOSS}", title=f"Better schedule: {choice.improvement:+.4f} loss")
+    top.legend(fontsize="small", loc="upper right")
+    bottom.set(xlabel=STEP, ylabel=LR)
+    return fig

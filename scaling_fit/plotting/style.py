@@ -1,0 +1,106 @@
+"""Shared labels, colours, size groups and the law's note drawn on every fit figure."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..results.fit_result import FitResult
+
+LOSS = "loss (nats/token)"
+COMPUTE = "training compute C = 6ND (FLOPs)"
+PARAMS = "parameters N"
+TOKENS = "training tokens D"
+STEP = "step"
+LR = "learning rate"
+# At most this many size groups get their own colour and curve; more distinct N are binned.
+MAX_GROUPS = 7
+# Characters per line of the law's note under a plot.
+NOTE_WIDTH = 90
+
+
+def colours(count: int) -> list[Any]:
+    """``count`` colours along viridis (dark to light, excluding the palest yellow)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(0.9 * i / max(1, count - 1)) for i in range(count)]
+
+
+def size_groups(n_params: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Group rows by model size: one group per distinct N, or log-spaced bins when many.
+
+    Returns the group index of each row, a label per group and each group's representative
+    N (the geometric mean of its sizes).
+    """
+    n = n_params.to_numpy(float)
+    distinct = np.unique(n)
+    if len(distinct) <= MAX_GROUPS:
+        index = np.searchsorted(distinct, n)
+        return index, [f"N = {_si(v)}" for v in distinct], distinct
+    edges = np.geomspace(distinct[0], distinct[-1], MAX_GROUPS + 1)
+    index = np.clip(np.searchsorted(edges, n, side="right") - 1, 0, MAX_GROUPS - 1)
+    used = np.unique(index)
+    index = np.searchsorted(used, index)
+    labels = [f"N {_si(edges[g])}–{_si(edges[g + 1])}" for g in used]
+    centres = np.array([np.exp(np.log(n[index == g]).mean()) for g in range(len(used))])
+    return index, labels, centres
+
+
+def _si(value: float) -> str:
+    """1.3e9 -> '1.3B', 7e7 -> '70M', 3e12 -> '3T'."""
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def law_note(result: FitResult, width: int = 60) -> str:
+    """The law's formula and fitted parameters, wrapped for a corner of a plot."""
+    values = ", ".join(f"{k} = {v:.4g}" for k, v in result.params.items())
+    head = f"{result.law.name}: {result.law.description}" if result.law.description else ""
+    lines = textwrap.wrap(head, width) + textwrap.wrap(values, width)
+    return "\n".join(lines)
+
+
+def annotate_law(ax: Axes, result: FitResult) -> None:
+    """Write :func:`law_note` beneath ``ax``, under its x label (the layout makes room)."""
+    ax.annotate(
+        law_note(result, width=NOTE_WIDTH),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),  # points: below the tick labels and the x label
+        textcoords="offset points",
+        va="top",
+        ha="left",
+        fontsize=8,
+        color="0.25",
+    )
+
+
+def annotate_figure(fig: Any, result: FitResult) -> None:
+    """Write :func:`law_note` along the bottom of a figure of several panels."""
+    note = law_note(result, width=2 * NOTE_WIDTH)
+    fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25")
+
+
+def outside_legend(ax: Axes, title: str | None = None) -> None:
+    """The legend to the right of ``ax``, clear of the data."""
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), title=title)
+
+
+def require_point_law(result: FitResult, what: str) -> None:
+    """Raise unless the law predicts final losses from ``n_params`` and ``tokens``."""
+    if result.law.fits_curves or not {"n_params", "tokens"} <= set(result.law.inputs):
+        raise DataError(
+            f"{what} needs a law of n_params and tokens; law {result.law.name!r} takes "
+            f"{', '.join(result.law.inputs)}: use kind='curves' for a loss-curve law"
+        )

@@ -1,0 +1,145 @@
+"""CriticalBatchResult: critical batch sizes per sweep, each labelled with its definition."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, ScalingFitWarning
+
+JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
+DEFINITIONS = {
+    "b_noise": "Kaplan/McCandlish critical batch B_noise = E_min/S_min: reaching the target "
+    "takes 2 x S_min steps (fit of S = S_min (1 + B_noise/B)); tokens per step",
+    "b_20": "Zhang et al. 2024 critical batch: steps 20 % above linear scaling, = 0.2 B_noise "
+    "under the same fit; tokens per step",
+    "s_min": "minimum steps to the target (infinite batch)",
+    "e_min": "minimum tokens to the target (infinitesimal batch) = S_min B_noise",
+}
+
+
+@dataclass(frozen=True, repr=False)
+class CriticalBatchResult:
+    """The outcome of :func:`scaling_fit.fit_critical_batch`.
+
+    Attributes
+    ----------
+    fits
+        One row per sweep (group): ``s_min``, ``b_noise`` (+ ``_lower``/``_upper``),
+        ``e_min``, ``b_20`` (+ interval), ``rms_log_residual``, ``n_points`` and the group's
+        ``n_params``/``tokens``/``target_loss`` when given.
+    scaling
+        B_noise = coefficient·X^exponent across groups for X = ``tokens`` / ``n_params``,
+        with the exponent's interval.
+    group, level
+        The grouping column and the confidence level of the intervals.
+    """
+
+    fits: pd.DataFrame
+    scaling: pd.DataFrame
+    group: str
+    level: float
+
+    @property
+    def definitions(self) -> dict[str, str]:
+        """What each reported quantity means (which critical-batch definition)."""
+        return dict(DEFINITIONS)
+
+    def predict(self, tokens: Any, *, level: float | None = None) -> pd.DataFrame:
+        """B_noise and B_20 at other token counts, from B_noise = k·D^p across the sweeps.
+
+        Least squares of log B_noise on log D over the groups (as :attr:`scaling`), with the
+        Student-t interval of the fitted mean at each D (``level`` defaults to the result's).
+        Warns when D lies more than 10× outside the groups' range.
+        """
+        from scipy.stats import t as student
+
+        if "tokens" not in self.fits or self.fits["tokens"].nunique() < 3:
+            raise DataError(
+                "predicting the critical batch at other token counts needs a 'tokens' column "
+                "with at least 3 distinct values across the sweeps"
+            )
+        x = np.log(self.fits["tokens"].to_numpy(float))
+        y = np.log(self.fits["b_noise"].to_numpy(float))
+        design = np.column_stack([np.ones_like(x), x])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        dof = len(x) - 2
+        variance = float(np.sum((design @ coef - y) ** 2)) / dof
+        inverse = np.linalg.inv(design.T @ design)
+        d = np.atleast_1d(np.asarray(tokens, dtype=float)).ravel()
+        factor = np.maximum(d.max() / np.exp(x.max()), np.exp(x.min()) / d.min())
+        if factor > 10:
+            warnings.warn(
+                f"tokens extrapolates {factor:.3g}x beyond the sweeps' range "
+                f"[{np.exp(x.min()):.3g}, {np.exp(x.max()):.3g}] (more than 10x): treat the "
+                "critical batch as a guess",
+                ScalingFitWarning,
+                stacklevel=2,
+            )
+        at = np.column_stack([np.ones_like(d), np.log(d)])
+        mean = at @ coef
+        spread = np.sqrt(variance * np.einsum("ij,jk,ik->i", at, inverse, at))
+        half = float(student.ppf(0.5 + (level or self.level) / 2, dof)) * spread
+        table = pd.DataFrame({"tokens": d, "b_noise": np.exp(mean)})
+        table["b_noise_lower"], table["b_noise_upper"] = np.exp(mean - half), np.exp(mean + half)
+        for column in ("b_noise", "b_noise_lower", "b_noise_upper"):
+            table[column.replace("b_noise", "b_20")] = 0.2 * table[column]
+        return table
+
+    def report(self) -> str:
+        """The fits and the scaling, with the definitions, as text."""
+        lines = [f"{k}: {v}" for k, v in DEFINITIONS.items() if k.startswith("b_")]
+        shown = [self.group, "s_min", "b_noise", "b_noise_lower", "b_noise_upper", "b_20"]
+        lines.append(self.fits[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        if len(self.scaling):
+            lines.append(self.scaling.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: definitions, per-group fits, scaling."""
+        return {
+            "format": JSON_FORMAT,
+            "definitions": self.definitions,
+            "group": self.group,
+            "level": self.level,
+            "fits": _records(self.fits),
+            "scaling": _records(self.scaling),
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> CriticalBatchResult:
+        """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
+        is_path = isinstance(source, Path) or not str(source).lstrip().startswith("{")
+        try:
+            raw = json.loads(Path(source).read_text() if is_path else str(source))
+            if raw.get("format") != JSON_FORMAT:
+                raise KeyError("format")
+            return cls(
+                fits=pd.DataFrame(raw["fits"]).fillna(np.nan).infer_objects(),
+                scaling=pd.DataFrame(raw["scaling"]),
+                group=str(raw["group"]),
+                level=float(raw["level"]),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            where = f"file {source}" if is_path else "the JSON text"
+            raise DataError(
+                f"{where} is not a scaling_fit critical-batch result ({exc.__class__.__name__}: "
+                f"{exc}); expected the JSON written by `scaling-fit cbs`"
+            ) from None
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return table.astype(object).where(table.notna(), None).to_dict(orient="records")

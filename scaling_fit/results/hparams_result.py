@@ -1,0 +1,140 @@
+"""HparamsResult: fitted optimal learning-rate and batch-size laws, per-cell table, JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .fit_result import FitResult
+
+JSON_FORMAT = "scaling_fit.HparamsResult/1"
+
+
+@dataclass(frozen=True, repr=False)
+class HparamsResult:
+    """The outcome of :func:`scaling_fit.fit_hparams`.
+
+    Attributes
+    ----------
+    lr
+        Fitted η*(N, D) = c·N^a·D^b (law ``steplaw_lr``), with bootstrap samples over cells.
+    batch
+        Fitted B*(D) = c·D^b in tokens (law ``steplaw_batch``).
+    cells
+        One row per (N, D) cell: runs, band size, best run, the rule's optimum (``lr_opt``,
+        ``batch_opt``), ``edge`` (best run on the grid edge), and for the fitted and the
+        published law the predicted ``lr_*``, ``batch_*`` and ``penalty_*`` (relative loss
+        penalty versus the cell's best run; 0.001 = 1 ‰).
+    warnings
+        Grid-edge, single-run band and smooth-fallback messages.
+    """
+
+    lr: FitResult
+    batch: FitResult
+    cells: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str:
+        """The per-cell rule the laws were fitted with (``band`` or ``smooth``)."""
+        return str(self.lr.options.get("rule"))
+
+    @property
+    def penalty(self) -> dict[str, float]:
+        """Mean per-cell relative loss penalty of the fitted and the published law."""
+        return {
+            label: float(np.nanmean(self.cells[f"penalty_{label}"]))
+            for label in ("fitted", "published")
+        }
+
+    def predict(self, n_params: Any, tokens: Any, *, level: float = 0.95) -> pd.DataFrame:
+        """Optimal peak LR and batch size (tokens) with bootstrap percentile intervals.
+
+        Warns (:class:`~scaling_fit.ScalingFitWarning`) when N or D lies more than 10× outside
+        the swept range, as :meth:`FitResult.predict` does.
+        """
+        n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
+        table = pd.DataFrame({"n_params": n, "tokens": d})
+        table["lr"] = self.lr.predict(n_params=n, tokens=d)
+        table["batch_size"] = self.batch.predict(tokens=d)
+        for column, fit, inputs in (
+            ("lr", self.lr, (n, d)),
+            ("batch_size", self.batch, (d,)),
+        ):
+            lower, upper = np.full(len(n), np.nan), np.full(len(n), np.nan)
+            if fit.samples is not None:
+                rows = fit.samples[np.all(np.isfinite(fit.samples), axis=1)]
+                params = {k: rows[:, i, None] for i, k in enumerate(fit.law.param_names)}
+                draws = fit.law.predict(*inputs, **params)
+                tail = 50.0 * (1.0 - level)
+                lower, upper = np.percentile(draws, [tail, 100.0 - tail], axis=0)
+            table[f"{column}_lower"], table[f"{column}_upper"] = lower, upper
+        return table
+
+    def report(self) -> str:
+        """A few lines: the rule, both laws with 95 % intervals, the penalties, warnings."""
+        lines = [f"rule {self.rule} ({len(self.cells)} cells, {self.lr.n_points} points)"]
+        for title, fit in (("lr*(N, D) = c N^a D^b", self.lr), ("B*(D) = c D^b", self.batch)):
+            intervals = fit.ci95
+            parts = []
+            for name, value in fit.params.items():
+                ci = intervals[name]
+                parts.append(
+                    f"{name} {value:.4g}" + ("" if ci is None else f" [{ci[0]:.4g}, {ci[1]:.4g}]")
+                )
+            lines.append(f"{title}: " + ", ".join(parts))
+        penalty = self.penalty
+        lines.append(
+            f"mean loss penalty per cell: fitted {1e3 * penalty['fitted']:.2f} permille, "
+            f"published Step Law {1e3 * penalty['published']:.2f} permille"
+        )
+        return "\n".join(lines + [f"warning: {m}" for m in self.warnings])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the format :meth:`from_json` reads)."""
+        cells = self.cells.astype(object).where(self.cells.notna(), None)
+        return {
+            "format": JSON_FORMAT,
+            "rule": self.rule,
+            "penalty": self.penalty,
+            "lr": self.lr.to_dict(),
+            "batch": self.batch.to_dict(),
+            "cells": cells.to_dict(orient="list"),
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> HparamsResult:
+        """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
+        is_path = isinstance(source, Path) or not str(source).lstrip().startswith("{")
+        text = Path(source).read_text() if is_path else str(source)
+        try:
+            raw = json.loads(text)
+            if raw.get("format") != JSON_FORMAT:
+                raise KeyError("format")
+            return cls(
+                lr=FitResult.from_json(json.dumps(raw["lr"])),
+                batch=FitResult.from_json(json.dumps(raw["batch"])),
+                cells=pd.DataFrame(raw["cells"]).fillna(np.nan).infer_objects(),
+                warnings=tuple(raw["warnings"]),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            where = f"file {source}" if is_path else "the JSON text"
+            raise DataError(
+                f"{where} is not a scaling_fit hyperparameter fit ({exc.__class__.__name__}: "
+                f"{exc}); expected the JSON written by `scaling-fit hparams` or "
+                "HparamsResult.to_json()"
+            ) from None
