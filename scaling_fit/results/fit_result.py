@@ -157,8 +157,16 @@ class FitResult:
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
         )
-        with np.errstate(over="ignore"):  # a power overflowing to inf is a term going to 0
-            return self.law.predict(*columns, **self.params)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            predicted = self.law.predict(*columns, **self.params)
+        if not np.all(np.isfinite(predicted)):
+            warnings.warn(
+                f"some predictions of law {self.law.name!r} are not finite (the parameters "
+                f"{self.params} overflow at these inputs): do not use them",
+                ScalingFitWarning,
+                stacklevel=2,
+            )
+        return predicted
 
     def extrapolation(self, **inputs: Any) -> dict[str, float]:
         """How far each input lies outside the fitted range, as a factor (1 = inside).
