@@ -14,8 +14,12 @@ from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, Unk
 
 # public name -> module that defines it
 _LAZY = {
-    "BacktestResult": "analysis.backtest",
+    "BacktestResult": "results.backtest_result",
     "backtest": "analysis.backtest",
+    "ChooseLawResult": "results.choose_law_result",
+    "choose_law": "analysis.choose_law",
+    "Forecast": "analysis.forecast",
+    "forecast": "analysis.forecast",
     "isoflop": "analysis.isoflop",
     "ScheduleChoice": "analysis.schedule_search",
     "best_schedule": "analysis.schedule_search",
@@ -47,9 +51,11 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from . import plotting, schedules
-    from .analysis.backtest import BacktestResult, backtest
+    from .analysis.backtest import backtest
+    from .analysis.choose_law import choose_law
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.design import suggest_runs
+    from .analysis.forecast import Forecast, forecast
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.plan import plan
@@ -59,6 +65,8 @@ if TYPE_CHECKING:
     from .inputs.points import highest_loss_mask
     from .laws import LAWS, Law, Parameter, get_law, list_laws
     from .report.build import Report, write_report
+    from .results.backtest_result import BacktestResult
+    from .results.choose_law_result import ChooseLawResult
     from .results.critical_batch_result import CriticalBatchResult
     from .results.fit_result import FitResult
     from .results.hparams_result import HparamsResult
@@ -82,10 +90,12 @@ def __dir__() -> list[str]:
 __all__ = [
     "LAWS",
     "BacktestResult",
+    "ChooseLawResult",
     "CriticalBatchResult",
     "DataError",
     "FitError",
     "FitResult",
+    "Forecast",
     "HparamsResult",
     "IsoflopResult",
     "Law",
@@ -99,9 +109,11 @@ __all__ = [
     "__version__",
     "backtest",
     "best_schedule",
+    "choose_law",
     "fit",
     "fit_critical_batch",
     "fit_hparams",
+    "forecast",
     "get_law",
     "highest_loss_mask",
     "holdout_penalty",

@@ -481,7 +481,7 @@ def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
 
 
 def test_compare_law_failure_exits_1(capsys, rpj_csv, tmp_path, monkeypatch):
-    module = importlib.import_module("scaling_fit.analysis.backtest")
+    module = importlib.import_module("scaling_fit.analysis.backtest_fits")
 
     @functools.wraps(module.fit)  # backtest reads fit()'s signature to check its options
     def fail(*args, **kwargs):
@@ -654,13 +654,13 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     expected = predict_curve(api, WSD, every=1000)
     assert list(rows[0]) == ["step", "lr", "loss"]
     # After the 2,160-step warm-up: 3000, 4000, ..., and the last step.
-    assert [int(r["step"]) for r in rows] == [*range(3000, 24000, 1000), 23999]
+    assert [int(r["step"]) for r in rows] == [*range(3000, 24000, 1000), 24000]
     assert [float(r["loss"]) for r in rows] == expected["loss"].tolist()
     assert [float(r["lr"]) for r in rows] == expected["lr"].tolist()
     # Linear cooldown over the last 0.2 x 24000 = 4800 steps: one step before it reaches 3e-5.
     assert float(rows[-1]["lr"]) == pytest.approx(3e-5 + 2.7e-4 / 4800, rel=1e-12)
     code, out, _ = run(capsys, "predict", output, "--schedule", WSD)
-    assert [int(r["step"]) for r in read_csv(out)] == [*range(2200, 24000, 100), 23999]
+    assert [int(r["step"]) for r in read_csv(out)] == [*range(2200, 24000, 100), 24000]
     code, out, _ = run(capsys, "predict", output, "--schedule", WSD, "--steps", 5000, 23999)
     assert [float(r["loss"]) for r in read_csv(out)] == predict_curve(api, WSD, [5000, 23999])[
         "loss"
@@ -806,7 +806,7 @@ def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
         ("multipower", ["--compute", "1e21"], ["--compute is for L(N, D) laws"]),
         ("multipower", ["--schedule", WSD, "--every", "0"], ["--every", "integer >= 1", "'0'"]),
         ("multipower", ["--schedule", WSD, "--every", "9", "--steps", "5"], ["--every or --steps"]),
-        ("multipower", ["--schedule", WSD, "--steps", "24000"], ["step 24000", "24000 steps"]),
+        ("multipower", ["--schedule", WSD, "--steps", "24001"], ["step 24001", "24000 steps"]),
         ("multipower", ["--schedule", "cosin:total=9"], ["--schedule", "family", "cosin"]),
         ("chinchilla", ["--schedule", WSD], ["--schedule is for loss-curve laws", "chinchilla"]),
         ("chinchilla", ["--compute", "1e21", "--every", "5"], ["--every is for loss-curve"]),
@@ -967,7 +967,7 @@ def test_best_schedule_matches_the_api(capsys, tmp_path):
     assert raw["baseline"] == "cosine:peak=0.0003,total=24000,warmup=2160,final=3e-05"
     assert (raw["final_loss"], raw["baseline_loss"]) == (api.final_loss, api.baseline_loss)
     assert raw["curve"]["loss"] == api.curve["loss"].tolist()
-    assert raw["curve"]["step"] == [*range(3000, 24000, 1000), 23999]
+    assert raw["curve"]["step"] == [*range(3000, 24001, 1000)]  # step total = end of training
     assert raw["candidates"]["spec"] == api.candidates["spec"].tolist()
     assert len(raw["candidates"]["final_loss"]) == 8
     assert err.startswith(f"best cosine schedule: {api.schedule.spec}: predicted final loss")

@@ -168,7 +168,7 @@ def test_predict_curve_matches_rows(data_dir: Path) -> None:
     np.testing.assert_allclose(curve["lr"], table["lr"], rtol=1e-12)  # logged LR = lr[step]
     default = curves.predict_curve(result, SPECS["cosine_72000"], every=1000)
     # Default steps: multiples of `every` after the 2,160-step warm-up, and the last step.
-    assert default["step"].iloc[0] == 3000 and default["step"].iloc[-1] == 71999
+    assert default["step"].iloc[0] == 3000 and default["step"].iloc[-1] == 72000
     assert np.all(np.diff(default["step"].iloc[:-1]) == 1000)
     first = curves.predict_curve(result, SPECS["cosine_72000"], every=2160)
     assert first["step"].iloc[0] == 4320  # step 2160 is the warm-up's last point, not fitted
@@ -299,7 +299,7 @@ def test_bad_input_messages(data_dir: Path) -> None:
     with pytest.raises(sf.DataError, match=r"no schedule for runs \['wsdcon_9'\]"):
         sf.fit(train, "multipower", schedules={n: SPECS[n] for n in TRAIN[:2]})
     short = {**SPECS, "cosine_24000": "cosine:peak=3e-4,total=20000,warmup=2160"}
-    with pytest.raises(sf.DataError, match=r"'cosine_24000': step 20\d+ has no LR.*total >"):
+    with pytest.raises(sf.DataError, match=r"'cosine_24000': step 20\d+ lies outside.*total >="):
         sf.fit(train, "multipower", schedules=short)
     with pytest.raises(sf.DataError, match=r"points='final' \(--points\) is not supported"):
         sf.fit(train, "multipower", schedules=SPECS, points="final")

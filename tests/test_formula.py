@@ -87,6 +87,8 @@ def test_hints_override_defaults() -> None:
         sf.Law.from_formula("E - C*log(N)", inputs={"N": "n_params"}, starts={"F": [1]})
     with pytest.raises(sf.DataError, match="log=True needs a lower bound >= 0"):
         sf.Law.from_formula("E*N", inputs={"N": "n_params"}, bounds={"E": (-1, 1)}, log={"E": True})
+    with pytest.raises(sf.DataError, match=r"starts= gives no values for parameter 'E'; give at"):
+        sf.Law.from_formula("E*N", inputs={"N": "n_params"}, starts={"E": []})
 
 
 def test_predictions_equal_the_registered_chinchilla_at_published_parameters(law) -> None:

@@ -140,3 +140,15 @@ def test_plot_and_report_examples(readme: dict[str, Any]) -> None:
     optimum = fit.compute_optimal(report.headline["compute"], max_extrapolation=float("inf"))
     assert report.headline["loss"] == optimum["loss"].iloc[0]
     assert report.headline["loss_lower"] < report.headline["loss"] < report.headline["loss_upper"]
+
+
+def test_quoted_choose_law_numbers(readme: dict[str, Any]) -> None:
+    # "the target lies 16.7x beyond the runs, the data can emulate only 2.68x" (3 figures).
+    note = readme["shaped"].emulation["note"]
+    assert "the target lies 16.7x beyond the runs, the data can emulate only 2.68x" in note
+    pick = readme["pick"]
+    # "'overtraining', loss 2.4325 in [2.2853, 2.5893]": 4 decimals quoted (seeded bootstrap).
+    assert pick.chosen == "overtraining"
+    assert pick.recommended["loss"] == pytest.approx(2.4325, abs=5e-5)
+    assert pick.recommended["lower"] == pytest.approx(2.2853, abs=5e-5)
+    assert pick.recommended["upper"] == pytest.approx(2.5893, abs=5e-5)

@@ -6,9 +6,12 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from scaling_fit.errors import DataError
 from scaling_fit.results.extrapolation import extrapolation_factors, row_extrapolation
 from scaling_fit.results.intervals import percentile_interval
+from scaling_fit.results.json_file import dump_json, load_result_json
 from scaling_fit.results.json_safe import json_columns, json_floats, json_records, json_safe
 
 
@@ -55,3 +58,32 @@ def test_extrapolation_factor_is_one_inside_and_the_ratio_outside() -> None:
     np.testing.assert_allclose(
         row_extrapolation(fitted_table, rows, ["n_params", "tokens"]), [4.0, 2.0], rtol=1e-15
     )
+
+
+def test_dump_json_returns_the_text_and_overwrites_the_file(tmp_path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text("old")
+    text = dump_json({"format": "scaling_fit.X/1", "v": 1.5}, path, 2)
+    # Like FitResult.to_json: the file is overwritten and ends with one newline, the text not.
+    assert path.read_text() == text + "\n"
+    assert json.loads(text) == {"format": "scaling_fit.X/1", "v": 1.5}
+
+
+def test_load_result_json_checks_the_format_and_names_the_file(tmp_path) -> None:
+    path = tmp_path / "other.json"
+    dump_json({"format": "scaling_fit.Other/1"}, path, 2)
+    build = lambda raw: raw["v"]  # noqa: E731
+    assert (
+        load_result_json(
+            '{"format": "scaling_fit.X/1", "v": 2}',
+            "scaling_fit.X/1",
+            build,
+            what="x",
+            expected="y",
+        )
+        == 2
+    )
+    with pytest.raises(DataError, match=rf"file {path} is not a scaling_fit X result \(KeyError"):
+        load_result_json(path, "scaling_fit.X/1", build, what="X result", expected="an X")
+    with pytest.raises(DataError, match=r"the JSON text is not a scaling_fit X.*expected an X"):
+        load_result_json("{", "scaling_fit.X/1", build, what="X result", expected="an X")

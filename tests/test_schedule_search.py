@@ -29,7 +29,9 @@ COOLDOWNS = {"shape": ["linear"], "final": [0.1]}
 
 
 def naive_final_loss(lr: np.ndarray, p: dict[str, float]) -> float:
-    """Luo et al.'s formula written term by term at the last step t = len(lr) − 1."""
+    """Luo et al.'s formula written term by term at the end of training, step T = len(lr)
+    (the history held one step at its final LR, :func:`scaling_fit.schedules.by_run.history_lr`)."""
+    lr = np.append(lr, lr[-1])
     s = np.cumsum(lr)
     t = lr.size - 1
     k = np.arange(1, t + 1)
@@ -62,7 +64,7 @@ def test_wsd_beats_cosine_on_the_fitted_400m_law(fitted_400m: sf.FitResult) -> N
     assert table["spec"].iloc[0] == choice.schedule.spec
     # The search's last-step predictions agree with the full curves (same quadrature) ...
     assert table["final_loss"].iloc[0] == pytest.approx(choice.final_loss, rel=1e-12)
-    assert choice.curve["step"].iloc[-1] == 23999
+    assert choice.curve["step"].iloc[-1] == 24000
     # ... and with the exact sum (the quadrature's bound, tests/test_curve_laws.py: 1e-7).
     exact = naive_final_loss(choice.schedule.lr, fitted_400m.params)
     assert choice.final_loss == pytest.approx(exact, rel=1e-7)
@@ -79,8 +81,8 @@ def test_published_400m_parameters_choose_a_short_cooldown() -> None:
     assert choice.schedule.spec == (
         "wsd:peak=0.0003,total=24000,warmup=2160,decay=3600,final=3e-06,shape=cosine"
     )
-    assert choice.final_loss == pytest.approx(2.6893019, abs=1e-6)  # measured 2.68930190
-    assert choice.baseline_loss == pytest.approx(2.7570686, abs=1e-6)  # measured 2.75706857
+    assert choice.final_loss == pytest.approx(2.6892971, abs=1e-6)  # measured 2.68929708
+    assert choice.baseline_loss == pytest.approx(2.7570670, abs=1e-6)  # measured 2.75706695
     exact = naive_final_loss(from_spec(COSINE).lr, PUBLISHED_400M)
     assert choice.baseline_loss == pytest.approx(exact, rel=1e-7)
     assert choice.baseline_curve["loss"].iloc[-1] == choice.baseline_loss
@@ -92,8 +94,9 @@ def test_other_families_and_the_curve_table() -> None:
     # The baseline (final LR peak/10) is one of the cosine candidates: never worse than it.
     assert 0 <= cosine.improvement < 0.01
     assert list(cosine.curve.columns) == ["step", "lr", "loss"]
-    assert cosine.curve["step"].tolist() == [*range(3000, 24000, 1000), 23999]  # after warm-up
-    np.testing.assert_array_equal(cosine.curve["lr"], cosine.schedule.lr[cosine.curve["step"]])
+    assert cosine.curve["step"].tolist() == [*range(3000, 24000, 1000), 24000]  # after warm-up
+    lr = np.append(cosine.schedule.lr, cosine.schedule.lr[-1])  # step 24000: the final LR held
+    np.testing.assert_array_equal(cosine.curve["lr"], lr[cosine.curve["step"]])
     grid = {"switch": [0.6, 0.8, 0.9, 0.95, 0.99], "lr": [0.01, 0.03, 0.1, 0.3]}
     two_stage = sf.best_schedule(
         published, 24000, "multistage", peak=3e-4, warmup=2160, grid=grid, baseline="constant"

@@ -17,6 +17,7 @@ interpolated at the law's (lr, B) over the cell's best run, minus 1 (the Step La
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ def fit_hparams(
     seq_len: int | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
-    columns: dict[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> HparamsResult:
     """Fit η*(N, D) = c·N^a·D^b and B*(D) = c·D^b to a learning-rate × batch-size sweep.
 
@@ -134,7 +135,9 @@ def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sweep_table(sweep: Any, seq_len: int | None, columns: dict[str, str] | None) -> pd.DataFrame:
+def _sweep_table(
+    sweep: Any, seq_len: int | None, columns: Mapping[str, str] | None
+) -> pd.DataFrame:
     tidy = isinstance(sweep, pd.DataFrame) and set(NEEDED) <= set(sweep.columns)
     table = sweep.copy() if tidy and not columns else load_runs(sweep, columns=columns)
     missing = [c for c in NEEDED if c not in table.columns]

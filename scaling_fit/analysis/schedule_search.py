@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schedules
-from ..errors import DataError, ScalingFitWarning, argument
+from ..errors import DataError, FitError, ScalingFitWarning, argument
+from ..fitting.identifiability import correlated_pairs, runaway_parameters
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..schedules import Schedule, ScheduleLike, as_schedule
@@ -69,7 +70,7 @@ class ScheduleChoice:
     curve : pandas.DataFrame
         Its predicted curve: ``step``, ``lr``, ``loss``.
     final_loss : float
-        Its predicted loss at the last step (``total_steps − 1`` steps taken).
+        Its predicted loss at the end of training (step ``total_steps``).
     baseline : Schedule
         The schedule it is compared with.
     baseline_curve : pandas.DataFrame
@@ -80,6 +81,10 @@ class ScheduleChoice:
         ``baseline_loss − final_loss`` in loss units (positive: the choice is better).
     candidates : pandas.DataFrame
         Every schedule searched: ``spec``, the grid settings and ``final_loss``, best first.
+    improvement_interval : tuple of float or None
+        95 % bootstrap interval of ``improvement``: both schedules' final losses predicted by
+        every bootstrap parameter set of the fit (None when it was fitted without
+        ``bootstrap=``).
     """
 
     schedule: Schedule
@@ -90,6 +95,7 @@ class ScheduleChoice:
     baseline_loss: float
     improvement: float
     candidates: pd.DataFrame
+    improvement_interval: tuple[float, float] | None = None
 
     def plot(self) -> Any:
         """The chosen curve against the baseline's, LRs beneath (a matplotlib Figure)."""
@@ -158,6 +164,7 @@ def best_schedule(
             f"best_schedule: law {fit.law.name!r} is not a loss-curve law (it cannot predict "
             "a loss curve from a schedule); fit 'multipower' or 'lr_annealing' to curves"
         )
+    _refuse_degenerate(fit)
     peak, warmup = _peak_and_warmup(fit, peak, warmup)
     total = _total(total_steps, warmup)
     axes = _axes(family, grid)
@@ -188,7 +195,49 @@ def best_schedule(
         baseline_loss=base_final,
         improvement=base_final - final,
         candidates=table,
+        improvement_interval=_improvement_interval(fit, chosen, base),
     )
+
+
+def _refuse_degenerate(fit: FitResult) -> None:
+    """Raise for a law whose parameters ran away; warn loudly for inseparable pairs."""
+    runaway = runaway_parameters(fit.law, fit.params, list(fit.params))
+    if runaway:
+        raise FitError(
+            f"best_schedule: the fit is degenerate ({', '.join(runaway)} ran away from any "
+            "plausible value), so its ranking of schedules is meaningless and its predicted "
+            "improvement arbitrary. Refit with more schedules (a cool-down and a cosine), or "
+            "fix the parameter (fixed=…), then search again"
+        )
+    pairs = correlated_pairs(list(fit.free), fit.correlation)
+    if pairs:
+        listed = ", ".join(f"{a}/{b} r = {r:+.5f}" for a, b, r in pairs)
+        warnings.warn(
+            f"best_schedule: the fit is degenerate (parameters move as one: {listed}); its "
+            "predicted improvement may be far off. Refit with bootstrap= and check "
+            "improvement_interval, or fit more schedules",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
+
+
+def _improvement_interval(
+    fit: FitResult, chosen: Schedule, base: Schedule, level: float = 0.95
+) -> tuple[float, float] | None:
+    """Bootstrap percentile interval of baseline − chosen final loss (None: no samples)."""
+    if fit.samples is None:
+        return None
+    table = pd.DataFrame({"run": ["chosen", "base"], "step": [chosen.total, base.total]})
+    features = fit.law.features(table, {"chosen": chosen.lr, "base": base.lr})
+    stacks = {n: fit.samples[:, i, None] for i, n in enumerate(fit.params)}
+    draws = fit.law.predict(*features, **stacks)
+    diff = draws[:, 1] - draws[:, 0]
+    diff = diff[np.isfinite(diff)]
+    if diff.size < 2:
+        return None
+    tail = 50.0 * (1.0 - level)
+    lo, hi = np.percentile(diff, [tail, 100.0 - tail])
+    return float(lo), float(hi)
 
 
 # ---------------------------------------------------------------------- settings
@@ -326,9 +375,9 @@ def _baseline(baseline: ScheduleLike, peak: float, total: int, warmup: int) -> S
 
 # ---------------------------------------------------------------------- search
 def _final_losses(fit: FitResult, specs: list[str], total: int) -> np.ndarray:
-    """Predicted loss of every candidate at its last step, a batch of schedules at a time."""
+    """Predicted loss of every candidate at the end of training (step ``total``), in batches."""
     out = np.empty(len(specs))
-    last = total - 1
+    last = total
     for start in range(0, len(specs), BATCH):
         batch = specs[start : start + BATCH]
         names = [str(i) for i in range(len(batch))]

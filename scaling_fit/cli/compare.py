@@ -19,6 +19,7 @@ from .common import (
     csv_text,
     error,
     json_text,
+    number,
     read_runs,
     say,
     warn_lines,
@@ -34,7 +35,8 @@ HOLDOUT_HELP = (
     "runs to hold out: largest-compute (default), largest-n, largest-d, a threshold such as "
     "'n>=1e9', 'd>2e10' or 'compute>=1e21', or a fraction such as 0.2 (top share by compute)"
 )
-TABLES = ("errors", "summary", "stability")
+TABLES = ("errors", "summary", "stability", "ranking")
+TARGET_FLAGS = {"target_n": "n_params", "target_tokens": "tokens", "target_compute": "compute"}
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -62,6 +64,10 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     add_fit_options(p, points=False)
     add_format_options(p, TABLES)
     add_jobs_option(p)
+    target = "the target run; two of --target-n/--target-tokens/--target-compute choose a law"
+    p.add_argument("--target-n", type=number, metavar="N", help=f"N of {target} (7B)")
+    p.add_argument("--target-tokens", type=number, metavar="D", help=f"D of {target} (2T)")
+    p.add_argument("--target-compute", type=number, metavar="C", help=f"FLOPs of {target}")
     p.set_defaults(func=run_compare)
 
 
@@ -81,6 +87,11 @@ def run_compare(args: argparse.Namespace) -> int:
     from ..analysis.backtest import backtest
 
     check_output(args.output, args.force, list(args.paths))
+    target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f, None)}
+    if target:
+        return _run_choose_law(args, target)
+    if args.table == "ranking":
+        raise UsageError("--table ranking needs a target: give --target-n and --target-tokens")
     with captured_warnings() as caught:
         runs = read_runs(args)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
@@ -100,6 +111,28 @@ def run_compare(args: argparse.Namespace) -> int:
         details = "; ".join(f"{law}: {message}" for law, message in failed.to_numpy())
         error(f"the fit of {len(failed)} law(s) failed ({details}); the output was written")
         return 1
+    return 0
+
+
+def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
+    """``compare --target-n … --target-tokens …``: :func:`scaling_fit.choose_law`."""
+    from ..analysis.choose_law import choose_law
+    from ..inputs.load import load_runs
+
+    with captured_warnings() as caught:
+        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
+        result = choose_law(
+            runs, args.laws, target, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
+        )
+    if args.format == "json":
+        text = json_text(result.to_dict())
+    elif args.table == "ranking":
+        text = csv_text(result.ranking)
+    else:
+        text = csv_text(getattr(result.backtest, args.table))
+    write(text, args.output, args.force)
+    warn_lines(args, caught)
+    say(args, result.report())
     return 0
 
 

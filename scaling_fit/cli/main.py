@@ -19,7 +19,19 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..errors import FitError, ScalingFitError
 from ..progress import progress_default
-from . import best_schedule, cbs, compare, fit, hparams, isoflop, laws, plan, predict, report
+from . import (
+    best_schedule,
+    cbs,
+    compare,
+    fit,
+    forecast,
+    hparams,
+    isoflop,
+    laws,
+    plan,
+    predict,
+    report,
+)
 from .common import PROG, Parser, ResultError, UsageError, error
 from .signals import Terminated, stop_workers, terminate_as_interrupt
 
@@ -47,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_parser(commands, output)
     predict.add_parser(commands, output)
     compare.add_parser(commands, output)
+    forecast.add_parser(commands, output)
     isoflop.add_parser(commands, output)
     best_schedule.add_parser(commands, output)
     hparams.add_parser(commands, output)

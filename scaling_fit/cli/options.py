@@ -20,7 +20,7 @@ from .common import count, number, pair
 LOSSES = ("huber", "mse", "mse_linear")
 # "final" and "all" of L(N, D) laws (scaling_fit.inputs.points.select_points), then
 # scaling_fit.fitting.curve_points.POINTS of loss-curve laws.
-POINTS = ("final", "after_warmup", "all")
+POINTS = ("final", "after_warmup", "all", "unbinned")
 
 
 def add_fit_options(parser: argparse.ArgumentParser, *, points: bool = True) -> None:
@@ -43,7 +43,8 @@ def add_fit_options(parser: argparse.ArgumentParser, *, points: bool = True) -> 
         parser.add_argument(
             "--points",
             choices=POINTS,
-            help="L(N, D) laws: final (default) or all; curve laws: after_warmup (default) or all",
+            help="L(N, D) laws: final (default) or all; curve laws: after_warmup (default; "
+            "dense logs binned), unbinned or all",
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import (
     PROG,
@@ -24,7 +24,11 @@ from .common import (
     write,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 JSON_FORMAT = "scaling_fit.Plan/1"
+SUGGESTION_FORMAT = "scaling_fit.Suggestion/1"
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -86,14 +90,7 @@ def run_plan(args: argparse.Namespace) -> int:
             cbs=cbs,
             **({} if args.warmup_fraction is None else {"warmup_fraction": args.warmup_fraction}),
         )
-    if args.format == "csv":
-        text = csv_text(table)
-    else:
-        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-        text = json_text({"format": JSON_FORMAT, "rows": rows})
-    write(text, args.output, args.force)
-    warn_lines(args, caught)
-    say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _write_table(args, table, {"format": JSON_FORMAT}, caught)
     return 0
 
 
@@ -113,12 +110,21 @@ def _run_suggest(args: argparse.Namespace, fit: Any) -> int:
         )
     with captured_warnings() as caught:
         table = suggest_runs(fit, target=target, budget=args.budget)
+    _write_table(args, table, {"format": SUGGESTION_FORMAT, **table.attrs}, caught)
+    return 0
+
+
+def _write_table(
+    args: argparse.Namespace, table: pd.DataFrame, header: dict[str, Any], caught: list[str]
+) -> None:
+    """``table`` as CSV, or JSON ``{**header, "rows": [...]}``; warnings and the table on
+    stderr."""
     if args.format == "csv":
         text = csv_text(table)
     else:
-        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
-        text = json_text({"format": "scaling_fit.Suggestion/1", **table.attrs, "rows": rows})
+        from ..results.json_safe import json_records
+
+        text = json_text({**header, "rows": json_records(table)})
     write(text, args.output, args.force)
     warn_lines(args, caught)
     say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    return 0

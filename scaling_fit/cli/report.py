@@ -22,7 +22,7 @@ from .common import (
     warn_lines,
 )
 from .options import add_bootstrap_options
-from .schedules import read_schedules
+from .schedules import add_schedule_source_options, read_schedules
 
 HOLDOUT_HELP = (
     "runs the backtest holds out: largest-compute (default with several laws), largest-n, "
@@ -45,18 +45,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="law to fit (repeat; several are backtested to pick the best)",
     )
     p.add_argument("--holdout", help=HOLDOUT_HELP)
-    given = p.add_mutually_exclusive_group()
-    given.add_argument(
-        "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
-    )
-    given.add_argument(
-        "--schedules", metavar="FILE.json", help='curve laws: JSON {"run": "spec", ...}'
-    )
+    add_schedule_source_options(p)
     add_bootstrap_options(p, default=100)
     p.add_argument(
         "--target-compute",
         type=number,
-        metavar="FLOPS",
+        metavar="C",
         help="budget of the headline prediction (default 10x the largest run's 6ND)",
     )
     p.add_argument(

@@ -3,9 +3,10 @@
 ``--schedule SPEC`` gives one schedule spec for every run; ``--schedules FILE.json`` a JSON
 object mapping run name → spec (run names are the CSV stems unless the data has a ``run``
 column, see :func:`scaling_fit.load_runs`).  Without either, the data's ``lr`` column is used
-(interpolated where it is logged sparsely); a log that starts after step 0 needs its warm-up
-declared with ``--warmup STEPS`` (see :mod:`scaling_fit.inputs.lr_column`).  They map to
-``schedules=`` and ``warmup=`` of :func:`scaling_fit.fit`, which checks them.
+(interpolated where it is logged sparsely); the warm-up is detected from a rising logged LR,
+and a log that starts flat after step 0 needs the run's warm-up length declared with
+``--warmup STEPS`` (see :mod:`scaling_fit.inputs.lr_column`).  They map to ``schedules=``
+and ``warmup=`` of :func:`scaling_fit.fit`, which checks them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
         "--warmup",
         type=count,
         metavar="STEPS",
-        help="curve laws, lr column logged from after step 0: linear warm-up steps from LR 0",
+        help="curve laws, lr column: the runs' warm-up length in steps (default: detected "
+        "from a rising logged LR; needed when the log starts flat after step 0)",
     )
+    add_schedule_source_options(parser)
+
+
+def add_schedule_source_options(parser: argparse.ArgumentParser) -> None:
+    """``--schedule SPEC`` / ``--schedules FILE.json``, mutually exclusive (fit and report)."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--schedule", metavar="SPEC", help="curve laws: one LR schedule for all runs"
@@ -53,7 +60,10 @@ def read_schedules(path_text: str) -> Any:
     """The content of a ``--schedules`` file (the library checks it as ``schedules=``)."""
     path = Path(path_text)
     if not path.is_file():
-        raise UsageError(f"--schedules file {path_text!r} does not exist")
+        raise UsageError(
+            f"--schedules file {path_text!r} does not exist; pass the path of a JSON file "
+            "mapping each run to its schedule"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

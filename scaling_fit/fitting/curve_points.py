@@ -12,6 +12,19 @@ By default a curve fit leaves out every point logged during the warm-up (``step 
 warm-up = the schedule's ``warmup`` setting, or for an LR array its initial strictly rising
 part) and says so in ``FitResult.options``: the laws describe the loss after warm-up, and the
 very early part of training is noisy.  Pass ``points="all"`` to keep them.
+
+Dense logs
+----------
+A run logged at every step (or every few) holds tens of thousands of noisy training-loss
+points, and a curve fit's cost grows with the points.  By default (``points="after_warmup"``)
+a run with more than :data:`DENSE` points after its warm-up is **binned**: its points are
+cut, in step order, into :data:`BINS` groups of consecutive points (sizes differ by at most
+one), each replaced by the mean loss at the group's mean step (rounded to a whole step).
+Loss curves are smooth on that scale (a group spans 1/200 of the run), so this changes the
+fitted curve by far less than the noise it averages out, and the fit costs the same for
+6,000 or 72,000 logged points.  Validation-loss logs (a few hundred points a run) are fitted
+as logged.  ``FitResult.options["binned"]`` records what was binned; ``points="unbinned"``
+fits every point after the warm-up as logged.
 """
 
 from __future__ import annotations
@@ -29,7 +42,9 @@ Array = np.ndarray
 # Curves below which a bootstrap over curves says little (resampling 2-4 curves gives only
 # a handful of distinct resamples).
 MIN_BOOTSTRAP_CURVES = 5
-POINTS = ("after_warmup", "all")
+POINTS = ("after_warmup", "all", "unbinned")
+DENSE = 400  # runs with more points after warm-up than this are binned (default points)
+BINS = 200  # groups of consecutive points a dense run is binned into
 
 
 def curve_inputs(
@@ -37,7 +52,8 @@ def curve_inputs(
 ) -> tuple[pd.DataFrame, str, tuple[Array, ...], dict[str, Any]]:
     """The fitted points, a note on them, the law's inputs and provenance for ``fit()``.
 
-    ``points="after_warmup"`` (default) drops rows with ``step <= warmup`` of their run.
+    ``points="after_warmup"`` (default) drops rows with ``step <= warmup`` of their run and
+    bins dense runs; ``"unbinned"`` only drops the warm-up; ``"all"`` keeps every row.
     """
     if points not in POINTS:
         raise DataError(
@@ -49,7 +65,7 @@ def curve_inputs(
     warmup = {run: warmup_of(s) for run, s in scheds.items()}
     dropped = 0
     note = "every logged point"
-    if points == "after_warmup":
+    if points != "all":
         limit = table["run"].map(warmup).to_numpy()
         early = table["step"].to_numpy(float) <= limit
         dropped = int(early.sum())
@@ -60,13 +76,49 @@ def curve_inputs(
         )
     if table.empty:
         raise DataError("no points left after leaving out warm-up points (step <= warmup)")
+    binned: dict[str, str] = {}
+    if points == "after_warmup":
+        table, binned = bin_dense_runs(table)
+        if binned:
+            note += (
+                f"; {len(binned)} dense run(s) binned into {BINS} means of consecutive points "
+                "(points='unbinned' fits them as logged)"
+            )
     inputs = law.features(table, {run: s.lr for run, s in scheds.items()})
     options = {
         "schedules": {run: s.spec or f"custom ({s.total} steps)" for run, s in scheds.items()},
         "warmup": warmup,
         "warmup_points_dropped": dropped,
+        "binned": binned,
     }
     return table, note, inputs, options
+
+
+def bin_dense_runs(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Each run with more than :data:`DENSE` rows as :data:`BINS` means of consecutive rows.
+
+    Returns the table (``run``, ``step``, ``loss``; other columns dropped for binned runs)
+    and, per binned run, a note like ``"24000 points -> 200 bins of 120"``. O(points).
+    """
+    runs = table["run"].to_numpy()
+    counts = table["run"].value_counts(sort=False)
+    if not (counts > DENSE).any():
+        return table, {}
+    parts, notes = [], {}
+    for run in pd.unique(runs):
+        rows = table.loc[runs == run].sort_values("step", kind="stable")
+        if len(rows) <= DENSE:
+            parts.append(rows)
+            continue
+        group = np.arange(len(rows)) * BINS // len(rows)  # BINS groups, sizes differ by <= 1
+        size = np.bincount(group)
+        step = np.bincount(group, rows["step"].to_numpy(float)) / size
+        loss = np.bincount(group, rows["loss"].to_numpy(float)) / size
+        parts.append(pd.DataFrame({"run": run, "step": np.round(step), "loss": loss}))
+        notes[str(run)] = f"{len(rows)} points -> {BINS} bins of {size.min()}-{size.max()}"
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs = dict(table.attrs)
+    return out, notes
 
 
 def bootstrap_note(table: pd.DataFrame, bootstrap: int) -> list[str]:

@@ -18,6 +18,7 @@ from ..progress import check_progress
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas
 from .data import FitData, prepare_points
+from .identifiability import correlation_of, degeneracy_messages
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -97,9 +98,10 @@ def fit(
         table's ``lr`` column: used as is where logged at every step, else interpolated
         between logged steps with a warning (:mod:`scaling_fit.inputs.lr_column`).
     warmup
-        Loss-curve laws, LR from a sparse ``lr`` column whose log starts after step 0: the
-        number of linear warm-up steps from LR 0 (``lr[:w] = linspace(0, first logged LR,
-        w)``, as :mod:`scaling_fit.schedules`), one for all runs or a mapping run → steps.
+        Loss-curve laws, LR from the ``lr`` column: the runs' warm-up length in steps, one
+        for all runs or a mapping run → steps. By default it is detected from a rising
+        logged LR; it must be declared for a log that starts flat after step 0
+        (:mod:`scaling_fit.inputs.lr_column`).
     bootstrap
         Number of bootstrap resamples of runs (0: none).
     seed
@@ -316,6 +318,8 @@ def _diagnose(
             "check the data or widen bounds="
         )
     messages += _identification(space, best)
+    params, corr = _natural_dict(space, best.theta), correlation_of(best.jacobian, thetas)
+    messages += degeneracy_messages(space.law, params, list(space.free), corr)
     at_best = n_at_best(solutions)
     if at_best == 1 and len(solutions) > 1:
         messages.append(

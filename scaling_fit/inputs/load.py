@@ -5,7 +5,8 @@ One row per observation, canonical columns in this order, whichever apply:
 unchanged.  Column names are matched through :data:`ALIASES`, case- and
 punctuation-insensitively; numbers may carry unit suffixes (``125M``, ``1.3B``, ``2T``); a
 missing ``tokens`` is derived from ``step · batch_size`` (tokens per step) or else from
-``compute / (6 · n_params)``, a missing ``compute`` from ``6 · n_params · tokens``; each is
+``compute / (6 · n_params)``, a missing ``compute`` from ``6 · n_params · tokens``, a missing
+``n_params`` from ``compute / (6 · tokens)`` (isoFLOP data read off figures); each is
 recorded in ``attrs["derived"]``.  Log formats (W&B, TensorBoard, JSON lines) are reshaped
 first by :mod:`.formats`.  Bad input raises :class:`DataError` naming the file, the
 row (``row R (line L)``: R-th data row, line L = R + 1 of the CSV) and the column.
@@ -324,6 +325,10 @@ def _derive(table: pd.DataFrame) -> dict[str, str]:
     if "compute" not in have and {"n_params", "tokens"} <= set(table.columns):
         table["compute"] = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
         formulas["compute"] = "6 * n_params * tokens"
+    elif {"compute", "tokens"} <= set(table.columns) and "n_params" not in table.columns:
+        # isoFLOP data read off figures often comes as (compute, tokens, loss).
+        table["n_params"] = table["compute"] / (FLOPS_PER_PARAM_TOKEN * table["tokens"])
+        formulas["n_params"] = "compute / (6 * tokens)"
     return formulas
 
 

@@ -21,19 +21,33 @@ column (:func:`lr_source`):
     step ``b`` (``lr[a:b]`` old value, ``lr[b:]`` new), as
     :func:`scaling_fit.schedules.multistage` does, rather than ramping over the gap.
 
-  A log that starts after step 0 says nothing about the warm-up, so it must be declared:
-  ``warmup=w`` (or ``{run: w}``) means ``w`` steps of linear warm-up from 0, the convention of
-  :mod:`scaling_fit.schedules`: ``lr[:w] = linspace(0, η_first, w)`` (``lr[0] = 0``,
-  ``lr[w - 1] = η_first``), η_first being the first logged LR, held from step ``w - 1`` up to
-  the first logged step ``f`` (``w <= f`` is required).  ``warmup=0`` declares no warm-up:
-  the LR before ``f`` is η_first.
+Warm-up (``warmup=`` is the run's warm-up length in steps, as in a schedule spec)
+  The warm-up of a run is ``warmup=w`` (or ``{run: w}``) when declared, else **detected**
+  from the log: the logged LR's initial strictly rising part ends at the peak, at logged
+  step p, so the warm-up is p steps (a log from step 0 that does not rise: none).  The
+  rebuilt per-step LR rises exactly over the warm-up, and a curve fit leaves out the points
+  logged during that rise (step <= its length; :mod:`scaling_fit.fitting.curve_points`),
+  recorded per run in ``FitResult.options["warmup"]`` and ``["lr_source"]``.  A log of
+  every step is used as is (its warm-up is its rising part; a declaration is not needed).
+
+  LR before the first logged step f (W&B logs the LR from step 10, the MultiPowerLaw CSVs
+  from the end of the warm-up):
+
+  - a log that is still rising at f (the warm-up is visible): the line through the first
+    two logged LRs, extended back to step 0 and clipped at 0 (a linear warm-up from 0, or
+    from the logged fraction of the peak, is rebuilt exactly);
+  - a log that starts flat at f after a declared warm-up ``w <= f``: the convention of
+    :mod:`scaling_fit.schedules`, ``lr[:w] = linspace(0, η_first, w)``, η_first held from
+    step ``w - 1`` to f (``warmup=0``: the LR before f is η_first);
+  - a log that starts flat after step 0 with no declaration: the warm-up is unknown and the
+    fit asks for ``warmup=`` (a declared warm-up longer than f contradicts a flat log and
+    is refused too).
 
 For the MultiPowerLaw CSVs (logged every 128 steps from step 2160 or 2176, warm-up 2160
 steps to 3e-4) ``warmup=2160`` rebuilds the warm-up, constant and two-stage schedules exactly
 and the cosine ones within 2e-9 (S₁ within 1.3e-7); only the WSD decays, where the log has a
-gap at the decay start, differ by up to 8e-6 in LR.  Runs whose log starts at step 0 need no
-declaration (a declared warm-up is not used for them).  ``FitResult.options["lr_source"]``
-records, per run, where its LR came from.
+gap at the decay start, differ by up to 8e-6 in LR.  ``FitResult.options["lr_source"]``
+records, per run, where its LR and warm-up came from.
 """
 
 from __future__ import annotations
@@ -88,33 +102,54 @@ def lr_source(
     lrs, sources, sparse = {}, {}, {}
     for run, rows in table.groupby("run", sort=False):
         steps, lr = _logged(rows, run)
+        declared = _declared_warmup(warmup, run)
         if _every_step(steps):
-            lrs[run], sources[run] = lr, EXACT
+            lrs[run], how = lr, "its rising part"
+            sources[run] = f"{EXACT}; warm-up {rising_prefix(lr)} steps ({how})"
             continue
-        w = _declared_warmup(warmup, run, int(steps[0]))
+        w = _sparse_warmup(steps, lr, declared, run)
         lrs[run] = interpolated_lr(steps, lr, w)
+        how = "declared" if declared is not None else "detected from the rising logged LR"
         sparse[run] = steps
-        start = f"declared warm-up of {w} steps" if steps[0] > 0 else "log from step 0"
-        sources[run] = f"interpolated from every-{_spacing(steps)}-step log + {start}"
+        sources[run] = (
+            f"interpolated from every-{_spacing(steps)}-step log; warm-up "
+            f"{rising_prefix(lrs[run])} steps ({how})"
+        )
     return lrs, {"lr_source": sources}, _sparse_messages(sparse)
+
+
+def rising_prefix(lr: Array) -> int:
+    """Length of the initial strictly rising part of an LR array (its warm-up), 0 if none."""
+    lr = np.asarray(lr, dtype=float)
+    if lr.size < 2 or lr[1] <= lr[0]:
+        return 0
+    falls = np.flatnonzero(lr[1:] <= lr[:-1])
+    return int(falls[0] + 1) if falls.size else int(lr.size)
 
 
 def interpolated_lr(steps: Array, lr: Array, warmup: int) -> Array:
     """Per-step LR ``0..steps[-1]`` from a sparse log (steps sorted, unique, whole).
 
-    PCHIP between logged steps, stage switches as steps, then
-    ``lr[:warmup] = linspace(0, lr[0], warmup)`` as :mod:`scaling_fit.schedules` builds a
-    warm-up; steps from ``warmup`` to the first logged step hold the first logged LR.
+    PCHIP between logged steps, stage switches as steps.  Before the first logged step f:
+    for ``warmup > f`` (the log starts inside the warm-up) the line through the first two
+    logged LRs extended back to step 0, clipped to [0, η_first]; else
+    ``lr[:warmup] = linspace(0, η_first, warmup)`` as :mod:`scaling_fit.schedules` builds a
+    warm-up, and η_first from ``warmup`` to f.
     """
     grid = np.arange(int(steps[-1]) + 1)
+    first = int(steps[0])
     if steps.size < 2:
         out = np.full(grid.size, lr[0], dtype=float)
     else:
         out = np.clip(PchipInterpolator(steps, lr)(grid), 0.0, None)
-        out[grid < steps[0]] = lr[0]
+        out[grid < first] = lr[0]
     for i in stage_switches(lr):
         out[steps[i] : steps[i + 1]] = lr[i]
-    out[:warmup] = np.linspace(0.0, lr[0], warmup)
+    if warmup > first and steps.size >= 2:
+        slope = (lr[1] - lr[0]) / (steps[1] - steps[0])
+        out[:first] = np.clip(lr[0] + slope * (grid[:first] - first), 0.0, lr[0])
+    else:
+        out[:warmup] = np.linspace(0.0, lr[0], warmup)
     return out
 
 
@@ -167,30 +202,48 @@ def _every_step(steps: Array) -> bool:
     return steps[0] == 0 and steps[-1] == steps.size - 1
 
 
-def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object, first: int) -> int:
-    """The warm-up declared for a sparsely logged run, checked against its first step."""
-    if first == 0:
-        return 0
+def _declared_warmup(warmup: int | Mapping[str, int] | None, run: object) -> int | None:
+    """The warm-up declared for a run (None: not declared), checked to be whole and >= 0."""
     value = warmup.get(run) if isinstance(warmup, Mapping) else warmup
     if value is None:
-        raise DataError(
-            f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
-            f"{first} on: the LR before it (the warm-up) is unknown. Declare it with "
-            f"{argument('warmup')}: N <= {first} steps of linear warm-up from LR 0 to the first "
-            "logged LR (0: none; in Python also a dict run -> N), or pass "
-            f"{argument('schedules')} with each run's exact schedule"
-        )
+        return None
     try:
         w = int(value) if float(value).is_integer() else -1
     except (TypeError, ValueError):
         w = -1
-    if not 0 <= w <= first:
+    if w < 0:
         raise DataError(
-            f"run {run!r}: {argument('warmup', value)} is not a whole number of steps in "
-            f"0..{first} (its first logged step); the warm-up must end by the first logged "
-            "LR. Declare the number of linear warm-up steps from LR 0"
+            f"run {run!r}: {argument('warmup', value)} is not a whole number of steps >= 0; "
+            "expected the run's warm-up length in steps (linear from LR 0; 0: none)"
         )
     return w
+
+
+def _sparse_warmup(steps: Array, lr: Array, declared: int | None, run: object) -> int:
+    """Warm-up of a sparsely logged run: declared, or detected from its rising logged LR."""
+    first = int(steps[0])
+    rising = rising_prefix(lr)
+    if declared is not None:
+        if declared > first and rising < 2:
+            raise DataError(
+                f"run {run!r}: {argument('warmup', declared)} says the LR rises until step "
+                f"{declared}, but "
+                f"its logged LR does not rise after its first logged step {first}; expected "
+                f"a warm-up in 0..{first} (it ended before the log starts) or a log that "
+                "shows it. Declare the run's warm-up length in steps"
+            )
+        return declared
+    if rising >= 2:
+        return int(steps[rising - 1])
+    if first == 0:
+        return 0
+    raise DataError(
+        f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
+        f"{first} on, already flat: its warm-up is unknown. Declare it with "
+        f"{argument('warmup')}: the run's warm-up length N in steps (N <= {first}: linear "
+        "from LR 0 to the first logged LR; 0: none; in Python also a dict run -> N), or pass "
+        f"{argument('schedules')} with each run's exact schedule"
+    )
 
 
 def _spacing(steps: Array) -> int:
@@ -206,7 +259,7 @@ def _sparse_messages(sparse: dict[Any, Array]) -> list[str]:
     return [
         f"the 'lr' column is logged sparsely, not at every step: {runs}{spread}. Their LR is "
         "interpolated between logged steps (monotone cubic; a switch between two flat "
-        "stretches as a step at the later logged step; the declared warm-up before the "
-        "first), which blurs LR changes between logged steps; pass "
-        f"{argument('schedules')} for the exact LR"
+        "stretches as a step at the later logged step; the warm-up before the first), "
+        f"which blurs LR changes between logged steps; pass {argument('schedules')} for the "
+        "exact LR"
     ]

@@ -129,12 +129,33 @@ def exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
 
 
 def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
-    """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped."""
+    """Boolean mask of the ``k`` highest-loss rows (ties included), as Epoch AI dropped.
+
+    Parameters
+    ----------
+    runs
+        Table with a ``loss`` column.
+    k
+        How many of the highest-loss rows to mark; 0 or less marks none.
+
+    Returns
+    -------
+    numpy.ndarray
+        True on the rows to drop.
+
+    Raises
+    ------
+    DataError
+        When ``k`` leaves no row.
+    """
     loss = runs["loss"].to_numpy(float)
     if isinstance(k, bool) or not float(k).is_integer():
         raise DataError(f"k={k!r}: expected a whole number of points to drop")
     if k <= 0:
         return np.zeros(len(loss), dtype=bool)
     if k >= len(loss):
-        raise DataError(f"cannot drop the {k} highest-loss points of {len(loss)}")
+        raise DataError(
+            f"cannot drop the {k} highest-loss points of {len(loss)}; drop fewer than "
+            f"{len(loss)} so that points are left to fit"
+        )
     return loss >= np.sort(loss)[-k]

@@ -42,7 +42,23 @@ LAWS: dict[str, Law] = {
 
 
 def get_law(law: str | Law) -> Law:
-    """Return the registered law called ``law``, or ``law`` itself if it is a :class:`Law`."""
+    """Return the registered law called ``law``, or ``law`` itself if it is a :class:`Law`.
+
+    Parameters
+    ----------
+    law
+        A name in :data:`LAWS` (see :func:`list_laws`) or a :class:`Law`.
+
+    Returns
+    -------
+    Law
+        The law.
+
+    Raises
+    ------
+    UnknownLawError
+        When ``law`` names no registered law.
+    """
     if isinstance(law, Law):
         return law
     if not isinstance(law, str) or law not in LAWS:
@@ -54,7 +70,13 @@ def get_law(law: str | Law) -> Law:
 
 
 def list_laws() -> pd.DataFrame:
-    """Table of the registered laws: name, inputs, output, parameters, form and reference."""
+    """Table of the registered laws: name, inputs, output, parameters, form and reference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per law in :data:`LAWS`.
+    """
     rows = [
         {
             "name": law.name,

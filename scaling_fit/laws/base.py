@@ -186,11 +186,36 @@ class Law:
         raise KeyError(f"law {self.name!r} has no parameter {name!r}; it has {self.param_names}")
 
     def predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Predicted output (the loss for loss laws) for the inputs and natural parameters."""
+        """Predicted output (the loss for loss laws) for the inputs and natural parameters.
+
+        Parameters
+        ----------
+        *inputs
+            One array per entry of :attr:`inputs`, in that order (broadcast together).
+        **params
+            Every parameter by name, in natural units.
+
+        Returns
+        -------
+        numpy.ndarray
+            The law's formula evaluated, as floats.
+        """
         return np.asarray(self.formula(*inputs, **params), dtype=float)
 
     def log_predict(self, *inputs: Array, **params: float | Array) -> Array:
-        """Logarithm of the predicted output; NaN where the prediction is not positive."""
+        """Logarithm of the predicted output; NaN where the prediction is not positive.
+
+        Parameters
+        ----------
+        *inputs, **params
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``log_formula`` when the law has one (finite where the loss under- or overflows),
+            else the log of :meth:`predict`.
+        """
         if self.log_formula is not None:
             return np.asarray(self.log_formula(*inputs, **params), dtype=float)
         value = self.predict(*inputs, **params)

@@ -135,7 +135,7 @@ LAW = Law(
     reference="Hoffmann et al. (2022), arXiv:2203.15556, Approach 3",
     description="L = E + A/N^alpha + B/D^beta (N total parameters, D tokens)",
     conventions={"n_params": "total parameters, embeddings included", "loss": "nats/token"},
-    # Unrounded values from the paper's TeX source, as used by Epoch AI (laws.md §1.3):
+    # Unrounded values from the paper's TeX source, as used by Epoch AI (docs/laws.md §1.3):
     # log-space [a, b, e] = [6.0073404, 6.0179186, 0.5267228]. The rounded App. D.2 values
     # (E 1.69, A 406.4, B 410.7, alpha 0.34, beta 0.28) move N_opt(5.76e23) from 40 B to 32 B.
     published={

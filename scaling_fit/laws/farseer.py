@@ -12,7 +12,7 @@ amplitude :math:`B(N) = \exp(a_2 N^\beta + b_2)` **and** exponent
 Every term is positive by construction, so the nine parameters are unbounded reals (the
 three exponents are bounded to [−1, 1], which spans 20 decades of N^exponent over 1e10).
 
-Parameter names follow the paper (laws.md §3.1); the authors' code (``ExpExpExpFit``)
+Parameter names follow the paper (docs/laws.md §3.1); the authors' code (``ExpExpExpFit``)
 names them differently, and its ``E`` is b₁, **not** an irreducible loss:
 
 ==========  ==========  ====================  =====================================
@@ -32,7 +32,7 @@ here        paper       authors' code         role
 Conventions: N is **non-embedding** parameters and D training tokens, as published; the
 authors' loss is English **bits per character** on their held-out set, not nats/token.
 
-``LAW.published`` holds the only coefficient set found (laws.md §3.3), and it is
+``LAW.published`` holds the only coefficient set found (docs/laws.md §3.3), and it is
 **unverified**: it comes from a third-party wrapper's defaults, not from the paper, and it is
 in **bits per character** with non-embedding N (0.527 BPC at N = 1e9, D = 2e10).  Use it for
 rough predictions of the authors' BPC only; it does not transfer to a nats/token fit, and no
@@ -214,7 +214,7 @@ LAW = Law(
     ),
     reference=(
         "Li et al. (2025), arXiv:2506.10972 (Farseer); published values: UNVERIFIED "
-        "third-party coefficients in bits per character (laws.md §3.3)"
+        "third-party coefficients in bits per character (docs/laws.md §3.3)"
     ),
     description=(
         "L = exp(a3*N^gamma + b3) + exp(a2*N^beta + b2) * D^-exp(a1*N^alpha + b1) "
@@ -225,7 +225,7 @@ LAW = Law(
         "tokens": "training tokens",
         "loss": "bits per character in the paper (English held-out set); any unit when fitted",
     },
-    # UNVERIFIED third-party values (laws.md §3.3: a wrapper's "use_default_params", not found
+    # UNVERIFIED third-party values (docs/laws.md §3.3: a wrapper's "use_default_params", not found
     # in the paper), in BITS PER CHARACTER with N non-embedding: e.g. 0.527 BPC at N = 1e9,
     # D = 2e10. For predictions without a fit only; no test pins them. Far outside the
     # authors' window they misbehave: with a3 < 0 < gamma the first term falls to 0 as N grows,

@@ -1,4 +1,5 @@
-r"""Staged ("differential piecewise") starts for the Farseer law (Li et al. 2025, laws.md §3.2).
+r"""Staged ("differential piecewise") starts for the Farseer law (Li et al. 2025,
+docs/laws.md §3.2).
 
 Farseer, :math:`L = e^{a_3 N^\gamma + b_3} + B(N) D^{-A(N)}` with
 :math:`A(N) = e^{a_1 N^\alpha + b_1}` and :math:`B(N) = e^{a_2 N^\beta + b_2}`, has nine

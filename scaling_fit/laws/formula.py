@@ -34,7 +34,6 @@ Chinchilla law.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -42,51 +41,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError
-from ..inputs.columns import NUMERIC
+from .formula_checks import FUNCTIONS, check_inputs, check_tree, linear_params
 from .parameter import Array, Parameter
 
 if TYPE_CHECKING:
     from .base import Law
 
-# Element-wise numpy functions a formula may call (all provided by asteval's symbol table).
-FUNCTIONS = (
-    "exp",
-    "expm1",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "sqrt",
-    "abs",
-    "sign",
-    "tanh",
-    "sinh",
-    "cosh",
-    "arctan",
-    "sin",
-    "cos",
-    "minimum",
-    "maximum",
-    "logaddexp",
-)
 EXPONENT_STARTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 SCALE_STARTS_LOG = tuple(np.linspace(-2.0, 24.0, 7))
 UNBOUNDED_STARTS = (-10.0, -1.0, 0.0, 1.0, 10.0)
 JSON_KIND = "formula"
-
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
-_NODE_NAMES = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "a subscript",
-    ast.Lambda: "a lambda",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "an if-else",
-    ast.Import: "import",
-    ast.ImportFrom: "import",
-    ast.Assign: "an assignment",
-    ast.NamedExpr: "an assignment",
-}
 
 
 class FormulaFunction:
@@ -202,9 +166,9 @@ def formula_fields(
     text = str(expression).strip()
     if not text:
         raise DataError("formula is empty; write the loss, e.g. 'E + A/N**alpha + B/D**beta'")
-    symbols = _check_inputs(text, inputs)
+    symbols = check_inputs(text, inputs)
     _, tree = _interpreter(text)
-    names, exponents = _check_tree(text, tree, symbols)
+    names, exponents = check_tree(text, tree, symbols)
     params = [n for n in names if n not in symbols]
     if not params:
         raise DataError(
@@ -228,82 +192,8 @@ def formula_fields(
         "parameters": parameters,
         "reference": reference,
         "description": description or f"L = {text} ({mapping})",
-        "linear": _linear(tree, params),
+        "linear": linear_params(tree, params),
     }
-
-
-def _check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
-    if not isinstance(inputs, Mapping) or not inputs:
-        raise DataError(
-            f"formula {text!r} needs inputs={{symbol: column}}, e.g. "
-            "{'N': 'n_params', 'D': 'tokens'}"
-        )
-    columns = [c for c in NUMERIC if c != "loss"]
-    unknown = {s: c for s, c in inputs.items() if c not in columns}
-    if unknown:
-        raise DataError(
-            f"inputs {unknown} name unknown columns; expected numeric columns of the runs "
-            f"table {columns}"
-        )
-    bad = [s for s in inputs if not str(s).isidentifier() or s in FUNCTIONS]
-    if bad:
-        raise DataError(f"input symbols {bad} are not plain names (or are function names)")
-    if len(set(inputs.values())) < len(inputs):
-        raise DataError(f"inputs {dict(inputs)} map two symbols to one column; use one symbol")
-    # Columns in the table's canonical order, so an L(N, D) formula has inputs (n_params,
-    # tokens) whatever order the mapping lists them in (compute_optimal relies on it).
-    return tuple(sorted(inputs, key=lambda s: columns.index(inputs[s])))
-
-
-def _check_tree(text: str, tree: ast.AST, symbols: tuple[str, ...]) -> tuple[list[str], set]:
-    """Names in order of appearance and the names used in exponents; DataError if unsafe."""
-    body = getattr(tree, "body", [])
-    if len(body) != 1 or not isinstance(body[0], ast.Expr):
-        _refuse(text, "a statement", "write one expression, not statements or assignments")
-    nodes = list(ast.walk(body[0].value))  # outermost first: the message names the construct
-    for node in nodes:
-        _check_node(text, node)
-    functions = [n.func for n in nodes if isinstance(n, ast.Call)]
-    called = {f.id for f in functions}
-    values = [n for n in nodes if isinstance(n, ast.Name) and all(n is not f for f in functions)]
-    values.sort(key=lambda n: (n.lineno, n.col_offset))
-    names = list(dict.fromkeys(n.id for n in values))
-    exponents: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponents |= {n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)}
-    clash = sorted(called & set(names))
-    if clash:
-        _refuse(text, f"using {clash} both as functions and as values", "rename the values")
-    missing = [s for s in symbols if s not in names]
-    if missing:
-        raise DataError(
-            f"input symbols {missing} do not appear in formula {text!r}; the formula uses "
-            f"names {names}: fix the spelling or drop them from inputs="
-        )
-    return names, exponents
-
-
-def _check_node(text: str, node: ast.AST) -> None:
-    how = f"a formula is arithmetic (+ - * / **) of numbers, names and {', '.join(FUNCTIONS)}"
-    if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            _refuse(text, f"function {called!r}", how)
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            _refuse(text, "keyword or starred arguments", how)
-    elif isinstance(node, ast.Name):
-        if node.id.startswith("_"):
-            _refuse(text, f"name {node.id!r} (names may not start with '_')", how)
-    elif isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            _refuse(text, f"constant {node.value!r}", how)
-    elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Load, *_OPERATORS)):
-        _refuse(text, _NODE_NAMES.get(type(node), type(node).__name__), how)
-
-
-def _refuse(text: str, what: str, how: str) -> None:
-    raise DataError(f"formula {text!r}: {what} is not allowed; {how}")
 
 
 def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Parameter:
@@ -333,7 +223,10 @@ def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Param
     else:
         start, kind = UNBOUNDED_STARTS, "unbounded"
     if not start:
-        raise DataError(f"starts= gives no values for parameter {name!r}")
+        raise DataError(
+            f"starts= gives no values for parameter {name!r}; give at least one start, "
+            f"e.g. starts={{{name!r}: [1.0]}}"
+        )
     return Parameter(
         name,
         tuple(float(s) for s in start),
@@ -341,43 +234,6 @@ def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Param
         bounds=(lo, hi),
         description=f"formula parameter ({kind})",
     )
-
-
-def _linear(tree: ast.AST, params: list[str]) -> tuple[str, ...]:
-    """Parameters the formula is jointly linear in: one scale factor per additive term, each
-    appearing once in the formula; () when the formula is not of that form."""
-    counts = {p: 0 for p in params}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in counts:
-            counts[node.id] += 1
-    linear = []
-    for term in _terms(tree.body[0].value):
-        factors = [f for f in _factors(term) if counts.get(f, 0) == 1]
-        if len(factors) != 1 or factors[0] in linear:
-            return ()
-        linear.append(factors[0])
-    return tuple(linear)
-
-
-def _terms(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        return _terms(node.left) + _terms(node.right)
-    if isinstance(node, ast.UnaryOp):
-        return _terms(node.operand)
-    return [node]
-
-
-def _factors(node: ast.AST) -> list[str]:
-    """Names that multiply a term (not in a divisor, exponent or function)."""
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _factors(node.left) + _factors(node.right)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return _factors(node.left)
-    if isinstance(node, ast.UnaryOp):
-        return _factors(node.operand)
-    return []
 
 
 # ----------------------------------------------------------------- JSON

@@ -14,7 +14,7 @@ C = 6ND (N = √(C/6M), D = √(CM/6)) it reads
 so for a fixed multiplier M the loss is a power law in compute with exponent η/2; the
 factor :math:`6^{-\eta/2}` makes B exactly the coefficient of :math:`M^{-\eta/2} C^{-\eta/2}`.
 
-Parameter names and their counterparts (laws.md §8):
+Parameter names and their counterparts (docs/laws.md §8):
 
 ========  ==============================  =======================================
 here      Gadre et al. code (``laws.py``)   Chinchilla (Hoffmann et al. 2022, eq. 2)
@@ -26,7 +26,7 @@ here      Gadre et al. code (``laws.py``)   Chinchilla (Hoffmann et al. 2022, eq
 ========  ==============================  =======================================
 
 The paper prints the same law as E + (a·M^η' + b·M^(−η'))·C^(−η') with η' = η/2
-(laws.md §8.1; the code form above is the one the reference numbers come from).
+(docs/laws.md §8.1; the code form above is the one the reference numbers come from).
 
 The law takes ``n_params`` (N, total parameters, embeddings included) and ``tokens`` (D); the
 multiplier M = D/N is implicit, so it works wherever an L(N, D) law does, compute-optimal
@@ -119,11 +119,11 @@ LAW = Law(
     log_formula=overtraining_log,
     log_gradient=overtraining_log_gradient,
     allocation=overtraining_allocation,
-    # Linear in (E, A, B) for fixed eta: variable projection searches eta alone (laws.md §9.2).
+    # Linear in (E, A, B) for fixed eta: variable projection searches eta alone (docs/laws.md §9.2).
     linear=("E", "A", "B"),
     inputs=("n_params", "tokens"),
     parameters=(
-        # Start grid after Gadre et al.'s curve_fit grid (laws.md §8.2): amplitudes
+        # Start grid after Gadre et al.'s curve_fit grid (docs/laws.md §8.2): amplitudes
         # {1e2, 3e2, 1e3, 3e3}; their E0 = 0 is replaced by 0.5 (E is fitted as log E);
         # exponents {0.1, 0.3} widened to 0.05..0.8 so the projected eta grid brackets the
         # usual 0.25..0.4.
@@ -162,7 +162,7 @@ LAW = Law(
         "tokens": "training tokens D = M*N",
         "loss": "nats/token (C4 validation in the paper)",
     },
-    # Gadre et al.'s fit on their 5-run set (notebook scaling_explorer.ipynb, cell 2; laws.md
-    # §8.2; re-derived in data/gadre_overtraining/SOURCE.md).
+    # Gadre et al.'s fit on their 5-run set (notebook scaling_explorer.ipynb, cell 2;
+    # docs/laws.md §8.2; re-derived in data/gadre_overtraining/SOURCE.md).
     published={"E": 1.836648, "A": 166.211, "B": 366.687, "eta": 0.272851},
 )

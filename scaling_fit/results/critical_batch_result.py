@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
+from .json_file import dump_json, load_result_json
+from .json_safe import json_records
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
 DEFINITIONS = {
@@ -57,6 +58,24 @@ class CriticalBatchResult:
         Least squares of log B_noise on log D over the groups (as :attr:`scaling`), with the
         Student-t interval of the fitted mean at each D (``level`` defaults to the result's).
         Warns when D lies more than 10× outside the groups' range.
+
+        Parameters
+        ----------
+        tokens
+            Token counts D to predict at (scalar or array).
+        level
+            Central interval probability; None for the result's ``level``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``tokens``, ``b_noise`` with ``b_noise_lower``/``b_noise_upper``, and the same for
+            ``b_20`` (= 0.2 B_noise), in tokens per step.
+
+        Raises
+        ------
+        DataError
+            When the sweeps lack a ``tokens`` column with at least 3 distinct values.
         """
         from scipy.stats import t as student
 
@@ -108,38 +127,44 @@ class CriticalBatchResult:
             "definitions": self.definitions,
             "group": self.group,
             "level": self.level,
-            "fits": _records(self.fits),
-            "scaling": _records(self.scaling),
+            "fits": json_records(self.fits),
+            "scaling": json_records(self.scaling),
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
+            None to only return the text.
+        indent
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
+        """
+        return dump_json(self.to_dict(), path, indent)
 
     @classmethod
     def from_json(cls, source: str | Path) -> CriticalBatchResult:
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
-        is_path = isinstance(source, Path) or not str(source).lstrip().startswith("{")
-        try:
-            raw = json.loads(Path(source).read_text() if is_path else str(source))
-            if raw.get("format") != JSON_FORMAT:
-                raise KeyError("format")
+
+        def build(raw: dict[str, Any]) -> CriticalBatchResult:
             return cls(
                 fits=pd.DataFrame(raw["fits"]).fillna(np.nan).infer_objects(),
                 scaling=pd.DataFrame(raw["scaling"]),
                 group=str(raw["group"]),
                 level=float(raw["level"]),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            where = f"file {source}" if is_path else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit critical-batch result ({exc.__class__.__name__}: "
-                f"{exc}); expected the JSON written by `scaling-fit cbs`"
-            ) from None
 
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        return load_result_json(
+            source,
+            JSON_FORMAT,
+            build,
+            what="critical-batch result",
+            expected="the JSON written by `scaling-fit cbs`",
+        )

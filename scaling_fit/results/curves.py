@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, argument
+from ..errors import DataError, ScalingFitWarning, argument
 from ..laws.base import Law
-from ..schedules.by_run import as_steps, schedules_by_run, warmup_of
+from ..schedules.by_run import as_steps, history_lr, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
 from .intervals import percentile_interval
 
@@ -46,8 +47,29 @@ def predict_runs(result: FitResult, runs: pd.DataFrame, schedules: Any) -> Array
     out = np.empty(len(table))
     for start in range(0, len(table), PREDICT_CHUNK):
         chunk = table.iloc[start : start + PREDICT_CHUNK]
-        out[start : start + len(chunk)] = law.predict(*law.features(chunk, lrs), **result.params)
+        with np.errstate(all="ignore"):  # overflow shows up as a non-finite loss, said below
+            out[start : start + len(chunk)] = law.predict(
+                *law.features(chunk, lrs), **result.params
+            )
+    _warn_not_finite(result, table, out)
     return out
+
+
+def _warn_not_finite(result: FitResult, table: pd.DataFrame, predicted: Array) -> None:
+    """Never return NaN/inf predictions silently: say how many, where, and why."""
+    bad = ~np.isfinite(predicted)
+    if not bad.any():
+        return
+    runs = pd.unique(table["run"].to_numpy()[bad])
+    shown = ", ".join(repr(r) for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+    params = ", ".join(f"{k}={v:.3g}" for k, v in result.params.items())
+    warnings.warn(
+        f"{int(bad.sum())} of {bad.size} predicted losses are not finite (runs {shown}): "
+        f"the law {result.law.name!r} overflows at its parameters ({params}), a sign of a "
+        "degenerate fit. Refit with more schedules or fixed=…; these rows are NaN/inf",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
 
 
 def predict_curve(
@@ -62,9 +84,9 @@ def predict_curve(
     schedule
         A :class:`~scaling_fit.schedules.Schedule`, spec string or LR array.
     steps
-        Steps to predict (0 ≤ t < total; the loss after t steps); default every multiple of
-        ``every`` after the warm-up (the steps a fit uses: t > warm-up, see the module
-        docstring) and the last step ``total − 1``. The laws do not describe the warm-up;
+        Steps to predict (0 ≤ t ≤ total; the loss after t updates); default every multiple
+        of ``every`` after the warm-up (the steps a fit uses: t > warm-up) and the end of
+        training, step ``total``. The laws do not describe the warm-up;
         pass ``steps`` explicitly to evaluate them there anyway.
     every
         Stride of the default steps.
@@ -73,11 +95,12 @@ def predict_curve(
     if steps is None:
         every = max(int(every), 1)
         first = (warmup_of(sched) // every + 1) * every
-        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total - 1))
+        steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total))
     steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
     table = pd.DataFrame({"run": "curve", "step": steps})
     loss = predict_runs(result, table, {"curve": sched})
-    return pd.DataFrame({"step": steps, "lr": sched.lr[steps], "loss": loss})
+    lr = history_lr(sched.lr, int(steps.max(initial=0)))[steps]
+    return pd.DataFrame({"step": steps, "lr": lr, "loss": loss})
 
 
 def _schedule(schedule: Any) -> Any:

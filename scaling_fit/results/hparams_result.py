@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
 from .fit_result import FitResult
+from .json_file import dump_json, load_result_json
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
 
@@ -58,6 +58,19 @@ class HparamsResult:
 
         Warns (:class:`~scaling_fit.ScalingFitWarning`) when N or D lies more than 10× outside
         the swept range, as :meth:`FitResult.predict` does.
+
+        Parameters
+        ----------
+        n_params, tokens
+            N and D of the planned runs (broadcast together).
+        level
+            Central probability of the bootstrap percentile intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``n_params``, ``tokens``, ``lr``, ``batch_size`` and their ``_lower``/``_upper``
+            bounds (NaN without bootstrap samples).
         """
         n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
         table = pd.DataFrame({"n_params": n, "tokens": d})
@@ -110,31 +123,39 @@ class HparamsResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
+            None to only return the text.
+        indent
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
+        """
+        return dump_json(self.to_dict(), path, indent)
 
     @classmethod
     def from_json(cls, source: str | Path) -> HparamsResult:
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
-        is_path = isinstance(source, Path) or not str(source).lstrip().startswith("{")
-        text = Path(source).read_text() if is_path else str(source)
-        try:
-            raw = json.loads(text)
-            if raw.get("format") != JSON_FORMAT:
-                raise KeyError("format")
+
+        def build(raw: dict[str, Any]) -> HparamsResult:
             return cls(
                 lr=FitResult.from_json(json.dumps(raw["lr"])),
                 batch=FitResult.from_json(json.dumps(raw["batch"])),
                 cells=pd.DataFrame(raw["cells"]).fillna(np.nan).infer_objects(),
                 warnings=tuple(raw["warnings"]),
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            where = f"file {source}" if is_path else "the JSON text"
-            raise DataError(
-                f"{where} is not a scaling_fit hyperparameter fit ({exc.__class__.__name__}: "
-                f"{exc}); expected the JSON written by `scaling-fit hparams` or "
-                "HparamsResult.to_json()"
-            ) from None
+
+        return load_result_json(
+            source,
+            JSON_FORMAT,
+            build,
+            what="hyperparameter fit",
+            expected="the JSON written by `scaling-fit hparams` or HparamsResult.to_json()",
+        )

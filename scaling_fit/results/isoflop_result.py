@@ -7,7 +7,6 @@ and bands (``interval``, ``ci95``, ``frontier``), the local parabolas (``curves`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .intervals import percentile_interval
+from .json_file import dump_json
 from .json_safe import json_columns
 
 if TYPE_CHECKING:
@@ -73,7 +73,18 @@ class IsoflopResult:
     def frontier(self, compute: Any = None, *, level: float = 0.95) -> pd.DataFrame:
         """N*(C) and D*(C) from the power laws, with bootstrap percentile bands (else NaN).
 
-        ``compute`` defaults to 50 budgets spanning the fitted ones.
+        Parameters
+        ----------
+        compute
+            Budgets in FLOPs; None for 50 budgets spanning the fitted ones.
+        level
+            Central probability of the bootstrap percentile bands.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``compute``, ``n_opt``, ``tokens_opt``, ``n_lower``/``n_upper`` and
+            ``tokens_lower``/``tokens_upper``.
         """
         used = self.budgets.loc[self.budgets["used"], "budget"]
         c = np.geomspace(used.min(), used.max(), 50) if compute is None else compute
@@ -111,8 +122,20 @@ class IsoflopResult:
     def plot(self, ax: Axes | None = None, *, kind: str = "profiles") -> Figure:
         """Draw the isoFLOP profiles (``kind="profiles"``) or N*(C) (``"frontier"``).
 
-        Matplotlib object API only: without ``ax`` a new figure (no pyplot) is made.  Returns
-        the figure drawn on (see :func:`scaling_fit.plotting.plot_isoflop`).
+        Matplotlib object API only: without ``ax`` a new figure (no pyplot) is made (see
+        :func:`scaling_fit.plotting.plot_isoflop`).
+
+        Parameters
+        ----------
+        ax
+            Axes to draw on, or None for a new figure.
+        kind
+            ``"profiles"`` or ``"frontier"``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on.
         """
         from ..plotting.isoflop import plot_isoflop
 
@@ -155,8 +178,19 @@ class IsoflopResult:
         }
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
+            None to only return the text.
+        indent
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
+        """
+        return dump_json(self.to_dict(), path, indent)

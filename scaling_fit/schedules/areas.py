@@ -41,7 +41,7 @@ def annealing_area(lr: ArrayLike | Schedule, decay: float = 0.999) -> np.ndarray
 
     m_i = λ·m_{i−1} + (η_{i−1} − η_i), m_0 = 0, and we take η_0 = η_1 (no drop before the
     first step), so S₂(s) = Σ_{i≤s} Σ_{2≤k≤i} (η_{k−1} − η_k)·λ^{i−k} (arXiv:2408.11029;
-    laws.md §4.2).  m is a
+    docs/laws.md §4.2).  m is a
     first-order linear filter of the LR drops (``scipy.signal.lfilter``), then a cumulative
     sum: O(steps).  LR rises (re-warming, a warm-up kept as is) add negative increments.
 
@@ -68,7 +68,7 @@ def annealing_area(lr: ArrayLike | Schedule, decay: float = 0.999) -> np.ndarray
 
 
 def lr_for_annealing_law(schedule: ScheduleLike, warmup: str = "constant") -> np.ndarray:
-    """The LR array the annealing law's S₁ and S₂ are built from (laws.md §4.2).
+    """The LR array the annealing law's S₁ and S₂ are built from (docs/laws.md §4.2).
 
     Parameters
     ----------

@@ -2,12 +2,10 @@
 
 Step convention
 ---------------
-Steps are 1-based like the papers: ``Schedule.lr[i]`` is the LR of optimizer step
-``s = i + 1`` (η_s is ``lr[s - 1]``).  Closed forms are written in ``t = s - 1 = i``, the
-number of steps already taken: what a 0-based training-loop counter shows and what the
-``step`` column of the MultiPowerLaw CSVs holds.  So a CSV row with ``step`` t has LR
-``lr[t]`` and features ``forward_area(lr)[t]``, ``annealing_area(lr)[t]`` (with that index the
-published MPL parameters reproduce the paper's test errors).  Settings count steps:
+Defined once in :mod:`scaling_fit.schedules.by_run`: a row at ``step`` t is the loss after t
+optimizer updates, evaluated from the LR history ``lr[0..t]`` (``forward_area(lr)[t]``,
+``annealing_area(lr)[t]``); closed forms below are written in ``t``, the index into ``lr``.
+Settings count steps:
 ``warmup=w`` covers steps 1..w, ``stages=8000@9e-5`` switches after 8000 steps (``lr[8000:]``),
 ``decay=4000`` is the last 4000 steps.  Warm-up is ``linspace(0, peak, warmup)`` on
 ``lr[:warmup]`` (``lr[0] = 0``, ``lr[warmup - 1] = peak``) as Luo et al. (2025,
@@ -44,7 +42,7 @@ class Schedule:
     settings : dict
         The family's settings (``peak``, ``total``, ``warmup``, ...).
     lr : numpy.ndarray
-        Read-only float64 array of length ``total``; ``lr[i]`` is the LR of step ``i + 1``.
+        Read-only float64 array of length ``total`` (step convention: :mod:`.by_run`).
     warmup : int
         Number of linear warm-up steps at the start of ``lr``.
     spec : str
@@ -97,6 +95,8 @@ def bad_value(where: str, expected: str, found: Any, fix: str) -> DataError:
 
 
 def check_lr(lr: Any, what: str) -> np.ndarray:
+    """``lr`` as a float array of per-step learning rates; DataError naming ``what`` unless it
+    is a non-empty 1-D array of finite values >= 0."""
     try:
         arr = np.asarray(lr, dtype=np.float64)
     except (TypeError, ValueError):
@@ -109,6 +109,8 @@ def check_lr(lr: Any, what: str) -> np.ndarray:
 
 
 def whole_number(value: Any, key: str, where: str, lo: int, hi: float) -> int:
+    """``value`` as an int; DataError naming ``key`` and ``where`` unless it is a whole
+    number of steps in ``[lo, hi]``."""
     try:
         ok = float(value).is_integer() and lo <= value <= hi
     except (TypeError, ValueError):

@@ -1,8 +1,23 @@
 """Each run's LR schedule, and the step convention every curve law shares.
 
-Step convention: a row at ``step`` t is the loss after t optimizer steps and uses ``lr[t]``;
-its schedule must have more than t steps.  Warm-up steps are the schedule's ``warmup`` setting,
-or for an LR array its initial strictly rising part.
+Step convention (the one place it is defined; loaders, schedules and laws follow it)
+------------------------------------------------------------------------------------
+A row at ``step`` t is the loss **after t optimizer updates**: what a training loop's
+counter shows once update t is done (W&B's ``_step``, Hugging Face's ``global_step``, the
+``step``/``iter`` columns of the MultiPowerLaw and Schaipp et al. logs).  Steps run from 0 (no
+update yet) to T, the schedule's ``total`` (the end of training: a last logged step equal to
+``total`` is accepted).
+
+A schedule of total T is T learning rates ``lr[0..T-1]``.  Curve laws evaluate step t from the
+LR history ``lr[0..t]`` (S₁(t) = Σ_{i≤t} lr[i], as in Luo et al.'s code, with which the
+published multi-power parameters reproduce the paper's test errors); under a linear warm-up
+``lr[0] = 0``, so ``lr[i]`` is the LR of update i.  Step T, the end of training, uses the
+history extended by its final LR (``lr[T] := lr[T-1]``, :func:`history_lr`): one step held
+at the last LR, a shift far below any law's accuracy.
+
+Warm-up steps are the schedule's ``warmup`` setting, or for an LR array (e.g. one rebuilt from
+a logged ``lr`` column, :mod:`scaling_fit.inputs.lr_column`) its initial strictly rising
+part.  A curve fit leaves out the points with step <= warm-up by default.
 """
 
 from __future__ import annotations
@@ -14,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
+from ..inputs.lr_column import rising_prefix
 from .builders import Schedule
+from .history import cached_on
 from .spec import as_schedule
 
 Array = np.ndarray
@@ -64,29 +81,39 @@ def _schedule(schedule: Any, where: str = "") -> Schedule:
         raise DataError(f"{argument('schedules')}{where}: {exc}") from None
 
 
+_EXTENDED: dict = {}  # LR arrays extended by one step, cached on the array object
+
+
 def warmup_of(schedule: Schedule) -> int:
     """Warm-up steps: the schedule's setting, or the initial rising part of a custom array."""
     return int(schedule.warmup) if schedule.spec else rising_prefix(schedule.lr)
 
 
-def rising_prefix(lr: Array) -> int:
-    """Length of the initial strictly rising part of an LR array (its warm-up), 0 if none."""
+def history_lr(lr: Array, last_step: int) -> Array:
+    """The LR history that steps up to ``last_step`` use: ``lr``, extended by its final LR
+    when ``last_step`` is the schedule's total (step T, the end of training).
+
+    The extension is cached on the array object, so repeated calls return the same array
+    (the curve laws' change structures are cached on it too).
+    """
     lr = np.asarray(lr, dtype=float)
-    if lr.size < 2 or lr[1] <= lr[0]:
-        return 0
-    falls = np.flatnonzero(lr[1:] <= lr[:-1])
-    return int(falls[0] + 1) if falls.size else int(lr.size)
+    if last_step < lr.size:
+        return lr
+    return cached_on(_EXTENDED, lr, lambda: np.append(lr, lr[-1]))
 
 
 def as_steps(steps: Array, n_steps: int, run: object = "") -> Array:
-    """Integer LR indices of logged steps, checked to lie inside a schedule of n_steps."""
+    """Integer steps of logged rows, checked to lie in 0..n_steps (a schedule's total).
+
+    Index the LR with :func:`history_lr` (step ``n_steps`` needs the one-step extension).
+    """
     values = np.asarray(steps, dtype=float)
     index = np.round(values).astype(np.int64)
-    bad = (values != index) | (index < 0) | (index >= n_steps)
+    bad = (values != index) | (index < 0) | (index > n_steps)
     if bad.any():
         raise DataError(
-            f"run {run!r}: step {values[bad][0]:g} has no LR in its schedule of {n_steps} "
-            f"steps; expected whole steps 0..{n_steps - 1} (a row at step t uses lr[t], the "
-            "LR after t steps). Fix: give the run a schedule with total > its last step"
+            f"run {run!r}: step {values[bad][0]:g} lies outside its schedule of {n_steps} "
+            f"steps; expected whole steps 0..{n_steps} (a row at step t is the loss after t "
+            "updates). Fix: give the run a schedule with total >= its last step"
         )
     return index

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .by_run import as_steps
+from .by_run import as_steps, history_lr
 from .history import PAD, Pairs, cached_on
 
 Array = np.ndarray
@@ -88,6 +88,7 @@ def per_run(
         rows = np.flatnonzero(runs == run)
         lr = np.asarray(lr_by_run[run], dtype=float)
         index = as_steps(points["step"].to_numpy()[rows], lr.size, run)
+        lr = history_lr(lr, int(index.max(initial=0)))
         blocks.append((rows, build(lr, index)))
     if not blocks:
         raise DataError("no points to build curve features from")

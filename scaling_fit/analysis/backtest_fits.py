@@ -1,0 +1,136 @@
+"""The fits a backtest makes and scores, shared by :func:`scaling_fit.backtest` and the
+target-shaped backtest (:mod:`.target_backtest`): the runs table, per-law options, parallel
+fits, held-out errors and stability-sweep rows."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from ..errors import DataError
+from ..fitting.fit import fit
+from ..inputs.points import as_table, final_point_per_run, with_compute
+from ..laws import Law
+from ..progress import progress_bar
+from ..results.extrapolation import row_extrapolation
+from ..results.fit_result import FitResult
+
+# fit() arguments a backtest sets itself, so fit_options may not.
+RESERVED = ("runs", "law", "exclude", "points", "progress")
+
+
+def run_fits(
+    tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int, progress: bool | str = False
+) -> list[tuple]:
+    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar per finished fit.
+
+    In parallel, the likely longest fits (most parameters, then most points) start first, so
+    that one slow law does not finish alone at the end (longest-processing-time-first).
+    """
+    order = list(range(len(tasks)))
+    if n_jobs != 1:
+        order.sort(key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1])))
+        done = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")(
+            delayed(_fit_quietly)(*tasks[i]) for i in order
+        )
+    else:
+        done = (_fit_quietly(*tasks[i]) for i in order)
+    outcomes = []
+    with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
+        for outcome in done:
+            outcomes.append(outcome)
+            bar.update()
+    return [outcome for _, outcome in sorted(zip(order, outcomes, strict=True))]
+
+
+def run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.ndarray]]:
+    """One row per run (its final point), with ``compute`` = 6·N·D when missing.
+
+    Also returns the number of rows of ``runs`` and the row each run's final point came from
+    (to read a holdout mask given over the rows of ``runs``).
+    """
+    table = as_table(runs).reset_index(drop=True)
+    for law in laws:
+        missing = [c for c in law.inputs if c not in table.columns]
+        if missing:
+            raise DataError(f"law {law.name!r} needs columns {missing}; found {list(table)}")
+    n_rows = len(table)
+    table = with_compute(final_point_per_run(table))
+    rows = table.index.to_numpy()
+    return table.reset_index(drop=True), (n_rows, rows)
+
+
+def options_per_law(names: list[str], options: Mapping[str, Any] | None) -> dict[str, dict]:
+    allowed = [p for p in inspect.signature(fit).parameters if p not in RESERVED]
+    shared = {k: v for k, v in (options or {}).items() if k not in names}
+    unknown = sorted(set(shared) - set(allowed))
+    if unknown:
+        raise DataError(
+            f"fit_options keys {unknown} are neither laws being backtested ({names}) nor "
+            f"fit() options ({allowed}); exclude=/points= are set by backtest (filter runs "
+            "beforehand)"
+        )
+    per_law = {}
+    for name in names:
+        own = dict((options or {}).get(name, {}))
+        bad = sorted(set(own) - set(allowed))
+        if bad:
+            raise DataError(f"fit_options[{name!r}] has unknown keys {bad}; expected {allowed}")
+        per_law[name] = {**shared, **own}
+    return per_law
+
+
+def _fit_quietly(law: Law, train: pd.DataFrame, options: dict) -> tuple:
+    """(FitResult or None, error message, warning messages) of one fit."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result, error = fit(train, law, progress=False, **options), ""
+        except Exception as exc:  # one law's failure must not stop the others
+            result, error = None, f"{type(exc).__name__}: {exc}"
+    return result, error, [str(w.message) for w in caught]
+
+
+def _predict(result: FitResult, inputs: Mapping[str, Any]) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return result.predict(max_extrapolation=np.inf, **inputs)
+
+
+def held_out_errors(law: Law, result: FitResult | None, held: pd.DataFrame) -> pd.DataFrame:
+    table = held[["run", *law.inputs, "loss"]].assign(law=law.name)
+    loss = table["loss"].to_numpy(float)
+    predicted = np.full(len(table), np.nan)
+    factor = np.full(len(table), np.nan)
+    if result is not None:
+        predicted = _predict(result, {c: table[c].to_numpy(float) for c in law.inputs})
+        factor = row_extrapolation(result.data, table, law.inputs)
+    table["predicted"] = predicted
+    table["relative_error"] = np.abs(predicted - loss) / loss
+    table["signed_error"] = (predicted - loss) / loss
+    table["extrapolation"] = factor
+    columns = ["law", "run", *law.inputs, "loss", "predicted", "relative_error", "signed_error"]
+    return table[[*columns, "extrapolation"]].reset_index(drop=True)
+
+
+def sweep_row(law: Law, k: int, largest: float, n_fit: int, outcome: tuple, goal: dict) -> dict:
+    result, error, notes = outcome
+    predicted = np.nan
+    if result is not None:
+        predicted = float(_predict(result, {c: goal[c] for c in law.inputs}))
+    actual = goal.get("loss")
+    return {
+        "law": law.name,
+        "dropped": k,
+        "largest_fitted": float(largest),
+        "n_fit": n_fit,
+        "predicted": predicted,
+        "relative_error": np.nan if actual is None else abs(predicted - actual) / actual,
+        "n_warnings": len(notes),
+        "error": error,
+    }

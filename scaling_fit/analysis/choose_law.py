@@ -1,0 +1,283 @@
+r"""choose_law(): which law to trust at a target, and a prediction that includes the choice.
+
+1. **Rank** the laws by a backtest shaped like the target
+   (:func:`~scaling_fit.analysis.target_backtest.target_backtest`).  A law's score is a
+   log-error scale
+
+   .. math:: s = \sqrt{r^2 + \delta^2},
+
+   with r the RMS of log(L̂/L) over the held-out runs most like the target, and δ the *drift*:
+   the RMS over the rolling origins of log(L̂_all/L̂_origin) at the target itself, i.e. how far
+   the target's prediction moves when the fit window grows by the last scales.  r measures
+   the error at the distance the data can emulate; δ measures the instability at the target's
+   own distance, which r cannot when the target is further out than the data reaches.
+2. **Fit** every ranked law on all runs with a bootstrap over runs; b is the sd of the log
+   prediction over the bootstrap refits.  The law's predictive log sd is σ = √(s² + b²).
+3. **Recommend** the over-training law (Gadre et al. 2024) unless another law's score is below
+   1/``PREFER_MARGIN`` of its own (the data says otherwise); without it, the best-ranked law.
+   Targets may be far more over-trained than the runs, and only a law with a term for it
+   can be trusted there: a warning says so when the target's tokens per parameter lie more
+   than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs'.
+4. **Average**: a mixture of the laws' log-normal predictive distributions with weights
+   ∝ 1/σ² (inverse variance, Bates & Granger 1969) by default; ``"likelihood"`` weighs by the
+   Gaussian likelihood of the n scored log errors under σ, ∝ σ⁻ⁿ·exp(−n r²/2σ²), which
+   concentrates on the best law as n grows; ``"equal"`` and ``"best"`` are the extremes.
+   Its interval is the mixture's central ``level`` interval, so it contains each law's
+   bootstrap spread, its backtest error and the spread between the laws; the averaged
+   point is the weighted mean of the log predictions.
+
+Laws whose parameters the runs cannot identify (fewer distinct N or D than
+⌈free parameters / inputs⌉ + 1, e.g. Farseer's nine on four model sizes) are not fitted —
+their fits are the slowest and their extrapolations the least stable — and the ranking says
+why; ``fit_unidentified=True`` fits them anyway.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, ScalingFitWarning
+from ..laws import Law, get_law
+from ..results.choose_law_result import ChooseLawResult
+from .backtest_fits import options_per_law, run_fits, run_table
+from .target_backtest import target_backtest
+from .target_holdout import MAX_ORIGINS, MIN_SCALES, target_inputs
+
+DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
+WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
+# Target M = D/N this many decades outside the fitted runs' range counts as far (3.2x).
+FAR_TOKENS_PER_PARAM = 0.5
+# Another law overrides the over-training preference when its score is this many times lower.
+PREFER_MARGIN = 2.0
+# Bootstrap refits per law for the predictive spread.
+BOOTSTRAP = 40
+
+
+def choose_law(
+    runs: Any,
+    laws: Sequence[str | Law] = DEFAULT_LAWS,
+    target: Mapping[str, float] | None = None,
+    *,
+    level: float = 0.95,
+    weighting: str = "likelihood",
+    bootstrap: int = BOOTSTRAP,
+    fit_options: Mapping[str, Any] | None = None,
+    fit_unidentified: bool = False,
+    seed: int = 0,
+    n_jobs: int = 1,
+    min_scales: int = MIN_SCALES,
+    max_origins: int = MAX_ORIGINS,
+) -> ChooseLawResult:
+    """Rank laws by a backtest shaped like ``target`` and predict it, alone and averaged.
+
+    Parameters
+    ----------
+    runs
+        Tidy runs table or anything :func:`scaling_fit.load_runs` accepts (final points).
+    laws
+        L(N, D) law names or :class:`Law` objects (default: the four registered ones).
+    target
+        Two of ``n_params``, ``tokens``, ``compute`` (C = 6·N·D), e.g.
+        ``{"n_params": 7e9, "tokens": 2e12}``; add ``"loss"`` to score the predictions.
+    level
+        Central probability of the intervals.
+    weighting
+        ``"inverse-variance"`` (default), ``"likelihood"``, ``"equal"`` or ``"best"`` (all
+        on the top law).
+    bootstrap
+        Resamples of runs for each law's fit on all runs (at least 10).
+    fit_options
+        :func:`scaling_fit.fit` arguments, shared or per law, as for :func:`backtest`.
+    fit_unidentified
+        Fit laws the data cannot identify instead of skipping them.
+    seed, n_jobs
+        Bootstrap seed; parallel workers (joblib).
+    min_scales, max_origins
+        Rolling origins: fewest N scales fitted, most origins kept.
+
+    Returns
+    -------
+    ChooseLawResult
+    """
+    if weighting not in WEIGHTINGS:
+        raise DataError(f"weighting={weighting!r} is not supported: expected one of {WEIGHTINGS}")
+    if not 0.0 < level < 1.0 or bootstrap < 10:
+        raise DataError(f"need 0 < level < 1 and bootstrap >= 10; found {level}, {bootstrap}")
+    if not isinstance(target, Mapping):
+        raise DataError("target= must give the inputs, e.g. {{'n_params': 7e9, 'tokens': 2e12}}")
+    laws = [get_law(law) for law in laws]
+    goal = {**target_inputs(target), "loss": target.get("loss")}
+    options = options_per_law([law.name for law in laws], fit_options)
+    table, _ = run_table(runs, laws)
+    skipped = {} if fit_unidentified else _unidentified(laws, table, options)
+    kept = [law for law in laws if law.name not in skipped]
+    if not kept:
+        raise DataError(f"no law can be identified by these runs: {skipped}")
+    bt = target_backtest(
+        table, kept, goal, fit_options=fit_options, min_scales=min_scales,
+        max_origins=max_origins, n_jobs=n_jobs,
+    )  # fmt: skip
+    tasks = [
+        (law, table, {**options[law.name], "bootstrap": bootstrap, "seed": seed}) for law in kept
+    ]
+    finals = dict(zip([law.name for law in kept], run_fits(tasks, n_jobs), strict=True))
+    rows = [_law_row(law, finals[law.name], bt, goal) for law in kept]
+    rows += [_skipped_row(name, reason) for name, reason in skipped.items()]
+    ranking = _rank(pd.DataFrame(rows), weighting, level)
+    messages, reasons = _notes(bt, goal, table)
+    chosen, why = _choose(ranking)
+    reasons = (*reasons, why)
+    for message in messages:
+        warnings.warn(message, ScalingFitWarning, stacklevel=2)
+    best = ranking.set_index("law").loc[chosen]
+    return ChooseLawResult(
+        ranking=ranking,
+        chosen=chosen,
+        recommended={k: float(best[c]) for k, c in _KEYS.items()} | {"level": level},
+        averaged=_average(ranking, level) | {"weighting": weighting},
+        target=goal,
+        reasons=reasons,
+        backtest=bt,
+        fits={name: outcome[0] for name, outcome in finals.items()},
+        warnings=tuple(messages),
+    )
+
+
+_KEYS = {"loss": "predicted", "lower": "lower", "upper": "upper"}
+
+
+def _unidentified(laws: list[Law], table: pd.DataFrame, options: dict) -> dict[str, str]:
+    """Laws with fewer distinct values of an input than ⌈free/inputs⌉ + 1, and why."""
+    out = {}
+    for law in laws:
+        free = len(law.parameters) - len(options[law.name].get("fixed") or {})
+        needed = int(np.ceil(free / max(len(law.inputs), 1))) + 1
+        for column in law.inputs:
+            distinct = len(np.unique(table[column].to_numpy(float)))
+            if distinct < needed:
+                out[law.name] = (
+                    f"not identified: {distinct} distinct {column} for {free} free parameters "
+                    f"(needs {needed}); pass fit_unidentified=True to fit it anyway"
+                )
+                break
+    return out
+
+
+def _law_row(law: Law, outcome: tuple, bt: Any, goal: dict) -> dict[str, Any]:
+    result, error, _ = outcome
+    summary = bt.summary.set_index("law").loc[law.name]
+    origins = bt.stability.loc[bt.stability["law"] == law.name, "predicted"].to_numpy(float)
+    row = {"law": law.name, "rms_log_error": float(summary["rms_log_error"]), "skipped": ""}
+    row["n_scored"] = int(summary["n_held_out"])
+    if result is None:
+        return row | {"predicted": np.nan, "drift": np.nan, "bootstrap_sd": np.nan,
+                      "skipped": f"fit failed: {error}"}  # fmt: skip
+    inputs = [np.atleast_1d(goal[c]) for c in law.inputs]
+    with np.errstate(all="ignore"):
+        predicted = float(law.predict(*inputs, **result.params)[0])
+        samples = result.samples[np.all(np.isfinite(result.samples), axis=1)]
+        draws = law.predict(*inputs, **{n: samples[:, i] for i, n in enumerate(result.params)})
+    draws = np.log(draws[np.isfinite(draws) & (draws > 0)])
+    drift = np.sqrt(np.mean(np.log(predicted / origins) ** 2))
+    return row | {"predicted": predicted, "drift": float(drift), "bootstrap_sd": np.std(draws)}
+
+
+def _skipped_row(name: str, reason: str) -> dict[str, Any]:
+    return {"law": name, "rms_log_error": np.nan, "n_scored": 0, "predicted": np.nan,
+            "drift": np.nan, "bootstrap_sd": np.nan, "skipped": reason}  # fmt: skip
+
+
+def _rank(table: pd.DataFrame, weighting: str, level: float) -> pd.DataFrame:
+    from scipy.stats import norm
+
+    table["score"] = np.hypot(table["rms_log_error"], table["drift"])
+    table["sigma"] = np.hypot(table["score"], table["bootstrap_sd"])
+    table = table.sort_values("score", na_position="last").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    usable = np.isfinite(table["sigma"].to_numpy(float)) & np.isfinite(table["predicted"])
+    weight = np.zeros(len(table))
+    if weighting == "inverse-variance":
+        weight[usable] = 1.0 / np.maximum(table.loc[usable, "sigma"].to_numpy(float), 1e-6) ** 2
+    elif weighting == "likelihood":
+        sigma, n = table.loc[usable, "sigma"].to_numpy(float), table.loc[usable, "n_scored"]
+        r = table.loc[usable, "rms_log_error"].to_numpy(float)
+        loglik = -n.to_numpy(float) * (np.log(sigma) + 0.5 * (r / sigma) ** 2)
+        weight[usable] = np.exp(loglik - loglik.max())
+    elif weighting == "equal":
+        weight[usable] = 1.0
+    else:
+        weight[np.flatnonzero(usable)[:1]] = 1.0
+    table["weight"] = weight / weight.sum() if weight.sum() > 0 else weight
+    z = norm.ppf(0.5 + level / 2)
+    log_pred = np.log(table["predicted"].to_numpy(float))
+    table["lower"] = np.exp(log_pred - z * table["sigma"])
+    table["upper"] = np.exp(log_pred + z * table["sigma"])
+    columns = ["rank", "law", "score", "rms_log_error", "n_scored", "drift", "bootstrap_sd"]
+    columns.append("sigma")
+    return table[[*columns, "weight", "predicted", "lower", "upper", "skipped"]]
+
+
+def _average(ranking: pd.DataFrame, level: float) -> dict[str, float]:
+    """Weighted mean of log predictions; central interval of the log-normal mixture."""
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    use = ranking.loc[ranking["weight"] > 0]
+    w, mu = use["weight"].to_numpy(float), np.log(use["predicted"].to_numpy(float))
+    sd = np.maximum(use["sigma"].to_numpy(float), 1e-9)
+
+    def quantile(p: float) -> float:
+        span = (mu.min() - 10 * sd.max(), mu.max() + 10 * sd.max())
+        return brentq(lambda x: float(np.sum(w * norm.cdf((x - mu) / sd))) - p, *span)
+
+    tail = 0.5 * (1.0 - level)
+    return {
+        "loss": float(np.exp(np.sum(w * mu))),
+        "lower": float(np.exp(quantile(tail))),
+        "upper": float(np.exp(quantile(1.0 - tail))),
+        "level": level,
+    }
+
+
+def _notes(bt: Any, goal: dict, table: pd.DataFrame) -> tuple[list[str], tuple[str, ...]]:
+    """Warnings (target far more or less over-trained than the runs) and reasons."""
+    messages, reasons = [], []
+    beyond = bt.emulation["target_distance"]["tokens_per_param"]
+    if abs(beyond) > FAR_TOKENS_PER_PARAM:
+        m = table["tokens"] / table["n_params"]
+        messages.append(
+            f"the target's tokens per parameter ({goal['tokens'] / goal['n_params']:.4g}) lie "
+            f"{10 ** abs(beyond):.3g}x outside the fitted runs' range [{m.min():.4g}, "
+            f"{m.max():.4g}]: laws disagree most there; add runs trained that long, and "
+            "prefer a law built for over-training"
+        )
+    if bt.emulation.get("note"):
+        reasons.append(bt.emulation["note"])
+    return messages, tuple(reasons)
+
+
+def _choose(ranking: pd.DataFrame) -> tuple[str, str]:
+    """The recommended law and why: the over-training law unless another scores far better."""
+    usable = ranking.loc[np.isfinite(ranking["sigma"])]
+    if usable.empty:
+        raise DataError(
+            f"every law failed or was skipped: {dict(ranking[['law', 'skipped']].values)}"
+        )
+    best = usable.iloc[0]
+    if "overtraining" in set(usable["law"]) and best["law"] != "overtraining":
+        own = usable.set_index("law").loc["overtraining", "score"]
+        if best["score"] * PREFER_MARGIN > own:
+            return "overtraining", (
+                f"over-training law preferred: {best['law']} scores {best['score']:.3g}, not "
+                f"{PREFER_MARGIN:g}x below its {own:.3g}"
+            )
+        return best["law"], (
+            f"{best['law']} chosen over the over-training law: its score {best['score']:.3g} "
+            f"is more than {PREFER_MARGIN:g}x below {own:.3g}"
+        )
+    return best["law"], f"{best['law']} has the lowest target-shaped backtest score"

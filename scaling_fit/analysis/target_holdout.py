@@ -1,0 +1,180 @@
+"""Backtests shaped like the question: hold out runs as far beyond the fit as the target is.
+
+A default backtest holds out the largest runs of the fitted range, which are often 1.5–2×
+beyond the rest, while the question (a 7B model on 2T tokens, fitted on runs up to 400M) is
+10× or more beyond, and often far more over-trained.  Here the distance of the target from the
+runs is measured on three axes, in decades (log10):
+
+- ``n_params``: log10(N_t / largest fitted N) (0 when the target lies inside the range);
+- ``tokens_per_param``: how far the target's M = D/N lies outside the fitted range of M
+  (positive above, negative below, 0 inside);
+- ``compute``: log10(C_t / largest fitted C), C = 6·N·D.
+
+**Rolling origins.**  Each candidate split fits on the runs up to one N scale (and, when the
+target is more over-trained than every run, up to one M scale) and holds out the rest: the
+origin rolls over the scales.  Every held-out run gets the same three distances measured from
+its own fit set, and its *mismatch* is the Euclidean distance (in decades) between its
+distances and the target's.  The ``max_origins`` candidates whose closest held-out run matches
+the target best are kept, and in each the held-out runs within ``TOLERANCE`` decades of its best
+match are scored.  When no split can reach the target's distance on some axis (too few scales)
+the result says so: the errors then measure a shorter extrapolation than the user's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .holdout import scale_ids
+
+AXES = ("n_params", "tokens_per_param", "compute")
+# Fewest N scales a rolling origin fits on: two scales pin no curvature at all.
+MIN_SCALES = 3
+# Held-out runs within this many decades of a split's best match are scored with it.
+TOLERANCE = 0.3
+# Candidate splits kept (each costs one fit per law).
+MAX_ORIGINS = 3
+# The emulated distance on an axis is "short" when the target lies more than this many
+# decades further (2x).
+SHORT = float(np.log10(2.0))
+
+
+class TargetSplit(NamedTuple):
+    """One rolling-origin split: which runs are fitted, which are scored, and how alike."""
+
+    fit: np.ndarray  # boolean over the runs: fitted
+    scored: np.ndarray  # boolean over the runs: held out and like the target
+    mismatch: np.ndarray  # per run: decades between its distance and the target's (NaN = fitted)
+    description: str
+
+
+def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
+    """The target's N, D and C from any two of ``n_params``, ``tokens``, ``compute`` (C = 6ND)."""
+    given = {k: float(v) for k, v in target.items() if k in ("n_params", "tokens", "compute")}
+    n, d, c = (given.get(k) for k in ("n_params", "tokens", "compute"))
+    if n is not None and d is not None:
+        c = 6.0 * n * d
+    elif n is not None and c is not None:
+        d = c / (6.0 * n)
+    elif d is not None and c is not None:
+        n = c / (6.0 * d)
+    else:
+        raise DataError(
+            f"target={dict(target)} needs two of n_params, tokens and compute (C = 6·N·D), "
+            "e.g. {'n_params': 7e9, 'tokens': 2e12}"
+        )
+    if min(n, d) <= 0 or not np.isfinite([n, d]).all():
+        raise DataError(f"target={dict(target)}: N and D must be positive and finite")
+    return {"n_params": n, "tokens": d, "compute": c}
+
+
+def distances(fitted: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
+    """Decades each point lies beyond the fitted runs on each of ``AXES`` (rows × 3)."""
+    n, d = points["n_params"].to_numpy(float), points["tokens"].to_numpy(float)
+    fit_n, fit_d = fitted["n_params"].to_numpy(float), fitted["tokens"].to_numpy(float)
+    fit_m, m = fit_d / fit_n, d / n
+    beyond_m = np.log10(np.maximum(m / fit_m.max(), 1.0)) - np.log10(
+        np.maximum(fit_m.min() / m, 1.0)
+    )
+    return np.column_stack(
+        [
+            np.log10(np.maximum(n / fit_n.max(), 1.0)),
+            beyond_m,
+            np.log10(np.maximum(n * d / (fit_n * fit_d).max(), 1.0)),
+        ]
+    )
+
+
+def target_splits(
+    table: pd.DataFrame,
+    target: Mapping[str, float],
+    *,
+    min_scales: int = MIN_SCALES,
+    max_origins: int = MAX_ORIGINS,
+) -> tuple[list[TargetSplit], dict[str, Any]]:
+    """Rolling-origin splits of a one-row-per-run table most like the target's extrapolation.
+
+    Returns the splits, best match first, and an ``emulation`` record: the target's distances,
+    the largest distances the kept splits reach, the best mismatch and a plain-text ``note``
+    (empty when the data can emulate the target).
+    """
+    goal = distances(table, pd.DataFrame([target]))[0]
+    candidates = [_split(table, fit, goal) for fit in _fit_sets(table, goal, min_scales)]
+    candidates = [c for c in candidates if c is not None]
+    if not candidates:
+        raise DataError(
+            f"cannot shape a backtest like the target: the runs have "
+            f"{scale_ids(table['n_params'].to_numpy(float)).max() + 1} N scale(s); a rolling "
+            f"origin needs at least {min_scales} to fit and one more to predict. Add runs at "
+            "more model sizes, or backtest with holdout='largest-compute'"
+        )
+    candidates.sort(key=lambda s: (np.nanmin(s.mismatch), -s.fit.sum()))
+    kept = candidates[: max(int(max_origins), 1)]
+    return kept, _emulation(table, goal, kept)
+
+
+def _fit_sets(table: pd.DataFrame, goal: np.ndarray, min_scales: int) -> list[np.ndarray]:
+    """Fit masks: up to each N scale (≥ min_scales), and also up to each M scale when the
+    target is more over-trained than every run."""
+    n_scale = scale_ids(table["n_params"].to_numpy(float))
+    m_scale = scale_ids((table["tokens"] / table["n_params"]).to_numpy(float))
+    n_cuts = [s for s in range(min_scales - 1, n_scale.max() + 1)]
+    m_cuts = [m_scale.max()]
+    if goal[1] > 0:  # beyond the largest M: also roll the origin along M
+        m_cuts += list(range(1, m_scale.max()))
+    masks = []
+    for s in n_cuts:
+        for m in m_cuts:
+            mask = (n_scale <= s) & (m_scale <= m)
+            if 0 < mask.sum() < len(table) and len(np.unique(n_scale[mask])) >= min_scales:
+                masks.append(mask)
+    return masks
+
+
+def _split(table: pd.DataFrame, fit: np.ndarray, goal: np.ndarray) -> TargetSplit | None:
+    held = ~fit
+    mismatch = np.full(len(table), np.nan)
+    mismatch[held] = np.linalg.norm(distances(table[fit], table[held]) - goal, axis=1)
+    if not held.any():
+        return None
+    scored = held & (mismatch <= np.nanmin(mismatch) + TOLERANCE)
+    n_max = table.loc[fit, "n_params"].max()
+    m = table.loc[fit, "tokens"] / table.loc[fit, "n_params"]
+    text = f"fit N <= {n_max:.3g}, M = D/N in [{m.min():.3g}, {m.max():.3g}]"
+    return TargetSplit(fit, scored, mismatch, f"{text} ({fit.sum()} runs)")
+
+
+def _emulation(table: pd.DataFrame, goal: np.ndarray, splits: list[TargetSplit]) -> dict:
+    reached = np.zeros(3)
+    for split in splits:
+        far = distances(table[split.fit], table[split.scored])
+        reached = np.where(np.abs(far).max(axis=0) > np.abs(reached), _signed_max(far), reached)
+    notes = []
+    for axis, want, got in zip(AXES, goal, reached, strict=True):
+        if abs(want) - abs(got) > SHORT:
+            notes.append(
+                f"{axis}: the target lies {10 ** abs(want):.3g}x beyond the runs, the data can "
+                f"emulate only {10 ** abs(got):.3g}x"
+            )
+    note = ""
+    if notes:
+        note = (
+            "the backtest extrapolates less far than the target ("
+            + "; ".join(notes)
+            + "): its errors understate the error to expect at the target"
+        )
+    return {
+        "target_distance": dict(zip(AXES, map(float, goal), strict=True)),
+        "emulated_distance": dict(zip(AXES, map(float, reached), strict=True)),
+        "best_mismatch": float(np.nanmin(splits[0].mismatch)),
+        "note": note,
+    }
+
+
+def _signed_max(far: np.ndarray) -> np.ndarray:
+    """Per column, the entry of largest magnitude (keeping its sign)."""
+    return far[np.argmax(np.abs(far), axis=0), np.arange(far.shape[1])]

@@ -1,0 +1,91 @@
+"""``scaling-fit forecast``: where a running job will end (:func:`scaling_fit.forecast`).
+
+From the part of one run logged so far (``step, loss``) and its full planned schedule
+(``--schedule SPEC``), stdout gets JSON (final loss, interval, the fit) or the predicted rest
+of the curve as CSV; stderr a one-line summary and the fit's warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import (
+    add_format_options,
+    add_input_options,
+    captured_warnings,
+    check_output,
+    csv_text,
+    json_text,
+    positive,
+    read_runs,
+    say,
+    warn_lines,
+    write,
+)
+
+TABLES = ("curve",)
+
+
+def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
+    """Register the ``forecast`` subcommand on ``commands`` (an argparse subparsers object)."""
+    p = commands.add_parser(
+        "forecast", parents=[output], help="predict a running job's final loss from its log"
+    )
+    p.add_argument("path", metavar="LOG.csv", help="one run's log: step, loss (CSV)")
+    p.add_argument("--schedule", required=True, metavar="SPEC", help="the run's full schedule")
+    p.add_argument("--law", default="lr_annealing", help="curve law (default lr_annealing)")
+    p.add_argument("--prior", metavar="FIT.json", help="borrow shape parameters from this fit")
+    p.add_argument(
+        "--refit",
+        action="append",
+        metavar="PARAM",
+        help="with --prior: parameter fitted to the log (repeat; default L0 and A)",
+    )
+    p.add_argument("--n-boot", type=int, default=30, metavar="N", help="interval resamples")
+    p.add_argument("--seed", type=int, default=0, help="resampling seed")
+    p.add_argument(
+        "--every", type=positive, default=100, metavar="K", help="stride of the curve (100)"
+    )
+    add_input_options(p)
+    add_format_options(p, TABLES)
+    p.set_defaults(func=run_forecast)
+
+
+def run_forecast(args: argparse.Namespace) -> int:
+    """Forecast the run, write JSON or the curve as CSV, print a summary on stderr."""
+    from ..analysis.forecast import forecast
+
+    check_output(args.output, args.force)
+    with captured_warnings() as caught:
+        args.paths = [args.path]
+        log = read_runs(args)
+        options = {"refit": tuple(args.refit)} if args.refit else {}
+        result = forecast(
+            log,
+            args.schedule,
+            args.law,
+            prior=args.prior,
+            n_boot=args.n_boot,
+            seed=args.seed,
+            every=args.every,
+            **options,
+        )
+    if args.format == "json":
+        text = json_text(
+            {
+                "final_loss": result.final_loss,
+                "interval": None if result.interval is None else list(result.interval),
+                "seen_steps": result.seen_steps,
+                "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
+                "fit": result.fit.to_dict(),
+            }
+        )
+    else:
+        text = csv_text(result.curve)
+    write(text, args.output, args.force)
+    warn_lines(args, caught)
+    lo_hi = result.interval
+    interval = "" if lo_hi is None else f" (interval {lo_hi[0]:.4f}-{lo_hi[1]:.4f})"
+    say(args, f"final loss {result.final_loss:.4f}{interval} after step {result.seen_steps}")
+    return 0

@@ -1,0 +1,108 @@
+"""ChooseLawResult: the outcome of :func:`scaling_fit.choose_law`.
+
+Holds the ranking of the laws by the backtest shaped like the target, the recommended
+prediction (one law) and the model-averaged prediction, each with its interval, and the
+backtest behind them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .json_safe import json_safe
+
+JSON_FORMAT = "scaling_fit.ChooseLawResult/1"
+
+
+@dataclass(frozen=True, repr=False)
+class ChooseLawResult:
+    """Ranking of laws for one target, a recommended and a model-averaged prediction.
+
+    Attributes
+    ----------
+    ranking
+        One row per law, best first: ``law, rank, score`` (the ranking score, a log-error
+        scale: √(rms_log_error² + drift²)), ``rms_log_error`` (target-shaped backtest),
+        ``drift`` (RMS of log(full-fit prediction / rolling-origin prediction) at the target),
+        ``bootstrap_sd`` (sd of the log prediction over bootstrap refits), ``sigma`` (the
+        law's predictive log sd: √(score² + bootstrap_sd²)), ``weight`` (model averaging),
+        ``predicted``, ``lower``, ``upper`` and ``skipped`` (why a law was not fitted).
+    chosen
+        The recommended law.
+    recommended, averaged
+        ``{"loss", "lower", "upper", "level"}``; ``averaged`` adds ``weighting``.
+    target
+        The target's ``n_params``, ``tokens``, ``compute`` (and ``loss`` when given).
+    reasons
+        Plain-text notes on the choice (over-training preference, emulation limits).
+    backtest
+        The :class:`~scaling_fit.BacktestResult` shaped like the target.
+    fits
+        Each fitted law's :class:`~scaling_fit.FitResult` on all runs (with bootstrap).
+    warnings
+        Warnings about the choice (also issued as :class:`~scaling_fit.ScalingFitWarning`).
+    """
+
+    ranking: pd.DataFrame
+    chosen: str
+    recommended: dict[str, Any]
+    averaged: dict[str, Any]
+    target: dict[str, Any]
+    reasons: tuple[str, ...]
+    backtest: Any
+    fits: dict[str, Any]
+    warnings: tuple[str, ...]
+
+    def report(self) -> str:
+        """Plain text: the target, the ranking, both predictions and the reasons."""
+        columns = ["rank", "law", "score", "rms_log_error", "drift", "bootstrap_sd", "weight"]
+        shown = self.ranking[[*columns, "predicted", "lower", "upper", "skipped"]]
+        level = round(100 * self.recommended["level"])
+        target = ", ".join(f"{k} = {v:.4g}" for k, v in self.target.items() if v is not None)
+        lines = [
+            f"choose_law: target {target}",
+            "laws ranked by the backtest shaped like the target (log-error scales):",
+            shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+            "",
+            _line(f"recommended ({self.chosen})", self.recommended, level),
+            _line(f"averaged ({self.averaged['weighting']})", self.averaged, level),
+        ]
+        lines += [f"- {reason}" for reason in self.reasons]
+        lines += [f"warning: {message}" for message in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.report()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (NaN as None)."""
+        return {
+            "format": JSON_FORMAT,
+            "target": json_safe(self.target),
+            "chosen": self.chosen,
+            "recommended": json_safe(self.recommended),
+            "averaged": json_safe(self.averaged),
+            "ranking": [json_safe(r) for r in self.ranking.to_dict(orient="records")],
+            "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
+            "backtest": self.backtest.to_dict(),
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The result as JSON text; also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+
+def _line(name: str, prediction: dict[str, Any], level: int) -> str:
+    return (
+        f"{name}: loss {prediction['loss']:.4f}, {level} % interval "
+        f"[{prediction['lower']:.4f}, {prediction['upper']:.4f}]"
+    )

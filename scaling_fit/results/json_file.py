@@ -1,0 +1,89 @@
+"""JSON text and files of the result classes: one writer and one reader, so every result's
+``to_json`` and ``from_json`` behave alike.
+
+``to_json(path)`` writes the text (overwriting ``path`` when it exists, as
+:meth:`scaling_fit.FitResult.to_json` does) and returns it; ``from_json`` takes JSON text or a
+file, checks its ``format`` tag (``scaling_fit.<Class>/1``) and raises
+:class:`~scaling_fit.errors.DataError` naming the file when it is not the expected result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import DataError
+
+Result = TypeVar("Result")
+
+
+def dump_json(data: dict[str, Any], path: str | Path | None, indent: int) -> str:
+    """``data`` as strict JSON text (no NaN); also written to ``path`` when given.
+
+    Parameters
+    ----------
+    data
+        A result's ``to_dict()``.
+    path
+        File to write (overwritten when it exists), or None to only return the text.
+    indent
+        Indentation passed to :func:`json.dumps`.
+
+    Returns
+    -------
+    str
+        The JSON text, without a trailing newline (the file gets one).
+    """
+    text = json.dumps(data, indent=indent, allow_nan=False)
+    if path is not None:
+        Path(path).write_text(text + "\n")
+    return text
+
+
+def is_json_path(source: str | Path) -> bool:
+    """Whether ``source`` names a file (a Path, or text not starting with ``{``)."""
+    return isinstance(source, Path) or not str(source).lstrip().startswith("{")
+
+
+def load_result_json(
+    source: str | Path,
+    json_format: str,
+    build: Callable[[dict[str, Any]], Result],
+    *,
+    what: str,
+    expected: str,
+) -> Result:
+    """The result ``build(raw)`` makes from JSON text or a file tagged ``json_format``.
+
+    Parameters
+    ----------
+    source
+        JSON text, or the path of a file written by a result's ``to_json``.
+    json_format
+        The ``format`` tag the JSON must carry, e.g. ``"scaling_fit.HparamsResult/1"``.
+    build
+        Makes the result from the parsed dictionary.
+    what, expected
+        For the message: what the JSON should be, and what writes it.
+
+    Raises
+    ------
+    DataError
+        When the text is not JSON, carries another format tag or lacks a field ``build``
+        needs; the message names the file.
+    """
+    is_path = is_json_path(source)
+    text = Path(source).read_text() if is_path else str(source)
+    try:
+        raw = json.loads(text)
+        if raw.get("format") != json_format:
+            raise KeyError("format")
+        return build(raw)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        where = f"file {source}" if is_path else "the JSON text"
+        raise DataError(
+            f"{where} is not a scaling_fit {what} ({exc.__class__.__name__}: {exc}); "
+            f"expected {expected}"
+        ) from None

@@ -1,0 +1,176 @@
+"""Backtests shaped like the target, and choose_law: splits, distances, ranking, intervals."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scaling_fit as sf
+from scaling_fit.analysis.choose_law import choose_law
+from scaling_fit.analysis.target_holdout import distances, target_inputs, target_splits
+
+# Gadre et al.'s fit to their RedPajama runs (their notebook; data/gadre_overtraining/SOURCE.md)
+TRUTH = {"E": 1.836648, "A": 166.211, "B": 366.687, "eta": 0.272851}
+SIZES = (1e7, 3e7, 1e8, 3e8, 1e9)
+MULTIPLIERS = (5.0, 20.0, 80.0)
+
+
+def grid(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """15 over-training-law runs: 5 sizes x 3 token multipliers, D = M N, lognormal noise."""
+    n, m = (np.ravel(a) for a in np.meshgrid(SIZES, MULTIPLIERS, indexing="ij"))
+    loss = sf.get_law("overtraining").predict(n, m * n, **TRUTH)
+    loss = loss * np.exp(noise * np.random.default_rng(seed).standard_normal(loss.size))
+    names = [f"n{a:.0e}-m{b:g}" for a, b in zip(n, m, strict=True)]
+    return pd.DataFrame({"run": names, "n_params": n, "tokens": m * n, "loss": loss})
+
+
+def table() -> pd.DataFrame:
+    runs = grid()
+    return runs.assign(compute=6 * runs["n_params"] * runs["tokens"])
+
+
+# ----------------------------------------------------------------------- target geometry
+def test_target_inputs_derive_the_third_from_c_equals_6nd() -> None:
+    assert target_inputs({"n_params": 2e9, "tokens": 1e11})["compute"] == 6 * 2e9 * 1e11
+    assert target_inputs({"compute": 1.2e21, "n_params": 1e9})["tokens"] == pytest.approx(2e11)
+    assert target_inputs({"compute": 1.2e21, "tokens": 2e11})["n_params"] == pytest.approx(1e9)
+    with pytest.raises(sf.DataError, match="needs two of n_params, tokens and compute"):
+        target_inputs({"n_params": 7e9})
+
+
+def test_distances_in_decades_beyond_the_fitted_runs() -> None:
+    fitted = table()
+    # 10x the largest N and M = 800 (10x above 80): compute N·D = N²M is 1000x the largest.
+    point = pd.DataFrame({"n_params": [1e10], "tokens": [800 * 1e10]})
+    np.testing.assert_allclose(distances(fitted, point)[0], [1.0, 1.0, 3.0], atol=1e-12)
+    inside = pd.DataFrame({"n_params": [1e8], "tokens": [0.5 * 1e8]})  # M = 0.5, 10x below 5
+    np.testing.assert_allclose(distances(fitted, inside)[0], [0.0, -1.0, 0.0], atol=1e-12)
+
+
+def test_splits_roll_the_origin_and_say_when_the_target_is_out_of_reach() -> None:
+    target = target_inputs({"n_params": 1e11, "tokens": 20 * 1e11})  # 100x beyond in N
+    splits, emulation = target_splits(table(), target, max_origins=3)
+    # Origins at 3 and 4 of the 5 sizes: two splits, the one reaching furthest first.
+    assert len(splits) == 2
+    assert splits[0].fit.sum() == 9  # 3 sizes x 3 multipliers: predicts 3e8 and 1e9
+    assert emulation["target_distance"]["n_params"] == pytest.approx(2.0)
+    assert emulation["emulated_distance"]["n_params"] == pytest.approx(1.0)  # 1e9 / 1e8
+    assert (
+        "the target lies 100x beyond the runs, the data can emulate only 10x" in (emulation["note"])
+    )
+    # The scored runs are the held-out ones closest to the target's distance.
+    scored = table().loc[splits[0].scored]
+    assert set(scored["n_params"]) == {1e9}
+
+
+def test_too_few_scales_for_a_rolling_origin_is_an_error() -> None:
+    runs = table()
+    with pytest.raises(sf.DataError, match="a rolling origin needs at least 3"):
+        target_splits(
+            runs[runs["n_params"] <= 3e7], target_inputs({"n_params": 1e9, "tokens": 2e10})
+        )
+
+
+def test_backtest_with_target_inputs_is_shaped_like_the_target() -> None:
+    runs = grid()
+    target = {"n_params": 1e10, "tokens": 2e11}
+    result = sf.backtest(runs, ["overtraining"], target=target)
+    # 10x beyond the runs: the origin at 1e8 (predicting 1e9, 10x out) matches best.
+    assert result.holdout.startswith("shaped like the target: fit N <= 1e+08")
+    assert result.emulation["emulated_distance"]["n_params"] == pytest.approx(1.0)
+    # Noise-free data from the law itself: held-out errors are at solver precision (1e-6).
+    assert result.summary.loc[0, "worst_relative_error"] < 1e-6
+    assert set(result.errors.columns) >= {"origin", "mismatch", "relative_error"}
+    assert result.to_dict()["emulation"]["note"] == ""  # the data reaches the target's 10x
+    assert "from each rolling origin" in result.report()
+    # An explicit holdout keeps the old behaviour: target= only sets the sweep's point.
+    old = sf.backtest(runs, ["overtraining"], "largest-n", target=target, max_dropped=0)
+    assert old.emulation == {} and old.holdout.startswith("largest-n")
+
+
+# ----------------------------------------------------------------------- choose_law
+@pytest.fixture(scope="module")
+def chosen() -> sf.ChooseLawResult:
+    # Over-training-law data with 0.3 % noise; the target is 10x beyond the largest size.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sf.ScalingFitWarning)
+        return choose_law(
+            grid(noise=0.003),
+            ["kaplan", "overtraining"],
+            target={"n_params": 1e10, "tokens": 2e11},
+            bootstrap=10,
+        )
+
+
+@pytest.mark.slow  # two laws, 2 origins and 10 bootstrap refits each: ~5 s of CPU
+def test_choose_law_picks_the_generating_law_and_covers_the_truth(chosen) -> None:
+    truth = float(sf.get_law("overtraining").predict(1e10, 2e11, **TRUTH))
+    assert chosen.chosen == "overtraining"
+    assert list(chosen.ranking["law"]) == ["overtraining", "kaplan"]
+    assert chosen.ranking["weight"].sum() == pytest.approx(1.0)
+    assert chosen.recommended["lower"] <= truth <= chosen.recommended["upper"]
+    assert chosen.averaged["lower"] <= truth <= chosen.averaged["upper"]
+    # The mixture's interval contains the centre of the law with most weight.
+    top = chosen.ranking.loc[chosen.ranking["weight"].idxmax(), "predicted"]
+    assert chosen.averaged["lower"] <= top <= chosen.averaged["upper"]
+    # 0.3 % noise, 10x extrapolation: the recommended prediction is within 2 % (measured 0.2 %).
+    assert abs(chosen.recommended["loss"] / truth - 1) < 0.02
+    text = chosen.report()
+    assert "recommended (overtraining)" in text and "averaged (likelihood)" in text
+    assert chosen.to_dict()["chosen"] == "overtraining"
+
+
+@pytest.mark.slow  # shares the fixture above
+def test_sigma_combines_backtest_drift_and_bootstrap(chosen) -> None:
+    rows = chosen.ranking
+    np.testing.assert_allclose(rows["score"], np.hypot(rows["rms_log_error"], rows["drift"]))
+    np.testing.assert_allclose(rows["sigma"], np.hypot(rows["score"], rows["bootstrap_sd"]))
+    # Default weights: Gaussian likelihood of the n scored log errors (rms r) under sigma.
+    n, r, sigma = rows["n_scored"], rows["rms_log_error"], rows["sigma"]
+    likelihood = np.exp(-n * (np.log(sigma) + 0.5 * (r / sigma) ** 2))
+    np.testing.assert_allclose(rows["weight"], likelihood / likelihood.sum(), rtol=1e-10)
+
+
+def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
+    runs = grid(noise=0.003)
+    target = {"n_params": 1e9, "tokens": 1e12}  # M = 1000: 12.5x beyond the runs' 80
+    with pytest.warns(sf.ScalingFitWarning, match="tokens per parameter .* 12.5x outside"):
+        result = choose_law(runs, ["farseer", "overtraining"], target=target, bootstrap=10)
+    skipped = result.ranking.set_index("law").loc["farseer", "skipped"]
+    assert skipped.startswith("not identified: 5 distinct n_params for 9 free parameters")
+    assert result.ranking.set_index("law").loc["farseer", "weight"] == 0
+    assert result.chosen == "overtraining"
+
+
+def test_choose_law_messages() -> None:
+    with pytest.raises(sf.DataError, match="weighting='bma' is not supported"):
+        choose_law(grid(), target={"n_params": 1e9, "tokens": 2e10}, weighting="bma")
+    with pytest.raises(sf.DataError, match="target= must give the inputs"):
+        choose_law(grid(), target=None)
+
+
+def test_cli_compare_with_a_target_chooses_a_law(tmp_path, capsys) -> None:
+    from scaling_fit.cli.main import main
+
+    path = tmp_path / "runs.csv"
+    grid(noise=0.003).to_csv(path, index=False)
+    argv = ["compare", str(path), "--law", "overtraining", "--target-n", "10B"]
+    code = main([*argv, "--target-tokens", "0.2T", "--quiet"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["target"]["n_params"] == 1e10 and out["target"]["tokens"] == 2e11
+    assert out["chosen"] == "overtraining" and out["ranking"][0]["weight"] == 1.0
+    assert main(["compare", str(path), "--law", "overtraining", "--table", "ranking"]) == 2
+    assert "--table ranking needs a target" in capsys.readouterr().err
+
+
+def test_isoflop_data_as_compute_tokens_loss_derives_n() -> None:
+    table = pd.DataFrame({"C": [6e18, 6e18, 6e18], "D": [1e9, 2e9, 4e9], "loss": [3.1, 3.0, 3.2]})
+    runs = sf.load_runs(table)
+    # N = C / (6 D), exactly: 1e9, 5e8, 2.5e8 parameters.
+    np.testing.assert_allclose(runs["n_params"], [1e9, 5e8, 2.5e8], rtol=1e-15)
+    assert runs.attrs["derived"] == {"n_params": "compute / (6 * tokens)"}
