@@ -27,6 +27,13 @@ class FitError(ScalingFitError, RuntimeError):
     """The optimiser could not produce a usable fit."""
 
 
+class OutputExistsError(ScalingFitError, FileExistsError):
+    """An output file exists and overwriting it was not asked for (or would destroy an input)."""
+
+    def __str__(self) -> str:  # OSError would print its errno tuple
+        return str(self.args[0]) if self.args else ""
+
+
 class ScalingFitWarning(UserWarning):
     """Base class of warnings about a fit: bounds, identifiability, convergence, extrapolation."""
 
@@ -39,6 +46,12 @@ FLAGS: dict[str, str] = {
     "points": "--points",
     "loss": "--loss",
     "bootstrap": "--bootstrap",
+    "delta": "--delta",
+    "n_params": "--n-params",
+    "tokens": "--tokens",
+    "compute": "--compute",
+    "seed": "--seed",
+    "n_jobs": "--n-jobs",
     "schedules": "--schedule/--schedules",
     "schedule": "--schedule",
     "warmup": "--warmup",

@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import numbers
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,11 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import ScalingFitError, ScalingFitWarning
+from .files import check_output as check_output  # re-exported for the subcommands
+from .files import write as write
 
 if TYPE_CHECKING:
     from ..results.fit_result import FitResult
 
 PROG = "scaling-fit"
+NEGATIVE_NUMBER = re.compile(r"^-(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?[kmbgtKMBGT]?$")
 FORMATS = ("json", "csv")
 
 
@@ -39,7 +43,16 @@ class ResultError(ScalingFitError, RuntimeError):
 
 
 class Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are exceptions, reported as one line by ``main``."""
+    """ArgumentParser whose errors are exceptions, reported as one line by ``main``.
+
+    A negative number with an exponent or a unit suffix (``-1e9``, ``-2B``) is read as a
+    value, not as a flag (argparse only knows ``-1`` and ``-1.5``), so that the library can
+    say what is wrong with it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
@@ -157,24 +170,6 @@ def load_fit(path_text: str) -> FitResult:
 
 
 # ----------------------------------------------------------------------- output
-def check_output(path: str | None, force: bool) -> None:
-    """Refuse early an existing ``-o`` file without ``--force`` (before any slow work)."""
-    if path is not None and not force and Path(path).exists():
-        raise UsageError(f"output file {path!r} exists; pass --force to overwrite it")
-
-
-def write(text: str, path: str | None, force: bool) -> None:
-    """Write ``text`` to stdout, or to ``path`` (exclusively unless ``force``)."""
-    if path is None:
-        sys.stdout.write(text)
-        return
-    try:
-        with open(path, "w" if force else "x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise UsageError(f"output file {path!r} exists; pass --force to overwrite it") from None
-
-
 def json_text(data: Mapping[str, Any]) -> str:
     """Indented JSON with a final newline; NaN is not allowed (write None instead)."""
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
@@ -226,7 +221,12 @@ def captured_warnings() -> Iterator[list[str]]:
         try:
             yield messages
         finally:
-            messages.extend(str(w.message) for w in caught)
+            # numpy's RuntimeWarnings (overflow in exp, ...) are not messages about the fit
+            messages.extend(str(w.message) for w in caught if _ours(w.category))
+
+
+def _ours(category: type[Warning]) -> bool:
+    return issubclass(category, ScalingFitWarning)
 
 
 def error(message: str) -> None:

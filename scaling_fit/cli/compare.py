@@ -86,7 +86,7 @@ def run_compare(args: argparse.Namespace) -> int:
     """
     from ..analysis.backtest import backtest
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, list(args.paths))
     target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f, None)}
     if target:
         return _run_choose_law(args, target)

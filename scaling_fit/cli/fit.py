@@ -82,7 +82,7 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..laws import Law, get_law
 
     law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
         runs = read_runs(args)
         notes = [f"derived {c} = {formula}" for c, formula in runs.attrs.get("derived", {}).items()]

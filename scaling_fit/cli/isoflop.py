@@ -80,7 +80,7 @@ def run_isoflop(args: argparse.Namespace) -> int:
         0 (a group that cannot be analysed is an input error, exit 2).
     """
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, list(args.paths))
     with captured_warnings() as caught:
         runs = read_runs(args)
     warn_lines(args, caught)

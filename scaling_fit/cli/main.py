@@ -33,6 +33,7 @@ from . import (
     report,
 )
 from .common import PROG, Parser, ResultError, UsageError, error
+from .signals import Terminated, stop_workers, terminate_as_interrupt
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
 
@@ -70,12 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _exit_code(exc: BaseException) -> int | None:
     """Exit code of an expected error, or None for a bug (which keeps its traceback)."""
-    if isinstance(exc, FitError | ResultError):
+    if isinstance(exc, FitError | ResultError | MemoryError):
         return 1
     return 2 if isinstance(exc, (ScalingFitError, OSError, UnicodeDecodeError)) else None
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return (
+            f"out of memory ({exc or 'no detail'}); fit fewer points (--points final), "
+            "fewer resamples (--bootstrap) or fewer rows"
+        )
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return f"{exc.strerror}: {exc.filename!r}"
     return str(exc)
@@ -103,15 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
-    try:
-        with progress_default(False if getattr(args, "quiet", False) else "auto"):
-            return args.func(args)
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except Exception as exc:
-        code = _exit_code(exc)
-        if args.debug or code is None:
-            raise
-        error(_message(exc))
-        return code
+    with terminate_as_interrupt():
+        try:
+            with progress_default(False if getattr(args, "quiet", False) else "auto"):
+                return args.func(args)
+        except KeyboardInterrupt:
+            error("interrupted")
+            return 130
+        except Terminated:
+            error("terminated")
+            return 143
+        except Exception as exc:
+            code = _exit_code(exc)
+            if args.debug or code is None:
+                raise
+            error(_message(exc))
+            return code
+        finally:
+            stop_workers()

@@ -84,7 +84,7 @@ def run_predict(args: argparse.Namespace) -> int:
         0. Raises :class:`UsageError` (exit 2) for options that do not suit the fit's law
         and :class:`ResultError` (exit 1) when the law has no compute-optimal allocation.
     """
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, [args.fit_json])
     result = load_fit(args.fit_json)
     curve = result.law.fits_curves
     _check_options(args, result, curve)

@@ -12,6 +12,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.points import highest_loss_mask
+from ..inputs.validate import check_fit_arguments, check_runs_frame, unit_warnings
 from ..laws import Law, get_law
 from ..progress import check_progress
 from ..results.fit_result import FitResult
@@ -31,6 +32,9 @@ __all__ = ["fit", "highest_loss_mask"]
 UNIDENTIFIED_RATIO = 1e-7
 # Share of failed bootstrap refits above which the intervals are flagged.
 MAX_FAILED_SHARE = 0.01
+# A scale parameter (fitted as its log) below this or above its inverse has run to the edge of
+# the float range: the data did not determine it (losses of 1e-300 or 1e308, wrong units).
+FLOAT_EDGE = 1e-300
 
 
 def fit(
@@ -117,6 +121,11 @@ def fit(
     """
     law = get_law(law)
     check_progress(progress)
+    check_fit_arguments(
+        delta=delta, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, n_refine=n_refine
+    )
+    if isinstance(runs, pd.DataFrame):  # a tidy frame skips load_runs, not its checks
+        check_runs_frame(runs, (*law.inputs, law.output))
     if loss not in LOSSES:
         raise DataError(
             f"{argument('loss', loss)} is not supported: expected one of {', '.join(LOSSES)}"
@@ -132,6 +141,7 @@ def fit(
     )
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
     thin_data = _check_identifiable_data(data.table, law, space) + data.notes
+    thin_data += unit_warnings(data.table)  # n_params of 1.3 meant as 1.3B
     observed = data.table[law.output].to_numpy(float)  # "loss", or "lr"/"batch_size"
     problem = Problem(space, data.inputs, observed, loss, float(delta))
     grid = space.start_grid()
@@ -145,7 +155,8 @@ def fit(
         thetas = bootstrap_thetas(
             problem, runs_of_points, starts, bootstrap, seed, n_jobs, progress
         )
-    messages = thin_data + _diagnose(space, solutions, thetas)
+    degenerate = _degenerate(problem, best)
+    messages = thin_data + degenerate + _diagnose(space, solutions, thetas)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     chosen = {"loss": loss, "delta": delta, "bounds": bounds, "init": init}
@@ -157,7 +168,7 @@ def fit(
         fixed=dict(space.fixed),
         tie=dict(space.tie),
         objective=best.objective,
-        converged=best.converged,
+        converged=best.converged and not degenerate,
         n_points=problem.n_points,
         residuals=best.residuals,
         warnings=tuple(messages),
@@ -204,6 +215,34 @@ def _extra_starts(problem: Problem, init: Mapping[str, float] | None) -> list[np
         guesses = problem.law.initial_guess(problem.inputs, problem.observed)
         starts += [space.start_from(g, label="initial_guess") for g in guesses]
     return [s for s in starts if np.all(np.isfinite(s))]
+
+
+def _degenerate(problem: Problem, best: Solution) -> list[str]:
+    """Why the best solution is unusable: a parameter or objective that is not finite, a
+    scale parameter at the edge of the float range (0 or > 1e300), or a prediction at a
+    fitted point that is not a finite loss > 0 (e.g. losses of 1e-300 or 1e308)."""
+    space = problem.space
+    params = _natural_dict(space, best.theta)
+    bad = {n: v for n, v in params.items() if not np.isfinite(v)}
+    bad |= {
+        n: v
+        for n in space.free
+        if space.law.parameter(n).log and not FLOAT_EDGE < abs(v := params[n]) < 1 / FLOAT_EDGE
+    }
+    with np.errstate(all="ignore"):
+        predicted = np.asarray(problem.law.predict(*problem.inputs, **params), dtype=float)
+    usable = np.all(np.isfinite(predicted) & (predicted > 0)) and np.isfinite(best.objective)
+    if not bad and usable:
+        return []
+    what = (
+        f"parameters {bad} are at the edge of the float range"
+        if bad
+        else ("its predictions at the fitted points are not finite losses > 0")
+    )
+    return [
+        f"the fit is degenerate ({what}), so it is not converged; check the losses (values "
+        "near 0 or overflowing the float range) and the units of the inputs"
+    ]
 
 
 def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> list[str]:

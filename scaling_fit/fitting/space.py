@@ -17,6 +17,9 @@ import numpy as np
 from ..errors import DataError, argument
 from ..laws.base import Array, Law
 
+# A fixed value beyond this magnitude is a typo or a unit slip, not a parameter of a loss law.
+MAX_FIXED = 1e100
+
 
 @dataclass(frozen=True)
 class ParameterSpace:
@@ -56,6 +59,22 @@ class ParameterSpace:
                 )
         if not self.free:
             raise DataError("every parameter is fixed or tied: nothing is left to fit")
+        for name, value in self.fixed.items():
+            self._check_fixed(name, value)
+
+    def _check_fixed(self, name: str, value: float) -> None:
+        """DataError unless a fixed value is a finite number inside the parameter's bounds."""
+        lo, hi = self.bounds.get(name, self.law.parameter(name).bounds)
+        try:
+            ok = bool(np.isfinite(value) and lo <= value <= hi and abs(value) <= MAX_FIXED)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise DataError(
+                f"{argument('fixed', {name: value})}: expected a finite value of {name} in its "
+                f"bounds [{lo:g}, {hi:g}] (and |value| <= {MAX_FIXED:g}); fix {name} inside "
+                "them, or widen them with bounds="
+            )
 
     @cached_property
     def free(self) -> tuple[str, ...]:
@@ -82,7 +101,8 @@ class ParameterSpace:
         values: dict[str, Array] = {}
         for i, (name, log) in enumerate(zip(self.free, self._free_log, strict=True)):
             column = theta[i] if theta.ndim == 1 else theta[:, i, None]
-            values[name] = np.exp(column) if log else column
+            with np.errstate(over="ignore"):  # inf at wild steps: the residuals reject it
+                values[name] = np.exp(column) if log else column
         for name, value in self.fixed.items():
             values[name] = float(value)
         for name, target in self.tie.items():

@@ -102,8 +102,9 @@ def _batched_nnls(design: Array, target: Array) -> Array:
     ill-conditioned for normal equations (scaled condition number above ``MAX_CONDITION``), go
     to :func:`scipy.optimize.nnls` one by one.
     """
-    gram = design @ design.transpose(0, 2, 1)
-    norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge rows are masked as unusable
+        gram = design @ design.transpose(0, 2, 1)
+        norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
     usable = np.all((norms > 0) & np.isfinite(norms), axis=1)
     scale = np.where(usable[:, None], norms, 1.0)
     scaled = gram / (scale[:, :, None] * scale[:, None, :])

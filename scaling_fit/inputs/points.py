@@ -149,6 +149,8 @@ def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
         When ``k`` leaves no row.
     """
     loss = runs["loss"].to_numpy(float)
+    if isinstance(k, bool) or not float(k).is_integer():
+        raise DataError(f"k={k!r}: expected a whole number of points to drop")
     if k <= 0:
         return np.zeros(len(loss), dtype=bool)
     if k >= len(loss):

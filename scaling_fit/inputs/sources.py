@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import DataError
 from . import formats
+from .validate import check_header, check_input_file
 
 DATAFRAME = "<DataFrame>"
 # Above this many columns a CSV is read by Python's csv module into one block of cells:
@@ -97,8 +98,8 @@ def _read_file(path: str) -> pd.DataFrame:
 
 
 def _read_csv(path: str) -> pd.DataFrame:
-    if not Path(path).is_file():
-        raise DataError(f"{path}: file not found (cwd: {Path.cwd()}); check the path")
+    check_input_file(path)
+    check_header(path)
     try:
         with warnings.catch_warnings():  # more fields than the header: an error, not data loss
             warnings.simplefilter("error", pd.errors.ParserWarning)

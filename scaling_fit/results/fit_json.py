@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitError
 from ..laws import Law, get_law
 from ..laws.formula import is_formula_law, law_from_dict, law_to_dict
 from .json_safe import json_floats
+from .validate import JSON_FORMAT, check_against_law, check_fit_dict
 
 if TYPE_CHECKING:
     from .fit_result import FitResult
 
-JSON_FORMAT = "scaling_fit.FitResult/1"
+__all__ = ["JSON_FORMAT", "fit_from_json", "fit_to_dict"]
 
 
 def fit_to_dict(result: FitResult) -> dict[str, Any]:
@@ -33,13 +34,17 @@ def fit_to_dict(result: FitResult) -> dict[str, Any]:
         # A formula law (Law.from_formula) travels with the result: no registration needed.
         "formula_law": law_to_dict(result.law) if is_formula_law(result.law) else None,
         "params": {
-            n: {"value": v, "stderr": json_floats(errors[n]), "ci95": json_floats(intervals[n])}
+            n: {
+                "value": _finite(v),
+                "stderr": json_floats(errors[n]),
+                "ci95": json_floats(intervals[n]),
+            }
             for n, v in result.params.items()
         },
         "free": list(result.free),
         "fixed": dict(result.fixed),
         "tie": dict(result.tie),
-        "objective": None if np.isnan(result.objective) else result.objective,
+        "objective": _finite(result.objective),
         "n_points": result.n_points,
         "converged": result.converged,
         "warnings": list(result.warnings),
@@ -47,42 +52,79 @@ def fit_to_dict(result: FitResult) -> dict[str, Any]:
         "version": result.version,
         "correlation": json_floats(result.correlation),
         "bootstrap_samples": json_floats(result.samples),
-        "residuals": result.residuals.tolist(),
+        "residuals": [_finite(r) for r in np.asarray(result.residuals, float).tolist()],
         "data": result.data.to_dict(orient="list"),
     }
 
 
 def fit_from_json(cls: type[FitResult], source: str | Path, law: Law | None) -> FitResult:
-    """Rebuild a ``cls`` from JSON text or a JSON file written by :meth:`FitResult.to_json`."""
-    text = Path(source).read_text() if _is_path(source) else str(source)
+    """Rebuild a ``cls`` from JSON text or a JSON file written by :meth:`FitResult.to_json`,
+    validated against its schema and its law first (:mod:`.validate`)."""
+    where, raw = _read_json(source)
+    check_fit_dict(raw, where)
     try:
-        raw = json.loads(text)
         fitted_law = law if law is not None else _stored_law(raw)
-        samples = raw.get("bootstrap_samples")
-        correlation = raw.get("correlation")
-        return cls(
-            law=fitted_law,
-            params={n: float(p["value"]) for n, p in raw["params"].items()},
-            free=tuple(raw["free"]),
-            fixed=dict(raw["fixed"]),
-            tie=dict(raw["tie"]),
-            objective=float("nan") if raw["objective"] is None else float(raw["objective"]),
-            converged=bool(raw["converged"]),
-            n_points=int(raw["n_points"]),
-            residuals=np.asarray(raw["residuals"], dtype=float),
-            warnings=tuple(raw["warnings"]),
-            options=dict(raw["options"]),
-            data=pd.DataFrame(raw["data"]),
-            samples=None if samples is None else np.asarray(samples, dtype=float),
-            correlation=None if correlation is None else np.asarray(correlation, float),
-            version=str(raw.get("version", "")),
-        )
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        where = f"file {source}" if _is_path(source) else "the JSON text"
+    except (ScalingFitError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        field = "formula_law" if raw.get("formula_law") else "law"
+        message = f"{where} is not a scaling_fit fit result: field {field!r}: {exc}"
+        raise DataError(message) from None
+    check_against_law(raw, fitted_law, where)
+    samples, correlation = raw.get("bootstrap_samples"), raw.get("correlation")
+    return cls(
+        law=fitted_law,
+        params={n: _float(raw["params"][n]["value"]) for n in fitted_law.param_names},
+        free=tuple(raw["free"]),
+        fixed={n: float(v) for n, v in raw["fixed"].items()},
+        tie=dict(raw["tie"]),
+        objective=_float(raw["objective"]),
+        converged=raw["converged"],
+        n_points=raw["n_points"],
+        residuals=np.asarray(_floats(raw["residuals"]), dtype=float),
+        warnings=tuple(str(w) for w in raw["warnings"]),
+        options=dict(raw["options"]),
+        data=pd.DataFrame(raw["data"]),
+        samples=None if samples is None else np.asarray(_floats(samples), dtype=float),
+        correlation=None if correlation is None else np.asarray(_floats(correlation), float),
+        version=str(raw.get("version", "")),
+    )
+
+
+def _read_json(source: str | Path) -> tuple[str, Any]:
+    """Where the JSON comes from (for messages) and its parsed value; DataError if unreadable."""
+    expected = "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
+    if not isinstance(source, str | Path):
+        raise DataError(f"from_json: expected JSON text or a path, found {type(source).__name__}")
+    where = f"file {source}" if _is_path(source) else "the JSON text"
+    try:
+        text = Path(source).read_text(encoding="utf-8") if _is_path(source) else str(source)
+    except UnicodeDecodeError:
+        raise DataError(f"{where} is not text (binary data?); {expected}") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = " (JSON text starts with '{')" if isinstance(source, str) else ""
+        raise DataError(f"{where} cannot be read: {reason}{hint}; {expected}") from None
+    try:
+        return where, json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise DataError(
-            f"{where} is not a scaling_fit fit result ({exc.__class__.__name__}: {exc}); "
-            "expected the JSON written by `scaling-fit fit` or FitResult.to_json()"
+            f"{where} is not a scaling_fit fit result (not valid JSON: {exc}); {expected}"
         ) from None
+
+
+def _finite(value: float) -> float | None:
+    """A float for strict JSON: non-finite values (a degenerate fit) written as null."""
+    return float(value) if np.isfinite(value) else None
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _floats(values: Any) -> Any:
+    """Nested lists with null read back as NaN."""
+    if isinstance(values, list):
+        return [_floats(v) for v in values]
+    return _float(values)
 
 
 def _stored_law(raw: dict[str, Any]) -> Law:

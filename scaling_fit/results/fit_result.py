@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, ScalingFitWarning, argument
+from ..errors import DataError, FitError, OutputExistsError, ScalingFitWarning, argument
+from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .atomic import write_text_atomic
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
 from .intervals import check_level, percentile_interval
@@ -120,6 +122,7 @@ class FitResult:
 
     def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
+        check_level(level)
         if self.samples is None:
             return dict.fromkeys(self.params)
         lo, hi = percentile_interval(self.samples, level, axis=0)
@@ -149,11 +152,21 @@ class FitResult:
         >>> result.predict(n_params=[1e9, 1e10], tokens=2e10)       # doctest: +SKIP
         """
         self._require_point_law("predict")
+        self._require_finite_params("predict")
         columns = self._inputs(data, inputs)
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
         )
-        return self.law.predict(*columns, **self.params)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            predicted = self.law.predict(*columns, **self.params)
+        if not np.all(np.isfinite(predicted)):
+            warnings.warn(
+                f"some predictions of law {self.law.name!r} are not finite (the parameters "
+                f"{self.params} overflow at these inputs): do not use them",
+                ScalingFitWarning,
+                stacklevel=2,
+            )
+        return predicted
 
     def extrapolation(self, **inputs: Any) -> dict[str, float]:
         """How far each input lies outside the fitted range, as a factor (1 = inside).
@@ -189,6 +202,8 @@ class FitResult:
         """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
         bootstrap percentile interval (needs ``bootstrap>0``)."""
         self._require_point_law("predict_interval")
+        self._require_finite_params("predict_interval")
+        check_level(level)
         samples = self._require_samples("predict_interval")
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         draws = self.law.predict(*columns, **self._sample_columns(samples))
@@ -246,7 +261,10 @@ class FitResult:
         bootstrap. Warns when N_opt or D_opt lie more than ``max_extrapolation`` times outside
         the fitted range.
         """
+        self._require_finite_params("compute_optimal")
+        check_level(level)
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
+        check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
         n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
         self._warn_extrapolation({"n_params": n_opt, "tokens": d_opt}, max_extrapolation)
@@ -384,11 +402,23 @@ class FitResult:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
         return fit_to_dict(self)
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given."""
+    def to_json(
+        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
+    ) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        The file is written atomically (:mod:`scaling_fit.results.atomic`); an existing
+        ``path`` raises :class:`~scaling_fit.errors.OutputExistsError` unless ``overwrite``.
+        """
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
-            Path(path).write_text(text + "\n")
+            try:
+                write_text_atomic(path, text + "\n", overwrite=overwrite)
+            except FileExistsError:
+                raise OutputExistsError(
+                    f"FitResult.to_json: file {str(path)!r} exists; pass overwrite=True to "
+                    "replace it, or choose another path"
+                ) from None
         return text
 
     @classmethod
@@ -409,7 +439,27 @@ class FitResult:
                 f"law {self.law.name!r} needs inputs {list(self.law.inputs)}; missing "
                 f"{missing}; pass them as keywords, e.g. predict(n_params=7e10, tokens=1.4e12)"
             )
-        return [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+        if data is None:
+            unknown = sorted(set(inputs) - set(self.law.inputs))
+            if unknown:
+                raise DataError(
+                    f"law {self.law.name!r} takes inputs {list(self.law.inputs)}; unknown "
+                    f"keyword(s) {unknown}: check the spelling"
+                )
+        try:
+            columns = [np.asarray(source[c], dtype=float) for c in self.law.inputs]
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"inputs of law {self.law.name!r} must be numbers: {exc}") from None
+        check_positive_inputs(dict(zip(self.law.inputs, columns, strict=True)), "predict")
+        return columns
+
+    def _require_finite_params(self, what: str) -> None:
+        bad = {n: v for n, v in self.params.items() if not np.isfinite(v)}
+        if bad:
+            raise FitError(
+                f"{what}: parameters {bad} of law {self.law.name!r} are not finite (converged="
+                f"{self.converged}): the fit failed; refit, or check the data it was fitted to"
+            )
 
     def _require_point_law(self, what: str) -> None:
         if self.law.fits_curves:

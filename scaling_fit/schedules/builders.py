@@ -26,6 +26,9 @@ from numpy.typing import ArrayLike
 from ..errors import DataError
 
 WSD_SHAPES = ("linear", "exp", "sqrt", "cosine")
+# Longest schedule built from settings: 10⁸ steps (0.8 GB of float64 LRs) is ~100x the
+# longest published pre-training run; more is a typo, and would ask for terabytes.
+MAX_STEPS = 100_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +132,7 @@ def _positive(value: Any, key: str, where: str) -> float:
 
 
 def _steps(where: str, total: Any, warmup: Any) -> tuple[int, int]:
-    total = whole_number(total, "total", where, 1, np.inf)
+    total = whole_number(total, "total", where, 1, MAX_STEPS)
     return total, whole_number(warmup, "warmup", where, 0, total - 1)
 
 

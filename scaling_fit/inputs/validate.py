@@ -1,0 +1,179 @@
+"""Checks of arguments and tables at the edge of the API, each done once, with the fix.
+
+:func:`check_fit_arguments` holds the domains of :func:`scaling_fit.fit`'s numeric arguments
+(δ > 0, ``n_jobs`` ≠ 0, seeds ≥ 0, bootstrap sizes with a sane upper limit);
+:func:`check_runs_frame` checks a tidy DataFrame given directly to ``fit`` as
+:func:`~scaling_fit.load_runs` checks files; :func:`check_positive_inputs` checks the inputs of
+a prediction.  Every failure is a :class:`~scaling_fit.errors.DataError` naming the argument
+(and its CLI flag) or the row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import numbers
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, argument
+from .columns import CANONICAL, NON_NEGATIVE, NUMERIC
+
+# Bootstrap resamples: 10⁵ already pins a 95 % percentile to ~0.1 %; more only costs hours.
+MAX_BOOTSTRAP = 100_000
+# Huber δ on log residuals: above ~10 (a factor e¹⁰ in loss) every point is quadratic, so the
+# objective is plain MSE; larger values only risk overflow.
+MAX_DELTA = 1e3
+# Starts refined by the trust-region solver.
+MAX_REFINE = 10_000
+# Seeds: NumPy accepts any integer >= 0; 2³² is what most tools take, and plenty.
+SEED_LIMIT = 2**32
+
+
+def check_fit_arguments(
+    *, delta: Any, bootstrap: Any, seed: Any, n_jobs: Any, n_refine: Any = 1
+) -> None:
+    """DataError unless the numeric arguments of ``fit`` lie in their domains."""
+    if not _real(delta) or not 0 < float(delta) <= MAX_DELTA:
+        raise DataError(
+            f"{argument('delta', delta)}: expected a Huber threshold 0 < delta <= {MAX_DELTA:g} "
+            "on log residuals (default 1e-3); for plain least squares pass loss='mse'"
+        )
+    _whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
+    _whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
+    _whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
+    if not _integer(n_jobs) or int(n_jobs) == 0:
+        raise DataError(
+            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0 "
+            "(1: no parallelism, -1: all cores)"
+        )
+
+
+# A logged lr column may be sparse (NaN between logged steps): lr_column checks it itself.
+CHECKED = tuple(c for c in NUMERIC if c != "lr")
+
+
+def check_runs_frame(frame: Any, columns: Any) -> None:
+    """DataError for a non-finite, non-positive (negative for step, lr) or missing value.
+
+    ``columns`` are the columns the fit reads; canonical numeric ones but ``lr`` are checked, as
+    :func:`scaling_fit.load_runs` checks files, naming the first bad row and column.
+    """
+    for column in (c for c in columns if c in CHECKED and c in frame.columns):
+        try:
+            values = np.asarray(frame[column], dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"DataFrame column {column!r} holds non-numeric values; expected numbers "
+                "(load text with units such as 125M through load_runs)"
+            ) from None
+        sign_ok = values >= 0 if column in NON_NEGATIVE else values > 0
+        bad = ~(np.isfinite(values) & sign_ok)
+        if bad.any():
+            first = int(np.argmax(bad))
+            expected = ">= 0" if column in NON_NEGATIVE else "> 0"
+            raise DataError(
+                f"DataFrame index {frame.index[first]!r}, column {column!r}: expected a finite "
+                f"number {expected}, found {float(values[first])!r}; fix or drop that row "
+                f"({int(bad.sum())} of {len(values)} rows are bad)"
+            )
+    if "run" in frame.columns and frame["run"].isna().any():
+        first = int(np.argmax(frame["run"].isna().to_numpy()))
+        raise DataError(
+            f"DataFrame index {frame.index[first]!r}, column 'run': expected a run name, "
+            "found a missing value"
+        )
+
+
+def check_positive_inputs(inputs: Mapping[str, Any], where: str) -> None:
+    """DataError unless every value of the canonical inputs is finite and > 0 (≥ 0 for step)."""
+    for name, values in inputs.items():
+        if name not in CANONICAL:
+            continue
+        array = np.asarray(values, dtype=float)
+        sign_ok = array >= 0 if name in NON_NEGATIVE else array > 0
+        bad = ~(np.isfinite(array) & sign_ok)
+        if bad.any():
+            expected = ">= 0" if name in NON_NEGATIVE else "> 0"
+            raise DataError(
+                f"{where}: {argument(name)} must be finite and {expected}; found "
+                f"{float(array.reshape(-1)[np.argmax(bad.reshape(-1))])!r}"
+            )
+
+
+def check_input_file(path: str) -> None:
+    """DataError unless ``path`` is a regular file: says what it is instead (missing,
+    a directory, a device such as /dev/null)."""
+    if os.path.isfile(path):
+        return
+    if not os.path.exists(path):
+        found = f"file not found (cwd: {os.getcwd()}); check the path"
+    elif os.path.isdir(path):
+        found = "is a directory; expected a CSV file (pass a glob such as dir/*.csv)"
+    else:
+        found = "is not a regular file (a device or a pipe); expected a CSV file"
+    raise DataError(f"{path}: {found}")
+
+
+def check_header(path: str) -> None:
+    """DataError when two columns of a CSV's header have the same name.
+
+    pandas would rename the second ``loss`` to ``loss.1`` and the fit would silently use the
+    first; the user must say which one is meant.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader([handle.readline()]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return  # not text: the CSV reader reports it
+    names = [name.strip() for name in header]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(
+                f"{path}: column {name!r} appears twice in the header (columns {seen[name]} "
+                f"and {position}); expected unique names: rename or delete one of them"
+            )
+        seen[name] = position
+
+
+# Below these every value of a column is implausible as a count: the smallest models in
+# scaling studies have ~10³ parameters (Kaplan et al. 2020) and runs see ≥ 10⁶ tokens.
+SMALLEST = {"n_params": 1e3, "tokens": 1e5}
+
+
+def unit_warnings(table: Any) -> list[str]:
+    """Messages for columns whose every value is too small to be a count (``1.3`` meant as
+    1.3B): the fit would run, with parameters in the wrong units."""
+    messages = []
+    for column, smallest in SMALLEST.items():
+        if column in table.columns and len(table) and table[column].max() < smallest:
+            top = float(table[column].max())
+            messages.append(
+                f"every {column} value is below {smallest:g} (largest {top:g}): they look like "
+                f"millions or billions without a unit; write 1.3B or 1.3e9, not 1.3"
+            )
+    return messages
+
+
+def _real(value: Any) -> bool:
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(float(value)))
+    )
+
+
+def _integer(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return bool(np.isfinite(float(value))) and float(value).is_integer()
+
+
+def _whole(name: str, value: Any, lo: int, hi: int, example: str) -> None:
+    if not _integer(value) or not lo <= int(value) <= hi:
+        raise DataError(
+            f"{argument(name, value)}: expected a whole number in [{lo}, {hi:,}] ({example})"
+        )
