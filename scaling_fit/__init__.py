@@ -10,7 +10,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import DataError, FitError, ScalingFitError, ScalingFitWarning, UnknownLawError
+from .errors import (
+    DataError,
+    FitError,
+    OutputExistsError,
+    ScalingFitError,
+    ScalingFitWarning,
+    UnknownLawError,
+)
 
 # public name -> module that defines it
 _LAZY = {
@@ -99,6 +106,7 @@ __all__ = [
     "HparamsResult",
     "IsoflopResult",
     "Law",
+    "OutputExistsError",
     "Parameter",
     "Report",
     "ScalingFitError",

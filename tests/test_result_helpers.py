@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling_fit.errors import DataError
+from scaling_fit.errors import DataError, OutputExistsError
 from scaling_fit.results.extrapolation import extrapolation_factors, row_extrapolation
 from scaling_fit.results.intervals import percentile_interval
 from scaling_fit.results.json_file import dump_json, load_result_json
@@ -60,11 +60,15 @@ def test_extrapolation_factor_is_one_inside_and_the_ratio_outside() -> None:
     )
 
 
-def test_dump_json_returns_the_text_and_overwrites_the_file(tmp_path) -> None:
+def test_dump_json_returns_the_text_and_overwrites_only_when_asked(tmp_path) -> None:
     path = tmp_path / "result.json"
     path.write_text("old")
-    text = dump_json({"format": "scaling_fit.X/1", "v": 1.5}, path, 2)
-    # Like FitResult.to_json: the file is overwritten and ends with one newline, the text not.
+    # Like FitResult.to_json: an existing file is kept unless overwrite=True, named in the error.
+    with pytest.raises(OutputExistsError, match=r"X.to_json: file .*result.json"):
+        dump_json({"format": "scaling_fit.X/1", "v": 1.5}, path, 2)
+    assert path.read_text() == "old"
+    text = dump_json({"format": "scaling_fit.X/1", "v": 1.5}, path, 2, overwrite=True)
+    # The file ends with one newline, the text not.
     assert path.read_text() == text + "\n"
     assert json.loads(text) == {"format": "scaling_fit.X/1", "v": 1.5}
 

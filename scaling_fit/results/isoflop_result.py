@@ -177,20 +177,24 @@ class IsoflopResult:
             "version": self.version,
         }
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+    def to_json(
+        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
+    ) -> str:
         """Serialise to JSON text; also write it to ``path`` when given.
 
         Parameters
         ----------
         path
-            File to write (overwritten when it exists, as by :meth:`FitResult.to_json`), or
-            None to only return the text.
+            File to write atomically, or None to only return the text.
         indent
             Indentation of the JSON.
+        overwrite
+            Replace an existing ``path``; otherwise it raises
+            :class:`~scaling_fit.errors.OutputExistsError`, as :meth:`FitResult.to_json` does.
 
         Returns
         -------
         str
             The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
         """
-        return dump_json(self.to_dict(), path, indent)
+        return dump_json(self.to_dict(), path, indent, overwrite=overwrite)

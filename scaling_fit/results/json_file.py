@@ -1,8 +1,9 @@
 """JSON text and files of the result classes: one writer and one reader, so every result's
 ``to_json`` and ``from_json`` behave alike.
 
-``to_json(path)`` writes the text (overwriting ``path`` when it exists, as
-:meth:`scaling_fit.FitResult.to_json` does) and returns it; ``from_json`` takes JSON text or a
+``to_json(path)`` writes the text atomically and returns it; like
+:meth:`scaling_fit.FitResult.to_json` it refuses to replace an existing file unless
+``overwrite=True``; ``from_json`` takes JSON text or a
 file, checks its ``format`` tag (``scaling_fit.<Class>/1``) and raises
 :class:`~scaling_fit.errors.DataError` naming the file when it is not the expected result.
 """
@@ -14,22 +15,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import DataError
+from ..errors import DataError, OutputExistsError
+from .atomic import write_text_atomic
 
 Result = TypeVar("Result")
 
 
-def dump_json(data: dict[str, Any], path: str | Path | None, indent: int) -> str:
+def dump_json(
+    data: dict[str, Any], path: str | Path | None, indent: int, *, overwrite: bool = False
+) -> str:
     """``data`` as strict JSON text (no NaN); also written to ``path`` when given.
 
     Parameters
     ----------
     data
-        A result's ``to_dict()``.
+        A result's ``to_dict()`` (its ``format`` names the result in messages).
     path
-        File to write (overwritten when it exists), or None to only return the text.
+        File to write atomically, or None to only return the text.
     indent
         Indentation passed to :func:`json.dumps`.
+    overwrite
+        Replace ``path`` when it exists; otherwise an existing file raises
+        :class:`~scaling_fit.errors.OutputExistsError`.
 
     Returns
     -------
@@ -38,7 +45,14 @@ def dump_json(data: dict[str, Any], path: str | Path | None, indent: int) -> str
     """
     text = json.dumps(data, indent=indent, allow_nan=False)
     if path is not None:
-        Path(path).write_text(text + "\n")
+        try:
+            write_text_atomic(path, text + "\n", overwrite=overwrite)
+        except FileExistsError:
+            what = str(data.get("format", "result")).removeprefix("scaling_fit.").split("/")[0]
+            raise OutputExistsError(
+                f"{what}.to_json: file {str(path)!r} exists; pass overwrite=True to replace "
+                "it, or choose another path"
+            ) from None
     return text
 
 
