@@ -135,6 +135,7 @@ def test_sigma_combines_backtest_drift_and_bootstrap(chosen) -> None:
     np.testing.assert_allclose(rows["weight"], likelihood / likelihood.sum(), rtol=1e-10)
 
 
+@pytest.mark.slow  # ~1.2 s of backtest fits; CI runs it
 def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
     runs = grid(noise=0.003)
     target = {"n_params": 1e9, "tokens": 1e12}  # M = 1000: 12.5x beyond the runs' 80

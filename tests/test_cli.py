@@ -1090,6 +1090,7 @@ def test_building_the_parser_imports_no_heavy_module():
 
 
 # ----------------------------------------------------------------------- console script
+@pytest.mark.slow  # a fresh interpreter through the installed script (~3 s); CI runs it
 def test_console_script_runs():
     commands = [[sys.executable, "-m", "scaling_fit", "laws"]]
     script = shutil.which("scaling-fit")

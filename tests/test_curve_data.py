@@ -264,6 +264,7 @@ def coverage(seeds: range) -> int:
     return hits
 
 
+@pytest.mark.slow  # a curve bootstrap (~2.5 s); the seeds-coverage version is slow too
 def test_curve_bootstrap_intervals_contain_truth(boot_fit: sf.FitResult) -> None:
     assert boot_fit.samples.shape == (50, 4) and np.isfinite(boot_fit.samples).all()
     # 6 noisy curves, 50 resamples: 19 of 20 intervals (5 seeds x 4 parameters) hold the

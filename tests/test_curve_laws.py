@@ -252,6 +252,7 @@ def test_annealing_law_recovers_fitted_decay() -> None:
         assert result.params[name] == pytest.approx(value, rel=1e-4), name
 
 
+@pytest.mark.slow  # a multi-power fit (~2 s); CI runs it
 def test_multipower_recovers_parameters_from_noise_free_curves() -> None:
     steps = np.arange(2200, 24000, 256)
     table = pd.concat(

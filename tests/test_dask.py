@@ -35,6 +35,7 @@ def _runs() -> pd.DataFrame:
     return pd.DataFrame({"run": run, "n_params": n, "tokens": d, "loss": loss})
 
 
+@pytest.mark.slow  # a LocalCluster per module (~2 s); CI runs it
 def test_bootstrap_on_a_dask_cluster_matches_local(client) -> None:
     # Resamples are drawn in the parent from the seed, so where they are refitted cannot
     # change them: the same samples to rounding (1e-12) as the serial bootstrap.
@@ -46,6 +47,7 @@ def test_bootstrap_on_a_dask_cluster_matches_local(client) -> None:
     np.testing.assert_allclose(remote.samples, local.samples, rtol=1e-12)
 
 
+@pytest.mark.slow  # a LocalCluster per module (~2 s); CI runs it
 def test_backtest_on_a_dask_cluster_matches_local(client) -> None:
     runs = _runs()
     local = backtest(runs, ["chinchilla"], "largest-n", max_dropped=1, progress=False)

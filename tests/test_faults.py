@@ -93,6 +93,7 @@ def predict_args(tmp_path: Path) -> list[str]:
     return ["predict", "fit.json", "--n-params", *sizes, "--tokens", *sizes]
 
 
+@pytest.mark.slow  # a real CLI process killed mid-run (2-4 s); CI runs it
 @pytest.mark.parametrize(
     ("sig", "code"),
     [
@@ -117,6 +118,7 @@ def test_a_signal_mid_write_leaves_the_old_file_whole(tmp_path, sig, code) -> No
         assert rest.splitlines() == [f"scaling-fit: error: {word}"]
 
 
+@pytest.mark.slow  # a real CLI process killed mid-run (2-4 s); CI runs it
 def test_sigkill_mid_write_of_a_new_file_leaves_no_file(tmp_path) -> None:
     process = start_cli(tmp_path, *predict_args(tmp_path), "-o", "new.csv")
     wait_for_line(process, "WRITING")
@@ -135,6 +137,7 @@ def test_the_finished_write_replaces_the_old_file(capsys, tmp_path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json", "out.csv"]
 
 
+@pytest.mark.slow  # a real CLI process killed mid-run (2-4 s); CI runs it
 def test_no_worker_outlives_sigterm_during_a_parallel_bootstrap(tmp_path) -> None:
     synthetic_runs(tmp_path / "runs.csv")
     process = start_cli(

@@ -74,6 +74,7 @@ def test_epoch_bootstrap_standard_errors(epoch_runs: pd.DataFrame) -> None:
     assert result.options["bootstrap"] == 1000
 
 
+@pytest.mark.slow  # bootstrap refits (2-3 s); CI runs it
 def test_bootstrap_independent_of_n_jobs() -> None:
     runs = synthetic_runs(noise=0.01, n=30)
     one = sf.fit(runs, bootstrap=8, seed=3, n_jobs=1)
@@ -96,6 +97,7 @@ def test_epoch_tokens_per_parameter(epoch_fit: sf.FitResult) -> None:
 
 
 # ------------------------------------------------------------------ recovery and robustness
+@pytest.mark.slow  # bootstrap refits (2-3 s); CI runs it
 def test_recovers_known_parameters_within_bootstrap_intervals() -> None:
     result = sf.fit(synthetic_runs(noise=0.005, seed=11), bootstrap=200, seed=1)
     for name, value in TRUTH.items():

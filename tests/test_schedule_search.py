@@ -70,6 +70,7 @@ def test_wsd_beats_cosine_on_the_fitted_400m_law(fitted_400m: sf.FitResult) -> N
     assert choice.final_loss == pytest.approx(exact, rel=1e-7)
 
 
+@pytest.mark.slow  # ~1.5 s of candidate schedules; CI runs it
 def test_published_400m_parameters_choose_a_short_cooldown() -> None:
     published = sf.FitResult.from_params("multipower", PUBLISHED_400M)
     with pytest.raises(sf.DataError, match=r"peak= \(--peak\) not given.*none recorded.*peak=3e-4"):
