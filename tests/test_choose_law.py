@@ -125,6 +125,20 @@ def test_choose_law_picks_the_generating_law_and_covers_the_truth(chosen) -> Non
 
 
 @pytest.mark.slow  # shares the fixture above
+def test_choose_law_and_backtest_json_files_are_strict_and_never_replaced(chosen, tmp_path) -> None:
+    for name, result in (("choice", chosen), ("backtest", chosen.backtest)):
+        path = tmp_path / f"{name}.json"
+        text = result.to_json(path)
+        # Strict JSON (a NaN would be written as null, never as the non-standard NaN token).
+        assert json.loads(path.read_text(), parse_constant=pytest.fail) == json.loads(text)
+        path.write_text("old")
+        with pytest.raises(sf.OutputExistsError, match=r"to_json: file .* exists"):
+            result.to_json(path)
+        assert path.read_text() == "old"
+        assert result.to_json(path, overwrite=True) == text
+
+
+@pytest.mark.slow  # shares the fixture above
 def test_sigma_combines_backtest_drift_and_bootstrap(chosen) -> None:
     rows = chosen.ranking
     np.testing.assert_allclose(rows["score"], np.hypot(rows["rms_log_error"], rows["drift"]))

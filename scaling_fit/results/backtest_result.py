@@ -8,13 +8,14 @@ from typing import Any
 import pandas as pd
 
 from .fit_result import FitResult
+from .json_file import JsonResult
 from .json_safe import json_records, json_safe
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
 
 
 @dataclass(frozen=True, repr=False)
-class BacktestResult:
+class BacktestResult(JsonResult):
     """Outcome of :func:`backtest`. Relative errors are fractions (0.007 = 0.7 %).
 
     Attributes

@@ -7,20 +7,19 @@ backtest behind them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .json_file import JsonResult
 from .json_safe import json_safe
 
 JSON_FORMAT = "scaling_fit.ChooseLawResult/1"
 
 
 @dataclass(frozen=True, repr=False)
-class ChooseLawResult:
+class ChooseLawResult(JsonResult):
     """Ranking of laws for one target, a recommended and a model-averaged prediction.
 
     Attributes
@@ -92,13 +91,6 @@ class ChooseLawResult:
             "warnings": list(self.warnings),
             "backtest": self.backtest.to_dict(),
         }
-
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """The result as JSON text; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
 
 
 def _line(name: str, prediction: dict[str, Any], level: int) -> str:

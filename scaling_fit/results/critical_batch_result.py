@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
-from .json_file import dump_json, load_result_json
+from .json_file import JsonResult, load_result_json
 from .json_safe import json_records
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
@@ -26,7 +26,7 @@ DEFINITIONS = {
 
 
 @dataclass(frozen=True, repr=False)
-class CriticalBatchResult:
+class CriticalBatchResult(JsonResult):
     """The outcome of :func:`scaling_fit.fit_critical_batch`.
 
     Attributes
@@ -130,28 +130,6 @@ class CriticalBatchResult:
             "fits": json_records(self.fits),
             "scaling": json_records(self.scaling),
         }
-
-    def to_json(
-        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
-    ) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given.
-
-        Parameters
-        ----------
-        path
-            File to write atomically, or None to only return the text.
-        indent
-            Indentation of the JSON.
-        overwrite
-            Replace an existing ``path``; otherwise it raises
-            :class:`~scaling_fit.errors.OutputExistsError`, as :meth:`FitResult.to_json` does.
-
-        Returns
-        -------
-        str
-            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
-        """
-        return dump_json(self.to_dict(), path, indent, overwrite=overwrite)
 
     @classmethod
     def from_json(cls, source: str | Path) -> CriticalBatchResult:

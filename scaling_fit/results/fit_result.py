@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,22 +13,22 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import DataError, FitError, OutputExistsError, ScalingFitWarning, argument
+from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
-from .atomic import write_text_atomic
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
 from .intervals import check_level, percentile_interval
+from .json_file import JsonResult
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
 
 
 @dataclass(frozen=True, repr=False)
-class FitResult:
+class FitResult(JsonResult):
     """The outcome of :func:`scaling_fit.fit`. Immutable; round-trips through JSON.
 
     Attributes
@@ -401,25 +400,6 @@ class FitResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
         return fit_to_dict(self)
-
-    def to_json(
-        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
-    ) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given.
-
-        The file is written atomically (:mod:`scaling_fit.results.atomic`); an existing
-        ``path`` raises :class:`~scaling_fit.errors.OutputExistsError` unless ``overwrite``.
-        """
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            try:
-                write_text_atomic(path, text + "\n", overwrite=overwrite)
-            except FileExistsError:
-                raise OutputExistsError(
-                    f"FitResult.to_json: file {str(path)!r} exists; pass overwrite=True to "
-                    "replace it, or choose another path"
-                ) from None
-        return text
 
     @classmethod
     def from_json(cls, source: str | Path, *, law: Law | None = None) -> FitResult:

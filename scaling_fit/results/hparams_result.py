@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .fit_result import FitResult
-from .json_file import dump_json, load_result_json
+from .json_file import JsonResult, load_result_json
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
 
 
 @dataclass(frozen=True, repr=False)
-class HparamsResult:
+class HparamsResult(JsonResult):
     """The outcome of :func:`scaling_fit.fit_hparams`.
 
     Attributes
@@ -121,28 +121,6 @@ class HparamsResult:
             "cells": cells.to_dict(orient="list"),
             "warnings": list(self.warnings),
         }
-
-    def to_json(
-        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
-    ) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given.
-
-        Parameters
-        ----------
-        path
-            File to write atomically, or None to only return the text.
-        indent
-            Indentation of the JSON.
-        overwrite
-            Replace an existing ``path``; otherwise it raises
-            :class:`~scaling_fit.errors.OutputExistsError`, as :meth:`FitResult.to_json` does.
-
-        Returns
-        -------
-        str
-            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
-        """
-        return dump_json(self.to_dict(), path, indent, overwrite=overwrite)
 
     @classmethod
     def from_json(cls, source: str | Path) -> HparamsResult:

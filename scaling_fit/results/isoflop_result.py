@@ -8,14 +8,13 @@ and bands (``interval``, ``ci95``, ``frontier``), the local parabolas (``curves`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .intervals import percentile_interval
-from .json_file import dump_json
+from .json_file import JsonResult
 from .json_safe import json_columns
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ PARAMS = ("a", "k", "b", "k_D")
 
 
 @dataclass(frozen=True, repr=False)
-class IsoflopResult:
+class IsoflopResult(JsonResult):
     """The outcome of :func:`isoflop`: per-budget optima and N*(C) = k·C^a, D*(C) = k_D·C^b.
 
     Attributes
@@ -176,25 +175,3 @@ class IsoflopResult:
             "options": dict(self.options),
             "version": self.version,
         }
-
-    def to_json(
-        self, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
-    ) -> str:
-        """Serialise to JSON text; also write it to ``path`` when given.
-
-        Parameters
-        ----------
-        path
-            File to write atomically, or None to only return the text.
-        indent
-            Indentation of the JSON.
-        overwrite
-            Replace an existing ``path``; otherwise it raises
-            :class:`~scaling_fit.errors.OutputExistsError`, as :meth:`FitResult.to_json` does.
-
-        Returns
-        -------
-        str
-            The JSON text (``format`` ``JSON_FORMAT``), without a trailing newline.
-        """
-        return dump_json(self.to_dict(), path, indent, overwrite=overwrite)

@@ -13,12 +13,44 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..errors import DataError, OutputExistsError
 from .atomic import write_text_atomic
 
 Result = TypeVar("Result")
+
+
+class _HasDict(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class JsonResult:
+    """Mixin: a result's ``to_json`` from its ``to_dict``, the same for every result class."""
+
+    def to_json(
+        self: _HasDict, path: str | Path | None = None, *, indent: int = 2, overwrite: bool = False
+    ) -> str:
+        """Serialise to JSON text; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path
+            File to write atomically (:mod:`scaling_fit.results.atomic`), or None to only
+            return the text.
+        indent
+            Indentation of the JSON.
+        overwrite
+            Replace an existing ``path``; otherwise it raises
+            :class:`~scaling_fit.errors.OutputExistsError`.
+
+        Returns
+        -------
+        str
+            Strict JSON text (NaN written as null) tagged with the result's ``format``,
+            without a trailing newline (the file gets one).
+        """
+        return dump_json(self.to_dict(), path, indent, overwrite=overwrite)
 
 
 def dump_json(
