@@ -29,8 +29,12 @@ from scaling_fit.results import atomic
 
 SLOW_WRITER = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     import scaling_fit.results.atomic as atomic
+
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that: restore
+    # Python's Ctrl-C handler so the test means the same however pytest was launched.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def slow_write_all(fd, data):
         sys.stderr.write("WRITING\\n"); sys.stderr.flush()
