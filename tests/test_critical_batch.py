@@ -141,6 +141,10 @@ def test_predict_across_sweeps_and_json(zhang: sf.CriticalBatchResult) -> None:
     pd.testing.assert_frame_equal(loaded.predict(2.4e10), zhang.predict(2.4e10))
     with pytest.warns(sf.ScalingFitWarning, match="tokens extrapolates 41.7x"):
         zhang.predict(1e12)
+    with pytest.raises(sf.DataError, match=r"level=0 \(--level\): expected the probability"):
+        zhang.predict(2.4e10, level=0)
+    with pytest.raises(sf.DataError, match=r"CriticalBatchResult.predict: .*tokens.* > 0; found 0"):
+        zhang.predict([2.4e10, 0.0])
 
 
 def test_plan_with_a_critical_batch_fit(zhang: sf.CriticalBatchResult) -> None:

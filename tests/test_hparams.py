@@ -102,6 +102,10 @@ def test_predict_with_interval_warns_far_outside(band_fit: sf.HparamsResult) -> 
     assert row["batch_size_lower"] < row["batch_size"] < row["batch_size_upper"]
     with pytest.warns(sf.ScalingFitWarning, match="tokens extrapolates 14x"):
         band_fit.predict(7e9, 1.4e12)
+    with pytest.raises(sf.DataError, match=r"level=1\.5 \(--level\): expected the probability"):
+        band_fit.predict(5e8, 2e10, level=1.5)
+    with pytest.raises(sf.DataError, match=r"HparamsResult.predict: .*n_params.* > 0; found -1"):
+        band_fit.predict(-1.0, 2e10)
 
 
 # ------------------------------------------------------------------------ synthetic sweeps

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
+from ..inputs.validate import check_positive_inputs
+from .intervals import check_level
 from .json_file import JsonResult, load_result_json
 from .json_safe import json_records
 
@@ -75,10 +77,14 @@ class CriticalBatchResult(JsonResult):
         Raises
         ------
         DataError
-            When the sweeps lack a ``tokens`` column with at least 3 distinct values.
+            When the sweeps lack a ``tokens`` column with at least 3 distinct values, when
+            ``level`` is not strictly between 0 and 1, or a token count is not finite and > 0.
         """
         from scipy.stats import t as student
 
+        level = self.level if level is None else level
+        check_level(level)
+        check_positive_inputs({"tokens": tokens}, "CriticalBatchResult.predict")
         if "tokens" not in self.fits or self.fits["tokens"].nunique() < 3:
             raise DataError(
                 "predicting the critical batch at other token counts needs a 'tokens' column "
@@ -104,7 +110,7 @@ class CriticalBatchResult(JsonResult):
         at = np.column_stack([np.ones_like(d), np.log(d)])
         mean = at @ coef
         spread = np.sqrt(variance * np.einsum("ij,jk,ik->i", at, inverse, at))
-        half = float(student.ppf(0.5 + (level or self.level) / 2, dof)) * spread
+        half = float(student.ppf(0.5 + level / 2, dof)) * spread
         table = pd.DataFrame({"tokens": d, "b_noise": np.exp(mean)})
         table["b_noise_lower"], table["b_noise_upper"] = np.exp(mean - half), np.exp(mean + half)
         for column in ("b_noise", "b_noise_lower", "b_noise_upper"):

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
+from .intervals import check_level
 from .json_file import JsonResult, load_result_json
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
@@ -71,7 +73,14 @@ class HparamsResult(JsonResult):
         pandas.DataFrame
             ``n_params``, ``tokens``, ``lr``, ``batch_size`` and their ``_lower``/``_upper``
             bounds (NaN without bootstrap samples).
+
+        Raises
+        ------
+        DataError
+            When ``level`` is not strictly between 0 and 1, or N or D is not finite and > 0.
         """
+        check_level(level)
+        check_positive_inputs({"n_params": n_params, "tokens": tokens}, "HparamsResult.predict")
         n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
         table = pd.DataFrame({"n_params": n, "tokens": d})
         table["lr"] = self.lr.predict(n_params=n, tokens=d)
