@@ -69,6 +69,7 @@ def _drop(path: str):
 
 FIT = ["fit", "runs.csv", "--law", "chinchilla"]
 PREDICT = ["predict", "fit.json", "--n-params", "7e10", "--tokens", "1.4e12"]
+CBS = ["cbs", "s.csv"]
 # name, files {name: text or bytes}, argv, exit code, words of the line (lowercase match)
 # fmt: off
 CASES = [
@@ -333,6 +334,24 @@ CASES = [
     ("fit: binary", {"fit.json": bytes(range(256))}, PREDICT, 2, ["fit.json", "not text"]),
     ("fit: a JSON list", {"fit.json": "[1, 2]"}, PREDICT, 2, ["expected a json object"]),
     ("fit: missing", {}, PREDICT, 2, ["fit.json", "does not exist"]),
+    # ---- the steps-to-target table of `cbs` (read by the analysis, not load_runs)
+    ("cbs: empty file", {"s.csv": ""}, CBS, 2, ["s.csv", "empty"]),
+    ("cbs: binary file", {"s.csv": bytes(range(256)) * 8}, CBS, 2, ["s.csv", "not a readable"]),
+    ("cbs: no steps column", {"s.csv": "batch_size,loss\n1e5,3\n"}, CBS, 2, ["missing 'steps'"]),
+    (
+        "cbs: text batch size",
+        {"s.csv": "batch_size,steps\n1e5,100\n2e5x,60\n4e5,40\n"},
+        CBS,
+        2,
+        ["s.csv, row 2, column 'batch_size'", "positive number", "'2e5x'"],
+    ),
+    (
+        "cbs: zero steps",
+        {"s.csv": "batch_size,steps\n1e5,100\n2e5,0\n4e5,40\n"},
+        CBS,
+        2,
+        ["row 2, column 'steps'", "found 0"],
+    ),
 ]
 # fmt: on
 

@@ -15,6 +15,7 @@ Definitions (each number the toolkit reports names one of them):
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
+from ..inputs.validate import check_header, check_input_file
 from ..results.critical_batch_result import CriticalBatchResult
 from ..results.intervals import check_level
 
@@ -62,13 +64,7 @@ def fit_critical_batch(
     freedom.
     """
     check_level(level)
-    table = pd.read_csv(steps) if not isinstance(steps, pd.DataFrame) else steps.copy()
-    for column in ("batch_size", "steps"):
-        if column not in table.columns:
-            raise DataError(
-                f"a steps-to-target table needs columns 'batch_size' (tokens per step) and "
-                f"'steps'; missing {column!r} (found {list(table.columns)})"
-            )
+    table = _steps_table(steps)
     if group not in table.columns:
         table[group] = "all"
     rows = []
@@ -80,6 +76,54 @@ def fit_critical_batch(
                 rows[-1][column] = float(sweep[column].iloc[0])
     fits = pd.DataFrame(rows)
     return CriticalBatchResult(fits=fits, scaling=_scaling(fits, level), group=group, level=level)
+
+
+def _steps_table(steps: Any) -> pd.DataFrame:
+    """The steps-to-target table from a DataFrame or a CSV path, with ``batch_size`` > 0 and
+    ``steps`` > 0 or blank (a batch that never reached the target) as floats."""
+    if isinstance(steps, pd.DataFrame):
+        table, where = steps.copy(), "<DataFrame>"
+    else:
+        where = os.fspath(steps)
+        table = _read_steps_csv(where)
+    for column in ("batch_size", "steps"):
+        if column not in table.columns:
+            raise DataError(
+                f"{where}: a steps-to-target table needs columns 'batch_size' (tokens per "
+                f"step) and 'steps'; missing {column!r} (found {list(table.columns)})"
+            )
+        values = pd.to_numeric(table[column], errors="coerce")
+        blank_ok = column == "steps" and table[column].isna()
+        bad = ~((values > 0) | blank_ok)  # NaN compares False: text cells are bad too
+        if bad.any():
+            label = table.index[np.argmax(bad.to_numpy())]
+            row = f"index {label!r}" if where == "<DataFrame>" else f"row {label}"
+            cell = table.at[label, column]
+            cell = cell.item() if isinstance(cell, np.generic) else cell
+            raise DataError(
+                f"{where}, {row}, column {column!r}: expected a positive number, found "
+                f"{cell!r}; fix or remove that row"
+            )
+        table[column] = values.astype(float)
+    return table
+
+
+def _read_steps_csv(path: str) -> pd.DataFrame:
+    """A CSV read by pandas, its data rows numbered from 1; pandas' errors as DataError."""
+    check_input_file(path)
+    check_header(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a CSV header and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path}: not a readable CSV ({str(exc).strip()}); expected one header line and as "
+            "many comma-separated fields on every line"
+        ) from None
+    table.columns = [str(c).strip() for c in table.columns]
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    return table
 
 
 def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
