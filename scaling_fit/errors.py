@@ -65,6 +65,8 @@ FLAGS: dict[str, str] = {
     "family": "--family",
     "peak": "--peak",
     "baseline": "--baseline",
+    "prior": "--prior",
+    "target": "--target-n/--target-tokens/--target-compute",
 }
 
 

@@ -38,7 +38,10 @@ def test_target_inputs_derive_the_third_from_c_equals_6nd() -> None:
     assert target_inputs({"n_params": 2e9, "tokens": 1e11})["compute"] == 6 * 2e9 * 1e11
     assert target_inputs({"compute": 1.2e21, "n_params": 1e9})["tokens"] == pytest.approx(2e11)
     assert target_inputs({"compute": 1.2e21, "tokens": 2e11})["n_params"] == pytest.approx(1e9)
-    with pytest.raises(sf.DataError, match="needs two of n_params, tokens and compute"):
+    # The message names the API argument and the CLI flags that set it.
+    with pytest.raises(
+        sf.DataError, match=r"\(--target-n/--target-tokens/--target-compute\) needs two of"
+    ):
         target_inputs({"n_params": 7e9})
 
 

@@ -61,6 +61,12 @@ def test_forecast_needs_one_run() -> None:
         sf.forecast(two, COSINE)
 
 
+def test_prior_must_be_a_curve_law_fit() -> None:
+    prior = sf.FitResult.from_params("chinchilla")
+    with pytest.raises(sf.DataError, match=r"prior= \(--prior\): a fit of law 'chinchilla'"):
+        sf.forecast(seen_log(0.5), COSINE, prior=prior)
+
+
 def test_cli_forecast(capsys, tmp_path) -> None:
     path = tmp_path / "job.csv"
     seen_log(0.5)[["step", "loss"]].to_csv(path, index=False)

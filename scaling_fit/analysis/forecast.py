@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
 from ..fitting.fit import fit as fit_law
 from ..inputs.load import load_runs
 from ..results.curves import predict_curve, predict_runs
@@ -109,6 +109,12 @@ def forecast(
     if prior is not None:
         prior = prior if isinstance(prior, FitResult) else FitResult.from_json(prior)
         law = prior.law
+        if not law.fits_curves:
+            raise DataError(
+                f"{argument('prior')}: a fit of law {law.name!r}, which does not predict loss "
+                "curves; expected a fit of a loss-curve law (multipower, lr_annealing) to "
+                "other runs, e.g. from `scaling-fit fit RUNS.csv --law lr_annealing -o FIT.json`"
+            )
         fixed = {k: v for k, v in prior.params.items() if k not in set(refit)}
     fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
     seen = int(table["step"].max())

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from .holdout import scale_ids
 
 AXES = ("n_params", "tokens_per_param", "compute")
@@ -64,11 +64,12 @@ def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
         n = c / (6.0 * d)
     else:
         raise DataError(
-            f"target={dict(target)} needs two of n_params, tokens and compute (C = 6·N·D), "
+            f"{argument('target', dict(target))} needs two of n_params, tokens and compute "
+            "(C = 6·N·D), "
             "e.g. {'n_params': 7e9, 'tokens': 2e12}"
         )
     if min(n, d) <= 0 or not np.isfinite([n, d]).all():
-        raise DataError(f"target={dict(target)}: N and D must be positive and finite")
+        raise DataError(f"{argument('target', dict(target))}: N and D must be positive and finite")
     return {"n_params": n, "tokens": d, "compute": c}
 
 
