@@ -252,6 +252,13 @@ def test_glob_matches_nothing(tmp_path: Path) -> None:
         load_runs([])
 
 
+@pytest.mark.parametrize("source", [None, 3.5, [Path("a.csv"), 7]])
+def test_a_source_that_is_not_a_path_or_frame(source: object) -> None:
+    # Was a TypeError from inside the loader ('NoneType' object is not iterable).
+    with pytest.raises(sf.DataError, match=r"expected runs as a DataFrame, a CSV path"):
+        load_runs(source)
+
+
 def test_empty_and_header_only(tmp_path: Path) -> None:
     with pytest.raises(sf.DataError, match=r"e\.csv: the file is empty; expected a CSV header"):
         load_runs(write(tmp_path / "e.csv", ""))

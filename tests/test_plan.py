@@ -113,7 +113,9 @@ def test_far_outside_a_fitted_sweep_warns() -> None:
     [
         ({"n_params": 7e9}, r"a plan needs the model size and the tokens.*found \['n_params'\]"),
         ({"compute": 1e22}, r"found \['compute'\] and no fit"),
-        ({"n_params": -1.0, "tokens": 1e9}, "positive finite values"),
+        ({"n_params": -1.0, "tokens": 1e9}, r"plan: n_params= \(--n-params\) must be finite"),
+        ({"n_params": "7B", "tokens": 1e9}, r"n_params= \(--n-params\) expected numbers.*'7B'"),
+        ({"compute": float("nan"), "n_params": 1e9}, r"compute= \(--compute\) must be finite"),
     ],
 )
 def test_bad_requests(kwargs: dict, match: str) -> None:

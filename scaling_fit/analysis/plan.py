@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
+from ..inputs.validate import check_positive_inputs
 from ..laws import get_law
 from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
 from ..results.critical_batch_result import CriticalBatchResult
@@ -110,9 +111,8 @@ def _run(
     n_params: float | None, tokens: float | None, compute: float | None, fit: FitResult | None
 ) -> tuple[float, float, float]:
     given = {"n_params": n_params, "tokens": tokens, "compute": compute}
+    check_positive_inputs({k: v for k, v in given.items() if v is not None}, "plan")
     known = {k: float(v) for k, v in given.items() if v is not None}
-    if any(not (np.isfinite(v) and v > 0) for v in known.values()):
-        raise DataError(f"plan needs positive finite values; found {known}")
     k = FLOPS_PER_PARAM_TOKEN
     if set(known) == {"n_params", "tokens"}:
         return known["n_params"], known["tokens"], k * known["n_params"] * known["tokens"]

@@ -41,9 +41,9 @@ def read_sources(source: Any, columns: Mapping[str, str]) -> list[Source]:
             _tensorboard(run, {t: (p, _read_csv(p)) for t, p in tags.items()})
             for run, tags in runs.items()
         ]
-    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    items = _paths_given(source)
     paths: dict[str, str] = {}  # real path -> path as given; a file matched twice is read once
-    for item in map(os.fspath, items):
+    for item in items:
         matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
         if not matches:
             raise DataError(f"no file matches {item!r} (cwd: {Path.cwd()}); check the pattern")
@@ -62,6 +62,18 @@ def read_sources(source: Any, columns: Mapping[str, str]) -> list[Source]:
         else:
             sources.append((path, frame, [path]))
     return sources + [_tensorboard(run, tags) for run, tags in boards.items()]
+
+
+def _paths_given(source: Any) -> list[str]:
+    """``source`` as a list of path strings (one path, or an iterable of them)."""
+    try:
+        items = [source] if isinstance(source, str | os.PathLike) else list(source)
+        return [os.fspath(item) for item in items]
+    except TypeError:
+        raise DataError(
+            f"expected runs as a DataFrame, a CSV path, a glob pattern or a list of them; "
+            f"found {type(source).__name__} {str(source)[:60]!r}"
+        ) from None
 
 
 def _add_tensorboard(

@@ -92,7 +92,13 @@ def check_positive_inputs(inputs: Mapping[str, Any], where: str) -> None:
     for name, values in inputs.items():
         if name not in CANONICAL:
             continue
-        array = np.asarray(values, dtype=float)
+        try:
+            array = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"{where}: {argument(name)} expected numbers (e.g. 7e10); found "
+                f"{str(values)[:60]!r}"
+            ) from None
         sign_ok = array >= 0 if name in NON_NEGATIVE else array > 0
         bad = ~(np.isfinite(array) & sign_ok)
         if bad.any():
