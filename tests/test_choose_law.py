@@ -167,8 +167,17 @@ def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
 def test_choose_law_messages() -> None:
     with pytest.raises(sf.DataError, match="weighting='bma' is not supported"):
         choose_law(grid(), target={"n_params": 1e9, "tokens": 2e10}, weighting="bma")
-    with pytest.raises(sf.DataError, match="target= must give the inputs"):
+    with pytest.raises(sf.DataError, match=r"target=None \(--target-n.*\): expected the"):
         choose_law(grid(), target=None)
+    target = {"n_params": 1e9, "tokens": 2e10}
+    with pytest.raises(sf.DataError, match=r"level=1.0 \(--level\): expected the probability"):
+        choose_law(grid(), target=target, level=1.0)
+    with pytest.raises(sf.DataError, match=r"bootstrap=5 \(--bootstrap\): expected a whole"):
+        choose_law(grid(), target=target, bootstrap=5)
+    with pytest.raises(sf.DataError, match=r"n_jobs=0 \(--n-jobs\): expected a whole number"):
+        choose_law(grid(), target=target, n_jobs=0)
+    with pytest.raises(sf.DataError, match=r"n_jobs=0 \(--n-jobs\): expected a whole number"):
+        sf.backtest(grid(), ["chinchilla"], n_jobs=0)
 
 
 def test_cli_compare_with_a_target_chooses_a_law(tmp_path, capsys) -> None:

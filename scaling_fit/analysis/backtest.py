@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
+from ..inputs.validate import check_n_jobs
 from ..laws import Law, get_law
 from ..progress import check_progress
 from ..results.backtest_result import BacktestResult
@@ -85,6 +86,7 @@ def backtest(
     BacktestResult
     """
     check_progress(progress)
+    check_n_jobs(n_jobs)
     if (isinstance(holdout, str) and holdout == "target") or (
         holdout is None and isinstance(target, Mapping)
     ):

@@ -41,9 +41,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning, argument
+from ..inputs.validate import check_bootstrap, check_n_jobs
 from ..laws import Law, get_law
 from ..results.choose_law_result import ChooseLawResult
+from ..results.intervals import check_level
 from .backtest_fits import options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
 from .target_holdout import MAX_ORIGINS, MIN_SCALES, target_inputs
@@ -106,10 +108,14 @@ def choose_law(
     """
     if weighting not in WEIGHTINGS:
         raise DataError(f"weighting={weighting!r} is not supported: expected one of {WEIGHTINGS}")
-    if not 0.0 < level < 1.0 or bootstrap < 10:
-        raise DataError(f"need 0 < level < 1 and bootstrap >= 10; found {level}, {bootstrap}")
+    check_level(level)
+    check_bootstrap(bootstrap, least=10)
+    check_n_jobs(n_jobs)
     if not isinstance(target, Mapping):
-        raise DataError("target= must give the inputs, e.g. {{'n_params': 7e9, 'tokens': 2e12}}")
+        raise DataError(
+            f"{argument('target', target)}: expected the target's inputs as a mapping, e.g. "
+            "{'n_params': 7e9, 'tokens': 2e12}"
+        )
     laws = [get_law(law) for law in laws]
     goal = {**target_inputs(target), "loss": target.get("loss")}
     options = options_per_law([law.name for law in laws], fit_options)

@@ -44,11 +44,21 @@ def check_fit_arguments(
     _whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
     _whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     _whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
+    check_n_jobs(n_jobs)
+
+
+def check_n_jobs(n_jobs: Any) -> None:
+    """DataError unless ``n_jobs`` is a whole number of joblib workers other than 0."""
     if not _integer(n_jobs) or int(n_jobs) == 0:
         raise DataError(
             f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0 "
             "(1: no parallelism, -1: all cores)"
         )
+
+
+def check_bootstrap(bootstrap: Any, least: int = 0) -> None:
+    """DataError unless ``bootstrap`` is a whole number of resamples in [least, MAX]."""
+    _whole("bootstrap", bootstrap, least, MAX_BOOTSTRAP, f"at least {least}, e.g. 1000")
 
 
 # A logged lr column may be sparse (NaN between logged steps): lr_column checks it itself.
