@@ -213,6 +213,20 @@ CASES = [
         2,
         ["total", "100000000"],
     ),
+    (
+        "logged steps of 10^12 (tokens in the step column)",
+        {"run.csv": "step,lr,loss\n0,0,5.0\n1e12,3e-4,3.5\n2e12,3e-4,3.4\n"},
+        ["fit", "run.csv", "--law", "lr_annealing"],
+        2,
+        ["step 2,000,000,000,000 is logged", "100,000,000 steps", "optimizer steps"],
+    ),
+    (
+        "lr 0 at every logged step",
+        {"run.csv": "step,lr,loss\n0,0,5.0\n100,0,4.0\n200,0,3.5\n300,0,3.4\n"},
+        ["fit", "run.csv", "--law", "lr_annealing"],
+        2,
+        ["column 'lr' is 0 at every logged step", "--schedule"],
+    ),
     # ---- flags out of their domains
     ("--n-jobs 0", {"runs.csv": GOOD}, [*FIT, "--n-jobs", "0"], 2, ["n_jobs=0 (--n-jobs)"]),
     ("--seed -1", {"runs.csv": GOOD}, [*FIT, "--seed", "-1"], 2, ["seed=-1 (--seed)"]),

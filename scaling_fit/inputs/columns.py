@@ -23,3 +23,6 @@ NUMERIC = CANONICAL[1:]
 NON_NEGATIVE = ("step", "lr")  # may be 0; every other numeric column must be > 0
 # Training FLOPs per parameter and token, C = 6 N D (Kaplan et al. 2020; Hoffmann et al. 2022).
 FLOPS_PER_PARAM_TOKEN = 6.0
+# Longest schedule, from settings or a logged LR: 10⁸ steps (0.8 GB of float64 LRs) is ~100x
+# the longest published pre-training run; more is a typo, and would ask for terabytes.
+MAX_STEPS = 100_000_000

@@ -60,6 +60,7 @@ import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
 from ..errors import DataError, argument
+from .columns import MAX_STEPS
 
 Array = np.ndarray
 EXACT = "logged every step"
@@ -188,6 +189,19 @@ def _logged(rows: pd.DataFrame, run: object) -> tuple[Array, Array]:
         raise DataError(
             f"run {run!r}: step {steps[~whole][0]:g} is not a whole step >= 0; the LR column "
             "is indexed by optimizer step (a row at step t has the LR after t steps)"
+        )
+    if steps[-1] > MAX_STEPS:
+        raise DataError(
+            f"run {run!r}: step {steps[-1]:,.0f} is logged, beyond the {MAX_STEPS:,} steps a "
+            "schedule may have; expected optimizer steps (not tokens or samples) in the step "
+            "column"
+        )
+    if not (lr > 0).any():
+        raise DataError(
+            f"run {run!r}: column 'lr' is 0 at every logged step; expected the learning rate "
+            "of each step (a run that trained has some LR > 0). Map the right column with "
+            "columns={'lr': '<your column>'}, or drop the lr column and pass "
+            f"{argument('schedules')}"
         )
     repeated = steps[1:][np.diff(steps) == 0]
     if repeated.size:

@@ -24,11 +24,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import DataError
+from ..inputs.columns import MAX_STEPS
 
 WSD_SHAPES = ("linear", "exp", "sqrt", "cosine")
-# Longest schedule built from settings: 10⁸ steps (0.8 GB of float64 LRs) is ~100x the
-# longest published pre-training run; more is a typo, and would ask for terabytes.
-MAX_STEPS = 100_000_000
 
 
 @dataclass(frozen=True, eq=False)
