@@ -7,11 +7,18 @@ schedule, without a prior and with ``prior=`` an ``lr_annealing`` fit of the con
 its 20 % linear cool-down (T = 50k) at the same peak.  Printed: mean and worst relative error
 per fraction seen, and by kind.  Goal of issue 8: ≤ 0.5 % mean at 50 % seen.
 
-Run: ``python benchmarks/bench_forecast.py`` (a few minutes).
+With ``--coverage`` it also asks each forecast at 50 % seen for its 95 % interval
+(``n_boot=30``) and prints how often the interval contains the last point's loss, and the
+interval's median width (the interval is moved from step T to the last point by the ratio of
+the predicted losses).
+
+Run: ``python benchmarks/bench_forecast.py [--coverage]`` (a few minutes; ~15 with
+``--coverage`` on a loaded 2-core machine).
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -35,6 +42,7 @@ def spec(run: pd.Series) -> str:
 
 
 def main() -> None:
+    coverage = "--coverage" in sys.argv[1:]
     runs = pd.read_csv(DATA / "runs.csv")
     val = pd.read_csv(DATA / "val_curves.csv.gz").rename(columns={"val_loss": "loss"})
     runs = runs.join(val.sort_values("step").groupby("run").tail(1).set_index("run"), on="run")
@@ -53,14 +61,22 @@ def main() -> None:
             end = pd.DataFrame({"run": [r["run"]], "step": [int(r["step"])]})
             for fraction in (0.25, 0.5, 0.75):
                 seen = curve[curve["step"] <= fraction * r["total"]]
+                n_boot = 30 if coverage and fraction == 0.5 else 0
                 for name, p in (("none", None), ("prior", prior)):
-                    result = sf.forecast(seen, specs[r["run"]], prior=p, n_boot=0)
+                    result = sf.forecast(seen, specs[r["run"]], prior=p, n_boot=n_boot)
                     predicted = predict_runs(result.fit, end, specs)[0]
                     error = abs(predicted / r["loss"] - 1)
-                    rows.append((r["kind"], fraction, name, error))
-    table = pd.DataFrame(rows, columns=["kind", "seen", "prior", "error"])
+                    inside = width = np.nan
+                    if result.interval is not None:
+                        lo, hi = np.asarray(result.interval) * predicted / result.final_loss
+                        inside, width = float(lo <= r["loss"] <= hi), (hi - lo) / predicted
+                    rows.append((r["kind"], fraction, name, error, inside, width))
+    table = pd.DataFrame(rows, columns=["kind", "seen", "prior", "error", "inside", "width"])
     print(table.groupby(["seen", "prior"])["error"].agg(["mean", "max", "count"]).to_string())
     print(table.groupby(["kind", "seen", "prior"])["error"].mean().unstack().to_string())
+    if coverage:
+        at_half = table[table["seen"] == 0.5].groupby("prior")
+        print(at_half.agg(inside=("inside", "mean"), median_width=("width", "median")).to_string())
 
 
 if __name__ == "__main__":

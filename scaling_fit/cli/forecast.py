@@ -86,6 +86,6 @@ def run_forecast(args: argparse.Namespace) -> int:
     write(text, args.output, args.force)
     warn_lines(args, caught)
     lo_hi = result.interval
-    interval = "" if lo_hi is None else f" (interval {lo_hi[0]:.4f}-{lo_hi[1]:.4f})"
+    interval = "" if lo_hi is None else f" (noise-only interval {lo_hi[0]:.4f}-{lo_hi[1]:.4f})"
     say(args, f"final loss {result.final_loss:.4f}{interval} after step {result.seen_steps}")
     return 0
