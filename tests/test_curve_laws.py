@@ -125,6 +125,26 @@ def test_multipower_analytic_jacobian_matches_differences(family: str) -> None:
         assert np.all(np.abs(analytic - numeric) <= 1e-6 * scale), (family, p)
 
 
+def test_multipower_memo_never_reuses_other_inputs_or_parameters() -> None:
+    # The Jacobian reuses the per-pair terms of the last evaluation (multipower._pair_terms):
+    # interleaved evaluations on other features or parameters must give the fresh values.
+    table = pd.DataFrame({"run": "r", "step": np.arange(1100, 12000, 53)})
+    names = ("cosine", "wsd_exp")
+    inputs = {n: multipower.features(table, {"r": from_spec(FAMILIES[n]).lr}) for n in names}
+    fresh = {}
+    for name in names:
+        for i, p in enumerate(KERNELS):
+            multipower._LAST[0] = None
+            fresh[name, i] = multipower.multipower_log_gradient(*inputs[name], **p)
+    for i, p in enumerate(KERNELS):
+        for name in names:
+            got = multipower.multipower_log_gradient(*inputs[name], **p)
+            again = multipower.multipower_log_gradient(*inputs[name], **p)  # a memo hit
+            for key, value in fresh[name, i].items():  # same arithmetic: equal to the bit
+                np.testing.assert_array_equal(got[key], value)
+                np.testing.assert_array_equal(again[key], value)
+
+
 @pytest.mark.parametrize("family", ["cosine", "wsd_sqrt", "step"])
 def test_features_match_naive_multipower(family: str) -> None:
     lr = from_spec(FAMILIES[family]).lr
