@@ -15,7 +15,8 @@ import pytest
 from multipower_data import SPECS, TEST, TRAIN
 
 import scaling_fit as sf
-from scaling_fit.fitting.objective import huber
+from scaling_fit.fitting.objective import Problem, huber
+from scaling_fit.fitting.space import ParameterSpace
 from scaling_fit.laws import lr_annealing, multipower
 from scaling_fit.results import curves
 from scaling_fit.schedules import annealing_area, from_spec, lr_for_annealing_law
@@ -103,6 +104,45 @@ def test_quadrature_matches_exact_sum(family: str) -> None:
         # The bound: 1e-7 relative in the predicted loss (measured: < 2e-9).
         np.testing.assert_allclose(fast, slow, rtol=1e-7, atol=0)
     assert pairs.width < 300 < exact.width  # O(log steps) terms per point, not O(steps)
+
+
+@pytest.mark.parametrize("family", ["cosine", "wsd_exp", "wsd_sqrt"])
+def test_multipower_analytic_jacobian_matches_differences(family: str) -> None:
+    # The fitter's Jacobian (one pass over the pairs) against central differences of the
+    # law on the same quadrature features, at the published values and the box corners.
+    lr = from_spec(FAMILIES[family]).lr
+    table = pd.DataFrame({"run": "r", "step": np.arange(1100, lr.size, 37)})
+    inputs = multipower.features(table, {"r": lr})
+    space = ParameterSpace(multipower.LAW, {}, {}, {})
+    for p in KERNELS:
+        observed = multipower.multipower(*inputs, **p) * 1.003
+        problem = Problem(space, inputs, observed)
+        theta = space.to_theta(p)
+        analytic, numeric = problem.analytic_jacobian(theta), problem.difference_jacobian(theta)
+        # Central differences (steps eps^(1/3)) are accurate to ~1e-10 of a column's scale;
+        # measured agreement <= 1e-8; 1e-6 still catches a wrong or missing term.
+        scale = np.abs(numeric).max(axis=0)
+        assert np.all(np.abs(analytic - numeric) <= 1e-6 * scale), (family, p)
+
+
+def test_multipower_memo_never_reuses_other_inputs_or_parameters() -> None:
+    # The Jacobian reuses the per-pair terms of the last evaluation (multipower._pair_terms):
+    # interleaved evaluations on other features or parameters must give the fresh values.
+    table = pd.DataFrame({"run": "r", "step": np.arange(1100, 12000, 53)})
+    names = ("cosine", "wsd_exp")
+    inputs = {n: multipower.features(table, {"r": from_spec(FAMILIES[n]).lr}) for n in names}
+    fresh = {}
+    for name in names:
+        for i, p in enumerate(KERNELS):
+            multipower._LAST[0] = None
+            fresh[name, i] = multipower.multipower_log_gradient(*inputs[name], **p)
+    for i, p in enumerate(KERNELS):
+        for name in names:
+            got = multipower.multipower_log_gradient(*inputs[name], **p)
+            again = multipower.multipower_log_gradient(*inputs[name], **p)  # a memo hit
+            for key, value in fresh[name, i].items():  # same arithmetic: equal to the bit
+                np.testing.assert_array_equal(got[key], value)
+                np.testing.assert_array_equal(again[key], value)
 
 
 @pytest.mark.parametrize("family", ["cosine", "wsd_sqrt", "step"])

@@ -94,7 +94,7 @@ def test_best_schedule_improvement_interval() -> None:
 @pytest.mark.slow
 def test_multipower_fit_without_a_decay_to_learn_from_says_it_is_degenerate() -> None:
     # Curves of the annealing-area law (constant + one WSD, 6k steps): the multi-power
-    # loss-drop term collapses (C runs to ~1e-16) and the fit says so (~30 s).
+    # loss-drop term has nothing to learn from and the fit says so (~15 s).
     specs = {
         "constant": "constant:peak=3e-4,total=6000,warmup=500",
         "wsd": "wsd:peak=3e-4,total=6000,warmup=500,decay=0.2,final=0",
@@ -108,5 +108,11 @@ def test_multipower_fit_without_a_decay_to_learn_from_says_it_is_degenerate() ->
     with pytest.warns(sf.ScalingFitWarning) as record:
         fitted = sf.fit(table, "multipower", schedules=specs)
     messages = [str(w.message) for w in record]
-    assert any(m.startswith("degenerate fit: parameter(s) C = ") for m in messages), messages
-    assert fitted.params["C"] < 1e-10
+    # With the exact Jacobian the solver follows the ridge towards G's exponential limit
+    # (C -> 0 while beta grows; C = 9.5e-9, beta = 30 after 700 evaluations per start) to a
+    # lower objective (4.2e-4) than the collapse to C ~ 1e-16 where central differences
+    # stopped (5.1e-4, "degenerate fit: parameter(s) C = …").  Either way the fit must not
+    # pass as converged and must say why.
+    flagged = ("degenerate fit: parameter(s) C = ", "optimizer did not converge")
+    assert any(m.startswith(flagged) for m in messages), messages
+    assert not fitted.converged or fitted.params["C"] < 1e-10
