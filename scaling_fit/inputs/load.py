@@ -130,9 +130,10 @@ def load_runs(
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
     sources = read_sources(source, columns or {}, _numeric_column(columns or {}))
     names = [name for name, _, _ in sources]
-    frames, derived = [], {}
+    frames, derived, steps_distinct = [], {}, True
     for (name, raw, _), stem in zip(sources, stems(names), strict=True):
-        table, dropped, formulas = _tidy(raw, name, stem, columns or {}, nan_policy)
+        table, dropped, formulas, distinct = _tidy(raw, name, stem, columns or {}, nan_policy)
+        steps_distinct &= distinct
         if dropped:
             warnings.warn(
                 f"{name}: dropped {dropped} of {len(raw)} rows with an empty/NaN value "
@@ -144,10 +145,12 @@ def load_runs(
         derived.update(formulas)
     _check_same_columns(frames, names)
     table = pd.concat(frames, keys=range(len(frames)))
-    _check_duplicate_steps(table, names)
+    if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
+        _check_duplicate_steps(table, names)
     table = table.reset_index(drop=True)
     table["run"] = table["run"].astype(str)
-    if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
+    integral = "step" in table.columns and pd.api.types.is_integer_dtype(table["step"])
+    if "step" in table.columns and not integral and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
     files = [file for _, _, read in sources for file in read]
     attrs: dict[str, Any] = {"derived": derived, "sources": files}
@@ -189,8 +192,9 @@ def _select(table: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, An
 
 def _tidy(
     frame: pd.DataFrame, name: str, stem: str, columns: Mapping[str, str], policy: str
-) -> tuple[pd.DataFrame, int, dict[str, str]]:
-    """One source → tidy table indexed by row location, rows dropped, derived formulas."""
+) -> tuple[pd.DataFrame, int, dict[str, str], bool]:
+    """One source → tidy table indexed by row location, rows dropped, derived formulas, and
+    whether its (run, step) pairs are known distinct."""
     if frame.empty:
         raise DataError(f"{name}: no data rows below the header {list(frame.columns)}")
     mapping = _column_map(frame, name, columns)
@@ -203,13 +207,14 @@ def _tidy(
     table, dropped = _drop_missing(table, name, labels, policy)
     _check_values(table, name, labels)
     formulas = _derive(table)
-    _check_duplicate_rows(table, name)
+    distinct = _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         many = "step" not in table.columns
         names = [f"{stem}:{i + 1}" for i in range(len(table))] if many else [stem] * len(table)
         table["run"] = _run_names(pd.Series(names, index=table.index, dtype=object))
     ordered = [c for c in CANONICAL if c in table.columns]
-    return table[ordered + [c for c in table.columns if c not in CANONICAL]], dropped, formulas
+    others = [c for c in table.columns if c not in CANONICAL]
+    return table[ordered + others], dropped, formulas, distinct
 
 
 def _run_names(values: pd.Series) -> pd.Series:
@@ -392,11 +397,13 @@ def _first_repeat(table: pd.DataFrame, keys: list[str]) -> tuple[int, int] | Non
     return int(np.argmax(same)), second
 
 
-def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
+def _check_duplicate_rows(table: pd.DataFrame, name: str) -> bool:
+    """DataError for a row repeating another exactly; whether every (run, step) is distinct
+    (then the steps check of :func:`_check_duplicate_steps` has nothing to find here)."""
     keys = [c for c in CANONICAL if c in table.columns]
     steps = [c for c in ("run", "step") if c in keys]
     if "step" in steps and not table[steps].duplicated().any():
-        return  # rows differ in run or step already: no row can repeat another (fast check)
+        return True  # rows differ in run or step already: no row can repeat another
     pair = _first_repeat(table, keys)
     if pair:
         first, second = (_row(name, table.index[p]) for p in pair)
@@ -404,6 +411,7 @@ def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
             f"{name}, {second} repeats {first} exactly (same {keys}); expected distinct "
             "observations: remove one of the two rows"
         )
+    return False
 
 
 def _check_same_columns(frames: Sequence[pd.DataFrame], names: Sequence[str]) -> None:
