@@ -15,7 +15,7 @@ Each case runs in a fresh Python process, so its peak resident memory (``VmHWM``
 
 Usage::
 
-    python benchmarks/bench_scale.py           # 10^4..10^6 points, 10^7 rows (~1 GB of CSV)
+    python benchmarks/bench_scale.py           # 10^4..10^6 points, 10^7 rows (~380 MB of CSV)
     python benchmarks/bench_scale.py --quick   # 10^3..10^4 points, 10^5 rows, 2,000 columns
 
 Prints one line per case: ``name | seconds | peak GB | reference seconds``. Data files go to
