@@ -77,8 +77,8 @@ def parse_chinchilla(text: str) -> list[Row]:
             "<= 1",
         ),
     ]
-    n1 = _find(r"n_jobs=1 bootstrap.*?([\d.]+) s", text)
-    n2 = _find(r"n_jobs=2 bootstrap.*?([\d.]+) s", text)
+    n1 = _find(r"n_jobs=1 bootstrap median ([\d.]+) s", text)
+    n2 = _find(r"n_jobs=2 bootstrap median ([\d.]+) s", text)
     if n1 and n2:
         rows.append(("bootstrap n_jobs=2 s vs n_jobs=1 s", n2, n1, _ratio(n2, n1), "<= 1"))
     return rows

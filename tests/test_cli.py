@@ -351,6 +351,52 @@ def test_predict_needs_grid_or_compute(capsys, tmp_path):
     assert_user_error(code, err, "--compute")
 
 
+# Every subcommand that writes -o, given -o <one of its inputs> --force: the command line and
+# which of its files is the input named by -o. The check comes before any work, so the files'
+# content does not matter (any text): each is created, and must be byte-identical afterwards.
+INPUT_AS_OUTPUT = {
+    "fit data": (["fit", "in.csv", "--law", "chinchilla"], "in.csv"),
+    "fit --schedules": (
+        ["fit", "in.csv", "--law", "lr_annealing", "--schedules", "s.json"],
+        "s.json",
+    ),
+    "predict": (["predict", "fit.json", "--compute", "1e21"], "fit.json"),
+    "compare": (["compare", "in.csv", "--law", "chinchilla", "--law", "kaplan"], "in.csv"),
+    "isoflop": (["isoflop", "in.csv"], "in.csv"),
+    "hparams": (["hparams", "in.csv"], "in.csv"),
+    "cbs": (["cbs", "in.csv"], "in.csv"),
+    "report data": (["report", "in.csv", "--law", "chinchilla"], "in.csv"),
+    "report --schedules": (
+        ["report", "in.csv", "--law", "lr_annealing", "--schedules", "s.json"],
+        "s.json",
+    ),
+    "best-schedule": (["best-schedule", "fit.json", "--total-steps", "1000"], "fit.json"),
+    "plan --fit": (["plan", "--fit", "fit.json", "--compute", "1e21"], "fit.json"),
+    "plan --hparams": (["plan", "--hparams", "hp.json", "--n-params", "1e9"], "hp.json"),
+    "plan --cbs": (["plan", "--cbs", "cbs.json", "--n-params", "1e9"], "cbs.json"),
+    "forecast log": (["forecast", "in.csv", "--schedule", WSD], "in.csv"),
+    "forecast --prior": (
+        ["forecast", "in.csv", "--schedule", WSD, "--prior", "fit.json"],
+        "fit.json",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", INPUT_AS_OUTPUT)
+def test_no_subcommand_overwrites_an_input(capsys, tmp_path, monkeypatch, case) -> None:
+    argv, target = INPUT_AS_OUTPUT[case]
+    monkeypatch.chdir(tmp_path)
+    files = {"in.csv", "s.json", "fit.json", "hp.json", "cbs.json"}
+    for name in files:
+        Path(name).write_bytes(f"{name}: an input, not to be replaced\n".encode())
+    before = {name: Path(name).read_bytes() for name in files}
+    code, out, err = run(capsys, *argv, "-o", target, "--force")
+    assert_user_error(code, err, f"-o '{target}' is the input file", "refusing to overwrite")
+    assert out == ""
+    assert {name: Path(name).read_bytes() for name in files} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)  # no temp file left
+
+
 # ----------------------------------------------------------------------- fit failures: exit 1
 def test_not_converged_writes_json_and_exits_1(capsys, epoch_csv, tmp_path, monkeypatch):
     # A genuinely non-converging fit is not cheap to provoke; stand one in.

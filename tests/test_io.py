@@ -97,6 +97,50 @@ def test_suffixes_in_every_numeric_column(tmp_path: Path) -> None:
     assert runs.attrs["derived"] == {}
 
 
+def test_numeric_columns_read_as_numbers_and_suffixed_ones_as_text(tmp_path: Path) -> None:
+    """pandas' C parser reads a column of plain numbers as float64 (the fast path of a long
+    file); a column with unit suffixes stays text for the unit parser; both load right."""
+    from scaling_fit.inputs.load import _numeric_column
+    from scaling_fit.inputs.sources import _read_csv
+
+    path = write(
+        tmp_path / "mixed.csv",
+        "run,N,D,loss,seed\nr1,1.25e8,2.5B,3.1,007\nr2,350000000,7B,2.9,008\n",
+    )
+    raw = _read_csv(str(path), _numeric_column({}))
+    assert raw["N"].dtype == np.float64  # read as numbers by pandas: the fast path
+    assert raw["D"].tolist() == ["2.5B", "7B"]  # suffixed: text for parse_number
+    runs = load_runs(path)
+    assert runs["n_params"].tolist() == [1.25e8, 3.5e8]
+    assert runs["tokens"].tolist() == [2.5e9, 7e9]
+    assert runs["loss"].tolist() == [3.1, 2.9]
+    assert runs["run"].tolist() == ["r1", "r2"]
+    assert runs["seed"].tolist() == ["007", "008"]  # other columns stay as written
+
+
+@pytest.mark.parametrize("bad", ["3.1x", "True", "n/a"])
+def test_bad_cell_in_a_long_numeric_column_names_row_and_column(tmp_path: Path, bad) -> None:
+    """One bad cell among 1,000 plain numbers makes pandas keep the column as text; the
+    message still names the file, the row and the column, and quotes the cell as written."""
+    losses = [f"{3 - i / 1000:.4f}" for i in range(1000)]
+    losses[699] = bad
+    rows = "".join(f"r,{i + 1},{loss}\n" for i, loss in enumerate(losses))
+    path = write(tmp_path / "long.csv", "run,step,val_loss\n" + rows)
+    with pytest.raises(
+        sf.DataError,
+        match=rf"long\.csv, row 700 \(line 701\), column 'val_loss' \(loss\): expected a "
+        rf"number \(e\.g\. 1\.3e9, 125M, 2T\), found '{bad}'; fix or remove that cell",
+    ):
+        load_runs(path)
+
+
+def test_a_column_of_booleans_is_quoted_as_written(tmp_path: Path) -> None:
+    """pandas reads TRUE/false as booleans; the loader reports the cell as written."""
+    path = write(tmp_path / "b.csv", "N,D,loss\nTRUE,2e9,3.0\nfalse,4e9,2.9\n")
+    with pytest.raises(sf.DataError, match=r"b\.csv, row 1 \(line 2\), column 'N' .*'TRUE'"):
+        load_runs(path)
+
+
 # ------------------------------------------------------------------------ columns
 @pytest.mark.parametrize(
     ("header", "canonical"),

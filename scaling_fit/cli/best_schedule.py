@@ -25,6 +25,7 @@ from .common import (
     warn_lines,
     write,
 )
+from .files import input_paths
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +73,7 @@ def run_best_schedule(args: argparse.Namespace) -> int:
     """
     from ..analysis.schedule_search import best_schedule
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "fit_json"))
     result = load_fit(args.fit_json)
     with captured_warnings() as caught:
         choice = best_schedule(

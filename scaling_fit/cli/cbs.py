@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from .common import captured_warnings, check_output, number, say, warn_lines, write
+from .files import input_paths
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def run_cbs(args: argparse.Namespace) -> int:
     """Fit S = S_min (1 + B_noise/B) per group, write the JSON; return 0."""
     from ..analysis.critical_batch import fit_critical_batch
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "path"))
     with captured_warnings() as caught:
         result = fit_critical_batch(args.path, group=args.group, level=args.level)
     write(result.to_json() + "\n", args.output, args.force)

@@ -9,6 +9,7 @@ old file stays whole and no partial or empty file is left.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import sys
@@ -49,6 +50,17 @@ def check_output(path: str | None, force: bool, inputs: Iterable[str] = ()) -> N
             )
     if os.path.lexists(path) and not force:
         raise OutputExistsError(f"output file {path!r} exists; pass --force to overwrite it")
+
+
+def input_paths(args: argparse.Namespace, *names: str) -> list[str]:
+    """The input files a command was given in ``args``' attributes ``names`` (each a path, a
+    list of paths or globs, or None when the option was left out), for :func:`check_output`."""
+    paths: list[str] = []
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None:
+            paths += [value] if isinstance(value, str | os.PathLike) else list(value)
+    return paths
 
 
 def write(text: str, path: str | None, force: bool) -> None:

@@ -26,6 +26,7 @@ from .common import (
     say,
     write,
 )
+from .files import input_paths
 from .options import add_bootstrap_options, add_fit_options, add_jobs_option, fit_arguments
 from .schedules import add_schedule_options, schedule_arguments
 
@@ -82,7 +83,7 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..laws import Law, get_law
 
     law = Law.from_formula(args.formula, dict(args.input)) if args.formula else get_law(args.law)
-    check_output(args.output, args.force, list(args.paths))
+    check_output(args.output, args.force, input_paths(args, "paths", "schedules"))
     with captured_warnings() as caught:
         runs = read_runs(args)
         notes = [f"derived {c} = {formula}" for c, formula in runs.attrs.get("derived", {}).items()]

@@ -23,6 +23,7 @@ from .common import (
     warn_lines,
     write,
 )
+from .files import input_paths
 
 TABLES = ("curve",)
 
@@ -56,7 +57,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     """Forecast the run, write JSON or the curve as CSV, print a summary on stderr."""
     from ..analysis.forecast import forecast
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "path", "prior"))
     with captured_warnings() as caught:
         args.paths = [args.path]
         log = read_runs(args)

@@ -19,6 +19,7 @@ from .common import (
     warn_lines,
     write,
 )
+from .files import input_paths
 from .options import add_bootstrap_options
 
 # The per-cell optimum rules of scaling_fit.fit_hparams (a test checks they are the library's).
@@ -45,7 +46,7 @@ def run_hparams(args: argparse.Namespace) -> int:
     """Fit the laws, write the JSON, print the report on stderr; return 0."""
     from ..analysis.hparams import fit_hparams
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "paths"))
     with captured_warnings() as caught:
         sweep = read_runs(args)
         result = fit_hparams(

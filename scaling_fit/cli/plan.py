@@ -23,6 +23,7 @@ from .common import (
     warn_lines,
     write,
 )
+from .files import input_paths
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..results.critical_batch_result import CriticalBatchResult
     from ..results.hparams_result import HparamsResult
 
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "fit", "hparams", "cbs"))
     fit = load_fit(args.fit) if args.fit else None
     if args.suggest:
         return _run_suggest(args, fit)

@@ -21,6 +21,7 @@ from .common import (
     say,
     warn_lines,
 )
+from .files import input_paths
 from .options import add_bootstrap_options
 from .schedules import add_schedule_source_options, read_schedules
 
@@ -73,7 +74,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise UsageError("report needs -o FILE.html (an HTML page is not written to stdout)")
     if len(set(args.laws)) != len(args.laws):
         raise UsageError(f"--law repeats a law: {args.laws}; give each law once")
-    check_output(args.output, args.force)
+    check_output(args.output, args.force, input_paths(args, "paths", "schedules"))
     with captured_warnings() as caught:
         report = write_report(
             list(args.paths),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -128,11 +128,12 @@ def load_runs(
     """
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
-    sources = read_sources(source, columns or {})
+    sources = read_sources(source, columns or {}, _numeric_column(columns or {}))
     names = [name for name, _, _ in sources]
-    frames, derived = [], {}
+    frames, derived, steps_distinct = [], {}, True
     for (name, raw, _), stem in zip(sources, stems(names), strict=True):
-        table, dropped, formulas = _tidy(raw, name, stem, columns or {}, nan_policy)
+        table, dropped, formulas, distinct = _tidy(raw, name, stem, columns or {}, nan_policy)
+        steps_distinct &= distinct
         if dropped:
             warnings.warn(
                 f"{name}: dropped {dropped} of {len(raw)} rows with an empty/NaN value "
@@ -144,9 +145,12 @@ def load_runs(
         derived.update(formulas)
     _check_same_columns(frames, names)
     table = pd.concat(frames, keys=range(len(frames)))
-    _check_duplicate_steps(table, names)
+    if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
+        _check_duplicate_steps(table, names)
     table = table.reset_index(drop=True)
-    if "step" in table.columns and np.all(np.mod(table["step"], 1) == 0):
+    table["run"] = table["run"].astype(str)
+    integral = "step" in table.columns and pd.api.types.is_integer_dtype(table["step"])
+    if "step" in table.columns and not integral and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
     files = [file for _, _, read in sources for file in read]
     attrs: dict[str, Any] = {"derived": derived, "sources": files}
@@ -154,6 +158,19 @@ def load_runs(
         table, attrs["where"] = _select(table, where)
     table.attrs = attrs
     return table
+
+
+def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
+    """Whether a CSV column (by its header name) will be a numeric canonical column: then
+    pandas may read it as numbers; any other column stays text as written."""
+    mapped = {column: canonical for canonical, column in columns.items()}
+
+    def numeric(column: str) -> bool:
+        canonical = mapped.get(column) or LOOKUP.get(_normalise(column))
+        named = column in mapped or canonical not in columns
+        return named and canonical in NUMERIC
+
+    return numeric
 
 
 def _select(table: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -175,8 +192,9 @@ def _select(table: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, An
 
 def _tidy(
     frame: pd.DataFrame, name: str, stem: str, columns: Mapping[str, str], policy: str
-) -> tuple[pd.DataFrame, int, dict[str, str]]:
-    """One source → tidy table indexed by row location, rows dropped, derived formulas."""
+) -> tuple[pd.DataFrame, int, dict[str, str], bool]:
+    """One source → tidy table indexed by row location, rows dropped, derived formulas, and
+    whether its (run, step) pairs are known distinct."""
     if frame.empty:
         raise DataError(f"{name}: no data rows below the header {list(frame.columns)}")
     mapping = _column_map(frame, name, columns)
@@ -185,17 +203,30 @@ def _tidy(
     for column in (c for c in NUMERIC if c in table.columns):
         table[column] = _numbers(table[column], name, labels)
     if "run" in table.columns:
-        table["run"] = table["run"].where(table["run"].astype(str).str.strip() != "")
+        table["run"] = _run_names(table["run"])
     table, dropped = _drop_missing(table, name, labels, policy)
     _check_values(table, name, labels)
     formulas = _derive(table)
-    _check_duplicate_rows(table, name)
+    distinct = _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         many = "step" not in table.columns
-        table["run"] = [f"{stem}:{i + 1}" for i in range(len(table))] if many else stem
-    table["run"] = table["run"].astype(str)
+        names = [f"{stem}:{i + 1}" for i in range(len(table))] if many else [stem] * len(table)
+        table["run"] = _run_names(pd.Series(names, index=table.index, dtype=object))
     ordered = [c for c in CANONICAL if c in table.columns]
-    return table[ordered + [c for c in table.columns if c not in CANONICAL]], dropped, formulas
+    others = [c for c in table.columns if c not in CANONICAL]
+    return table[ordered + others], dropped, formulas, distinct
+
+
+def _run_names(values: pd.Series) -> pd.Series:
+    """Run names as text, blank ones NaN; categorical, so that a long file's few runs are
+    stripped and compared once each rather than once per row."""
+    codes, uniques = pd.factorize(values)  # a NaN cell: code -1
+    names = np.array([str(u) for u in uniques], dtype=object)
+    blank = np.array([name.strip() == "" for name in names], dtype=bool)
+    recoded, categories = pd.factorize(names)  # 1 and "1" are one run "1"
+    recoded[blank] = -1
+    codes = np.where(codes >= 0, recoded[codes], -1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories), index=values.index)
 
 
 def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> dict[str, str]:
@@ -258,9 +289,12 @@ def _at(name: str, label: Any, labels: Mapping[str, str], column: str) -> str:
 def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Series:
     """Parse a column to floats: plain numbers at once, suffixed ones (125M) cell by cell.
 
-    A column of plain numbers (the usual case) is converted in one C-level pass; only the
-    cells that pass cannot read (blank, ``125M``, ``1,000``) go through the slower parser.
+    A column pandas' CSV reader already read as numbers is used as is; a column of plain
+    numbers is converted in one C-level pass; only the cells that pass cannot read (blank,
+    ``125M``, ``1,000``) go through the slower parser.
     """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
     plain = _plain_numbers(values.to_numpy(object))
     if plain is not None:
         return pd.Series(plain, index=values.index)
@@ -363,8 +397,13 @@ def _first_repeat(table: pd.DataFrame, keys: list[str]) -> tuple[int, int] | Non
     return int(np.argmax(same)), second
 
 
-def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
+def _check_duplicate_rows(table: pd.DataFrame, name: str) -> bool:
+    """DataError for a row repeating another exactly; whether every (run, step) is distinct
+    (then the steps check of :func:`_check_duplicate_steps` has nothing to find here)."""
     keys = [c for c in CANONICAL if c in table.columns]
+    steps = [c for c in ("run", "step") if c in keys]
+    if "step" in steps and not table[steps].duplicated().any():
+        return True  # rows differ in run or step already: no row can repeat another
     pair = _first_repeat(table, keys)
     if pair:
         first, second = (_row(name, table.index[p]) for p in pair)
@@ -372,6 +411,7 @@ def _check_duplicate_rows(table: pd.DataFrame, name: str) -> None:
             f"{name}, {second} repeats {first} exactly (same {keys}); expected distinct "
             "observations: remove one of the two rows"
         )
+    return False
 
 
 def _check_same_columns(frames: Sequence[pd.DataFrame], names: Sequence[str]) -> None:
