@@ -18,7 +18,12 @@ joblib = pytest.importorskip("joblib")
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        # ":0": a free port for the cluster's web server. None still binds 8787 and warns
+        # ("Hosting the HTTP server on port ... instead") when another session holds it.
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=":0",
     )
     with distributed.Client(cluster) as client:
         yield client
