@@ -59,8 +59,9 @@ def _all_held_out(calls: list) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def recording(calls: list):
-    """Patch target_backtest to keep its splits and fits (results unchanged)."""
+def recording(calls: list) -> None:
+    """Patch target_backtest to keep its splits and fits (results unchanged; run_fits returns
+    the outcomes in task order, law by law, split by split)."""
     import scaling_fit.analysis.target_backtest as tb
 
     splits_fn, fits_fn = tb.target_splits, tb.run_fits
