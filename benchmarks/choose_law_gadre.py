@@ -5,7 +5,7 @@ run, ``sf.choose_law`` gets the run's N and D as the target (not its loss) and t
 records the recommended law's and the averaged prediction's relative error, whether the truth
 is inside the 95 % interval, and the interval's relative width.  Run from the repository root:
 
-    python benchmarks/choose_law_gadre.py [--weighting inverse-variance|equal|best] [--n-jobs 2]
+    python benchmarks/choose_law_gadre.py [--weighting likelihood|inverse-variance] [--n-jobs 2]
 
 Wall-clock seconds per call are printed too; they depend on the machine's load.
 """
@@ -70,7 +70,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--weighting", default="inverse-variance")
+    parser.add_argument("--weighting", default="likelihood")  # choose_law's default
     parser.add_argument("--n-jobs", type=int, default=2)
     args = parser.parse_args()
     table = rows(args.weighting, args.n_jobs)

@@ -164,6 +164,27 @@ def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
     assert result.chosen == "overtraining"
 
 
+def test_leaving_the_over_training_law_needs_a_significant_difference() -> None:
+    from scaling_fit.analysis.choose_law import _choose
+
+    def ranking(kaplan: float, own: float, n: int) -> pd.DataFrame:
+        rows = [("kaplan", kaplan), ("overtraining", own)]
+        return pd.DataFrame(
+            [{"law": law, "score": s, "sigma": s, "n_scored": n} for law, s in sorted(rows)]
+        ).sort_values("score")
+
+    # Gadre rpj, 1.4B at M = 640: Kaplan scores 2.58x lower on 2 scored runs. The one-sided
+    # F(2, 2) test at 0.05 needs a ratio of squared scores above 19.0 (of scores 4.36): kept.
+    chosen, why = _choose(ranking(0.010651, 0.027477, 2))
+    assert chosen == "overtraining" and "not 4.36x below its 0.0275" in why
+    # The same ratio on 10 scored runs is significant (F(10, 10) needs 1.73x) and beyond the
+    # 2x margin: Kaplan's law is chosen.
+    chosen, why = _choose(ranking(0.010651, 0.027477, 10))
+    assert chosen == "kaplan" and "more than 2x below 0.0275" in why
+    # On many runs the F quantile tends to 1; the 2x margin still holds the preference.
+    assert _choose(ranking(0.015, 0.027, 1000))[0] == "overtraining"
+
+
 def test_choose_law_messages() -> None:
     with pytest.raises(sf.DataError, match="weighting='bma' is not supported"):
         choose_law(grid(), target={"n_params": 1e9, "tokens": 2e10}, weighting="bma")

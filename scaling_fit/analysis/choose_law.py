@@ -13,15 +13,20 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    own distance, which r cannot when the target is further out than the data reaches.
 2. **Fit** every ranked law on all runs with a bootstrap over runs; b is the sd of the log
    prediction over the bootstrap refits.  The law's predictive log sd is σ = √(s² + b²).
-3. **Recommend** the over-training law (Gadre et al. 2024) unless another law's score is below
-   1/``PREFER_MARGIN`` of its own (the data says otherwise); without it, the best-ranked law.
+3. **Recommend** the over-training law (Gadre et al. 2024) unless the data says otherwise:
+   another law's score must be below 1/``PREFER_MARGIN`` of its own *and* significantly
+   lower — a one-sided F test of the ratio of squared scores s_ot²/s² (each a mean of n
+   squared log errors, n the scored held-out errors) with (n, n) degrees of freedom, at level
+   ``PREFER_ALPHA``: on 2 scored runs the ratio of scores must exceed 4.4, on 4 runs 2.5.
+   Without the over-training law, the best-ranked law.
    Targets may be far more over-trained than the runs, and only a law with a term for it
    can be trusted there: a warning says so when the target's tokens per parameter lie more
    than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs'.
 4. **Average**: a mixture of the laws' log-normal predictive distributions with weights
-   ∝ 1/σ² (inverse variance, Bates & Granger 1969) by default; ``"likelihood"`` weighs by the
-   Gaussian likelihood of the n scored log errors under σ, ∝ σ⁻ⁿ·exp(−n r²/2σ²), which
-   concentrates on the best law as n grows; ``"equal"`` and ``"best"`` are the extremes.
+   by default ∝ the Gaussian likelihood of the n scored log errors under σ,
+   σ⁻ⁿ·exp(−n r²/2σ²) (``"likelihood"``), which concentrates on the best law as n grows;
+   ``"inverse-variance"`` weighs ∝ 1/σ² (Bates & Granger 1969); ``"equal"`` and ``"best"``
+   are the extremes.
    Its interval is the mixture's central ``level`` interval, so it contains each law's
    bootstrap spread, its backtest error and the spread between the laws; the averaged
    point is the weighted mean of the log predictions.
@@ -54,8 +59,10 @@ DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
 WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
 # Target M = D/N this many decades outside the fitted runs' range counts as far (3.2x).
 FAR_TOKENS_PER_PARAM = 0.5
-# Another law overrides the over-training preference when its score is this many times lower.
+# Another law overrides the over-training preference when its score is this many times lower
+# and the difference is significant at this level (F test on the squared scores).
 PREFER_MARGIN = 2.0
+PREFER_ALPHA = 0.05
 # Bootstrap refits per law for the predictive spread.
 BOOTSTRAP = 40
 
@@ -89,7 +96,7 @@ def choose_law(
     level
         Central probability of the intervals.
     weighting
-        ``"inverse-variance"`` (default), ``"likelihood"``, ``"equal"`` or ``"best"`` (all
+        ``"likelihood"`` (default), ``"inverse-variance"``, ``"equal"`` or ``"best"`` (all
         on the top law).
     bootstrap
         Resamples of runs for each law's fit on all runs (at least 10).
@@ -268,22 +275,32 @@ def _notes(bt: Any, goal: dict, table: pd.DataFrame) -> tuple[list[str], tuple[s
 
 
 def _choose(ranking: pd.DataFrame) -> tuple[str, str]:
-    """The recommended law and why: the over-training law unless another scores far better."""
+    """The recommended law and why: the over-training law unless another scores far better.
+
+    Far better: a score below 1/PREFER_MARGIN of the over-training law's and a ratio of squared
+    scores beyond the F distribution's 1 − PREFER_ALPHA quantile (df n, n the scored errors).
+    """
+    from scipy.stats import f as f_dist
+
     usable = ranking.loc[np.isfinite(ranking["sigma"])]
     if usable.empty:
         raise DataError(
             f"every law failed or was skipped: {dict(ranking[['law', 'skipped']].values)}"
         )
     best = usable.iloc[0]
-    if "overtraining" in set(usable["law"]) and best["law"] != "overtraining":
-        own = usable.set_index("law").loc["overtraining", "score"]
-        if best["score"] * PREFER_MARGIN > own:
-            return "overtraining", (
-                f"over-training law preferred: {best['law']} scores {best['score']:.3g}, not "
-                f"{PREFER_MARGIN:g}x below its {own:.3g}"
-            )
+    if "overtraining" not in set(usable["law"]) or best["law"] == "overtraining":
+        return best["law"], f"{best['law']} has the lowest target-shaped backtest score"
+    own = usable.set_index("law").loc["overtraining"]
+    df_own, df_best = max(int(own["n_scored"]), 1), max(int(best["n_scored"]), 1)
+    needed = max(PREFER_MARGIN, float(np.sqrt(f_dist.ppf(1 - PREFER_ALPHA, df_own, df_best))))
+    if best["score"] * needed < own["score"]:
         return best["law"], (
             f"{best['law']} chosen over the over-training law: its score {best['score']:.3g} "
-            f"is more than {PREFER_MARGIN:g}x below {own:.3g}"
+            f"is more than {needed:.3g}x below {own['score']:.3g} (margin {PREFER_MARGIN:g}x, "
+            f"and significant at {PREFER_ALPHA:g} on {int(best['n_scored'])} scored runs)"
         )
-    return best["law"], f"{best['law']} has the lowest target-shaped backtest score"
+    return "overtraining", (
+        f"over-training law preferred: {best['law']} scores {best['score']:.3g}, not "
+        f"{needed:.3g}x below its {own['score']:.3g} (margin {PREFER_MARGIN:g}x, or the ratio "
+        f"a one-sided F test at {PREFER_ALPHA:g} needs on {int(best['n_scored'])} scored runs)"
+    )
