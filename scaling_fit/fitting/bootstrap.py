@@ -107,7 +107,7 @@ def _backend_refits(
     count = min(len(indices), TASKS_PER_WORKER * workers)
     payload, parts = _dumps((problem, starts)), {}
     numbers = np.array_split(np.arange(len(indices)), count)
-    parallel = Parallel(workers, return_as="generator_unordered")
+    parallel = Parallel(workers, return_as="generator_unordered", max_nbytes=None)
     for number, thetas in parallel(
         delayed(_refit_task)(k, payload, [indices[i] for i in c]) for k, c in enumerate(numbers)
     ):
@@ -171,8 +171,12 @@ def _parallel_refits(
         while (number := queue.take()) is not None:
             yield delayed(_refit_task)(number, payload, chunks[number])
 
-    # Made here: joblib's backend settings (parallel_config) are per thread.
-    parallel = Parallel(workers, return_as="generator_unordered", pre_dispatch="n_jobs")
+    # Made here: joblib's backend settings (parallel_config) are per thread. max_nbytes=None:
+    # arrays go pickled, never memory-mapped through /dev/shm, whose folders loky's resource
+    # tracker must clean up: killed mid-run, it printed a KeyError traceback on our stderr.
+    parallel = Parallel(
+        workers, return_as="generator_unordered", pre_dispatch="n_jobs", max_nbytes=None
+    )
 
     def collect() -> None:
         try:
