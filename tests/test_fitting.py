@@ -82,35 +82,10 @@ def test_bootstrap_independent_of_n_jobs() -> None:
     np.testing.assert_allclose(one.samples, two.samples, rtol=1e-12)
 
 
-@pytest.mark.slow  # starts worker processes and refits 24 resamples (3-6 s); CI runs it
-def test_bootstrap_shared_between_this_process_and_workers(monkeypatch) -> None:
-    """n_jobs=2 refits chunks here while the workers start: slowed down here (0.3 s per
-    chunk), the workers refit most chunks; the samples are still those of n_jobs=1, in
-    order (rtol 1e-12: the same refits, only BLAS threading may differ in the last bits)."""
-    import time
-
-    from scaling_fit.fitting import bootstrap
-
-    runs = synthetic_runs(noise=0.01, n=30)
-    one = sf.fit(runs, bootstrap=24, seed=5, n_jobs=1)
-    here = []
-
-    def slow_chunk(problem, chunk, starts, bar):
-        here.append(len(chunk))
-        time.sleep(0.3)
-        return original(problem, chunk, starts, bar)
-
-    original = bootstrap._refit_chunk
-    monkeypatch.setattr(bootstrap, "_refit_chunk", slow_chunk)  # this process only
-    two = sf.fit(runs, bootstrap=24, seed=5, n_jobs=2)
-    np.testing.assert_allclose(one.samples, two.samples, rtol=1e-12)
-    assert sum(here) <= 24  # each chunk refitted here at most once
-
-
 @pytest.mark.slow  # 24 bootstrap refits in threads (2-3 s); CI runs it
 def test_bootstrap_on_another_joblib_backend_matches_serial() -> None:
-    """Under a non-default joblib backend (threads here; Dask in test_dask.py) the chunks
-    all go to that backend, and the samples are those of n_jobs=1 in order."""
+    """Under a non-default joblib backend (threads here; Dask in test_dask.py) the samples
+    are those of n_jobs=1, in order."""
     import joblib
 
     runs = synthetic_runs(noise=0.01, n=30)
