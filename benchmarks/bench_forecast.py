@@ -20,25 +20,34 @@ from __future__ import annotations
 
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_schaipp_schedules import DATA, PEAKS, spec, split  # the same runs and split
 
 import scaling_fit as sf
 from scaling_fit.results.curves import predict_runs
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "schaipp_lr_schedules"
 
-
-def spec(run: pd.Series) -> str:
-    p, total = run["peak_lr"], int(run["total"])
-    head = f"peak={p},total={total},warmup=300"
-    if run["kind"] == "constant":
-        return f"constant:{head}"
-    if run["kind"] == "cosine":
-        return f"cosine:{head},final={p / 10 if run['cos_final'] < 0 else 0}"
-    return f"wsd:{head},decay={run['cooldown']},final=0,shape={run['shape']}"
+def forecast_rows(
+    run: pd.Series, curve: pd.DataFrame, prior: sf.FitResult, specs: dict, coverage: bool
+) -> list[tuple]:
+    """(kind, seen, prior, error, inside, width) of the run's forecasts at 25/50/75 % seen."""
+    rows = []
+    end = pd.DataFrame({"run": [run["run"]], "step": [int(run["step"])]})
+    for fraction in (0.25, 0.5, 0.75):
+        seen = curve[curve["step"] <= fraction * run["total"]]
+        n_boot = 30 if coverage and fraction == 0.5 else 0
+        for name, p in (("none", None), ("prior", prior)):
+            result = sf.forecast(seen, specs[run["run"]], prior=p, n_boot=n_boot)
+            predicted = predict_runs(result.fit, end, specs)[0]
+            inside = width = np.nan
+            if result.interval is not None:
+                lo, hi = np.asarray(result.interval) * predicted / result.final_loss
+                inside, width = float(lo <= run["loss"] <= hi), (hi - lo) / predicted
+            error = abs(predicted / run["loss"] - 1)
+            rows.append((run["kind"], fraction, name, error, inside, width))
+    return rows
 
 
 def main() -> None:
@@ -49,28 +58,12 @@ def main() -> None:
     specs = {r["run"]: spec(r) for _, r in runs.iterrows()}
     rows = []
     warnings.simplefilter("ignore")
-    for peak in (1e-4, 5e-4, 2e-3):
-        here = runs[np.isclose(runs["peak_lr"], peak)]
-        cool = (here["kind"] == "wsd") & (here["total"] == 50000) & (here["cooldown"] == 0.2)
-        cool &= here["shape"] == "linear"
-        train = [here[here["kind"] == "constant"]["run"].iloc[0], here[cool]["run"].iloc[0]]
+    for peak in PEAKS:
+        train, others = split(runs, peak)
         prior = sf.fit(val[val["run"].isin(train)], "lr_annealing", schedules=specs)
-        targets = here[here["kind"].isin(["cosine", "wsd"]) & ~here["run"].isin(train)]
-        for _, r in targets.iterrows():
-            curve = val[val["run"] == r["run"]]
-            end = pd.DataFrame({"run": [r["run"]], "step": [int(r["step"])]})
-            for fraction in (0.25, 0.5, 0.75):
-                seen = curve[curve["step"] <= fraction * r["total"]]
-                n_boot = 30 if coverage and fraction == 0.5 else 0
-                for name, p in (("none", None), ("prior", prior)):
-                    result = sf.forecast(seen, specs[r["run"]], prior=p, n_boot=n_boot)
-                    predicted = predict_runs(result.fit, end, specs)[0]
-                    error = abs(predicted / r["loss"] - 1)
-                    inside = width = np.nan
-                    if result.interval is not None:
-                        lo, hi = np.asarray(result.interval) * predicted / result.final_loss
-                        inside, width = float(lo <= r["loss"] <= hi), (hi - lo) / predicted
-                    rows.append((r["kind"], fraction, name, error, inside, width))
+        for _, run in others[others["kind"].isin(["cosine", "wsd"])].iterrows():
+            curve = val[val["run"] == run["run"]]
+            rows += forecast_rows(run, curve, prior, specs, coverage)
     table = pd.DataFrame(rows, columns=["kind", "seen", "prior", "error", "inside", "width"])
     print(table.groupby(["seen", "prior"])["error"].agg(["mean", "max", "count"]).to_string())
     print(table.groupby(["kind", "seen", "prior"])["error"].mean().unstack().to_string())

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.validate import check_header, check_input_file
+from ..inputs.sources import DATAFRAME, read_sources
 from ..results.critical_batch_result import CriticalBatchResult
 from ..results.intervals import check_level
 
@@ -82,47 +82,34 @@ def _steps_table(steps: Any) -> pd.DataFrame:
     """The steps-to-target table from a DataFrame or a CSV path, with ``batch_size`` > 0 and
     ``steps`` > 0 or blank (a batch that never reached the target) as floats."""
     if isinstance(steps, pd.DataFrame):
-        table, where = steps.copy(), "<DataFrame>"
+        table, where = steps.copy(), DATAFRAME
     else:
         where = os.fspath(steps)
-        table = _read_steps_csv(where)
+        sources = read_sources(where, {})  # the loader's file checks and messages
+        if len(sources) != 1:
+            raise DataError(f"{where}: matches {len(sources)} files; expected one CSV file")
+        table = sources[0][1]
     for column in ("batch_size", "steps"):
         if column not in table.columns:
             raise DataError(
                 f"{where}: a steps-to-target table needs columns 'batch_size' (tokens per "
                 f"step) and 'steps'; missing {column!r} (found {list(table.columns)})"
             )
-        values = pd.to_numeric(table[column], errors="coerce")
-        blank_ok = column == "steps" and table[column].isna()
+        cells = table[column]
+        values = pd.to_numeric(cells, errors="coerce")
+        blank = cells.isna() | (cells.astype(str).str.strip() == "")
+        blank_ok = column == "steps" and blank
         bad = ~((values > 0) | blank_ok)  # NaN compares False: text cells are bad too
         if bad.any():
             label = table.index[np.argmax(bad.to_numpy())]
-            row = f"index {label!r}" if where == "<DataFrame>" else f"row {label}"
-            cell = table.at[label, column]
-            cell = cell.item() if isinstance(cell, np.generic) else cell
+            row = f"index {label!r}" if where == DATAFRAME else f"row {label}"
+            cell = cells.at[label]  # a number as written, text quoted
+            shown = str(cell).strip() if np.isfinite(values.at[label]) else repr(cell)
             raise DataError(
                 f"{where}, {row}, column {column!r}: expected a positive number, found "
-                f"{cell!r}; fix or remove that row"
+                f"{shown}; fix or remove that row"
             )
         table[column] = values.astype(float)
-    return table
-
-
-def _read_steps_csv(path: str) -> pd.DataFrame:
-    """A CSV read by pandas, its data rows numbered from 1; pandas' errors as DataError."""
-    check_input_file(path)
-    check_header(path)
-    try:
-        table = pd.read_csv(path, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a CSV header and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(
-            f"{path}: not a readable CSV ({str(exc).strip()}); expected one header line and as "
-            "many comma-separated fields on every line"
-        ) from None
-    table.columns = [str(c).strip() for c in table.columns]
-    table.index = pd.RangeIndex(1, len(table) + 1)
     return table
 
 

@@ -65,8 +65,7 @@ def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
     else:
         raise DataError(
             f"{argument('target', dict(target))} needs two of n_params, tokens and compute "
-            "(C = 6·N·D), "
-            "e.g. {'n_params': 7e9, 'tokens': 2e12}"
+            "(C = 6·N·D), e.g. {'n_params': 7e9, 'tokens': 2e12}"
         )
     if min(n, d) <= 0 or not np.isfinite([n, d]).all():
         raise DataError(f"{argument('target', dict(target))}: N and D must be positive and finite")
