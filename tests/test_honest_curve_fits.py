@@ -116,3 +116,22 @@ def test_multipower_fit_without_a_decay_to_learn_from_says_it_is_degenerate() ->
     flagged = ("degenerate fit: parameter(s) C = ", "optimizer did not converge")
     assert any(m.startswith(flagged) for m in messages), messages
     assert not fitted.converged or fitted.params["C"] < 1e-10
+
+
+def test_correlations_stay_correlations_when_parameter_scales_differ_by_decades() -> None:
+    # A near-singular Jacobian whose columns span 24 decades (as C, beta, gamma of a degenerate
+    # multi-power fit do): column 0, 1 and 2 are the same direction, column 3 an independent
+    # one. Without normalising the columns the pseudo-inverse gave "r = 1.5e113" and r = 1.0
+    # for the independent column (seen in the CLI's warning on a TensorBoard export).
+    from scaling_fit.fitting.identifiability import correlation_of
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 1))
+    jac = np.hstack([x, 1e-12 * x, 1e12 * (x + 1e-9 * rng.normal(size=(50, 1)))])
+    jac = np.hstack([jac, rng.normal(size=(50, 1))])
+    r = correlation_of(jac, None)
+    assert np.all(np.abs(r) <= 1.0)
+    np.testing.assert_allclose(r[:3, :3], 1.0, atol=1e-6)  # one direction: r = 1 to 1e-6
+    # The independent column: |r| is the sample correlation of 50 normal draws, ~0.01 here;
+    # 0.3 is 2 standard errors (1/sqrt(50) = 0.14) above any value it plausibly takes.
+    assert np.all(np.abs(r[3, :3]) < 0.3)

@@ -175,7 +175,7 @@ def fit(
         options=options,
         data=data.table.reset_index(drop=True),
         samples=None if thetas is None else _natural_samples(space, thetas),
-        correlation=_correlation(best, thetas),
+        correlation=correlation_of(best.jacobian, thetas),
         version=__version__,
     )
 
@@ -289,19 +289,6 @@ def _natural_samples(space: ParameterSpace, thetas: np.ndarray) -> np.ndarray:
     return np.column_stack(
         [np.broadcast_to(np.ravel(values[n]), len(thetas)) for n in space.law.param_names]
     )
-
-
-def _correlation(best: Solution, thetas: np.ndarray | None) -> np.ndarray | None:
-    if thetas is not None:
-        finite = thetas[np.all(np.isfinite(thetas), axis=1)]
-        if len(finite) > 2 and thetas.shape[1] > 1:
-            return np.corrcoef(finite, rowvar=False)
-    try:
-        cov = np.linalg.pinv(best.jacobian.T @ best.jacobian)
-    except np.linalg.LinAlgError:
-        return None
-    scale = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-    return cov / np.outer(scale, scale)
 
 
 def _diagnose(

@@ -60,9 +60,18 @@ def correlation_of(jacobian: Array, thetas: Array | None) -> Array | None:
     jac = np.asarray(jacobian, dtype=float)
     if jac.ndim != 2 or jac.shape[1] < 2 or not np.all(np.isfinite(jac)):
         return None
-    cov = np.linalg.pinv(jac.T @ jac)
-    scale = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-    return cov / np.outer(scale, scale)
+    # Correlations do not depend on the columns' scales: normalising them first keeps the
+    # pseudo-inverse accurate when parameters differ by many orders of magnitude (else its
+    # diagonal can round to ~0 under large off-diagonals and give |r| of 1e68).
+    norms = np.linalg.norm(jac, axis=0)
+    scaled = jac / np.where(norms > 0, norms, 1.0)
+    cov = np.linalg.pinv(scaled.T @ scaled)
+    diag = np.diag(cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlation = cov / np.sqrt(np.outer(diag, diag))
+    correlation[~np.isfinite(correlation)] = np.nan  # a direction the data do not see
+    np.fill_diagonal(correlation, 1.0)
+    return np.clip(correlation, -1.0, 1.0)
 
 
 def correlated_pairs(names: list[str], correlation: Array | None) -> list[tuple[str, str, float]]:
