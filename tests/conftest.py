@@ -11,3 +11,19 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def data_dir() -> Path:
     """The repository's ``data/`` folder."""
     return DATA
+
+
+@pytest.fixture
+def refined_starts(monkeypatch) -> list:
+    """Every start the next fits' searches refine, as ``Solution``s in order."""
+    from scaling_fit.fitting import multistart
+
+    refined, refine = [], multistart.refine
+
+    def recording(problem, start, max_evaluations=None):
+        solution = refine(problem, start, max_evaluations)
+        refined.append(solution)
+        return solution
+
+    monkeypatch.setattr(multistart, "refine", recording)
+    return refined

@@ -207,18 +207,17 @@ def test_gadre_five_run_set_cannot_determine_nine_parameters(rpj: pd.DataFrame) 
 # Four or six sizes cannot pin down three 3-parameter functions of N: the fit runs along a
 # valley towards the log-linear limit of a*N^p + b (p -> 0, |a| -> inf) and stops at the
 # evaluation limit. The warnings below say exactly that and are the expected outcome.
+# Stalled starts count as reaching the best objective when within STALLED_RTOL (1e-4) of it:
+# 1 of 12 does on the smaller set, 2 of 12 on all 35 runs (no warning for those).
+STALLED = r"^optimizer did not converge: the best start used its 900 evaluations still creeping"
 EXPECTED_GADRE_WARNINGS = {
     "n<1e9": [
         r"^only 4 distinct n_params values for 9 free parameters",
-        r"^optimizer did not converge: The maximum number of function evaluations",
+        STALLED,
         r"^parameters \[.*\] are not identified by the data",
         r"^only 1 of 12 refined starts reached the best objective",
     ],
-    "all": [
-        r"^optimizer did not converge: The maximum number of function evaluations",
-        r"^parameters \[.*\] are not identified by the data",
-        r"^only 1 of 12 refined starts reached the best objective",
-    ],
+    "all": [STALLED, r"^parameters \[.*\] are not identified by the data"],
 }
 
 

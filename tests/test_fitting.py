@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
-from scaling_fit.fitting.multistart import AGREEMENT, SAME_OPTIMUM_RTOL, Solution, agreed
+from scaling_fit.fitting.multistart import (
+    AGREEMENT,
+    RIDGE_AGREEMENT,
+    SAME_OPTIMUM_RTOL,
+    STALLED_RTOL,
+    Solution,
+    agreed,
+    on_ridge,
+    ranked,
+)
 
 # Epoch AI's plain-Huber refit (data/epoch_chinchilla/SOURCE.md, notebook cell 18).
 EPOCH = {"E": 1.817236, "A": 477.8417, "B": 2143.8638, "alpha": 0.347313, "beta": 0.367183}
@@ -302,9 +311,13 @@ def test_json_is_strict_when_bootstrap_refits_fail(tmp_path) -> None:
 
 
 # ------------------------------------------------------------------ early stop of refining
-def _solution(objective: float, converged: bool = True) -> Solution:
+def _solution(objective: float, converged: bool = True, stalled: bool = False) -> Solution:
     empty = np.empty(0)
-    return Solution(empty, objective, converged, "", empty, empty, 1)
+    return Solution(empty, objective, converged, "", empty, empty, 1, stalled)
+
+
+def _stalled(objective: float) -> Solution:
+    return _solution(objective, converged=False, stalled=True)
 
 
 def test_refining_stops_only_when_enough_converged_starts_agree_on_the_best() -> None:
@@ -319,6 +332,26 @@ def test_refining_stops_only_when_enough_converged_starts_agree_on_the_best() ->
     assert agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(near)])
     far = best * (1 + 10 * SAME_OPTIMUM_RTOL)
     assert not agreed([_solution(best)] * (AGREEMENT - 1) + [_solution(far)])
+
+
+def test_refining_stops_when_stalled_starts_agree_below_every_converged_one() -> None:
+    low, high = 1e-3, 1.5e-3
+    assert on_ridge([_stalled(low)] * RIDGE_AGREEMENT)
+    assert on_ridge([_solution(high)] + [_stalled(low)] * RIDGE_AGREEMENT)
+    # One short, a converged start as good as the stalled ones, or stalled starts further
+    # apart than STALLED_RTOL: keep refining.
+    assert not on_ridge([_stalled(low)] * (RIDGE_AGREEMENT - 1))
+    assert not on_ridge([_solution(low)] + [_stalled(low)] * RIDGE_AGREEMENT)
+    apart = [_stalled(low * (1 + 2 * k * STALLED_RTOL)) for k in range(RIDGE_AGREEMENT)]
+    assert not on_ridge(apart)
+    # A failed start (neither converged nor stalled, NaN objective) never counts.
+    failed = _solution(np.nan, converged=False)
+    assert not on_ridge([failed] + [_stalled(low)] * (RIDGE_AGREEMENT - 1))
+
+
+def test_solutions_rank_by_objective_with_failed_starts_last() -> None:
+    converged, stalled, failed = _solution(2e-3), _stalled(1e-3), _solution(5e-4, converged=False)
+    assert ranked([failed, converged, stalled]) == [stalled, converged, failed]
 
 
 def test_epoch_fit_stops_after_the_agreeing_starts(epoch_fit: sf.FitResult) -> None:

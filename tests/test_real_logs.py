@@ -36,9 +36,9 @@ TRAIN = ["constant", "wsd"]
 SPARSE = "logged sparsely.*every 10 steps"
 
 
-def wandb_log(law: str, seed: int = 0, noise: float = 3e-3) -> pd.DataFrame:
+def wandb_log(law: str, seed: int = 0, noise: float = 3e-3, every: int = EVERY) -> pd.DataFrame:
     """``run, step, lr, loss`` every 10 steps from 10 to TOTAL, as a W&B export holds them."""
-    steps = np.arange(EVERY, TOTAL + 1, EVERY)
+    steps = np.arange(every, TOTAL + 1, every)
     table = pd.concat([pd.DataFrame({"run": n, "step": steps}) for n in SPECS], ignore_index=True)
     clean = curves.predict_runs(sf.FitResult.from_params(law, TRUTH[law]), table, SPECS)
     lrs = [history_lr(from_spec(spec).lr, TOTAL)[steps] for spec in SPECS.values()]
@@ -205,3 +205,17 @@ def test_binning_averages_noise_without_bias() -> None:
         errors.append([held_out_error(binned, table), held_out_error(unbinned, table)])
     binned_error, unbinned_error = np.mean(errors, axis=0)
     assert binned_error <= 1.25 * unbinned_error
+
+
+def test_a_stalled_start_below_every_converged_one_is_the_fit(refined_starts: list) -> None:
+    # Sparse noisy logs (every 30 steps, 1 % noise) of a multi-power law: most starts stall
+    # on the valley of G's exponential limit at a lower objective than the three that
+    # converge (measured 0.002499 against 0.002736). The fit is the lowest objective found,
+    # not the worse converged local optimum it used to report.
+    table = wandb_log("multipower", noise=1e-2, every=30)
+    with pytest.warns(sf.ScalingFitWarning):
+        fitted = sf.fit(table[table["run"].isin(TRAIN)], "multipower")
+    converged = min(s.objective for s in refined_starts if s.converged)
+    assert fitted.objective == min(s.objective for s in refined_starts if s.usable)
+    assert fitted.objective < 0.95 * converged  # measured 0.913x
+    assert not fitted.converged

@@ -33,12 +33,13 @@ def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:
 
 
 def refit(problem: Problem, index: Array, starts: list[Array]) -> Array:
-    """Fit-space optimum of the problem on points ``index``; NaN if no start converged."""
+    """Fit-space optimum of the problem on points ``index``; NaN if no start converged or
+    stalled (:attr:`~scaling_fit.fitting.multistart.Solution.usable`)."""
     sub = problem.subset(index)
     best, best_objective = None, np.inf
     for start in starts:
         solution = refine(sub, start)
-        if solution.converged and solution.objective < best_objective:
+        if solution.usable and solution.objective < best_objective:
             best, best_objective = solution.theta, solution.objective
     return best if best is not None else np.full(len(starts[0]), np.nan)
 

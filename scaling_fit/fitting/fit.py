@@ -296,7 +296,14 @@ def _diagnose(
 ) -> list[str]:
     best = solutions[0]
     messages = []
-    if not best.converged:
+    if best.stalled:
+        messages.append(
+            f"optimizer did not converge: the best start used its {best.n_evaluations} "
+            "evaluations still creeping down a valley of the objective, towards a limit of the "
+            "parameters rather than a finite optimum (below every converged start's objective); "
+            "the parameters that run away are not determined by these data"
+        )
+    elif not best.converged:
         messages.append(f"optimizer did not converge: {best.message}")
     for name in space.at_bound(best.theta):
         value = _natural_dict(space, best.theta)[name]
