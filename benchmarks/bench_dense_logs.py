@@ -13,8 +13,8 @@ cosine to peak/10; 1,000-step warm-up; multi-power law at Luo et al.'s 400M para
 2. **Time per point** from 10³ to 10⁵ logged points (default points; at 10³ the runs have
    fewer than 400 points each and are fitted unbinned).
 3. ``--unbinned``: the unbinned fit (``points="unbinned"``) at 1,000 and 2,000 points, what a
-   fit of every point costs (minutes: noisy per-step points leave the loss-drop term
-   unidentified and every start runs to the evaluation limit).
+   fit of every point costs (noisy per-step points leave the loss-drop term unidentified:
+   starts run to the evaluation limit, and the search stops after three of them agree).
 4. **Accuracy** (``--accuracy``, slow: the unbinned fit of 4,800 points): the held-out error
    (cosine run fitted from constant + WSD) binned against unbinned, so the binning's effect is
    measured, not assumed.  ``tests/test_real_logs.py`` measures it for the annealing law.

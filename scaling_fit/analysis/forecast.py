@@ -8,14 +8,17 @@ loss at every later step and at the end of training (step ``total``).
   JSON file): every parameter except ``refit`` (default L₀ and A, the level and scale of the
   power law in the LR area) is held at the prior's value.  Early in a run the seen part
   cannot pin the exponents and the annealing strength, which other schedules can.
-* The interval is a moving-block bootstrap of the fit's log residuals (blocks of a tenth of
-  the points, keeping the correlation of neighbouring points): each resample is refitted from
-  the best parameters, and the interval is the ``level`` central range of the resamples'
-  final losses.  It covers the noise of the seen part, not a wrong law or a wrong prior, so
-  it is far narrower than the forecast's real error: on Schaipp et al.'s 77 cosine and WSD
-  runs seen to 50 %, the 95 % interval held the final loss for 12 of 77 runs with a prior
-  and 10 of 77 without (``python benchmarks/bench_forecast.py --coverage``).  Judge a
-  forecast by the measured errors in the README, not by this interval.
+* The interval has two parts.  The **noise** part (``noise_interval``) is a moving-block
+  bootstrap of the fit's log residuals (blocks of a tenth of the points, keeping the
+  correlation of neighbouring points): each resample is refitted from the best parameters,
+  and it is the ``level`` central range of the resamples' final losses.  It covers the noise
+  of the seen part only: on Schaipp et al.'s 77 cosine and WSD runs seen to 50 %, it held the
+  final loss for 12 of 77 runs with a prior.  The **law** part (``error_band``) is what the
+  noise misses, the law or the prior not matching the unseen schedule: the ``level``
+  quantile of the errors measured when forecasting 95 published runs at the same fraction
+  seen, with or without a prior (:mod:`scaling_fit.analysis.forecast_errors`).  The two are
+  added in quadrature on the log scale.  Measured for ``lr_annealing`` only; for another law
+  the interval is the noise part and a warning says so.
 
 Reference: the curve laws of :mod:`scaling_fit.laws.lr_annealing` (Tissue et al. 2024) and
 :mod:`scaling_fit.laws.multipower` (Luo et al. 2025).
@@ -38,6 +41,7 @@ from ..inputs.load import load_runs
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..schedules import ScheduleLike, as_schedule
+from .forecast_errors import ERRORS, LAW
 
 DEFAULT_REFIT = ("L0", "A")
 BLOCKS = 10  # a resampled block holds about 1/BLOCKS of the seen points
@@ -52,7 +56,13 @@ class Forecast:
     final_loss : float
         Predicted loss at the end of training (step ``total`` of the schedule).
     interval : tuple of float or None
-        ``level`` bootstrap interval of ``final_loss`` (None when ``n_boot=0``).
+        ``level`` interval of ``final_loss``: the noise part and the law part (``error_band``)
+        added in quadrature on the log scale (None when neither is available).
+    noise_interval : tuple of float or None
+        The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
+    error_band : float or None
+        The law part: relative half-width measured on published runs at this fraction seen
+        (None for a law without measurements).
     curve : pandas.DataFrame
         ``step, lr, loss`` predicted from the last seen step to the end.
     seen_steps : int
@@ -66,6 +76,8 @@ class Forecast:
     curve: pd.DataFrame
     seen_steps: int
     fit: FitResult
+    noise_interval: tuple[float, float] | None = None
+    error_band: float | None = None
 
 
 def forecast(
@@ -98,7 +110,7 @@ def forecast(
     refit
         Parameters fitted to the seen part when a prior is given.
     n_boot
-        Block-bootstrap resamples for the interval (0: none).
+        Block-bootstrap resamples for the noise part of the interval (0: none).
     level
         Central coverage of the interval.
     seed
@@ -125,8 +137,65 @@ def forecast(
     steps = np.unique(np.append(np.arange(seen, sched.total, max(int(every), 1)), sched.total))
     curve = predict_curve(fitted, sched, steps)
     final = float(curve["loss"].iloc[-1])
-    interval = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
-    return Forecast(final, interval, curve, seen, fitted)
+    noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
+    band = error_band(fitted.law.name, seen / sched.total, prior is not None, level)
+    interval = _combined(final, noise, band)
+    return Forecast(final, interval, curve, seen, fitted, noise, band)
+
+
+def error_band(law: str, seen_fraction: float, with_prior: bool, level: float) -> float | None:
+    """Relative half-width of the law part of a forecast's interval.
+
+    The ``level`` quantile (:func:`band_quantile`) of the errors measured at 25 %, 50 % and
+    75 % seen (:mod:`scaling_fit.analysis.forecast_errors`), interpolated linearly in the
+    fraction seen; after 75 %, the 75 % band (errors shrink as more is seen).  Before 25 % the
+    25 % band, with a warning that it is likely too narrow.  None for a law other than the
+    measured one, with a warning that the interval then covers noise only.
+    """
+    if law != LAW:
+        warnings.warn(
+            f"forecast: no measured error band for law {law!r} (only {LAW!r} was measured on "
+            "published runs), so its interval covers the noise of the seen part only and is "
+            "far narrower than the forecast's real error",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
+        return None
+    fractions = sorted({fraction for fraction, _ in ERRORS})
+    if seen_fraction < fractions[0]:
+        warnings.warn(
+            f"forecast: {seen_fraction:.0%} of the run seen; the error band was measured from "
+            f"{fractions[0]:.0%} seen on, so this early it is likely too narrow",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
+    bands = [band_quantile(ERRORS[(f, with_prior)], level) for f in fractions]
+    return float(np.interp(seen_fraction, fractions, bands))
+
+
+def band_quantile(errors: Sequence[float], level: float) -> float:
+    """The split-conformal quantile of absolute errors: the ⌈(n + 1)·level⌉-th smallest of n.
+
+    For a new run exchangeable with the measured ones, its error lies within this with
+    probability at least ``level`` (Vovk et al. 2005); when ⌈(n + 1)·level⌉ > n the largest
+    error is the best the measurements can say.
+    """
+    ordered = np.sort(np.abs(np.asarray(errors, dtype=float)))
+    rank = int(np.ceil((len(ordered) + 1) * level))
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def _combined(
+    final: float, noise: tuple[float, float] | None, band: float | None
+) -> tuple[float, float] | None:
+    """Noise interval and law band added in quadrature on the log scale, around ``final``."""
+    if band is None:
+        return noise
+    low = high = 0.0
+    if noise is not None:  # the bootstrap's spread below and above the forecast, in log
+        low, high = max(np.log(final / noise[0]), 0.0), max(np.log(noise[1] / final), 0.0)
+    law = np.log1p(band)
+    return float(final * np.exp(-np.hypot(low, law))), float(final * np.exp(np.hypot(high, law)))
 
 
 def _one_run(log: Any) -> pd.DataFrame:

@@ -43,7 +43,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="PARAM",
         help="with --prior: parameter fitted to the log (repeat; default L0 and A)",
     )
-    p.add_argument("--n-boot", type=int, default=30, metavar="N", help="interval resamples")
+    p.add_argument(
+        "--n-boot",
+        type=int,
+        default=30,
+        metavar="N",
+        help="bootstrap resamples for the noise part of the interval (30)",
+    )
     p.add_argument("--seed", type=int, default=0, help="resampling seed")
     p.add_argument(
         "--every", type=positive, default=100, metavar="K", help="stride of the curve (100)"
@@ -76,7 +82,9 @@ def run_forecast(args: argparse.Namespace) -> int:
         text = json_text(
             {
                 "final_loss": result.final_loss,
-                "interval": None if result.interval is None else list(result.interval),
+                "interval": _listed(result.interval),
+                "noise_interval": _listed(result.noise_interval),
+                "error_band": result.error_band,
                 "seen_steps": result.seen_steps,
                 "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
                 "fit": result.fit.to_dict(),
@@ -86,7 +94,21 @@ def run_forecast(args: argparse.Namespace) -> int:
         text = csv_text(result.curve)
     write(text, args.output, args.force)
     warn_lines(args, caught)
-    lo_hi = result.interval
-    interval = "" if lo_hi is None else f" (noise-only interval {lo_hi[0]:.4f}-{lo_hi[1]:.4f})"
+    interval = _interval_text(result)
     say(args, f"final loss {result.final_loss:.4f}{interval} after step {result.seen_steps}")
     return 0
+
+
+def _interval_text(result: Any) -> str:
+    """`` (95 % interval lo-hi: noise and ±x % measured law error)``, or what it covers."""
+    if result.interval is None:
+        return ""
+    lo, hi = result.interval
+    if result.error_band is None:
+        return f" (noise-only interval {lo:.4f}-{hi:.4f})"
+    noise = "noise and " if result.noise_interval is not None else ""
+    return f" (interval {lo:.4f}-{hi:.4f}: {noise}±{result.error_band:.2%} measured law error)"
+
+
+def _listed(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else list(interval)
