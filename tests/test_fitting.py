@@ -349,9 +349,23 @@ def test_refining_stops_when_stalled_starts_agree_below_every_converged_one() ->
     assert not on_ridge([failed] + [_stalled(low)] * (RIDGE_AGREEMENT - 1))
 
 
-def test_solutions_rank_by_objective_with_failed_starts_last() -> None:
-    converged, stalled, failed = _solution(2e-3), _stalled(1e-3), _solution(5e-4, converged=False)
+def test_a_stalled_start_outranks_a_converged_one_only_when_significantly_better() -> None:
+    def solution(objective: float, n: int, converged: bool = True, stalled: bool = False):
+        residuals = np.ones(n)
+        return Solution(residuals, objective, converged, "", residuals, residuals, 1, stalled)
+
+    failed = solution(5e-4, 100, converged=False)
+    # On 100 points a 2x lower objective is a chi-square drop of 100: significant.
+    converged, stalled = solution(2e-3, 100), solution(1e-3, 100, False, True)
     assert ranked([failed, converged, stalled]) == [stalled, converged, failed]
+    # 1 % lower on 100 points is a drop of 1.0 < 3.84: the finite optimum stays first.
+    marginal = solution(2e-3 / 1.01, 100, False, True)
+    assert ranked([marginal, converged]) == [converged, marginal]
+    # The same 1 % on 1,000 points is a drop of 10: significant.
+    many = [solution(2e-3, 1000), solution(2e-3 / 1.01, 1000, False, True)]
+    assert ranked(many) == many[::-1]
+    # Without a converged start the best stalled one leads.
+    assert ranked([stalled, marginal]) == [stalled, marginal]
 
 
 def test_epoch_fit_stops_after_the_agreeing_starts(epoch_fit: sf.FitResult) -> None:
