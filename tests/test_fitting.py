@@ -14,6 +14,7 @@ from scaling_fit.fitting.multistart import (
     STALLED_RTOL,
     Solution,
     agreed,
+    distinct_optima,
     on_ridge,
     ranked,
 )
@@ -419,3 +420,14 @@ def test_projection_in_chunks_gives_the_same_starts(monkeypatch):
     whole = varpro.projected_starts(problem)
     monkeypatch.setattr(varpro, "DESIGN_ELEMENTS", 7 * 3 * 200)
     np.testing.assert_array_equal(varpro.projected_starts(problem), whole)
+
+
+def test_one_stalled_start_stands_for_its_valley_among_the_distinct_optima() -> None:
+    def solution(theta: float, converged: bool, stalled: bool = False) -> Solution:
+        x = np.array([theta])
+        return Solution(x, theta, converged, "", x, x, 1, stalled)
+
+    ridge = [solution(1.0, False, True), solution(2.0, False, True)]  # two points of a valley
+    local, failed = solution(3.0, True), solution(0.5, False)
+    kept = distinct_optima([*ridge, local, failed])
+    assert [float(k[0]) for k in kept] == [1.0, 3.0]
