@@ -16,7 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from ..laws.base import Array
 from ..progress import SILENT, progress_bar
-from .multistart import refine
+from .multistart import ranked, refine
 from .objective import Problem
 
 
@@ -33,15 +33,12 @@ def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:
 
 
 def refit(problem: Problem, index: Array, starts: list[Array]) -> Array:
-    """Fit-space optimum of the problem on points ``index``; NaN if no start converged or
-    stalled (:attr:`~scaling_fit.fitting.multistart.Solution.usable`)."""
+    """Fit-space optimum of the problem on points ``index``, ranked as the main fit ranks
+    its starts (:func:`~scaling_fit.fitting.multistart.ranked`); NaN if no start converged
+    or stalled."""
     sub = problem.subset(index)
-    best, best_objective = None, np.inf
-    for start in starts:
-        solution = refine(sub, start)
-        if solution.usable and solution.objective < best_objective:
-            best, best_objective = solution.theta, solution.objective
-    return best if best is not None else np.full(len(starts[0]), np.nan)
+    best = ranked([refine(sub, start) for start in starts])[0]
+    return best.theta if best.usable else np.full(len(starts[0]), np.nan)
 
 
 def _refit_chunk(problem: Problem, chunk: list[Array], starts: list[Array], bar: Any) -> Array:

@@ -16,9 +16,10 @@ valley that leads to a limit of the law's parameters (the multi-power law's
 ``C -> 0, beta -> inf`` with ``C * beta`` finite, where its loss-drop term becomes
 ``1 - exp(-C beta x)``). Such starts reach the same objective to about 1e-7, lower than any
 finite optimum, and every further start would creep down the same valley: refining stops once
-``RIDGE_AGREEMENT`` stalled starts share an objective below every converged one, and the best
-of them is the fit (not a converged but worse local optimum). :func:`fit` then reports the fit
-as not converged and says which parameters ran away.
+``RIDGE_AGREEMENT`` stalled starts share an objective below every converged one. The best
+stalled start is the fit when it lowers chi-square significantly below every converged start
+(``SIGNIFICANT_CHI2``; otherwise the finite optimum stays the fit), and :func:`fit` then
+reports it as not converged and says which parameters ran away.
 """
 
 from __future__ import annotations
