@@ -31,10 +31,22 @@ CURVE_NOTEBOOK = NOTEBOOKS / "02_loss_curves_and_schedules.ipynb"
 # The variables each notebook leaves for the checks.
 NAMES = {
     FIT_NOTEBOOK: ("result", "optimal", "n_opt", "ax", "backtest", "iso", "authors"),
-    CURVE_NOTEBOOK: ("features", "cosine", "wsd", "fits", "errors", "test", "fig", "predicted"),
+    CURVE_NOTEBOOK: (
+        "features",
+        "cosine",
+        "wsd",
+        "fits",
+        "errors",
+        "test",
+        "fig",
+        "predicted",
+        "job",
+        "job_truth",
+        "job_fig",
+    ),
 }
 # A figure cell: its last line is a figure variable or a call of a plot method or function.
-FIGURE_CELL = re.compile(r"(^fig$|\.plot\(|^plot_\w+\()")
+FIGURE_CELL = re.compile(r"(^\w*fig$|\.plot\(|^plot_\w+\()")
 # Seconds a cell may take in CI (the bootstrap of notebook 01 is the longest).
 CELL_TIMEOUT = 1200
 
@@ -268,3 +280,13 @@ def test_curve_figures(curve_nb: dict[str, Any]) -> None:
     assert len(left.lines) == 4 and len(right.lines) == 4  # with the zero line
     predicted = curve_nb["predicted"]["lr_annealing"]
     assert isinstance(predicted, pd.DataFrame) and list(predicted) == ["step", "lr", "loss"]
+
+
+def test_forecast_section(curve_nb: dict[str, Any]) -> None:
+    # "forecast 2.7043 in [2.6683, 2.7407] (±1.35%)", "measured 2.7222": the printed digits.
+    job, truth = curve_nb["job"], curve_nb["job_truth"]
+    assert job.final_loss == pytest.approx(2.7043, abs=5e-5) and truth == 2.7222
+    np.testing.assert_allclose(job.interval, (2.6683, 2.7407), atol=5e-5)
+    assert job.interval[0] < truth < job.interval[1]  # the measured end inside the interval
+    assert job.fit.fixed.keys() == {"alpha", "C"}  # the prior lent the shape
+    assert len(curve_nb["job_fig"].axes[0].lines) >= 3  # seen, rest, forecast (+ error bar)
