@@ -15,7 +15,8 @@ def data_dir() -> Path:
 
 @pytest.fixture
 def refined_starts(monkeypatch) -> list:
-    """Every start the next fits' searches refine, as ``Solution``s in order."""
+    """Every ``multistart.refine`` call of the next fits, as ``Solution``s in order: the
+    search's starts, then (above ``SEARCH_POINTS``) the polish of its optima."""
     from scaling_fit.fitting import multistart
 
     refined, refine = [], multistart.refine

@@ -100,7 +100,7 @@ def run_forecast(args: argparse.Namespace) -> int:
 
 
 def _interval_text(result: Any) -> str:
-    """`` (95 % interval lo-hi: noise and ±x % measured law error)``, or what it covers."""
+    """`` (interval lo-hi: noise and ±x % measured law error)``, saying what it covers."""
     if result.interval is None:
         return ""
     lo, hi = result.interval
