@@ -24,6 +24,7 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit.cli.main import main
+from scaling_fit.cli.signals import Terminated
 from scaling_fit.errors import OutputExistsError
 from scaling_fit.results import atomic
 
@@ -45,6 +46,7 @@ SLOW_WRITER = textwrap.dedent(
 
     atomic._write_all = slow_write_all
     from scaling_fit.cli.main import main
+from scaling_fit.cli.signals import Terminated
     sys.exit(main(sys.argv[1:]))
     """
 )
@@ -165,6 +167,31 @@ def test_no_worker_outlives_sigterm_during_a_parallel_bootstrap(tmp_path) -> Non
 
 
 # --------------------------------------------------------------------- in-process checks
+@pytest.mark.parametrize(
+    ("stop", "code", "word"),
+    [(Terminated(15), 143, "terminated"), (KeyboardInterrupt(), 130, "interrupted")],
+)
+def test_a_signal_whose_clean_up_fails_still_ends_as_stopped(
+    capsys, tmp_path, monkeypatch, stop, code, word
+) -> None:
+    # The CI race: SIGTERM landed while loky started its manager thread, and joblib's abort
+    # then failed to join that thread, so a RuntimeError replaced the signal (exit 1, traceback).
+    runs = synthetic_runs(tmp_path / "runs.csv")
+
+    def stopped_while_starting_workers(*args, **kwargs):
+        try:
+            raise stop
+        finally:
+            raise RuntimeError("cannot join thread before it is started")
+
+    monkeypatch.setattr("scaling_fit.fitting.fit.fit", stopped_while_starting_workers)
+    assert run(capsys, "fit", runs, "--law", "chinchilla") == (
+        code,
+        "",
+        f"scaling-fit: error: {word}\n",
+    )
+
+
 def test_a_bad_output_directory_fails_before_the_work(capsys, tmp_path, monkeypatch) -> None:
     runs = synthetic_runs(tmp_path / "runs.csv")
 

@@ -76,6 +76,32 @@ def _exit_code(exc: BaseException) -> int | None:
     return 2 if isinstance(exc, (ScalingFitError, OSError, UnicodeDecodeError)) else None
 
 
+def _stopped(exc: KeyboardInterrupt | Terminated) -> int:
+    """One line and the shell's code for a command stopped by Ctrl-C (130) or SIGTERM (143)."""
+    if isinstance(exc, KeyboardInterrupt):
+        error("interrupted")
+        return 130
+    error("terminated")
+    return 143
+
+
+def _stop_behind(exc: BaseException) -> KeyboardInterrupt | Terminated | None:
+    """The Ctrl-C or SIGTERM an error was raised while handling, if any.
+
+    A signal can land while a library starts or stops its workers, and the library's clean-up
+    then fails in turn (loky: "cannot join thread before it is started"); the user stopped the
+    command, so it ends as stopped, not as a bug.
+    """
+    seen: set[int] = set()
+    context = exc.__context__
+    while context is not None and id(context) not in seen:
+        if isinstance(context, KeyboardInterrupt | Terminated):
+            return context
+        seen.add(id(context))
+        context = context.__context__
+    return None
+
+
 def _message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return (
@@ -113,13 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             with progress_default(False if getattr(args, "quiet", False) else "auto"):
                 return args.func(args)
-        except KeyboardInterrupt:
-            error("interrupted")
-            return 130
-        except Terminated:
-            error("terminated")
-            return 143
+        except (KeyboardInterrupt, Terminated) as exc:
+            return _stopped(exc)
         except Exception as exc:
+            stop = _stop_behind(exc)
+            if stop is not None and not args.debug:
+                return _stopped(stop)
             code = _exit_code(exc)
             if args.debug or code is None:
                 raise
