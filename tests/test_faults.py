@@ -46,7 +46,6 @@ SLOW_WRITER = textwrap.dedent(
 
     atomic._write_all = slow_write_all
     from scaling_fit.cli.main import main
-from scaling_fit.cli.signals import Terminated
     sys.exit(main(sys.argv[1:]))
     """
 )
