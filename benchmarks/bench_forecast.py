@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_schaipp_schedules import DATA, PEAKS, spec, split  # the same runs and split
+from bench_schaipp_schedules import DATA, PEAKS, schedules, split  # the same runs and split
 
 import scaling_fit as sf
 from scaling_fit.analysis import forecast as forecast_module
@@ -79,7 +79,7 @@ def schaipp_cases() -> Iterator[Case]:
     val = pd.read_csv(DATA / "val_curves.csv.gz").rename(columns={"val_loss": "loss"})
     last_step = val.groupby("run")["step"].max().rename("step")
     runs = runs.join(last_step, on="run")
-    specs = {row["run"]: spec(row) for _, row in runs.iterrows()}
+    specs = schedules()
     for peak in PEAKS:
         train, others = split(runs, peak)
         prior = sf.fit(val[val["run"].isin(train)], "lr_annealing", schedules=specs)

@@ -25,6 +25,7 @@ lr_annealing).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import warnings
@@ -40,15 +41,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "schaipp_lr_schedules"
 PEAKS = (1e-4, 5e-4, 2e-3)
 
 
-def spec(run: pd.Series) -> str:
-    """The run's schedule as a spec (warm-up 300 steps from 0; see SOURCE.md)."""
-    p, total = run["peak_lr"], int(run["total"])
-    head = f"peak={p},total={total},warmup=300"
-    if run["kind"] == "constant":
-        return f"constant:{head}"
-    if run["kind"] == "cosine":
-        return f"cosine:{head},final={p / 10 if run['cos_final'] < 0 else 0}"
-    return f"wsd:{head},decay={run['cooldown']},final=0,shape={run['shape']}"
+def schedules() -> dict[str, str]:
+    """Every run's schedule as a spec (``schedules.json``; how it was written: SOURCE.md)."""
+    return json.loads((DATA / "schedules.json").read_text())
 
 
 def split(runs: pd.DataFrame, peak: float) -> tuple[list[str], pd.DataFrame]:
@@ -68,7 +63,7 @@ def main() -> None:
     laws = sys.argv[1:] or ["multipower", "lr_annealing"]
     runs = pd.read_csv(DATA / "runs.csv")
     val = pd.read_csv(DATA / "val_curves.csv.gz").rename(columns={"val_loss": "loss"})
-    specs = {row["run"]: spec(row) for _, row in runs.iterrows()}
+    specs = schedules()
     last = val.sort_values("step").groupby("run").tail(1).set_index("run")
     runs = runs.join(last, on="run")
     head = f"{'peak':>7} {'law':<14}{'runs':>5}"

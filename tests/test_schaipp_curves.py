@@ -7,6 +7,7 @@ prints the full table; the README quotes it).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +15,10 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
+from scaling_fit.cli.main import main
 from scaling_fit.results import curves
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "schaipp_lr_schedules"
-
-
-def spec(run: pd.Series) -> str:
-    """The run's schedule as a spec (warm-up 300 steps from 0; SOURCE.md)."""
-    p, total = run["peak_lr"], int(run["total"])
-    head = f"peak={p},total={total},warmup=300"
-    if run["kind"] == "constant":
-        return f"constant:{head}"
-    if run["kind"] == "cosine":
-        return f"cosine:{head},final={p / 10 if run['cos_final'] < 0 else 0}"
-    return f"wsd:{head},decay={run['cooldown']},final=0,shape={run['shape']}"
 
 
 def split(runs: pd.DataFrame, peak: float) -> tuple[list[str], pd.DataFrame]:
@@ -44,7 +35,28 @@ def schaipp() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     runs = pd.read_csv(DATA / "runs.csv")
     val = pd.read_csv(DATA / "val_curves.csv.gz").rename(columns={"val_loss": "loss"})
     last = val.sort_values("step").groupby("run").tail(1).set_index("run")
-    return runs.join(last, on="run"), val, {r["run"]: spec(r) for _, r in runs.iterrows()}
+    specs = json.loads((DATA / "schedules.json").read_text())
+    return runs.join(last, on="run"), val, specs
+
+
+def test_the_shipped_schedules_match_the_runs_table(schaipp) -> None:
+    runs, _, specs = schaipp
+    assert sorted(specs) == sorted(runs["run"])
+    for _, run in runs.iterrows():
+        schedule = sf.schedules.from_spec(specs[run["run"]])
+        assert (schedule.peak, schedule.total, schedule.warmup) == (
+            run["peak_lr"],
+            run["total"],
+            300,
+        )
+        assert specs[run["run"]].startswith(run["kind"] + ":")
+        if run["kind"] == "wsd":  # constant to (1 - cooldown) T, then down to 0
+            lr, knee = schedule.lr, round((1 - run["cooldown"]) * run["total"])
+            assert lr[knee - 1] == run["peak_lr"] and lr[knee + 1 :].max() < run["peak_lr"]
+            assert lr[-1] < 1e-3 * run["peak_lr"]
+        if run["kind"] == "cosine":  # cos_final -1: to 10 % of the peak; 1e-7: to 0
+            end = 0.1 if run["cos_final"] < 0 else 0.0
+            assert schedule.lr[-1] == pytest.approx(end * run["peak_lr"], abs=1e-3 * run["peak_lr"])
 
 
 def test_final_val_is_a_different_evaluation_than_the_curve(schaipp) -> None:
@@ -67,3 +79,23 @@ def test_two_runs_predict_every_other_schedule(schaipp, peak, mean, worst) -> No
     err = np.abs(curves.predict_runs(fitted, at, specs) / others["loss"].to_numpy() - 1)
     # Measured values (README table) + 0.0005 for platform differences in the optimiser.
     assert err.mean() <= mean + 5e-4 and err.max() <= worst + 5e-4
+
+
+def test_the_cli_fits_the_shipped_curves_with_the_shipped_schedules(capsys, schaipp) -> None:
+    # The command of SOURCE.md, restricted to the two training runs at 2e-3.
+    runs, val, specs = schaipp
+    train_runs, _ = split(runs, 2e-3)
+    where = f"run in {train_runs!r}"
+    code = main(
+        [
+            "fit",
+            str(DATA / "val_curves.csv.gz"),
+            *("--law", "lr_annealing", "--col", "loss=val_loss", "--where", where),
+            *("--schedules", str(DATA / "schedules.json"), "--full"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    api = sf.fit(val[val["run"].isin(train_runs)], "lr_annealing", schedules=specs)
+    # The same data and options: the same optimum, to the solver's tolerance.
+    assert json.loads(out)["params"]["L0"]["value"] == pytest.approx(api.params["L0"], rel=1e-6)
