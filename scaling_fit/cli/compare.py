@@ -25,7 +25,7 @@ from .common import (
     warn_lines,
     write,
 )
-from .options import add_fit_options, add_jobs_option, fit_arguments
+from .options import add_fit_options, add_jobs_option, add_laws_option, fit_arguments
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,14 +45,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         "compare", parents=[output], help="backtest laws: fit small runs, predict held-out ones"
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
-    p.add_argument(
-        "--law",
-        action="append",
-        required=True,
-        dest="laws",
-        metavar="LAW",
-        help="law to compare (repeat)",
-    )
+    add_laws_option(p, "law to compare (repeat)")
     holdout = p.add_mutually_exclusive_group()
     holdout.add_argument("--holdout", default="largest-compute", help=HOLDOUT_HELP)
     holdout.add_argument(

@@ -48,6 +48,13 @@ def add_fit_options(parser: argparse.ArgumentParser, *, points: bool = True) -> 
         )
 
 
+def add_laws_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """``--law LAW``, repeated, required: the laws a command fits (``args.laws``)."""
+    parser.add_argument(
+        "--law", action="append", required=True, dest="laws", metavar="LAW", help=text
+    )
+
+
 def add_bootstrap_options(parser: argparse.ArgumentParser, *, default: int = 0) -> None:
     """``--bootstrap N`` (resamples; ``default``) and ``--seed``."""
     parser.add_argument(

@@ -22,7 +22,7 @@ from .common import (
     warn_lines,
 )
 from .files import input_paths
-from .options import add_bootstrap_options
+from .options import add_bootstrap_options, add_laws_option
 from .schedules import add_schedule_source_options, read_schedules
 
 HOLDOUT_HELP = (
@@ -37,14 +37,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         "report", parents=[output], help="write an HTML report of fits, analyses and figures"
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
-    p.add_argument(
-        "--law",
-        action="append",
-        required=True,
-        dest="laws",
-        metavar="LAW",
-        help="law to fit (repeat; several are backtested to pick the best)",
-    )
+    add_laws_option(p, "law to fit (repeat; several are backtested to pick the best)")
     p.add_argument("--holdout", help=HOLDOUT_HELP)
     add_schedule_source_options(p)
     add_bootstrap_options(p, default=100)
