@@ -89,8 +89,11 @@ def test_band_interpolates_between_measured_fractions_and_says_when_it_cannot() 
 
 def test_forecast_needs_one_run() -> None:
     two = pd.concat([seen_log(0.5), seen_log(0.5).assign(run="other")])
-    with pytest.raises(sf.DataError, match=r"holds 2 runs .*expected one running job"):
+    # The message names the way to select it in Python and on the command line.
+    with pytest.raises(sf.DataError, match=r"holds 2 runs .*expected one running job") as info:
         sf.forecast(two, COSINE)
+    run = two["run"].iloc[0]
+    assert f"log[log['run'] == {run!r}] (--where \"run == {run!r}\")" in str(info.value)
 
 
 def test_prior_must_be_a_curve_law_fit() -> None:

@@ -204,7 +204,8 @@ def _one_run(log: Any) -> pd.DataFrame:
     if missing:
         raise DataError(
             f"forecast: the log needs columns step and loss; missing {missing} (found "
-            f"{list(table.columns)}). Map them with load_runs(..., columns=...)"
+            f"{list(table.columns)}). Map them with load_runs(..., columns=...) "
+            "(--col NAME=COLUMN)"
         )
     if "run" not in table.columns:
         table = table.assign(run="run")
@@ -212,7 +213,8 @@ def _one_run(log: Any) -> pd.DataFrame:
     if len(runs) != 1:
         raise DataError(
             f"forecast: the log holds {len(runs)} runs ({list(runs)[:5]}); expected one "
-            "running job. Select it, e.g. log[log['run'] == name]"
+            f"running job. Select it: log[log['run'] == {runs[0]!r}] "
+            f'(--where "run == {runs[0]!r}")'
         )
     return table[["run", "step", "loss"]].reset_index(drop=True)
 
