@@ -44,7 +44,8 @@ def test_degeneracy_messages() -> None:
     messages = identifiability.degeneracy_messages(MULTIPOWER, COLLAPSED, NAMES, corr)
     assert len(messages) == 2
     assert messages[0].startswith("degenerate fit: parameter(s) C = 1e-106")
-    assert "fixed=" in messages[0] and "more schedules" in messages[0]
+    assert "fixed=, --fix NAME=VALUE" in messages[0] and "more schedules" in messages[0]
+    assert "Fix one of each pair (fixed=, --fix NAME=VALUE)" in messages[1]
     assert "move as one (L0/A r = -0.99999)" in messages[1] and "B/beta" not in messages[1]
     chinchilla = get_law("chinchilla")  # L(N, D) laws keep their own diagnostics
     assert identifiability.degeneracy_messages(chinchilla, {}, [], corr[:5, :5]) == []

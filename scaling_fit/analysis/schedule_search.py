@@ -207,7 +207,7 @@ def _refuse_degenerate(fit: FitResult) -> None:
             f"best_schedule: the fit is degenerate ({', '.join(runaway)} ran away from any "
             "plausible value), so its ranking of schedules is meaningless and its predicted "
             "improvement arbitrary. Refit with more schedules (a cool-down and a cosine), or "
-            "fix the parameter (fixed=…), then search again"
+            "fix the parameter (fixed=, --fix NAME=VALUE), then search again"
         )
     pairs = correlated_pairs(list(fit.free), fit.correlation)
     if pairs:

@@ -100,7 +100,7 @@ def degeneracy_messages(
             f"degenerate fit: parameter(s) {', '.join(runaway)} ran away from any plausible "
             "value (a term of the law has collapsed into another); predictions for other "
             "schedules are not reliable. Fit more schedules (a cool-down and a cosine), fix "
-            "the parameter (fixed=…) or bound it (bounds=…)"
+            "the parameter (fixed=, --fix NAME=VALUE) or bound it (bounds=)"
         )
     pairs = correlated_pairs(free, correlation)
     if pairs:
@@ -108,6 +108,7 @@ def degeneracy_messages(
         messages.append(
             f"degenerate fit: parameters move as one ({listed}): the data determine only "
             "a combination of them, so each value (and extrapolation far from the fitted "
-            "schedules) is unreliable. Fix one of each pair (fixed=…) or fit more schedules"
+            "schedules) is unreliable. Fix one of each pair (fixed=, --fix NAME=VALUE) or fit more "
+            "schedules"
         )
     return messages

@@ -66,7 +66,8 @@ def _warn_not_finite(result: FitResult, table: pd.DataFrame, predicted: Array) -
     warnings.warn(
         f"{int(bad.sum())} of {bad.size} predicted losses are not finite (runs {shown}): "
         f"the law {result.law.name!r} overflows at its parameters ({params}), a sign of a "
-        "degenerate fit. Refit with more schedules or fixed=…; these rows are NaN/inf",
+        "degenerate fit. Refit with more schedules or fixed= (--fix NAME=VALUE); these rows are "
+        "NaN/inf",
         ScalingFitWarning,
         stacklevel=3,
     )
