@@ -3,7 +3,7 @@
 ``--fix``, ``--tie``, ``--loss``, ``--delta``, ``--points``, ``--bootstrap`` and ``--seed``
 map one to one to the arguments of :func:`scaling_fit.fit` (:func:`fit_arguments`), in
 ``fit`` and ``compare`` alike; ``--bootstrap``/``--seed`` also in ``isoflop``, ``--n-jobs``
-wherever work runs in parallel.  The
+wherever work runs in parallel, ``--law`` (repeated) in ``compare`` and ``report``.  The
 choices of ``--loss`` and ``--points`` are listed here rather than imported from the fitting
 modules, so that building the parser imports no numpy, pandas or scipy; a test checks that they
 equal the library's.
