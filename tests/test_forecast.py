@@ -96,6 +96,13 @@ def test_forecast_needs_one_run() -> None:
     assert f"log[log['run'] == {run!r}] (--where \"run == {run!r}\")" in str(info.value)
 
 
+def test_a_log_within_the_warm_up_cannot_be_forecast() -> None:
+    log = pd.DataFrame({"step": [500, 900], "loss": [4.0, 3.9]})
+    spec = "cosine:peak=3e-4,total=20000,warmup=1000"
+    with pytest.raises(sf.DataError, match=r"ends at step 900, within the schedule's warm-up"):
+        sf.forecast(log, spec)
+
+
 def test_prior_must_be_a_curve_law_fit() -> None:
     prior = sf.FitResult.from_params("chinchilla")
     with pytest.raises(sf.DataError, match=r"prior= \(--prior\): a fit of law 'chinchilla'"):

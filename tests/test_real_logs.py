@@ -136,6 +136,21 @@ def test_declared_warmup_is_the_runs_warmup_length() -> None:
 
 
 # ------------------------------------------------------------------- last step = total
+def test_messages_count_the_warm_up_points_left_out() -> None:
+    # The user counts the rows they logged: a fit that left some out as warm-up says so.
+    spec = "cosine:peak=3e-4,total=20000,warmup=1000"
+    few = pd.DataFrame({"run": "r", "step": [500, 2000, 3000], "loss": [4.0, 3.8, 3.7]})
+    with pytest.raises(
+        sf.DataError,
+        match=r"2 points \(1 warm-up point\(s\) left out, step <= warmup; points='all' "
+        r"\(--points\) keeps them\) cannot determine 4 free parameters",
+    ):
+        sf.fit(few, "lr_annealing", schedules=spec)
+    early = few[few["step"] < 1000]
+    with pytest.raises(sf.DataError, match=r"no points left: all 1 logged point\(s\) lie in"):
+        sf.fit(early, "lr_annealing", schedules=spec)
+
+
 def test_last_step_equal_to_total_is_the_end_of_training() -> None:
     lr = from_spec(SPECS["wsd"]).lr
     np.testing.assert_array_equal(as_steps([0, TOTAL], TOTAL), [0, TOTAL])

@@ -121,6 +121,12 @@ def forecast(
     table = _one_run(log)
     sched = as_schedule(schedule)
     run = str(table["run"].iloc[0])
+    if table["step"].max() <= sched.warmup:
+        raise DataError(
+            f"forecast: the log ends at step {int(table['step'].max())}, within the "
+            f"schedule's warm-up ({sched.warmup} steps), and the laws describe the loss after "
+            "it; forecast once losses after the warm-up are logged"
+        )
     fixed = {}
     if prior is not None:
         prior = prior if isinstance(prior, FitResult) else FitResult.from_json(prior)

@@ -75,7 +75,11 @@ def curve_inputs(
             "left out (points='all' keeps them)"
         )
     if table.empty:
-        raise DataError("no points left after leaving out warm-up points (step <= warmup)")
+        raise DataError(
+            f"no points left: all {dropped} logged point(s) lie in the warm-up (step <= warmup "
+            f"of their run, {warmup}); log past the warm-up, or keep them with "
+            f"{argument('points', 'all')}"
+        )
     binned: dict[str, str] = {}
     if points == "after_warmup":
         table, binned = bin_dense_runs(table)

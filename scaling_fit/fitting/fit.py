@@ -140,7 +140,8 @@ def fit(
         bootstrap=bootstrap,
     )
     space = ParameterSpace(law, dict(fixed or {}), dict(tie or {}), dict(bounds or {}))
-    thin_data = _check_identifiable_data(data.table, law, space) + data.notes
+    left_out = int(data.options.get("warmup_points_dropped", 0))
+    thin_data = _check_identifiable_data(data.table, law, space, left_out) + data.notes
     thin_data += unit_warnings(data.table)  # n_params of 1.3 meant as 1.3B
     observed = data.table[law.output].to_numpy(float)  # "loss", or "lr"/"batch_size"
     problem = Problem(space, data.inputs, observed, loss, float(delta))
@@ -245,9 +246,21 @@ def _degenerate(problem: Problem, best: Solution) -> list[str]:
     ]
 
 
-def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpace) -> list[str]:
-    """Raise for data that cannot determine the law; return warnings for thin data."""
+def _check_identifiable_data(
+    table: pd.DataFrame, law: Law, space: ParameterSpace, warmup_left_out: int = 0
+) -> list[str]:
+    """Raise for data that cannot determine the law; return warnings for thin data.
+
+    ``warmup_left_out`` warm-up points of a curve fit were dropped before: the messages say
+    so, since the user counts the rows they logged.
+    """
     messages = []
+    after = (
+        f" ({warmup_left_out} warm-up point(s) left out, step <= warmup; "
+        f"{argument('points', 'all')} keeps them)"
+        if warmup_left_out
+        else ""
+    )
     needed = _distinct_values_needed(law, space)
     for column in law.inputs:
         values = table[column].to_numpy(float)
@@ -255,7 +268,7 @@ def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpac
         if distinct < 2:
             found = f"one value ({values[0]:.6g})" if len(values) else "no values"
             raise DataError(
-                f"column {column!r} has {found} in all {len(values)} fitted points; law "
+                f"column {column!r} has {found} in all {len(values)} fitted points{after}; law "
                 f"{law.name!r} needs at least 2 distinct values to fit how the loss depends on "
                 "it. Add runs that vary it, or fix the parameters that depend on it "
                 f"({argument('fixed')})"
@@ -268,7 +281,7 @@ def _check_identifiable_data(table: pd.DataFrame, law: Law, space: ParameterSpac
             )
     if len(table) < len(space.free):
         raise DataError(
-            f"{len(table)} points cannot determine {len(space.free)} free parameters "
+            f"{len(table)} points{after} cannot determine {len(space.free)} free parameters "
             f"{list(space.free)}; add runs or fix parameters ({argument('fixed')})"
         )
     return messages
