@@ -143,11 +143,14 @@ def test_bad_input_messages(fitted_400m: sf.FitResult) -> None:
     ):
         sf.best_schedule(published, 24000, "step", **kw)
     with pytest.raises(
-        sf.DataError, match=r"total_steps=2000 \(--total-steps\).*> warmup \+ 1 = 2161"
+        sf.DataError, match=r"total_steps=2000 \(--total-steps\).*in warmup \+ 2 = 2162 \.\."
     ):
         sf.best_schedule(fitted_400m, 2000)
     with pytest.raises(sf.DataError, match=r"total_steps=24000.5"):
         sf.best_schedule(published, 24000.5, **kw)
+    # Beyond the longest schedule the builders make: refused at the edge, not per grid point.
+    with pytest.raises(sf.DataError, match=r"total_steps=1e\+99 .*\.\. 100,000,000\. Fix"):
+        sf.best_schedule(published, 1e99, **kw)
     with pytest.raises(sf.DataError, match=r"grid key 'cooldown' is not a setting.*decay"):
         sf.best_schedule(published, 24000, grid={"cooldown": [0.2]}, **kw)
     with pytest.raises(

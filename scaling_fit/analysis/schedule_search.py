@@ -36,6 +36,7 @@ import pandas as pd
 from .. import schedules
 from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..fitting.identifiability import correlated_pairs, runaway_parameters
+from ..inputs.columns import MAX_STEPS
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..schedules import Schedule, ScheduleLike, as_schedule
@@ -279,13 +280,14 @@ def _recorded_settings(fit: FitResult) -> dict[str, set]:
 
 def _total(total_steps: Any, warmup: int) -> int:
     try:
-        ok = float(total_steps).is_integer() and total_steps > warmup + 1
+        ok = float(total_steps).is_integer() and warmup + 1 < total_steps <= MAX_STEPS
     except (TypeError, ValueError):
         ok = False
     if not ok:
         raise DataError(
-            f"best_schedule: {argument('total_steps', total_steps)}; expected whole steps > "
-            f"warmup + 1 = {warmup + 1}. Fix: lengthen the run or shorten {argument('warmup')}"
+            f"best_schedule: {argument('total_steps', total_steps)}; expected whole steps in "
+            f"warmup + 2 = {warmup + 2} .. {MAX_STEPS:,}. Fix: a run length in that range (or "
+            f"a shorter {argument('warmup')})"
         )
     return int(total_steps)
 
@@ -348,7 +350,8 @@ def _spec(family: str, s: dict[str, Any], peak: float, total: int, warmup: int) 
             stages = [(start, _lr(s["lr"], peak))]
             sched = schedules.multistage(peak, total, stages, warmup=warmup)
     except DataError as err:
-        raise DataError(f"best_schedule: grid point {s} of family {family!r}: {err}") from None
+        point = ", ".join(f"{key}={value}" for key, value in s.items())
+        raise DataError(f"best_schedule: grid point {point} of family {family!r}: {err}") from None
     return sched.spec
 
 
