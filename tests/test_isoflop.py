@@ -241,8 +241,10 @@ def test_bootstrap_interval_brackets_noisy_estimate() -> None:
 
 def test_missing_compute_column_is_named() -> None:
     runs = parabola_runs().drop(columns="compute")
-    with pytest.raises(DataError, match=r"missing \['compute'\].*budget_column="):
+    with pytest.raises(DataError, match=r"missing \['compute'\].*budget_column=") as info:
         isoflop(runs)
+    # Each way out is named for both users: the Python argument and the CLI flag.
+    assert "--col NAME=COLUMN" in str(info.value) and "derives compute" in str(info.value)
 
 
 def test_bad_values_and_options_are_rejected() -> None:

@@ -148,8 +148,9 @@ def _prepare(
     if missing:
         raise DataError(
             f"isoflop needs columns {needed}; missing {missing} (found {list(table.columns)}). "
-            "Rename your columns, pass budget_column=, or add the budget, e.g. "
-            "runs.assign(compute=6 * runs.n_params * runs.tokens)"
+            "Map your columns (columns= of load_runs, --col NAME=COLUMN), pass "
+            "budget_column=, or read a table with n_params and tokens through load_runs, "
+            "which derives compute = 6 * n_params * tokens"
         )
     table = final_point_per_run(table)
     has_tokens = "tokens" in table.columns
