@@ -103,6 +103,25 @@ def test_a_log_within_the_warm_up_cannot_be_forecast() -> None:
         sf.forecast(log, spec)
 
 
+def test_options_are_checked_before_the_fit() -> None:
+    log = seen_log(0.5)
+    prior = sf.FitResult.from_params("lr_annealing", TRUTH)
+    for options, message in [
+        ({"n_boot": -1}, r"n_boot=-1 \(--n-boot\): expected a whole number in \[0, 100,000\]"),
+        ({"seed": -3}, r"seed=-3 \(--seed\): expected a whole number"),
+        ({"every": 0}, r"every=0 \(--every\): expected a whole number in \[1, "),
+        ({"level": 1.0}, r"level=1.0 \(--level\): expected the probability"),
+        (
+            {"prior": prior, "refit": ["ZZ"]},
+            r"refit=\('ZZ',\) \(--refit\): unknown parameter\(s\) \['ZZ'\]; expected one "
+            r"or more parameters of law 'lr_annealing': \['L0', 'A', 'alpha', 'C'\]",
+        ),
+        ({"prior": prior, "refit": []}, r"refit=\(\) \(--refit\): no parameter; expected"),
+    ]:
+        with pytest.raises(sf.DataError, match=message):
+            sf.forecast(log, COSINE, **options)
+
+
 def test_prior_must_be_a_curve_law_fit() -> None:
     prior = sf.FitResult.from_params("chinchilla")
     with pytest.raises(sf.DataError, match=r"prior= \(--prior\): a fit of law 'chinchilla'"):

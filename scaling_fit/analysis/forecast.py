@@ -37,9 +37,12 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning, argument
 from ..fitting.fit import fit as fit_law
+from ..inputs.columns import MAX_STEPS
 from ..inputs.load import load_runs
+from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
+from ..results.intervals import check_level
 from ..schedules import ScheduleLike, as_schedule
 from .forecast_errors import ERRORS, LAW
 
@@ -118,6 +121,7 @@ def forecast(
     every
         Stride of the predicted curve.
     """
+    _check_options(n_boot, level, seed, every)
     table = _one_run(log)
     sched = as_schedule(schedule)
     run = str(table["run"].iloc[0])
@@ -137,6 +141,14 @@ def forecast(
                 "curves; expected a fit of a loss-curve law (multipower, lr_annealing) to "
                 "other runs, e.g. from `scaling-fit fit RUNS.csv --law lr_annealing -o FIT.json`"
             )
+        unknown = sorted(set(refit) - set(law.param_names))
+        if unknown or not refit:
+            raise DataError(
+                f"{argument('refit', tuple(refit))}: "
+                f"{f'unknown parameter(s) {unknown}' if unknown else 'no parameter'}; expected "
+                f"one or more parameters of law {law.name!r}: {list(law.param_names)} "
+                f"(default {list(DEFAULT_REFIT)})"
+            )
         fixed = {k: v for k, v in prior.params.items() if k not in set(refit)}
     fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
     seen = int(table["step"].max())
@@ -147,6 +159,14 @@ def forecast(
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level)
     interval = _combined(final, noise, band)
     return Forecast(final, interval, curve, seen, fitted, noise, band)
+
+
+def _check_options(n_boot: Any, level: Any, seed: Any, every: Any) -> None:
+    """DataError unless the resampling and output options lie in their domains."""
+    check_whole("n_boot", n_boot, 0, MAX_BOOTSTRAP, "0 for none, default 30")
+    check_level(level)
+    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
+    check_whole("every", every, 1, MAX_STEPS, "default 100")
 
 
 def error_band(law: str, seen_fraction: float, with_prior: bool, level: float) -> float | None:

@@ -41,9 +41,9 @@ def check_fit_arguments(
             f"{argument('delta', delta)}: expected a Huber threshold 0 < delta <= {MAX_DELTA:g} "
             "on log residuals (default 1e-3); for plain least squares pass loss='mse'"
         )
-    _whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
-    _whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
-    _whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
+    check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
+    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
+    check_whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
     check_n_jobs(n_jobs)
 
 
@@ -58,7 +58,7 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 def check_bootstrap(bootstrap: Any, least: int = 0) -> None:
     """DataError unless ``bootstrap`` is a whole number of resamples in [least, MAX]."""
-    _whole("bootstrap", bootstrap, least, MAX_BOOTSTRAP, f"at least {least}, e.g. 1000")
+    check_whole("bootstrap", bootstrap, least, MAX_BOOTSTRAP, f"at least {least}, e.g. 1000")
 
 
 # A logged lr column may be sparse (NaN between logged steps): lr_column checks it itself.
@@ -188,7 +188,8 @@ def _integer(value: Any) -> bool:
     return bool(np.isfinite(float(value))) and float(value).is_integer()
 
 
-def _whole(name: str, value: Any, lo: int, hi: int, example: str) -> None:
+def check_whole(name: str, value: Any, lo: int, hi: int, example: str) -> None:
+    """DataError unless the argument ``name`` is a whole number in [lo, hi]."""
     if not _integer(value) or not lo <= int(value) <= hi:
         raise DataError(
             f"{argument(name, value)}: expected a whole number in [{lo}, {hi:,}] ({example})"
