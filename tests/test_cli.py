@@ -1031,7 +1031,7 @@ def test_best_schedule_matches_the_api(capsys, tmp_path):
             ["--peak", "3e-4", "--warmup", "2160", "--family", "step"],
             ["family='step' (--family)", "wsd"],
         ),
-        (["--peak", "3e-4", "--warmup", "30000"], ["total_steps=24000.0 (--total-steps)", "30001"]),
+        (["--peak", "3e-4", "--warmup", "30000"], ["total_steps=24000.0 (--total-steps)", "30002"]),
         (["--peak", "-1", "--warmup", "0"], ["peak=-1.0 (--peak)", "LR > 0"]),
         (
             ["--peak", "3e-4", "--warmup", "0", "--baseline", "cosine:peak=3e-4,total=9"],

@@ -51,6 +51,15 @@ def test_degeneracy_messages() -> None:
     assert identifiability.degeneracy_messages(chinchilla, {}, [], corr[:5, :5]) == []
 
 
+def test_steps_asked_for_inside_the_warm_up_warn() -> None:
+    # The laws describe the loss after the warm-up; step 0 gives a meaningless number.
+    published = sf.FitResult.from_params("multipower", PUBLISHED)
+    with pytest.warns(sf.ScalingFitWarning, match=r"1 of 3 requested steps lie in .*<= 2160"):
+        curves.predict_curve(published, WSD, steps=[100, 5000, 24000])
+    default = curves.predict_curve(published, WSD, every=1000)  # starts after the warm-up
+    assert default["step"].min() == 3000
+
+
 def test_non_finite_predictions_warn() -> None:
     # alpha = 400 overflows A·S1^(-alpha) where the LR area is ~1e-3 (step 100 of the warm-up).
     overflowing = sf.FitResult.from_params("multipower", {**PUBLISHED, "alpha": 400.0})

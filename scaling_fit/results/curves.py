@@ -97,11 +97,26 @@ def predict_curve(
         every = max(int(every), 1)
         first = (warmup_of(sched) // every + 1) * every
         steps = np.unique(np.append(np.arange(first, sched.total, every), sched.total))
+    else:
+        _warn_warmup_steps(np.atleast_1d(steps), warmup_of(sched))
     steps = as_steps(np.atleast_1d(steps), sched.total, "curve")
     table = pd.DataFrame({"run": "curve", "step": steps})
     loss = predict_runs(result, table, {"curve": sched})
     lr = history_lr(sched.lr, int(steps.max(initial=0)))[steps]
     return pd.DataFrame({"step": steps, "lr": lr, "loss": loss})
+
+
+def _warn_warmup_steps(steps: Array, warmup: int) -> None:
+    """Say so when asked for losses inside the warm-up, which the laws do not describe."""
+    inside = np.asarray(steps, dtype=float) <= warmup
+    if warmup > 0 and inside.any():
+        warnings.warn(
+            f"{int(inside.sum())} of {inside.size} requested steps lie in the schedule's "
+            f"warm-up (step <= {warmup}), where the law does not describe the loss (fits "
+            "leave those points out): read those losses as extrapolations",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
 
 
 def _schedule(schedule: Any) -> Any:
