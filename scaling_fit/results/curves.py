@@ -88,7 +88,7 @@ def predict_curve(
         Steps to predict (0 ≤ t ≤ total; the loss after t updates); default every multiple
         of ``every`` after the warm-up (the steps a fit uses: t > warm-up) and the end of
         training, step ``total``. The laws do not describe the warm-up;
-        pass ``steps`` explicitly to evaluate them there anyway.
+        ``steps`` inside it are evaluated anyway, with a warning.
     every
         Stride of the default steps.
     """
