@@ -139,6 +139,20 @@ def test_cli_report_writes_figures(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "exists; pass --force" in capsys.readouterr().err
 
 
+def test_cli_report_reads_runs_as_fit_does(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # --where and --nan-policy mean what they mean in fit, and the command that reproduces
+    # the report keeps them.
+    runs = small_runs(tmp_path / "runs.csv")
+    out = tmp_path / "r.html"
+    where = "n_params >= 3e8"
+    argv = ["report", str(runs), "--law", "chinchilla", "--bootstrap", "4", "-o", str(out)]
+    assert main([*argv, "--where", where, "--nan-policy", "omit", "--quiet"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "--where &#x27;n_params &gt;= 3e8&#x27; --nan-policy omit" in text
+    points = re.search(r"<td>points</td><td>(\d+)</td>", text)
+    assert points is not None and points.group(1) == "12"  # 3 of the 4 sizes, 4 runs each
+
+
 def test_cli_report_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     runs = str(tmp_path / "runs.csv")  # refused before the runs are read
     assert main(["report", runs, "--law", "chinchilla"]) == 2

@@ -12,11 +12,12 @@ from typing import Any
 
 from .common import (
     UsageError,
-    add_columns_option,
+    add_input_options,
     captured_warnings,
     check_output,
     count,
     error,
+    load_options,
     number,
     say,
     warn_lines,
@@ -55,7 +56,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="leave out the K highest-loss points everywhere",
     )
     p.add_argument("--figures", metavar="DIR", help="also write every figure as PNG and SVG")
-    add_columns_option(p)
+    add_input_options(p)
     p.set_defaults(func=run_report)
 
 
@@ -79,7 +80,7 @@ def run_report(args: argparse.Namespace) -> int:
             seed=args.seed,
             target_compute=args.target_compute,
             drop_top_loss=args.drop_top_loss,
-            columns=dict(args.col) or None,
+            **load_options(args),
             figures=args.figures,
             overwrite=args.force,
         )

@@ -99,6 +99,8 @@ def write_report(
     target_compute: float | None = None,
     drop_top_loss: int = 0,
     columns: Mapping[str, str] | None = None,
+    where: str | None = None,
+    nan_policy: str = "raise",
     figures: str | Path | None = None,
     overwrite: bool = False,
     command: str | None = None,
@@ -125,8 +127,8 @@ def write_report(
     drop_top_loss
         Leave out the points with the K highest losses from every fit and analysis
         (:func:`scaling_fit.highest_loss_mask`; Epoch AI drop 5 of the Hoffmann et al. runs).
-    columns
-        Column mapping for :func:`scaling_fit.load_runs`.
+    columns, where, nan_policy
+        Column mapping, row query and empty-cell policy of :func:`scaling_fit.load_runs`.
     figures
         Also write every figure into this folder as ``NAME.png`` and ``NAME.svg``.
     command
@@ -146,7 +148,7 @@ def write_report(
         raise FileExistsError(f"{path} exists; pass overwrite=True or choose another path")
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
-    table = load_runs(runs, columns=columns)
+    table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
     sources = table.attrs.get("sources", [])
     if drop_top_loss:
         table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
@@ -160,6 +162,8 @@ def write_report(
         "target_compute": target_compute,
         "drop_top_loss": drop_top_loss,
         "columns": dict(columns or {}),
+        "where": where,
+        "nan_policy": nan_policy,
     }
     if not isinstance(runs, pd.DataFrame):  # a DataFrame may be any edit of its files
         report.inputs = _hashes(sources)
@@ -327,6 +331,10 @@ def _command(inputs: Mapping[str, str], options: Mapping[str, Any], path: Path) 
         words += ["--schedules", "SCHEDULES.json"]
     for canonical, column in options["columns"].items():
         words += ["--col", f"{canonical}={column}"]
+    if options["where"] is not None:
+        words += ["--where", options["where"]]
+    if options["nan_policy"] != "raise":
+        words += ["--nan-policy", options["nan_policy"]]
     words += ["--bootstrap", str(options["bootstrap"]), "--seed", str(options["seed"])]
     if options["drop_top_loss"]:
         words += ["--drop-top-loss", str(options["drop_top_loss"])]
