@@ -43,6 +43,19 @@ def test_target_inputs_derive_the_third_from_c_equals_6nd() -> None:
         sf.DataError, match=r"\(--target-n/--target-tokens/--target-compute\) needs two of"
     ):
         target_inputs({"n_params": 7e9})
+    # Three that agree are accepted (1 % tolerance: C given to 3 digits), three that do not,
+    # an unknown key or a non-number are refused with what to give instead.
+    agree = {"n_params": 7e9, "tokens": 1.4e11, "compute": 5.88e21, "loss": 2.4}
+    assert target_inputs(agree)["compute"] == 6 * 7e9 * 1.4e11
+    for bad, words in [
+        ({**agree, "compute": 1e20}, r"compute 1e\+20 disagrees with 6·N·D = 5\.88e\+21"),
+        ({"n_params": 7e9, "batch": 3}, r"unknown key\(s\) \['batch'\]; expected two of"),
+        ({"n_params": "7B", "tokens": 2e12}, r"expected numbers, e\.g\."),
+    ]:
+        with pytest.raises(sf.DataError, match=words):
+            target_inputs(bad)
+    with pytest.raises(sf.DataError, match=r"laws=\[\] \(--law\): no law to choose from"):
+        sf.choose_law(table(), [], target={"n_params": 7e9, "tokens": 1.4e11})
 
 
 def test_distances_in_decades_beyond_the_fitted_runs() -> None:

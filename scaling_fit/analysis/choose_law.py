@@ -124,6 +124,8 @@ def choose_law(
             "{'n_params': 7e9, 'tokens': 2e12}"
         )
     laws = [get_law(law) for law in laws]
+    if not laws:
+        raise DataError(f"{argument('laws', [])}: no law to choose from; give one or more")
     goal = {**target_inputs(target), "loss": target.get("loss")}
     options = options_per_law([law.name for law in laws], fit_options)
     table, _ = run_table(runs, laws)

@@ -52,10 +52,34 @@ class TargetSplit(NamedTuple):
     description: str
 
 
+TARGET_KEYS = ("n_params", "tokens", "compute")
+
+
 def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
-    """The target's N, D and C from any two of ``n_params``, ``tokens``, ``compute`` (C = 6ND)."""
-    given = {k: float(v) for k, v in target.items() if k in ("n_params", "tokens", "compute")}
-    n, d, c = (given.get(k) for k in ("n_params", "tokens", "compute"))
+    """The target's N, D and C from any two of ``n_params``, ``tokens``, ``compute`` (C = 6ND).
+
+    All three may be given when they agree (C within 1 % of 6ND); ``loss`` (the target's
+    known loss, for scoring) is allowed and ignored here.
+    """
+    shown = argument("target", dict(target))
+    unknown = sorted(set(target) - {*TARGET_KEYS, "loss"})
+    if unknown:
+        raise DataError(
+            f"{shown}: unknown key(s) {unknown}; expected two of {list(TARGET_KEYS)} "
+            "(and optionally loss)"
+        )
+    try:
+        given = {k: float(v) for k, v in target.items() if k in TARGET_KEYS}
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{shown}: expected numbers, e.g. {{'n_params': 7e9, 'tokens': 2e12}}"
+        ) from None
+    n, d, c = (given.get(k) for k in TARGET_KEYS)
+    if None not in (n, d, c) and not np.isclose(c, 6.0 * n * d, rtol=0.01):
+        raise DataError(
+            f"{shown}: compute {c:.4g} disagrees with 6·N·D = {6.0 * n * d:.4g}; give two of "
+            "them, or three that agree (C = 6·N·D)"
+        )
     if n is not None and d is not None:
         c = 6.0 * n * d
     elif n is not None and c is not None:
