@@ -38,6 +38,8 @@ def test_predict_broadcasts_and_matches_formula(fitted: sf.FitResult) -> None:
 def test_predict_missing_input_message(fitted: sf.FitResult) -> None:
     with pytest.raises(sf.DataError, match=r"needs inputs \['n_params', 'tokens'\]; missing"):
         fitted.predict(n_params=1e9)
+    with pytest.raises(sf.DataError, match=r"different lengths \(n_params: 2, tokens: 3\)"):
+        fitted.predict(n_params=[1e9, 2e9], tokens=[1e10, 2e10, 3e10])
 
 
 def test_predict_interval_brackets_prediction(fitted: sf.FitResult) -> None:

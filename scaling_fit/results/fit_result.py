@@ -431,6 +431,16 @@ class FitResult(JsonResult):
         except (TypeError, ValueError) as exc:
             raise DataError(f"inputs of law {self.law.name!r} must be numbers: {exc}") from None
         check_positive_inputs(dict(zip(self.law.inputs, columns, strict=True)), "predict")
+        try:
+            np.broadcast_shapes(*(c.shape for c in columns))
+        except ValueError:
+            shapes = ", ".join(
+                f"{n}: {c.size}" for n, c in zip(self.law.inputs, columns, strict=True)
+            )
+            raise DataError(
+                f"inputs of law {self.law.name!r} have different lengths ({shapes}); give "
+                "each the same number of values (one row each), or one value to use for all"
+            ) from None
         return columns
 
     def _require_finite_params(self, what: str) -> None:
