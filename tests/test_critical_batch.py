@@ -123,6 +123,17 @@ def test_simple_noise_scale_recovers_a_known_value() -> None:
 def test_noise_scale_rejects_bad_batches() -> None:
     with pytest.raises(sf.DataError, match="0 < batch_small < batch_big"):
         sf.noise_scale([1.0], [1.0], 64, 32)
+    with pytest.raises(sf.DataError, match="must be arrays of numbers"):
+        sf.noise_scale("a", "b", 32, 64)
+    with pytest.raises(sf.DataError, match="squared gradient norms must be finite and >= 0"):
+        sf.noise_scale([-1.0, 2.0], [1.0, 2.0], 32, 64)
+
+
+def test_steps_to_target_needs_a_loss_to_reach() -> None:
+    curves = pd.DataFrame({"run": "a", "step": [1, 2, 3], "loss": [3, 2, 1], "batch_size": 32})
+    for target in (float("nan"), "2", 0.0):
+        with pytest.raises(sf.DataError, match=r"steps_to_target: target=.*expected a loss"):
+            sf.steps_to_target(curves, target)
 
 
 def test_predict_across_sweeps_and_json(zhang: sf.CriticalBatchResult) -> None:

@@ -72,6 +72,11 @@ def test_compute_target_and_candidates() -> None:
     assert start["lower"] < start["value"] < start["upper"]
     with pytest.raises(sf.DataError, match="target must be"):
         sf.suggest_runs(base, target={"tokens": 1e12}, budget=1e21)
+    with pytest.raises(sf.DataError, match=r"budget=-1.0 FLOPs; expected a finite number >= 0"):
+        sf.suggest_runs(base, target={"compute": 5.76e23}, budget=-1.0)
+    published = sf.FitResult.from_params("chinchilla")  # no fitted points to weigh against
+    with pytest.raises(sf.DataError, match=r"needs a fit of your runs .*from_params"):
+        sf.suggest_runs(published, target={"compute": 5.76e23}, budget=1e21)
 
 
 def _study(seed: int) -> dict[str, float]:

@@ -256,8 +256,8 @@ def test_bad_values_and_options_are_rejected() -> None:
         isoflop(parabola_runs(), duplicates="median")
 
 
-@pytest.mark.parametrize("tolerance", [-0.1, float("nan")])
-def test_negative_grouping_tolerance_is_rejected(tolerance: float) -> None:
+@pytest.mark.parametrize("tolerance", [-0.1, float("nan"), "x"])
+def test_negative_grouping_tolerance_is_rejected(tolerance: object) -> None:
     # A tolerance below 0 (or NaN) would silently give every run its own budget; the CLI's
     # --budget-rtol maps to grouping= and relies on this check.
     with pytest.raises(

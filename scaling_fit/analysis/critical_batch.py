@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -216,6 +217,8 @@ def steps_to_target(curves: pd.DataFrame, target: float) -> pd.DataFrame:
     missing = [c for c in ("run", "step", "loss", "batch_size") if c not in curves.columns]
     if missing:
         raise DataError(f"loss curves need columns run, step, loss, batch_size; missing {missing}")
+    if isinstance(target, bool) or not isinstance(target, Real) or not 0 < target < np.inf:
+        raise DataError(f"steps_to_target: target={target!r}; expected a loss, a number > 0")
     rows, never = [], []
     for run, curve in curves.sort_values(["run", "step"]).groupby("run", sort=False):
         step, loss = curve["step"].to_numpy(float), curve["loss"].to_numpy(float)
@@ -282,7 +285,18 @@ def noise_scale(
     McCandlish, Kaplan, Amodei et al. (2018), "An Empirical Model of Large-Batch Training",
     arXiv:1812.06162.
     """
-    small, big = (np.asarray(x, dtype=float).ravel() for x in (sq_norm_small, sq_norm_big))
+    try:
+        small, big = (np.asarray(x, dtype=float).ravel() for x in (sq_norm_small, sq_norm_big))
+    except (TypeError, ValueError):
+        raise DataError(
+            "noise_scale: sq_norm_small and sq_norm_big must be arrays of numbers (squared "
+            "gradient norms per step)"
+        ) from None
+    if not (np.all(np.isfinite(small) & (small >= 0)) and np.all(np.isfinite(big) & (big >= 0))):
+        raise DataError(
+            "noise_scale: squared gradient norms must be finite and >= 0; check that the "
+            "columns hold |G|², not |G| in log space or a loss"
+        )
     if small.shape != big.shape or not 0 < batch_small < batch_big or not 0 <= smoothing < 1:
         raise DataError(
             "noise_scale needs norms of equal length at two batch sizes 0 < batch_small < "

@@ -64,6 +64,14 @@ def suggest_runs(
     law = fit.law
     if law.output != "loss" or law.inputs != ("n_params", "tokens"):
         raise DataError(f"suggest_runs needs an L(n_params, tokens) loss fit; found {law.name!r}")
+    if not fit.free or len(fit.data) == 0:
+        raise DataError(
+            "suggest_runs needs a fit of your runs (it weighs new runs against the fitted "
+            "points and their residuals); this result has no fitted points (e.g. "
+            "FitResult.from_params). Fit the runs you have with sf.fit first"
+        )
+    if not np.isfinite(budget) or budget < 0:
+        raise DataError(f"suggest_runs: budget={budget!r} FLOPs; expected a finite number >= 0")
     space = ParameterSpace(law, dict(fit.fixed), dict(fit.tie), {})
     theta = space.to_theta(fit.params)
     data = fit.data

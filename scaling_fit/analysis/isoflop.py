@@ -187,7 +187,10 @@ def _budget_labels(compute: np.ndarray, grouping: Grouping) -> np.ndarray:
                 f"shape {labels.shape} for {compute.shape[0]} runs"
             )
         return labels
-    tol = SAME_BUDGET_RTOL if grouping is None else float(grouping)
+    try:
+        tol = SAME_BUDGET_RTOL if grouping is None else float(grouping)
+    except (TypeError, ValueError):
+        tol = np.nan
     if not tol >= 0:
         raise DataError(
             f"{argument('grouping', grouping)}: expected a relative tolerance >= 0 (e.g. 0.05: "
