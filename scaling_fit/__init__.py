@@ -28,7 +28,7 @@ _LAZY = {
     "Forecast": "analysis.forecast",
     "forecast": "analysis.forecast",
     "isoflop": "analysis.isoflop",
-    "ScheduleChoice": "analysis.schedule_search",
+    "ScheduleChoice": "results.schedule_choice",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
     "fit_critical_batch": "analysis.critical_batch",
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
     from .analysis.plan import plan
-    from .analysis.schedule_search import ScheduleChoice, best_schedule
+    from .analysis.schedule_search import best_schedule
     from .fitting.fit import fit
     from .inputs.load import load_runs
     from .inputs.points import highest_loss_mask
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from .results.fit_result import FitResult
     from .results.hparams_result import HparamsResult
     from .results.isoflop_result import IsoflopResult
+    from .results.schedule_choice import ScheduleChoice
     from .schedules import Schedule
 
 

@@ -30,7 +30,7 @@ from .files import input_paths
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..analysis.schedule_search import ScheduleChoice
+    from ..results.schedule_choice import ScheduleChoice
 
 JSON_FORMAT = "scaling_fit.ScheduleChoice/1"
 

@@ -10,7 +10,7 @@ from .figure import target_axes
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..analysis.backtest import BacktestResult
+    from ..results.backtest_result import BacktestResult
 
 KINDS = ("stability", "errors")
 # Runs are named on the x axis up to this many; more are placed at their scale instead.

@@ -17,8 +17,8 @@ from .style import LOSS, LR, STEP, annotate_figure
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..analysis.schedule_search import ScheduleChoice
     from ..results.fit_result import FitResult
+    from ..results.schedule_choice import ScheduleChoice
 
 
 def plot_schedule(

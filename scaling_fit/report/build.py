@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..analysis.backtest import BacktestResult, backtest
 from ..analysis.isoflop import isoflop
-from ..analysis.schedule_search import ScheduleChoice, best_schedule
+from ..analysis.schedule_search import best_schedule
 from ..errors import DataError, FitError, ScalingFitWarning
 from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
@@ -31,6 +31,7 @@ from ..inputs.load import load_runs
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
+from ..results.schedule_choice import ScheduleChoice
 
 # The headline budget, when none is given: this many times the largest fitted run's compute.
 TARGET_FACTOR = 10.0
