@@ -292,7 +292,8 @@ def noise_scale(
             "noise_scale: sq_norm_small and sq_norm_big must be arrays of numbers (squared "
             "gradient norms per step)"
         ) from None
-    if not (np.all(np.isfinite(small) & (small >= 0)) and np.all(np.isfinite(big) & (big >= 0))):
+    norms = np.concatenate([small, big])
+    if not np.all(np.isfinite(norms) & (norms >= 0)):
         raise DataError(
             "noise_scale: squared gradient norms must be finite and >= 0; check that the "
             "columns hold |G|², not |G| in log space or a loss"

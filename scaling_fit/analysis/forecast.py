@@ -44,6 +44,7 @@ from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.intervals import check_level
 from ..schedules import ScheduleLike, as_schedule
+from ..schedules.by_run import warmup_of
 from .forecast_errors import ERRORS, LAW
 
 DEFAULT_REFIT = ("L0", "A")
@@ -125,10 +126,11 @@ def forecast(
     table = _one_run(log)
     sched = as_schedule(schedule)
     run = str(table["run"].iloc[0])
-    if table["step"].max() <= sched.warmup:
+    warmup = warmup_of(sched)  # the fit leaves out the same points
+    if table["step"].max() <= warmup:
         raise DataError(
             f"forecast: the log ends at step {int(table['step'].max())}, within the "
-            f"schedule's warm-up ({sched.warmup} steps), and the laws describe the loss after "
+            f"schedule's warm-up ({warmup} steps), and the laws describe the loss after "
             "it; forecast once losses after the warm-up are logged"
         )
     fixed = {}
