@@ -220,7 +220,7 @@ def test_cli_compare_with_a_target_chooses_a_law(tmp_path, capsys) -> None:
     path = tmp_path / "runs.csv"
     grid(noise=0.003).to_csv(path, index=False)
     argv = ["compare", str(path), "--law", "overtraining", "--target-n", "10B"]
-    code = main([*argv, "--target-tokens", "0.2T", "--quiet"])
+    code = main([*argv, "--target-tokens", "0.2T", "--quiet", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["target"]["n_params"] == 1e10 and out["target"]["tokens"] == 2e11

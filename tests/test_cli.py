@@ -149,11 +149,13 @@ def test_fit_bootstrap_gives_stderr_and_intervals(capsys, epoch_csv, tmp_path):
         assert param["stderr"] > 0
         lo, hi = param["ci95"]
         assert lo <= param["value"] <= hi
-    code, out, err = run(capsys, "predict", output, "--n-params", "70B", "--tokens", "1.4T")
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", output, "--n-params", "70B", "--tokens", "1.4T"
+    )
     assert code == 0, err
     (row,) = read_csv(out)
     assert float(row["lower"]) <= float(row["loss"]) <= float(row["upper"])
-    code, out, err = run(capsys, "predict", output, "--compute", "5.76e23")
+    code, out, err = run(capsys, "predict", "--format", "csv", output, "--compute", "5.76e23")
     assert code == 0, err
     (row,) = read_csv(out)
     expected = FitResult.from_json(output).compute_optimal(5.76e23).iloc[0]
@@ -199,7 +201,9 @@ def test_predict_grid_and_compute_match_fit_result(capsys, epoch_csv, tmp_path):
     epoch_fit(capsys, epoch_csv, output)
     result = FitResult.from_json(output)
 
-    code, out, err = run(capsys, "predict", output, "--n-params", 7e10, "--tokens", 1.4e12, 2e12)
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", output, "--n-params", 7e10, "--tokens", 1.4e12, 2e12
+    )
     assert code == 0
     assert all(line.startswith("warning: ") for line in err.splitlines())
     assert out.splitlines()[0] == "n_params,tokens,loss,lower,upper"
@@ -213,7 +217,7 @@ def test_predict_grid_and_compute_match_fit_result(capsys, epoch_csv, tmp_path):
         assert float(r["loss"]) == pytest.approx(expected, rel=1e-12)
         assert r["lower"] == r["upper"] == ""
 
-    code, out, err = run(capsys, "predict", output, "--compute", 5.76e23)
+    code, out, err = run(capsys, "predict", "--format", "csv", output, "--compute", 5.76e23)
     assert code == 0, err
     (row,) = read_csv(out)
     optimal = result.compute_optimal(5.76e23)
@@ -226,14 +230,32 @@ def test_predict_warns_once_on_extrapolation(capsys, epoch_csv, tmp_path):
     output = tmp_path / "fit.json"
     epoch_fit(capsys, epoch_csv, output)
     code, out, err = run(
-        capsys, "predict", output, "--n-params", "1e13", "2e13", "--tokens", "2e10"
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        output,
+        "--n-params",
+        "1e13",
+        "2e13",
+        "--tokens",
+        "2e10",
     )
     assert code == 0
     assert len(read_csv(out)) == 2
     assert err.count("warning: n_params extrapolates") == 1
     assert "Traceback" not in err
     code, out, err = run(
-        capsys, "predict", output, "--n-params", "1e13", "--tokens", "2e10", "--quiet"
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        output,
+        "--n-params",
+        "1e13",
+        "--tokens",
+        "2e10",
+        "--quiet",
     )
     assert (code, err) == (0, "")
 
@@ -242,7 +264,15 @@ def test_predict_compute_with_published_chinchilla(capsys, tmp_path):
     output = tmp_path / "published.json"
     FitResult.from_params("chinchilla").to_json(output)
     code, out, err = run(
-        capsys, "predict", output, "--compute", "5.76e23", "-o", tmp_path / "a.csv"
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        output,
+        "--compute",
+        "5.76e23",
+        "-o",
+        tmp_path / "a.csv",
     )
     assert (code, out) == (0, "")
     assert err == "cost model: C = 6 * N * D (K set by --flops-per-param-token)\n"
@@ -301,11 +331,22 @@ def test_existing_output_is_not_overwritten(capsys, epoch_csv, tmp_path):
     assert out == ""
     assert output.read_text() == "keep me\n"
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
-    code, _, err = run(capsys, "predict", tmp_path / "p.json", "--compute", 1e21, "-o", output)
+    code, _, err = run(
+        capsys, "predict", "--format", "csv", tmp_path / "p.json", "--compute", 1e21, "-o", output
+    )
     assert_user_error(code, err, "exists")
     assert output.read_text() == "keep me\n"
     code, _, err = run(
-        capsys, "predict", tmp_path / "p.json", "--compute", 1e21, "-o", output, "--force"
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        tmp_path / "p.json",
+        "--compute",
+        1e21,
+        "-o",
+        output,
+        "--force",
     )
     assert code == 0, err
     assert output.read_text().startswith("compute,n_params,tokens,loss,tokens_per_param")
@@ -337,17 +378,19 @@ def test_unparseable_number_names_file_row_and_column(capsys, tmp_path):
 def test_predict_rejects_non_json_file(capsys, tmp_path):
     bogus = tmp_path / "fit.json"
     bogus.write_text("n_params,tokens,loss\n1,2,3\n")
-    code, _, err = run(capsys, "predict", bogus, "--compute", 1e21)
+    code, _, err = run(capsys, "predict", "--format", "csv", bogus, "--compute", 1e21)
     assert_user_error(code, err, "fit.json", "not a scaling_fit fit result")
-    code, _, err = run(capsys, "predict", tmp_path / "absent.json", "--compute", 1e21)
+    code, _, err = run(
+        capsys, "predict", "--format", "csv", tmp_path / "absent.json", "--compute", 1e21
+    )
     assert_user_error(code, err, "absent.json", "does not exist")
 
 
 def test_predict_needs_grid_or_compute(capsys, tmp_path):
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
-    code, _, err = run(capsys, "predict", tmp_path / "p.json", "--n-params", 1e9)
+    code, _, err = run(capsys, "predict", "--format", "csv", tmp_path / "p.json", "--n-params", 1e9)
     assert_user_error(code, err, "--tokens")
-    code, _, err = run(capsys, "predict", tmp_path / "p.json")
+    code, _, err = run(capsys, "predict", "--format", "csv", tmp_path / "p.json")
     assert_user_error(code, err, "--compute")
 
 
@@ -430,7 +473,15 @@ def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
     tables = {}
     for k in (6, 8):
         code, out, err = run(
-            capsys, "predict", path, "--compute", *budgets, "--flops-per-param-token", k
+            capsys,
+            "predict",
+            "--format",
+            "csv",
+            path,
+            "--compute",
+            *budgets,
+            "--flops-per-param-token",
+            k,
         )
         assert code == 0, err
         assert err == f"cost model: C = {k} * N * D (K set by --flops-per-param-token)\n"
@@ -445,7 +496,7 @@ def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
             assert row["cost_model"] == f"C = {k} * N * D"
         tables[k] = rows
     # Spending C at 8 FLOPs per parameter-token is spending 6C/8 at 6: same allocation.
-    code, out, _ = run(capsys, "predict", path, "--compute", 7.5e22)
+    code, out, _ = run(capsys, "predict", "--format", "csv", path, "--compute", 7.5e22)
     (row,) = read_csv(out)
     assert float(tables[8][1]["n_params"]) == pytest.approx(float(row["n_params"]), rel=1e-8)
 
@@ -454,7 +505,9 @@ def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
     path = tmp_path / "farseer.json"
     FitResult.from_params("farseer").to_json(path)
     output = tmp_path / "out.csv"
-    code, out, err = run(capsys, "predict", path, "--compute", 1e21, "-o", output)
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", path, "--compute", 1e21, "-o", output
+    )
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "scaling-fit: error: law 'farseer' with these parameters has no compute-optimal "
@@ -464,7 +517,9 @@ def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
     ]
     assert not output.exists()
     # The grid still works for such a law.
-    code, out, err = run(capsys, "predict", path, "--n-params", 1e9, "--tokens", 2e10)
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", path, "--n-params", 1e9, "--tokens", 2e10
+    )
     assert code == 0, err
     assert len(read_csv(out)) == 1
 
@@ -491,7 +546,16 @@ def compare(capsys, rpj_csv: Path, *argv: object) -> tuple[int, str, str]:
 def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
     laws = ["chinchilla", "overtraining"]
     code, out, err = compare(
-        capsys, rpj_csv, "--law", laws[0], "--law", laws[1], "--holdout", "n>=1e9"
+        capsys,
+        rpj_csv,
+        "--law",
+        laws[0],
+        "--law",
+        laws[1],
+        "--holdout",
+        "n>=1e9",
+        "--format",
+        "json",
     )
     assert code == 0, err
     runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
@@ -572,7 +636,7 @@ def porian(*argv: object) -> list[object]:
 
 
 def test_isoflop_porian_groups_match_api_and_authors(capsys):
-    code, out, err = run(capsys, *porian("--bootstrap", 20))
+    code, out, err = run(capsys, *porian("--bootstrap", 20, "--format", "json"))
     assert code == 0, err
     raw = json.loads(out)
     assert raw["format"] == "scaling_fit.IsoflopGroups/1" and raw["group_by"] == CONFIG
@@ -599,7 +663,7 @@ def test_isoflop_porian_groups_match_api_and_authors(capsys):
 
 
 def test_isoflop_csv_tables(capsys, tmp_path):
-    code, out, _ = run(capsys, *porian("--bootstrap", 0))
+    code, out, _ = run(capsys, *porian("--bootstrap", 0, "--format", "json"))
     groups = json.loads(out)["groups"]
     code, out, err = run(capsys, *porian("--bootstrap", 0, "--format", "csv", "--table", "fits"))
     assert code == 0, err
@@ -629,7 +693,7 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
             lines.append(f"{c!r},{n!r},{2 + 30 * c**-0.1 + 0.05 * offset**2!r}")
     data = tmp_path / "profiles.csv"
     data.write_text("\n".join(lines) + "\n")
-    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0)
+    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--format", "json")
     assert code == 0, err
     raw = json.loads(out)
     assert raw == json.loads(sf.isoflop(data, bootstrap=0).to_json())
@@ -646,7 +710,9 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
     data.write_text("\n".join([lines[0], *jittered]) + "\n")
     code, _, err = run(capsys, "isoflop", data, "--bootstrap", 0)
     assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15", "(--budget-rtol)")
-    code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02)
+    code, out, err = run(
+        capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02, "--format", "json"
+    )
     assert code == 0, err
     # Points keep their own compute, so N* moves by the jitter only: a within 1e-3.
     assert json.loads(out)["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-3)
@@ -694,7 +760,9 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     assert raw["options"]["points"] == "after_warmup"
     assert raw["options"]["schedules"] == {"cosine_24000": api.options["schedules"]["cosine_24000"]}
 
-    code, out, err = run(capsys, "predict", output, "--schedule", WSD, "--every", 1000)
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", output, "--schedule", WSD, "--every", 1000
+    )
     assert code == 0, err
     rows = read_csv(out)
     expected = predict_curve(api, WSD, every=1000)
@@ -705,9 +773,11 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     assert [float(r["lr"]) for r in rows] == expected["lr"].tolist()
     # Linear cooldown over the last 0.2 x 24000 = 4800 steps: one step before it reaches 3e-5.
     assert float(rows[-1]["lr"]) == pytest.approx(3e-5 + 2.7e-4 / 4800, rel=1e-12)
-    code, out, _ = run(capsys, "predict", output, "--schedule", WSD)
+    code, out, _ = run(capsys, "predict", "--format", "csv", output, "--schedule", WSD)
     assert [int(r["step"]) for r in read_csv(out)] == [*range(2200, 24000, 100), 24000]
-    code, out, _ = run(capsys, "predict", output, "--schedule", WSD, "--steps", 5000, 23999)
+    code, out, _ = run(
+        capsys, "predict", "--format", "csv", output, "--schedule", WSD, "--steps", 5000, 23999
+    )
     assert [float(r["loss"]) for r in read_csv(out)] == predict_curve(api, WSD, [5000, 23999])[
         "loss"
     ].tolist()
@@ -752,7 +822,9 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     for name, spec in TEST_SPECS.items():
         actual = sf.load_runs(curve_csv(name))
         steps = actual["step"].tolist()
-        code, out, err = run(capsys, "predict", output, "--schedule", spec, "--steps", *steps)
+        code, out, err = run(
+            capsys, "predict", "--format", "csv", output, "--schedule", spec, "--steps", *steps
+        )
         assert code == 0, err
         predicted = np.array([float(r["loss"]) for r in read_csv(out)])
         errors.append(np.mean(np.abs(predicted - actual["loss"]) / actual["loss"]))
@@ -871,7 +943,7 @@ def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
 def test_predict_option_does_not_suit_the_law(capsys, tmp_path, law, argv, words):
     path = tmp_path / f"{law}.json"
     FitResult.from_params(law).to_json(path)
-    code, out, err = run(capsys, "predict", path, *argv)
+    code, out, err = run(capsys, "predict", "--format", "csv", path, *argv)
     assert out == ""
     assert_user_error(code, err, *words)
 
@@ -905,7 +977,16 @@ def test_subcommands_read_shared_flags_alike():
 
 def test_compare_passes_fit_flags_to_every_law(capsys, rpj_csv):
     code, out, err = compare(
-        capsys, rpj_csv, "--law", "chinchilla", "--tie", "beta=alpha", "--loss", "mse"
+        capsys,
+        rpj_csv,
+        "--law",
+        "chinchilla",
+        "--tie",
+        "beta=alpha",
+        "--loss",
+        "mse",
+        "--format",
+        "json",
     )
     assert code == 0, err
     runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
@@ -941,7 +1022,17 @@ def boot_curve_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_predict_curve_band_with_level(capsys, boot_curve_json):
     code, out, err = run(
-        capsys, "predict", boot_curve_json, "--schedule", WSD, "--every", 4000, "--level", 0.9
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        boot_curve_json,
+        "--schedule",
+        WSD,
+        "--every",
+        4000,
+        "--level",
+        0.9,
     )
     assert code == 0, err
     rows = read_csv(out)
@@ -952,7 +1043,9 @@ def test_predict_curve_band_with_level(capsys, boot_curve_json):
     assert [float(r["upper"]) for r in rows] == expected["loss_hi"].tolist()
     assert all(float(r["lower"]) < float(r["loss"]) < float(r["upper"]) for r in rows)
     # Without --level, the curve alone (as before).
-    code, out, _ = run(capsys, "predict", boot_curve_json, "--schedule", WSD, "--every", 4000)
+    code, out, _ = run(
+        capsys, "predict", "--format", "csv", boot_curve_json, "--schedule", WSD, "--every", 4000
+    )
     assert list(read_csv(out)[0]) == ["step", "lr", "loss"]
 
 
@@ -969,7 +1062,9 @@ def test_predict_level_errors(capsys, tmp_path, boot_curve_json, fit, level, wor
     if fit == "published":
         path = tmp_path / "published.json"
         FitResult.from_params("multipower", PUBLISHED_400M).to_json(path)
-    code, out, err = run(capsys, "predict", path, "--schedule", WSD, "--level", level)
+    code, out, err = run(
+        capsys, "predict", "--format", "csv", path, "--schedule", WSD, "--level", level
+    )
     assert out == ""
     assert_user_error(code, err, *words)
 
@@ -979,7 +1074,18 @@ def test_predict_grid_level_narrows_the_interval(capsys, epoch_csv, tmp_path):
     epoch_fit(capsys, epoch_csv, output, "--bootstrap", 30, "--seed", 1)
     widths = {}
     for level in (0.5, 0.95):
-        argv = ["predict", output, "--n-params", "70B", "--tokens", "1.4T", "--level", level]
+        argv = [
+            "predict",
+            output,
+            "--format",
+            "csv",
+            "--n-params",
+            "70B",
+            "--tokens",
+            "1.4T",
+            "--level",
+            level,
+        ]
         code, out, err = run(capsys, *argv)
         assert code == 0, err
         (row,) = read_csv(out)
@@ -992,7 +1098,17 @@ def test_predict_grid_level_narrows_the_interval(capsys, epoch_csv, tmp_path):
     # An L(N, D) fit without samples: --level asks for what it cannot give.
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
     code, _, err = run(
-        capsys, "predict", tmp_path / "p.json", "--n-params", 1e9, "--tokens", 2e10, "--level", 0.9
+        capsys,
+        "predict",
+        "--format",
+        "csv",
+        tmp_path / "p.json",
+        "--n-params",
+        1e9,
+        "--tokens",
+        2e10,
+        "--level",
+        0.9,
     )
     assert_user_error(code, err, "predict_interval needs bootstrap samples", "(--bootstrap)")
 
@@ -1002,7 +1118,7 @@ def test_best_schedule_matches_the_api(capsys, tmp_path):
     path = tmp_path / "mpl.json"
     published = FitResult.from_params("multipower", PUBLISHED_400M)
     published.to_json(path)
-    argv = ["best-schedule", path, "--total-steps", "24k", "--family", "cosine"]
+    argv = ["best-schedule", path, "--total-steps", "24k", "--family", "cosine", "--format", "json"]
     code, out, err = run(capsys, *argv, "--peak", 3e-4, "--warmup", 2160, "--every", 1000)
     assert code == 0, err
     raw = json.loads(out)
@@ -1016,7 +1132,7 @@ def test_best_schedule_matches_the_api(capsys, tmp_path):
     assert raw["curve"]["step"] == [*range(3000, 24001, 1000)]  # step total = end of training
     assert raw["candidates"]["spec"] == api.candidates["spec"].tolist()
     assert len(raw["candidates"]["final_loss"]) == 8
-    assert err.startswith(f"best cosine schedule: {api.schedule.spec}: predicted final loss")
+    assert err.startswith(f"best cosine schedule: {api.schedule.spec}\n  predicted final loss")
     # A baseline spec of the same length is compared as given.
     code, out, err = run(capsys, *argv, "--peak", 3e-4, "--warmup", 2160, "--baseline", WSD)
     assert code == 0, err

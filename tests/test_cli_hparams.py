@@ -30,7 +30,7 @@ def _plan_rows(text: str) -> pd.DataFrame:
 
 
 def test_plan_step_law_case_matches_the_api(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "plan", "--n-params", "7B", "--tokens", "1.4T")
+    code, out, err = run(capsys, "plan", "--n-params", "7B", "--tokens", "1.4T", "--format", "json")
     assert code == 0
     rows = _plan_rows(out)
     api = sf.plan(n_params=7e9, tokens=1.4e12, seq_len=2048).set_index("quantity")
@@ -44,7 +44,7 @@ def test_plan_step_law_case_matches_the_api(capsys: pytest.CaptureFixture[str]) 
     assert rows.loc["batch_sequences", "value"] == pytest.approx(2440, rel=1e-3)
     assert rows.loc["steps", "value"] == pytest.approx(1.4e12 / 5.00e6, rel=1e-3)
     assert rows.loc["compute", "value"] == 6 * 7e9 * 1.4e12
-    assert "peak_lr" in err  # the human table on stderr
+    assert "peak_lr" in err  # the human table on stderr beside the JSON
 
 
 def test_plan_seq_len_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,7 +67,16 @@ def test_hparams_then_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert loaded.batch.params == pytest.approx(api.batch.params, rel=1e-12)
     assert "mean loss penalty per cell" in err
     code, out, err = run(
-        capsys, "plan", "--n-params", "7B", "--tokens", "1.4T", "--hparams", hp_json
+        capsys,
+        "plan",
+        "--n-params",
+        "7B",
+        "--tokens",
+        "1.4T",
+        "--hparams",
+        hp_json,
+        "--format",
+        "json",
     )
     assert code == 0
     assert "warning: tokens extrapolates 14x" in err
@@ -79,7 +88,9 @@ def test_plan_with_a_fit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     runs = sf.load_runs(DATA / "epoch_chinchilla" / "svg_extracted_data.csv")
     fit = sf.fit(runs, "chinchilla", exclude=sf.highest_loss_mask(runs, 5))
     fit.to_json(tmp_path / "fit.json")
-    code, out, _ = run(capsys, "plan", "--compute", "5.76e23", "--fit", tmp_path / "fit.json")
+    code, out, _ = run(
+        capsys, "plan", "--compute", "5.76e23", "--fit", tmp_path / "fit.json", "--format", "json"
+    )
     assert code == 0
     rows = _plan_rows(out)
     api = sf.plan(compute=5.76e23, fit=fit).set_index("quantity")
@@ -92,7 +103,7 @@ def test_plan_suggest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     fit = sf.fit(runs, "chinchilla", exclude=sf.highest_loss_mask(runs, 5))
     fit.to_json(tmp_path / "fit.json")
     argv = ["plan", "--suggest", "--budget", "1e21", "--fit", tmp_path / "fit.json"]
-    code, out, _ = run(capsys, *argv, "--n-params", "70B", "--tokens", "1.4T")
+    code, out, _ = run(capsys, *argv, "--n-params", "70B", "--tokens", "1.4T", "--format", "json")
     assert code == 0
     raw = json.loads(out)
     api = sf.suggest_runs(fit, target={"n_params": 7e10, "tokens": 1.4e12}, budget=1e21)
@@ -106,7 +117,7 @@ def test_cbs_then_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     code, _, _ = run(capsys, "cbs", ZHANG, "-o", tmp_path / "cbs.json")
     assert code == 0
     code, out, _ = run(capsys, "plan", "--n-params", "1.2B", "--tokens", "24B", "--cbs",
-                       tmp_path / "cbs.json")  # fmt: skip
+                       tmp_path / "cbs.json", "--format", "json")  # fmt: skip
     assert code == 0
     rows = _plan_rows(out)
     api = sf.plan(n_params=1.2e9, tokens=2.4e10, cbs=sf.fit_critical_batch(ZHANG))
@@ -115,7 +126,7 @@ def test_cbs_then_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 
 
 def test_cbs(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "cbs", ZHANG)
+    code, out, err = run(capsys, "cbs", ZHANG, "--format", "json")
     assert code == 0
     raw = json.loads(out)
     api = sf.fit_critical_batch(ZHANG)

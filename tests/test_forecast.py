@@ -134,7 +134,7 @@ def test_cli_forecast(capsys, tmp_path) -> None:
     fit_path = tmp_path / "prior.json"
     sf.FitResult.from_params("lr_annealing", TRUTH).to_json(fit_path)
     argv = ["forecast", str(path), "--schedule", COSINE, "--prior", str(fit_path), "--n-boot", "4"]
-    argv += ["--every", "1000"]
+    argv += ["--every", "1000", "--format", "json"]
     code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -143,7 +143,7 @@ def test_cli_forecast(capsys, tmp_path) -> None:
     assert data["final_loss"] == pytest.approx(api.final_loss, rel=1e-12)
     assert data["seen_steps"] == 6000 and len(data["interval"]) == 2
     assert data["error_band"] == api.error_band and len(data["noise_interval"]) == 2
-    assert err.startswith("final loss ") and "after step 6000" in err
+    assert err.startswith("final loss ") and "seen 6000 of 12000 steps" in err
     assert f"noise and ±{api.error_band:.2%} measured law error" in err
 
 

@@ -258,7 +258,9 @@ def test_cli_fit_formula_then_predict(capsys, runs, tmp_path: Path) -> None:
     fitted = sf.FitResult.from_json(output)
     assert fitted.objective == pytest.approx(sf.fit(runs, "chinchilla").objective, rel=1e-8)
     capsys.readouterr()
-    code = main(["predict", str(output), "--n-params", "7e10", "--tokens", "1.4e12"])
+    code = main(
+        ["predict", str(output), "--n-params", "7e10", "--tokens", "1.4e12", "--format", "csv"]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     loss = float(pd.read_csv(pd.io.common.StringIO(out))["loss"].iloc[0])

@@ -3,9 +3,11 @@
 Runs :func:`scaling_fit.best_schedule` on a saved loss-curve fit: every schedule of the
 family's grid of ``--total-steps`` steps (peak LR and warm-up from ``--peak``/``--warmup`` or
 the fit's training schedules) is scored by its predicted final loss and the best is compared
-with ``--baseline``.  Stdout: the choice as JSON (the chosen and baseline specs, their
-predicted final losses and curves, every candidate); stderr: one summary line and the
-library's warnings.
+with ``--baseline``.  Stdout: a summary (the chosen and baseline schedules, their predicted
+final losses, the five best candidates); with ``--format json`` (the default of ``-o FILE``)
+the whole choice (the specs, their final losses and curves, every candidate), with
+``--format csv`` one table (``--table candidates``, ``curve`` or ``baseline_curve``);
+stderr: the library's warnings.
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from .common import (
+    add_format_options,
     captured_warnings,
     check_output,
     count,
-    json_text,
+    emit,
     load_fit,
     number,
     positive,
-    say,
     warn_lines,
-    write,
 )
 from .files import input_paths
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from ..results.schedule_choice import ScheduleChoice
 
 JSON_FORMAT = "scaling_fit.ScheduleChoice/1"
+TABLES = ("candidates", "curve", "baseline_curve")
+SHOWN = 5  # candidates in the summary
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -60,11 +63,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--every", type=positive, default=100, metavar="K", help="stride of the curves (100)"
     )
+    add_format_options(p, TABLES)
     p.set_defaults(func=run_best_schedule)
 
 
 def run_best_schedule(args: argparse.Namespace) -> int:
-    """Search the family's schedules, write the choice as JSON, summarise it on stderr.
+    """Search the family's schedules; print the choice, or write it as JSON or CSV.
 
     Returns
     -------
@@ -85,16 +89,32 @@ def run_best_schedule(args: argparse.Namespace) -> int:
             baseline=args.baseline,
             every=args.every,
         )
-    write(json_text(choice_dict(choice, result.law.name, args.family)), args.output, args.force)
-    say(
-        args,
-        f"best {args.family} schedule: {choice.schedule.spec}: predicted final loss "
-        f"{choice.final_loss:.6g}; baseline {choice.baseline.spec or choice.baseline.name}: "
-        f"{choice.baseline_loss:.6g}; improvement {choice.improvement:.4g} "
-        f"({len(choice.candidates)} candidates)",
-    )
     warn_lines(args, caught)
+    emit(
+        args,
+        _summary(choice, args.family),
+        lambda: choice_dict(choice, result.law.name, args.family),
+        lambda table: getattr(choice, table),
+    )
     return 0
+
+
+def _summary(choice: ScheduleChoice, family: str) -> str:
+    """The choice against the baseline, then the best candidates (a few lines)."""
+    baseline = choice.baseline.spec or choice.baseline.name
+    interval = ""
+    if choice.improvement_interval is not None:
+        interval = " [{:.4g}, {:.4g}] (95 %)".format(*choice.improvement_interval)
+    top = choice.candidates.head(SHOWN)
+    lines = [
+        f"best {family} schedule: {choice.schedule.spec}",
+        f"  predicted final loss {choice.final_loss:.6g}; baseline {baseline}: "
+        f"{choice.baseline_loss:.6g}; improvement {choice.improvement:.4g}{interval}",
+        f"best {len(top)} of {len(choice.candidates)} candidates (all: --format json or csv):",
+    ]
+    pairs = zip(top["final_loss"], top["spec"], strict=True)
+    lines += [f"  {loss:<9.6g} {spec}" for loss, spec in pairs]
+    return "\n".join(lines)
 
 
 def choice_dict(choice: ScheduleChoice, law: str, family: str) -> dict[str, Any]:
@@ -109,6 +129,9 @@ def choice_dict(choice: ScheduleChoice, law: str, family: str) -> dict[str, Any]
         "baseline": choice.baseline.spec or choice.baseline.name,
         "baseline_loss": choice.baseline_loss,
         "improvement": choice.improvement,
+        "improvement_interval": None
+        if choice.improvement_interval is None
+        else list(choice.improvement_interval),
         "curve": _columns(choice.curve),
         "baseline_curve": _columns(choice.baseline_curve),
         "candidates": _columns(choice.candidates),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 import numbers
 import re
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 
 PROG = "scaling-fit"
 NEGATIVE_NUMBER = re.compile(r"^-(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?[kmbgtKMBGT]?$")
-FORMATS = ("json", "csv")
+FORMATS = ("text", "json", "csv")
 
 
 class UsageError(ScalingFitError, ValueError):
@@ -149,13 +148,97 @@ def read_runs(args: argparse.Namespace) -> Any:
     return runs
 
 
-def add_format_options(parser: argparse.ArgumentParser, tables: Iterable[str]) -> None:
-    """``--format json|csv`` and ``--table`` (which table a CSV holds)."""
+def add_format_options(parser: argparse.ArgumentParser, tables: Iterable[str] = ()) -> None:
+    """``--format text|json|csv`` and, with ``tables``, ``--table`` (which table a CSV holds).
+
+    Every subcommand takes ``--format`` and writes through :func:`emit`: ``text`` (the default
+    on a terminal, without ``-o``) is a compact summary of a few lines; ``json`` the whole
+    result (the default of ``-o FILE``); ``csv`` one table, for the commands that have
+    ``tables`` (:func:`check_format` refuses it elsewhere before any work).
+    """
     tables = tuple(tables)
-    parser.add_argument("--format", choices=FORMATS, default="json", help="stdout format")
     parser.add_argument(
-        "--table", choices=tables, default=tables[0], help=f"table of a CSV ({tables[0]})"
+        "--format",
+        choices=FORMATS,
+        help="text: a compact summary (default); json: the whole result (default of -o); "
+        + (f"csv: one table (--table, {tables[0]})" if tables else "csv: not for this command"),
     )
+    parser.set_defaults(tables=tables)
+    if tables:
+        parser.add_argument(
+            "--table", choices=tables, default=tables[0], help=f"table of a CSV ({tables[0]})"
+        )
+
+
+def check_format(args: argparse.Namespace) -> None:
+    """UsageError for ``--format csv`` in a command without tables (before any work)."""
+    if getattr(args, "format", None) == "csv" and not getattr(args, "tables", ()):
+        raise UsageError(
+            f"--format csv: `{PROG} {args.command}` has no table to write; use --format json "
+            "(the whole result) or text (a summary)"
+        )
+
+
+def output_format(args: argparse.Namespace, file_default: str = "json") -> str:
+    """The format of the output: ``--format``, else ``file_default`` with ``-o``, else text."""
+    if getattr(args, "format", None) is not None:
+        return args.format
+    return file_default if getattr(args, "output", None) is not None else "text"
+
+
+def emit(
+    args: argparse.Namespace,
+    summary: str,
+    data: Mapping[str, Any] | str | Callable[[], Mapping[str, Any] | str],
+    table: Callable[[str], Any] | None = None,
+    *,
+    file_default: str = "json",
+    echo: bool = True,
+) -> None:
+    """Write a command's result as ``--format`` (:func:`output_format`) asks.
+
+    ``text``: ``summary`` to stdout (or ``-o``); ``json``: ``data`` (a mapping, JSON text,
+    or a function making either) as JSON (:func:`json_text`) to stdout or ``-o``, and the
+    summary on stderr (with ``echo``); ``csv``: ``table(args.table)`` as CSV, the same.
+
+    Parameters
+    ----------
+    args
+        Parsed arguments with ``format``, ``output``, ``force``, ``quiet`` (and ``table``).
+    summary
+        The compact human text, a few lines without a final newline.
+    data
+        The whole result for JSON.
+    table
+        The table of a CSV by its ``--table`` name (commands with tables).
+    file_default
+        Format of ``-o FILE`` without ``--format`` (json; ``predict`` writes CSV).
+    echo
+        Also print the summary on stderr when the output is JSON or CSV (not when the
+        summary is merely the same table, as in ``predict`` and ``laws``).
+    """
+    chosen = output_format(args, file_default)
+    if chosen == "text":
+        write(summary + "\n", getattr(args, "output", None), getattr(args, "force", False))
+        return
+    if chosen == "csv":
+        if table is None:
+            check_format(args)
+        text = csv_text(table(getattr(args, "table", "")))  # type: ignore[misc]
+    else:
+        value = data() if callable(data) else data
+        text = value if isinstance(value, str) else json_text(value)
+        text = text if text.endswith("\n") else text + "\n"
+    write(text, getattr(args, "output", None), getattr(args, "force", False))
+    if echo:
+        say(args, summary)
+
+
+def shortened(lines: list[str], limit: int, what: str, how: str) -> list[str]:
+    """The first ``limit`` of ``lines``, then ``… K more WHAT (HOW)`` when some are left out."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"… {len(lines) - limit} more {what} ({how})"]
 
 
 # ----------------------------------------------------------------------- input
@@ -171,8 +254,11 @@ def load_fit(path_text: str) -> FitResult:
 
 # ----------------------------------------------------------------------- output
 def json_text(data: Mapping[str, Any]) -> str:
-    """Indented JSON with a final newline; NaN is not allowed (write None instead)."""
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    """Indented JSON with a final newline, arrays of numbers on one line each
+    (:func:`scaling_fit.results.json_file.json_dumps`); NaN is not allowed (write None)."""
+    from ..results.json_file import json_dumps
+
+    return json_dumps(data) + "\n"
 
 
 def csv_text(table: Any) -> str:
@@ -198,7 +284,7 @@ def cell(value: Any) -> str:
 
 def say(args: argparse.Namespace, text: str) -> None:
     """Print human text to stderr unless ``--quiet``."""
-    if not args.quiet:
+    if not getattr(args, "quiet", False):
         print(text, file=sys.stderr)
 
 

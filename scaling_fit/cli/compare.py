@@ -1,8 +1,10 @@
 """``scaling-fit compare``: backtest laws on held-out runs (:func:`scaling_fit.backtest`).
 
 Each law is fitted on the runs that are not held out and predicts the held-out ones; stdout
-gets the whole result as JSON (or one table as CSV), stderr a human table of per-law mean and
-worst relative errors, the error per held-out run and the stability sweep.
+gets a human table of per-law mean and worst relative errors, the error per held-out run (up
+to 10 runs) and the stability sweep (with
+``--format json``, the default of ``-o FILE``, the whole result; with ``--format csv`` one
+table), stderr the warnings.
 """
 
 from __future__ import annotations
@@ -16,14 +18,11 @@ from .common import (
     add_input_options,
     captured_warnings,
     check_output,
-    csv_text,
+    emit,
     error,
-    json_text,
     number,
     read_runs,
-    say,
     warn_lines,
-    write,
 )
 from .options import add_fit_options, add_jobs_option, add_laws_option, fit_arguments
 
@@ -36,6 +35,7 @@ HOLDOUT_HELP = (
     "'n>=1e9', 'd>2e10' or 'compute>=1e21', or a fraction such as 0.2 (top share by compute)"
 )
 TABLES = ("errors", "summary", "stability", "ranking")
+PER_RUN_SHOWN = 10  # the summary shows the error per held-out run up to this many runs
 TARGET_FLAGS = {"target_n": "n_params", "target_tokens": "tokens", "target_compute": "compute"}
 
 
@@ -65,7 +65,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Backtest the laws, write JSON or CSV, print the tables on stderr.
+    """Backtest the laws; print the tables, or write JSON or CSV.
 
     Parameters
     ----------
@@ -90,15 +90,12 @@ def run_compare(args: argparse.Namespace) -> int:
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
         options = fit_arguments(args)
         result = backtest(runs, args.laws, holdout, fit_options=options, n_jobs=args.n_jobs)
-    if args.format == "json":
-        text = json_text(result.to_dict())
-    else:
-        text = csv_text(getattr(result, args.table))
-    write(text, args.output, args.force)
     warn_lines(args, caught)
     for law, messages in result.warnings.items():
         warn_lines(args, messages, f"{law}: ")
-    say(args, result.report(per_run=True))
+    per_run = result.errors["run"].nunique() <= PER_RUN_SHOWN
+    summary = result.report(per_run=per_run)
+    emit(args, summary, result.to_dict, lambda table: getattr(result, table))
     failed = result.summary.loc[result.summary["error"] != "", ["law", "error"]]
     if len(failed):
         details = "; ".join(f"{law}: {message}" for law, message in failed.to_numpy())
@@ -117,16 +114,14 @@ def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
         result = choose_law(
             runs, args.laws, target, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
         )
-    if args.format == "json":
-        text = json_text(result.to_dict())
-    elif args.table == "ranking":
-        text = csv_text(result.ranking)
-    else:
-        text = csv_text(getattr(result.backtest, args.table))
-    write(text, args.output, args.force)
     warn_lines(args, caught)
-    say(args, result.report())
+    emit(args, result.report(), result.to_dict, lambda table: _choice_table(result, table))
     return 0
+
+
+def _choice_table(result: Any, table: str) -> Any:
+    """A CSV table of a ChooseLawResult: its ranking, or one of its backtest's tables."""
+    return result.ranking if table == "ranking" else getattr(result.backtest, table)
 
 
 def _run_mask(runs: pd.DataFrame, names: list[str]) -> np.ndarray:

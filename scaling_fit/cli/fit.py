@@ -1,30 +1,30 @@
 """``scaling-fit fit``: fit a law to runs (:func:`scaling_fit.fit`).
 
 Stdout gets a compact result (parameters with standard errors and 95 % intervals, objective,
-convergence, warnings); ``--full`` or ``-o FILE`` write the whole result as JSON instead (the
-file :meth:`scaling_fit.FitResult.from_json` and ``scaling-fit predict`` read), and the compact
-result then goes to stderr.  Flags map to :func:`scaling_fit.fit` arguments (:mod:`.options`,
-:mod:`.schedules`); the library checks them, and its errors and warnings are printed as they
-are.
+convergence, warnings); ``--format json`` (``--full`` is its older name) or ``-o FILE`` write
+the whole result as JSON instead (the file :meth:`scaling_fit.FitResult.from_json` and
+``scaling-fit predict`` read), and the compact result then goes to stderr.  Flags map to
+:func:`scaling_fit.fit` arguments (:mod:`.options`, :mod:`.schedules`); the library checks
+them, and its errors and warnings are printed as they are.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 from .common import (
     Parser,
+    add_format_options,
     add_input_options,
     captured_warnings,
     check_output,
     count,
+    emit,
     error,
     pair,
     read_runs,
     say,
-    write,
 )
 from .files import input_paths
 from .options import add_bootstrap_options, add_fit_options, add_jobs_option, fit_arguments
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 def add_parser(commands: Any, output: Parser) -> None:
     """Register the ``fit`` subcommand on ``commands`` (an argparse subparsers object)."""
     f = commands.add_parser(
-        "fit", parents=[output], help="fit a law to runs: a compact result, or JSON (--full, -o)"
+        "fit",
+        parents=[output],
+        help="fit a law to runs: a compact result, or JSON (--format json, -o)",
     )
     f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
     which = f.add_mutually_exclusive_group(required=True)
@@ -60,14 +62,19 @@ def add_parser(commands: Any, output: Parser) -> None:
     add_bootstrap_options(f)
     add_jobs_option(f)
     add_schedule_options(f)
+    add_format_options(f)
     f.add_argument(
-        "--full", action="store_true", help="the full JSON result on stdout (-o FILE gets it too)"
+        "--full",
+        action="store_const",
+        const="json",
+        dest="format",
+        help="the same as --format json: the full JSON result on stdout",
     )
     f.set_defaults(func=run_fit)
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    """Load runs, fit the law; print the compact result, or write the JSON (``--full``, ``-o``).
+    """Load runs, fit the law; print the compact result, or the JSON (``--format json``, ``-o``).
 
     Parameters
     ----------
@@ -96,11 +103,7 @@ def run_fit(args: argparse.Namespace) -> int:
     for note in notes:  # after the fit: an error stays the only line on stderr
         say(args, note)
     summary = _summary(result, list(dict.fromkeys([*result.warnings, *caught])))
-    if args.full or args.output is not None:
-        write(result.to_json() + "\n", args.output, args.force)
-        say(args, summary)
-    else:
-        sys.stdout.write(summary + "\n")
+    emit(args, summary, result.to_json)
     if not result.converged:
         error("the fit did not converge; the result was written anyway (see its warnings)")
         return 1

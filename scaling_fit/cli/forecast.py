@@ -1,8 +1,10 @@
 """``scaling-fit forecast``: where a running job will end (:func:`scaling_fit.forecast`).
 
 From the part of one run logged so far (``step, loss``) and its full planned schedule
-(``--schedule SPEC``), stdout gets JSON (final loss, interval, the fit) or the predicted rest
-of the curve as CSV; stderr a one-line summary and the fit's warnings.
+(``--schedule SPEC``), stdout gets a summary of three lines (final loss and interval, how
+much was seen, the curve), or with ``--format json`` (the default of ``-o FILE``) the whole
+result (final loss, intervals, the predicted curve, the fit), or with ``--format csv`` the
+predicted rest of the curve; warnings go to stderr.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ from .common import (
     add_input_options,
     captured_warnings,
     check_output,
-    csv_text,
-    json_text,
+    emit,
     positive,
     read_runs,
-    say,
     warn_lines,
-    write,
 )
 from .files import input_paths
 
@@ -60,7 +59,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
 
 
 def run_forecast(args: argparse.Namespace) -> int:
-    """Forecast the run, write JSON or the curve as CSV, print a summary on stderr."""
+    """Forecast the run; print its summary, or write JSON or the curve as CSV."""
     from ..analysis.forecast import forecast
 
     check_output(args.output, args.force, input_paths(args, "path", "prior"))
@@ -78,25 +77,39 @@ def run_forecast(args: argparse.Namespace) -> int:
             every=args.every,
             **options,
         )
-    if args.format == "json":
-        text = json_text(
-            {
-                "final_loss": result.final_loss,
-                "interval": _listed(result.interval),
-                "noise_interval": _listed(result.noise_interval),
-                "error_band": result.error_band,
-                "seen_steps": result.seen_steps,
-                "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
-                "fit": result.fit.to_dict(),
-            }
-        )
-    else:
-        text = csv_text(result.curve)
-    write(text, args.output, args.force)
     warn_lines(args, caught)
-    interval = _interval_text(result)
-    say(args, f"final loss {result.final_loss:.4f}{interval} after step {result.seen_steps}")
+    emit(args, _summary(result, args), lambda: _data(result), lambda _table: result.curve)
     return 0
+
+
+def _data(result: Any) -> dict[str, Any]:
+    """The whole forecast as a JSON-ready dictionary."""
+    return {
+        "final_loss": result.final_loss,
+        "interval": _listed(result.interval),
+        "noise_interval": _listed(result.noise_interval),
+        "error_band": result.error_band,
+        "seen_steps": result.seen_steps,
+        "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
+        "fit": result.fit.to_dict(),
+    }
+
+
+def _summary(result: Any, args: argparse.Namespace) -> str:
+    """Three lines: the final loss and its interval, what was seen, the predicted curve."""
+    curve, fit = result.curve, result.fit
+    total = int(curve["step"].iloc[-1])
+    prior = f", shape from --prior {args.prior}" if args.prior else ", no prior"
+    return "\n".join(
+        [
+            f"final loss {result.final_loss:.4f} at step {total}{_interval_text(result)}",
+            f"seen {result.seen_steps} of {total} steps ({result.seen_steps / total:.0%}); "
+            f"law {fit.law.name}{prior}",
+            f"curve: {len(curve)} points from step {int(curve['step'].iloc[0])}, loss "
+            f"{curve['loss'].iloc[0]:.4f} -> {curve['loss'].iloc[-1]:.4f} "
+            "(all: --format json or csv)",
+        ]
+    )
 
 
 def _interval_text(result: Any) -> str:

@@ -1,7 +1,8 @@
 """``scaling-fit hparams``: optimal learning-rate and batch-size laws from a sweep.
 
-Maps its flags to :func:`scaling_fit.fit_hparams`; the HparamsResult JSON goes to stdout or
-``-o``, the fitted laws, penalties and warnings to stderr.
+Maps its flags to :func:`scaling_fit.fit_hparams`; stdout gets the fitted laws, penalties and
+warnings, or with ``--format json`` (the default of ``-o FILE``) the HparamsResult JSON
+(``plan --hparams`` reads it); other warnings go to stderr.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import argparse
 from typing import Any
 
 from .common import (
+    add_format_options,
     add_input_options,
     captured_warnings,
     check_output,
+    emit,
     number,
     read_runs,
-    say,
     warn_lines,
-    write,
 )
 from .files import input_paths
 from .options import add_bootstrap_options
@@ -39,11 +40,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     add_bootstrap_options(p, default=1000)
     add_input_options(p)
+    add_format_options(p)
     p.set_defaults(func=run_hparams)
 
 
 def run_hparams(args: argparse.Namespace) -> int:
-    """Fit the laws, write the JSON, print the report on stderr; return 0."""
+    """Fit the laws; print the report, or write the JSON; return 0."""
     from ..analysis.hparams import fit_hparams
 
     check_output(args.output, args.force, input_paths(args, "paths"))
@@ -57,7 +59,6 @@ def run_hparams(args: argparse.Namespace) -> int:
             bootstrap=args.bootstrap,
             seed=args.seed,
         )
-    write(result.to_json() + "\n", args.output, args.force)
     warn_lines(args, [m for m in caught if m not in result.warnings])
-    say(args, result.report())
+    emit(args, result.report(), result.to_json)
     return 0

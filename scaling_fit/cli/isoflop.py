@@ -1,10 +1,12 @@
 """``scaling-fit isoflop``: compute-optimal N*(C) and D*(C) from isoFLOP profiles.
 
 Runs :func:`scaling_fit.isoflop` (Hoffmann et al. 2022, Approach 2) on all runs, or once per
-group of ``--group-by`` columns (e.g. one per experimental configuration).  Stdout: the whole
-result as JSON, or as CSV the per-budget optima (``--table optima``) or the power-law fits
-N*(C) = k·C^a, D*(C) = k_D·C^b (``--table fits``); stderr: warnings (optimum at the edge of a
-budget's sampled N, too few points) and one summary line per group.
+group of ``--group-by`` columns (e.g. one per experimental configuration).  Stdout: one
+summary line per group (the power-law fits N*(C) = k·C^a, D*(C) = k_D·C^b with 95 %
+intervals; at most 20 groups, then a count), or with ``--format json`` (the default of ``-o
+FILE``) the whole result, or as CSV the per-budget optima (``--table optima``) or the fits
+(``--table fits``); stderr: warnings (optimum at the edge of a budget's sampled N, too few
+points).
 """
 
 from __future__ import annotations
@@ -20,13 +22,11 @@ from .common import (
     add_input_options,
     captured_warnings,
     check_output,
-    csv_text,
-    json_text,
+    emit,
     number,
     read_runs,
-    say,
+    shortened,
     warn_lines,
-    write,
 )
 from .options import add_bootstrap_options
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 GROUPS_FORMAT = "scaling_fit.IsoflopGroups/1"
 TABLES = ("optima", "fits")
+SHOWN = 20  # groups in the summary
 OPTIMA = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "n_local", "flag", "note"]
 
 
@@ -67,7 +68,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
 
 
 def run_isoflop(args: argparse.Namespace) -> int:
-    """Analyse the runs (per group), write JSON or CSV, print warnings and a summary.
+    """Analyse the runs (per group); print a summary, or write JSON or CSV.
 
     Parameters
     ----------
@@ -85,9 +86,10 @@ def run_isoflop(args: argparse.Namespace) -> int:
         runs = read_runs(args)
     warn_lines(args, caught)
     results = [(key, _analyse(args, key, table)) for key, table in _groups(runs, args.group_by)]
-    write(_output(args, results), args.output, args.force)
-    for key, result in results:
-        say(args, f"{_label(key) or 'isoflop'}: {_summary(result)}")
+    lines = [f"{_label(key) or 'isoflop'}: {_summary(result)}" for key, result in results]
+    how = "all: --format json or csv"
+    summary = "\n".join(shortened(lines, SHOWN, "groups", how))
+    emit(args, summary, lambda: _json(args.group_by, results), lambda t: _table(t, results))
     return 0
 
 
@@ -123,18 +125,20 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
     return result
 
 
-def _output(args: argparse.Namespace, results: list[tuple[dict, IsoflopResult]]) -> str:
+def _json(group_by: list[str], results: list[tuple[dict, IsoflopResult]]) -> dict[str, Any]:
+    """The result of the one analysis, or every group's result with its key."""
+    if len(results) == 1 and not results[0][0]:
+        return results[0][1].to_dict()
+    groups = [{"group": key, **result.to_dict()} for key, result in results]
+    return {"format": GROUPS_FORMAT, "group_by": list(group_by), "groups": groups}
+
+
+def _table(table: str, results: list[tuple[dict, IsoflopResult]]) -> pd.DataFrame:
+    """The optima or the fits of every group, one table."""
     import pandas as pd
 
-    if args.format == "json":
-        if len(results) == 1 and not results[0][0]:
-            return json_text(results[0][1].to_dict())
-        groups = [{"group": key, **result.to_dict()} for key, result in results]
-        return json_text(
-            {"format": GROUPS_FORMAT, "group_by": list(args.group_by), "groups": groups}
-        )
-    rows = _optima if args.table == "optima" else _fits
-    return csv_text(pd.concat([rows(key, result) for key, result in results], ignore_index=True))
+    rows = _optima if table == "optima" else _fits
+    return pd.concat([rows(key, result) for key, result in results], ignore_index=True)
 
 
 def _optima(key: dict, result: IsoflopResult) -> pd.DataFrame:

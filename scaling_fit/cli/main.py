@@ -32,7 +32,7 @@ from . import (
     predict,
     report,
 )
-from .common import PROG, Parser, ResultError, UsageError, error
+from .common import PROG, Parser, ResultError, UsageError, check_format, error
 from .signals import Terminated, stop_workers, terminate_as_interrupt
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
@@ -130,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
+        check_format(args)
     except UsageError as exc:
         error(str(exc))
         return 2

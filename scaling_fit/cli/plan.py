@@ -1,7 +1,8 @@
 """``scaling-fit plan``: peak LR, batch size, steps and (with a fit) loss for a planned run.
 
-Maps its flags to :func:`scaling_fit.plan`; the table goes to stdout as JSON (``rows``, one
-object per quantity) or CSV, a readable table to stderr.
+Maps its flags to :func:`scaling_fit.plan`; stdout gets a readable table, or with ``--format
+json`` (the default of ``-o FILE``; ``rows``, one object per quantity) or ``--format csv`` the
+table for machines; warnings go to stderr.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from typing import TYPE_CHECKING, Any
 from .common import (
     PROG,
     UsageError,
+    add_format_options,
     captured_warnings,
     check_output,
-    csv_text,
-    json_text,
+    emit,
     load_fit,
     number,
-    say,
     warn_lines,
-    write,
 )
 from .files import input_paths
 
@@ -48,7 +47,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="F",
         help="warm-up steps as a share of the steps (default: scaling_fit.plan's)",
     )
-    p.add_argument("--format", choices=("json", "csv"), default="json", help="stdout format")
+    add_format_options(p, ("plan",))
     p.add_argument(
         "--suggest",
         action="store_true",
@@ -118,14 +117,14 @@ def _run_suggest(args: argparse.Namespace, fit: Any) -> int:
 def _write_table(
     args: argparse.Namespace, table: pd.DataFrame, header: dict[str, Any], caught: list[str]
 ) -> None:
-    """``table`` as CSV, or JSON ``{**header, "rows": [...]}``; warnings and the table on
+    """``table`` readable, as CSV, or as JSON ``{**header, "rows": [...]}``; warnings on
     stderr."""
-    if args.format == "csv":
-        text = csv_text(table)
-    else:
-        from ..results.json_safe import json_records
+    from ..results.json_safe import json_records
 
-        text = json_text({**header, "rows": json_records(table)})
-    write(text, args.output, args.force)
     warn_lines(args, caught)
-    say(args, table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    emit(
+        args,
+        table.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        lambda: {**header, "rows": json_records(table)},
+        lambda _name: table,
+    )

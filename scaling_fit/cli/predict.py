@@ -5,7 +5,9 @@ compute-optimal N, D and loss per budget (``--compute``; cost model C = K·N·D 
 unless ``--flops-per-param-token``), with bootstrap intervals (``--level``, 0.95).  A
 loss-curve fit predicts ``step, lr, loss`` under a schedule (``--schedule SPEC``, every
 ``--every`` steps or at ``--steps``), and with ``--level P`` the bootstrap band ``lower,
-upper``.
+upper``.  Stdout gets the table, readable (at most 20 rows, then a count), or with
+``--format csv`` (the default of ``-o FILE``) as CSV, or with ``--format json`` one array per
+column.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from .common import (
     PROG,
     ResultError,
     UsageError,
+    add_format_options,
     captured_warnings,
     check_output,
     count,
-    csv_text,
+    emit,
     load_fit,
     number,
     positive,
     say,
+    shortened,
     warn_lines,
-    write,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ HELP = f"see `{PROG} predict --help`"
 # Default stride of a predicted loss curve: a 24k-step schedule gives 240 rows.
 DEFAULT_EVERY = 100
 DEFAULT_LEVEL = 0.95  # interval columns of L(N, D) predictions
+JSON_FORMAT = "scaling_fit.Predictions/1"
+SHOWN = 20  # rows of the readable table
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -67,11 +72,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="bootstrapped fits: columns lower, upper of the central P interval (L(N, D) laws: "
         "always, P = 0.95 by default; curve laws: when given)",
     )
+    add_format_options(p, ("predictions",))
     p.set_defaults(func=run_predict)
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Write the predictions of a saved fit as CSV; warnings go to stderr.
+    """Print the predictions of a saved fit, or write them as CSV or JSON.
 
     Parameters
     ----------
@@ -95,11 +101,36 @@ def run_predict(args: argparse.Namespace) -> int:
             table = _allocation(result, args.compute, args.flops_per_param_token, args.level)
         else:
             table = _grid(result, args.n_params, args.tokens, args.level)
-    write(csv_text(table), args.output, args.force)
     if args.compute is not None:
         say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
     warn_lines(args, caught)
+    emit(
+        args,
+        _readable(table),
+        lambda: _json(table),
+        lambda _name: table,
+        file_default="csv",
+        echo=False,
+    )
     return 0
+
+
+def _readable(table: Any) -> str:
+    """The first rows of ``table`` as aligned text, then how many are left out."""
+    import pandas as pd
+
+    frame = pd.DataFrame(table)
+    lines = frame.to_string(index=False, float_format=lambda v: f"{v:.6g}").splitlines()
+    return "\n".join(shortened(lines, SHOWN + 1, "rows", "all: --format csv or json"))
+
+
+def _json(table: Any) -> dict[str, Any]:
+    """``{"format": …, "columns": {name: [values]}}``, NaN as None."""
+    import pandas as pd
+
+    from ..results.json_safe import json_columns
+
+    return {"format": JSON_FORMAT, "columns": json_columns(pd.DataFrame(table))}
 
 
 def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> None:

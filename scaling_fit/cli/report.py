@@ -1,7 +1,9 @@
 """``scaling-fit report``: one self-contained HTML page of fits, analyses and figures.
 
-Maps its flags to :func:`scaling_fit.write_report`; stderr gets the path written, the best
-law, the headline prediction and the warnings.
+Maps its flags to :func:`scaling_fit.write_report`; the page goes to ``-o FILE.html`` and,
+as with every command writing to ``-o``, a summary (the path written, the best law, the
+headline prediction, the notes) and the warnings to stderr; ``--format json`` also prints
+that summary as JSON on stdout.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from typing import Any
 
 from .common import (
     UsageError,
+    add_format_options,
     add_input_options,
     captured_warnings,
     check_output,
     count,
     error,
+    json_text,
     load_options,
     number,
     say,
     warn_lines,
+    write,
 )
 from .files import input_paths
 from .options import add_bootstrap_options, add_laws_option
@@ -57,6 +62,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--figures", metavar="DIR", help="also write every figure as PNG and SVG")
     add_input_options(p)
+    add_format_options(p)
     p.set_defaults(func=run_report)
 
 
@@ -87,10 +93,31 @@ def run_report(args: argparse.Namespace) -> int:
     warn_lines(args, caught)
     warn_lines(args, report.warnings)
     say(args, _summary(report, args.figures))
+    if args.format == "json":  # the page is the -o file; the summary's JSON goes to stdout
+        write(json_text(_summary_data(report, caught)), None, False)
     if all(result is None for result in report.fits.values()):
         error("no law could be fitted (" + "; ".join(report.notes) + "); the report was written")
         return 1
     return 0
+
+
+def _summary_data(report: Any, caught: list[str]) -> dict[str, Any]:
+    """The summary as a JSON-ready dictionary (NaN as None)."""
+    from ..results.json_safe import json_safe
+
+    return json_safe(
+        {
+            "format": "scaling_fit.ReportSummary/1",
+            "path": str(report.path),
+            "bytes": Path(report.path).stat().st_size,
+            "best_law": report.best_law,
+            "laws": {law: fit is not None for law, fit in report.fits.items()},
+            "headline": report.headline,
+            "figures": sorted(report.figures),
+            "notes": list(report.notes),
+            "warnings": list(dict.fromkeys([*caught, *report.warnings])),
+        }
+    )
 
 
 def _summary(report: Any, figures: str | None) -> str:

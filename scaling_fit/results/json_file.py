@@ -1,6 +1,10 @@
 """JSON text and files of the result classes: one writer and one reader, so every result's
 ``to_json`` and ``from_json`` behave alike.
 
+:func:`json_dumps` is the one JSON writer of the package (results and the command line):
+indented objects, but each array of numbers (or other plain values) on one line, so a
+curve of 240 points is one line, not 240.
+
 ``to_json(path)`` writes the text atomically and returns it; like
 :meth:`scaling_fit.FitResult.to_json` it refuses to replace an existing file unless
 ``overwrite=True``; ``from_json`` takes JSON text or a
@@ -75,7 +79,7 @@ def dump_json(
     str
         The JSON text, without a trailing newline (the file gets one).
     """
-    text = json.dumps(data, indent=indent, allow_nan=False)
+    text = json_dumps(data, indent)
     if path is not None:
         try:
             write_text_atomic(path, text + "\n", overwrite=overwrite)
@@ -86,6 +90,52 @@ def dump_json(
                 "it, or choose another path"
             ) from None
     return text
+
+
+def json_dumps(data: Any, indent: int | None = 2) -> str:
+    """``data`` as strict JSON (no NaN): indented, each array of plain values on one line.
+
+    Parameters
+    ----------
+    data
+        What :func:`json.dumps` accepts (dicts, lists, tuples, str, int, float, bool, None).
+    indent
+        Spaces per level of objects and of arrays holding objects or arrays; None writes
+        everything on one line.
+
+    Returns
+    -------
+    str
+        The JSON text, without a trailing newline.
+
+    Raises
+    ------
+    ValueError
+        When ``data`` holds NaN or an infinity (strict JSON has neither).
+    TypeError
+        When ``data`` holds something JSON cannot represent.
+    """
+    if indent is None:
+        return json.dumps(data, allow_nan=False)
+    # A round trip checks the values as json.dumps does and makes keys strings, tuples lists.
+    plain = json.loads(json.dumps(data, allow_nan=False))
+    return _indented(plain, 0, indent)
+
+
+def _indented(value: Any, level: int, indent: int) -> str:
+    """JSON of ``value`` (already plain) at depth ``level``: arrays of scalars on one line."""
+    if isinstance(value, list) and not any(isinstance(item, list | dict) for item in value):
+        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+    if not isinstance(value, list | dict) or not value:
+        return json.dumps(value)
+    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+    if isinstance(value, dict):
+        items = [f"{json.dumps(k)}: {_indented(v, level + 1, indent)}" for k, v in value.items()]
+        open_, close = "{", "}"
+    else:
+        items = [_indented(item, level + 1, indent) for item in value]
+        open_, close = "[", "]"
+    return open_ + "\n" + ",\n".join(inner + item for item in items) + "\n" + pad + close
 
 
 def is_json_path(source: str | Path) -> bool:
