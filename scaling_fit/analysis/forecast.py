@@ -7,7 +7,10 @@ loss at every later step and at the end of training (step ``total``).
 * ``prior=`` borrows the law's shape from a fit of other runs (a :class:`FitResult` or its
   JSON file): every parameter except ``refit`` (default L₀ and A, the level and scale of the
   power law in the LR area) is held at the prior's value.  Early in a run the seen part
-  cannot pin the exponents and the annealing strength, which other schedules can.
+  cannot pin the exponents and the annealing strength, which other schedules can.  The
+  prior records the schedule family and peak LR of its runs; a run at another peak LR gets a
+  warning and the wider band measured for that case (:mod:`.forecast_prior`: a prior from
+  peak 5e-4 forecast runs at 2e-3 ~10 % off).
 * The interval has two parts.  The **noise** part (``noise_interval``) is a moving-block
   bootstrap of the fit's log residuals (blocks of a tenth of the points, keeping the
   correlation of neighbouring points): each resample is refitted from the best parameters,
@@ -27,7 +30,7 @@ Reference: the curve laws of :mod:`scaling_fit.laws.lr_annealing` (Tissue et al.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,8 @@ from ..results.intervals import check_level
 from ..schedules import ScheduleLike, as_schedule
 from ..schedules.by_run import warmup_of
 from .forecast_errors import ERRORS, LAW
+from .forecast_peak_errors import PEAK_ERRORS
+from .forecast_prior import compare_with_prior, peak_band
 
 DEFAULT_REFIT = ("L0", "A")
 BLOCKS = 10  # a resampled block holds about 1/BLOCKS of the seen points
@@ -65,14 +70,17 @@ class Forecast:
     noise_interval : tuple of float or None
         The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
     error_band : float or None
-        The law part: relative half-width measured on published runs at this fraction seen
-        (None for a law without measurements).
+        The law part: relative half-width measured on published runs at this fraction seen,
+        and at this run's peak LR over the prior's (None for a law without measurements).
     curve : pandas.DataFrame
         ``step, lr, loss`` predicted from the last seen step to the end.
     seen_steps : int
         The last logged step used.
     fit : FitResult
         The fit of the seen part (``fit.fixed`` holds what the prior supplied).
+    peak_ratio : float or None
+        The run's peak LR over the nearest peak LR of the prior's runs (None without a prior;
+        1.0 when the prior does not record its schedules).
     """
 
     final_loss: float
@@ -82,6 +90,7 @@ class Forecast:
     fit: FitResult
     noise_interval: tuple[float, float] | None = None
     error_band: float | None = None
+    peak_ratio: float | None = None
 
 
 def forecast(
@@ -90,7 +99,7 @@ def forecast(
     law: Any = "lr_annealing",
     *,
     prior: FitResult | str | Path | None = None,
-    refit: Sequence[str] = DEFAULT_REFIT,
+    refit: Sequence[str] | None = None,
     n_boot: int = 30,
     level: float = 0.95,
     seed: int = 0,
@@ -112,7 +121,8 @@ def forecast(
         A fit of other runs (FitResult or JSON path) whose parameters other than ``refit``
         are held fixed.
     refit
-        Parameters fitted to the seen part when a prior is given.
+        Parameters fitted to the seen part when a prior is given (default L0 and A); an
+        error without ``prior`` (every parameter is fitted then).
     n_boot
         Block-bootstrap resamples for the noise part of the interval (0: none).
     level
@@ -133,7 +143,14 @@ def forecast(
             f"schedule's warm-up ({warmup} steps), and the laws describe the loss after "
             "it; forecast once losses after the warm-up are logged"
         )
-    fixed = {}
+    fixed, ratio = {}, None
+    if prior is None and refit is not None:
+        raise DataError(
+            f"{argument('refit', tuple(refit))} holds parameters at a prior's values, but "
+            "no prior= (--prior) was given: without one every parameter is fitted to the "
+            "log. Pass prior= (--prior FIT.json), or leave out refit= (--refit)"
+        )
+    refit = DEFAULT_REFIT if refit is None else refit
     if prior is not None:
         prior = prior if isinstance(prior, FitResult) else FitResult.from_json(prior)
         law = prior.law
@@ -152,15 +169,16 @@ def forecast(
                 f"(default {list(DEFAULT_REFIT)})"
             )
         fixed = {k: v for k, v in prior.params.items() if k not in set(refit)}
+        ratio = compare_with_prior(prior, sched)
     fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
     seen = int(table["step"].max())
     steps = np.unique(np.append(np.arange(seen, sched.total, max(int(every), 1)), sched.total))
     curve = predict_curve(fitted, sched, steps)
     final = float(curve["loss"].iloc[-1])
     noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
-    band = error_band(fitted.law.name, seen / sched.total, prior is not None, level)
+    band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
     interval = _combined(final, noise, band)
-    return Forecast(final, interval, curve, seen, fitted, noise, band)
+    return Forecast(final, interval, curve, seen, fitted, noise, band, ratio)
 
 
 def _check_options(n_boot: Any, level: Any, seed: Any, every: Any) -> None:
@@ -171,14 +189,18 @@ def _check_options(n_boot: Any, level: Any, seed: Any, every: Any) -> None:
     check_whole("every", every, 1, MAX_STEPS, "default 100")
 
 
-def error_band(law: str, seen_fraction: float, with_prior: bool, level: float) -> float | None:
+def error_band(
+    law: str, seen_fraction: float, with_prior: bool, level: float, peak_ratio: float = 1.0
+) -> float | None:
     """Relative half-width of the law part of a forecast's interval.
 
     The ``level`` quantile (:func:`band_quantile`) of the errors measured at 25 %, 50 % and
     75 % seen (:mod:`scaling_fit.analysis.forecast_errors`), interpolated linearly in the
     fraction seen; after 75 %, the 75 % band (errors shrink as more is seen).  Before 25 % the
     25 % band, with a warning that it is likely too narrow.  None for a law other than the
-    measured one, with a warning that the interval then covers noise only.
+    measured one, with a warning that the interval then covers noise only.  With a prior
+    from another peak LR (``peak_ratio`` = run peak / prior peak, not 1), the band measured
+    at that ratio (:func:`scaling_fit.analysis.forecast_prior.peak_band`).
     """
     if law != LAW:
         warnings.warn(
@@ -197,8 +219,17 @@ def error_band(law: str, seen_fraction: float, with_prior: bool, level: float) -
             ScalingFitWarning,
             stacklevel=3,
         )
-    bands = [band_quantile(ERRORS[(f, with_prior)], level) for f in fractions]
-    return float(np.interp(seen_fraction, fractions, bands))
+
+    def at_fraction(errors: Callable[[float], Sequence[float]]) -> float:
+        bands = [band_quantile(errors(f), level) for f in fractions]
+        return float(np.interp(seen_fraction, fractions, bands))
+
+    same_peak = at_fraction(lambda f: ERRORS[(f, with_prior)])
+    if with_prior and peak_ratio != 1.0:
+        knots = {knot for knot, _ in PEAK_ERRORS}
+        measured = {k: at_fraction(lambda f, k=k: PEAK_ERRORS[(k, f)]) for k in knots}
+        return peak_band(same_peak, measured, peak_ratio)
+    return same_peak
 
 
 def band_quantile(errors: Sequence[float], level: float) -> float:

@@ -18,6 +18,7 @@ from .common import (
     captured_warnings,
     check_output,
     emit,
+    number,
     positive,
     read_runs,
     warn_lines,
@@ -51,6 +52,9 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="resampling seed")
     p.add_argument(
+        "--level", type=number, default=0.95, metavar="P", help="central interval P (0.95)"
+    )
+    p.add_argument(
         "--every", type=positive, default=100, metavar="K", help="stride of the curve (100)"
     )
     add_input_options(p)
@@ -66,7 +70,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     with captured_warnings() as caught:
         args.paths = [args.path]
         log = read_runs(args)
-        options = {"refit": tuple(args.refit)} if args.refit else {}
+        options = {"refit": tuple(args.refit)} if args.refit else {}  # the library checks it
         result = forecast(
             log,
             args.schedule,
@@ -74,6 +78,7 @@ def run_forecast(args: argparse.Namespace) -> int:
             prior=args.prior,
             n_boot=args.n_boot,
             seed=args.seed,
+            level=args.level,
             every=args.every,
             **options,
         )
@@ -90,6 +95,7 @@ def _data(result: Any) -> dict[str, Any]:
         "noise_interval": _listed(result.noise_interval),
         "error_band": result.error_band,
         "seen_steps": result.seen_steps,
+        "peak_ratio": result.peak_ratio,
         "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
         "fit": result.fit.to_dict(),
     }
@@ -100,9 +106,11 @@ def _summary(result: Any, args: argparse.Namespace) -> str:
     curve, fit = result.curve, result.fit
     total = int(curve["step"].iloc[-1])
     prior = f", shape from --prior {args.prior}" if args.prior else ", no prior"
+    if result.peak_ratio not in (None, 1.0):
+        prior += f" (at x{1 / result.peak_ratio:.3g} this run's peak LR)"
     return "\n".join(
         [
-            f"final loss {result.final_loss:.4f} at step {total}{_interval_text(result)}",
+            f"final loss {result.final_loss:.4f} at step {total}{_interval_text(result, args)}",
             f"seen {result.seen_steps} of {total} steps ({result.seen_steps / total:.0%}); "
             f"law {fit.law.name}{prior}",
             f"curve: {len(curve)} points from step {int(curve['step'].iloc[0])}, loss "
@@ -112,15 +120,17 @@ def _summary(result: Any, args: argparse.Namespace) -> str:
     )
 
 
-def _interval_text(result: Any) -> str:
-    """`` (interval lo-hi: noise and ±x % measured law error)``, saying what it covers."""
+def _interval_text(result: Any, args: argparse.Namespace) -> str:
+    """`` (95 % interval lo-hi: noise and ±x % measured law error)``, saying what it covers."""
     if result.interval is None:
         return ""
     lo, hi = result.interval
+    level = f"{100 * args.level:.4g} %"
     if result.error_band is None:
-        return f" (noise-only interval {lo:.4f}-{hi:.4f})"
+        return f" ({level} noise-only interval {lo:.4f}-{hi:.4f})"
     noise = "noise and " if result.noise_interval is not None else ""
-    return f" (interval {lo:.4f}-{hi:.4f}: {noise}±{result.error_band:.2%} measured law error)"
+    error = f"{noise}±{result.error_band:.2%} measured law error"
+    return f" ({level} interval {lo:.4f}-{hi:.4f}: {error})"
 
 
 def _listed(interval: tuple[float, float] | None) -> list[float] | None:

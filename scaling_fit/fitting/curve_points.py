@@ -91,6 +91,9 @@ def curve_inputs(
     inputs = law.features(table, {run: s.lr for run, s in scheds.items()})
     options = {
         "schedules": {run: s.spec or f"custom ({s.total} steps)" for run, s in scheds.items()},
+        # what a forecast's prior was fitted on (scaling_fit.analysis.forecast_prior)
+        "schedule_family": {run: s.name for run, s in scheds.items()},
+        "peak_lr": {run: s.peak for run, s in scheds.items()},
         "warmup": warmup,
         "warmup_points_dropped": dropped,
         "binned": binned,
