@@ -56,6 +56,7 @@ FLAGS: dict[str, str] = {
     "schedule": "--schedule",
     "warmup": "--warmup",
     "laws": "--law",
+    "law": "--law",
     "holdout": "--holdout",
     "grouping": "--budget-rtol",
     "keep_flagged": "--keep-flagged",

@@ -16,6 +16,7 @@ from joblib import Parallel, delayed
 from ..errors import DataError
 from ..fitting.fit import fit
 from ..inputs.points import as_table, final_point_per_run, with_compute
+from ..inputs.validate import check_fit_arguments
 from ..laws import Law
 from ..progress import progress_bar
 from ..results.extrapolation import row_extrapolation
@@ -66,6 +67,11 @@ def run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.n
     return table.reset_index(drop=True), (n_rows, rows)
 
 
+# fit()'s arguments with a domain independent of the law, checked before any fit
+CHECKED = ("delta", "bootstrap", "seed")
+DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()}
+
+
 def options_per_law(names: list[str], options: Mapping[str, Any] | None) -> dict[str, dict]:
     allowed = [p for p in inspect.signature(fit).parameters if p not in RESERVED]
     shared = {k: v for k, v in (options or {}).items() if k not in names}
@@ -83,6 +89,9 @@ def options_per_law(names: list[str], options: Mapping[str, Any] | None) -> dict
         if bad:
             raise DataError(f"fit_options[{name!r}] has unknown keys {bad}; expected {allowed}")
         per_law[name] = {**shared, **own}
+        # Options every law reads alike are bad input for all of them: said once, up front,
+        # not as one failed fit per law.
+        check_fit_arguments(**{k: per_law[name].get(k, DEFAULTS[k]) for k in CHECKED}, n_jobs=1)
     return per_law
 
 

@@ -43,6 +43,7 @@ from ..fitting.fit import fit as fit_law
 from ..inputs.columns import MAX_STEPS
 from ..inputs.load import load_runs
 from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
+from ..laws import get_law
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.intervals import check_level
@@ -96,7 +97,7 @@ class Forecast:
 def forecast(
     log: Any,
     schedule: ScheduleLike,
-    law: Any = "lr_annealing",
+    law: Any = None,
     *,
     prior: FitResult | str | Path | None = None,
     refit: Sequence[str] | None = None,
@@ -116,7 +117,7 @@ def forecast(
         The run's full planned schedule (spec, Schedule or LR array); the log must lie in it.
     law
         Loss-curve law (``"lr_annealing"``, default, or ``"multipower"``); with ``prior``,
-        the prior's law.
+        the prior's law (another law is an error).
     prior
         A fit of other runs (FitResult or JSON path) whose parameters other than ``refit``
         are held fixed.
@@ -153,6 +154,12 @@ def forecast(
     refit = DEFAULT_REFIT if refit is None else refit
     if prior is not None:
         prior = prior if isinstance(prior, FitResult) else FitResult.from_json(prior)
+        if law is not None and get_law(law).name != prior.law.name:
+            raise DataError(
+                f"{argument('law', str(law))}: the prior is a fit of law {prior.law.name!r}, "
+                f"and a forecast with a prior uses the prior's law; leave out law= (--law) or "
+                "pass a prior of this law"
+            )
         law = prior.law
         if not law.fits_curves:
             raise DataError(
@@ -169,7 +176,14 @@ def forecast(
                 f"(default {list(DEFAULT_REFIT)})"
             )
         fixed = {k: v for k, v in prior.params.items() if k not in set(refit)}
+        if not fixed:
+            raise DataError(
+                f"{argument('refit', tuple(refit))} names every parameter of law "
+                f"{law.name!r}, so the prior holds none and does nothing; refit fewer "
+                f"(default {list(DEFAULT_REFIT)}) or leave out prior= (--prior)"
+            )
         ratio = compare_with_prior(prior, sched)
+    law = "lr_annealing" if law is None else law
     fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
     seen = int(table["step"].max())
     steps = np.unique(np.append(np.arange(seen, sched.total, max(int(every), 1)), sched.total))

@@ -22,6 +22,7 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.points import as_table, final_point_per_run
+from ..inputs.validate import SEED_LIMIT, check_bootstrap, check_whole
 from ..results.isoflop_result import IsoflopResult
 
 # Fewest distinct N that place a parabola (vertex) around a minimum.
@@ -97,6 +98,8 @@ def isoflop(
         raise DataError(f"duplicates={duplicates!r} is not supported: expected 'min' or 'mean'")
     if neighbours < 1 or min_side < 1:
         raise DataError(f"neighbours and min_side must be ≥ 1; found {neighbours}, {min_side}")
+    check_bootstrap(bootstrap)
+    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     points, tokens_note = _prepare(runs, budget_column, grouping, duplicates)
     table = _optima(points, neighbours, min_side, keep_flagged)
     messages = _flag_messages(table, keep_flagged)

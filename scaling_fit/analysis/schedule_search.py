@@ -40,6 +40,7 @@ from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.schedule_choice import ScheduleChoice
 from ..schedules import Schedule, ScheduleLike, as_schedule
+from .forecast_prior import prior_schedules
 
 # Default grids of the free settings (fractions of the total steps or of the peak LR).
 GRIDS: dict[str, dict[str, tuple]] = {
@@ -56,6 +57,7 @@ GRIDS: dict[str, dict[str, tuple]] = {
     },
 }
 BASELINES = ("cosine", "linear", "constant")
+PEAK_REACH = 2.0  # a peak LR beyond x/÷2 of the fit's training peaks is warned about
 BASELINE_FINAL = 0.1  # final LR of a baseline given by family name, as a fraction of peak
 BATCH = 32  # candidate schedules held in memory at once during the search
 
@@ -217,7 +219,23 @@ def _peak_and_warmup(fit: FitResult, peak: float | None, warmup: int | None) -> 
         )
     if not (float(warmup).is_integer() and warmup >= 0):
         raise DataError(f"best_schedule: {argument('warmup', warmup)}; expected whole steps >= 0")
+    _warn_far_peak(fit, float(peak))
     return float(peak), int(warmup)
+
+
+def _warn_far_peak(fit: FitResult, peak: float) -> None:
+    """Warn when ``peak`` lies beyond ×/÷ PEAK_REACH of every peak LR the fit was trained on."""
+    trained = sorted({p for _, p in prior_schedules(fit).values()})
+    if trained and not trained[0] / PEAK_REACH <= peak <= trained[-1] * PEAK_REACH:
+        warnings.warn(
+            f"best_schedule: {argument('peak', peak)} lies beyond {PEAK_REACH:g}x the peak LRs "
+            f"the fit was trained on ({', '.join(f'{p:.3g}' for p in trained)}): the law's "
+            "shape does not carry over between peak LRs (forecasts with a prior from 4x "
+            "another peak were ~10 % off), so these predictions are extrapolation. Fit runs "
+            "at this peak LR",
+            ScalingFitWarning,
+            stacklevel=4,
+        )
 
 
 def _recorded_settings(fit: FitResult) -> dict[str, set]:

@@ -91,8 +91,12 @@ def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
             f"{argument('target', dict(target))} needs two of n_params, tokens and compute "
             "(C = 6·N·D), e.g. {'n_params': 7e9, 'tokens': 2e12}"
         )
-    if min(n, d) <= 0 or not np.isfinite([n, d]).all():
-        raise DataError(f"{argument('target', dict(target))}: N and D must be positive and finite")
+    with np.errstate(over="ignore"):  # 6·N·D of N = D = 1e300 is inf: said below
+        if min(n, d) <= 0 or not np.isfinite([n, d, c]).all():
+            raise DataError(
+                f"{argument('target', dict(target))}: N, D and C = 6·N·D must be positive and "
+                f"finite; found N = {n:.4g}, D = {d:.4g}, C = {c:.4g}"
+            )
     return {"n_params": n, "tokens": d, "compute": c}
 
 

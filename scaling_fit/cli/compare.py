@@ -80,7 +80,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from ..analysis.backtest import backtest
 
     check_output(args.output, args.force, list(args.paths))
-    target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f, None)}
+    target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f) is not None}
     if target:
         return _run_choose_law(args, target)
     if args.table == "ranking":

@@ -35,7 +35,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     p.add_argument("path", metavar="LOG.csv", help="one run's log: step, loss (CSV)")
     p.add_argument("--schedule", required=True, metavar="SPEC", help="the run's full schedule")
-    p.add_argument("--law", default="lr_annealing", help="curve law (default lr_annealing)")
+    p.add_argument("--law", help="curve law (default lr_annealing; with --prior, the prior's law)")
     p.add_argument("--prior", metavar="FIT.json", help="borrow shape parameters from this fit")
     p.add_argument(
         "--refit",

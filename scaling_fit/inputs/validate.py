@@ -26,6 +26,11 @@ MAX_BOOTSTRAP = 100_000
 # Huber δ on log residuals: above ~10 (a factor e¹⁰ in loss) every point is quadratic, so the
 # objective is plain MSE; larger values only risk overflow.
 MAX_DELTA = 1e3
+# Below ~1e-12, far under the round-off of a fitted log loss, every point is in Huber's linear
+# part already, and (r/δ)² overflows: δ = 1e-300 gave "array must not contain infs or NaNs".
+MIN_DELTA = 1e-12
+# Worker processes: more than a few per core only costs memory (100,000 got the process killed).
+MAX_JOBS_PER_CORE = 4
 # Starts refined by the trust-region solver.
 MAX_REFINE = 10_000
 # Seeds: NumPy accepts any integer >= 0; 2³² is what most tools take, and plenty.
@@ -36,10 +41,11 @@ def check_fit_arguments(
     *, delta: Any, bootstrap: Any, seed: Any, n_jobs: Any, n_refine: Any = 1
 ) -> None:
     """DataError unless the numeric arguments of ``fit`` lie in their domains."""
-    if not _real(delta) or not 0 < float(delta) <= MAX_DELTA:
+    if not _real(delta) or not MIN_DELTA <= float(delta) <= MAX_DELTA:
         raise DataError(
             f"{argument('delta', delta)}: expected a Huber threshold 0 < delta <= {MAX_DELTA:g} "
-            "on log residuals (default 1e-3); for plain least squares pass loss='mse'"
+            f"on log residuals, at least {MIN_DELTA:g} (default 1e-3); for plain least squares "
+            "pass loss='mse'"
         )
     check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
     check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
@@ -49,10 +55,13 @@ def check_fit_arguments(
 
 def check_n_jobs(n_jobs: Any) -> None:
     """DataError unless ``n_jobs`` is a whole number of joblib workers other than 0."""
-    if not _integer(n_jobs) or int(n_jobs) == 0:
+    cores = os.cpu_count() or 1
+    limit = max(8, MAX_JOBS_PER_CORE * cores)
+    if not _integer(n_jobs) or int(n_jobs) == 0 or abs(int(n_jobs)) > limit:
         raise DataError(
-            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0 "
-            "(1: no parallelism, -1: all cores)"
+            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0, "
+            f"at most {limit} ({MAX_JOBS_PER_CORE} per core of this machine's {cores}; 1: no "
+            "parallelism, -1: all cores)"
         )
 
 
