@@ -194,10 +194,11 @@ def _budget_labels(compute: np.ndarray, grouping: Grouping) -> np.ndarray:
         tol = SAME_BUDGET_RTOL if grouping is None else float(grouping)
     except (TypeError, ValueError):
         tol = np.nan
-    if not tol >= 0:
+    if not 0 <= tol < 1:  # runs a factor 2 apart are not one budget (and 1e300 overflows)
         raise DataError(
-            f"{argument('grouping', grouping)}: expected a relative tolerance >= 0 (e.g. 0.05: "
-            "runs within a factor 1.05 share a budget), None or a function of the compute"
+            f"{argument('grouping', grouping)}: expected a relative tolerance >= 0 and < 1 "
+            "(e.g. 0.05: runs within a factor 1.05 share a budget), None or a function of "
+            "the compute"
         )
     order = np.argsort(compute, kind="stable")
     ids, first, group = np.empty(len(order), dtype=int), compute[order[0]], 0
