@@ -40,6 +40,7 @@ CASES = [
     # ---- --delta (issue 21: a tiny --delta gave "array must not contain infs or NaNs")
     ("delta 1e-300", GOOD, [*RUN, "--delta", "1e-300"], 2,
      ["delta=1e-300 (--delta)", "at least 1e-12"]),
+    ("delta just below 1e-12", GOOD, [*RUN, "--delta", "9e-13"], 2, ["delta=9e-13 (--delta)"]),
     ("delta 0", GOOD, [*RUN, "--delta", "0"], 2, ["delta=0.0 (--delta)", "0 < delta"]),
     ("delta -1", GOOD, [*RUN, "--delta", "-1"], 2, ["delta=-1.0 (--delta)"]),
     ("delta 1e300", GOOD, [*RUN, "--delta", "1e300"], 2, ["delta=1e+300 (--delta)", "1000"]),
@@ -52,6 +53,7 @@ CASES = [
     ("loss unknown", GOOD, [*RUN, "--loss", "nope"], 2, ["--loss", "'nope'"]),
     ("fix nan", GOOD, [*RUN, "--fix", "E=nan"], 2, ["--fix", "'nan' is not a number"]),
     ("fix inf", GOOD, [*RUN, "--fix", "E=inf"], 2, ["--fix", "'inf'"]),
+    ("fix text", GOOD, [*RUN, "--fix", "E=abc"], 2, ["--fix", "'abc' is not a number"]),
     ("fix without value", GOOD, [*RUN, "--fix", "E"], 2, ["--fix", "name=value"]),
     ("fix unknown parameter", GOOD, [*RUN, "--fix", "Z=1"], 1,
      ["the fit of 1 law(s) failed", "fixed= (--fix)", "['z']"]),
