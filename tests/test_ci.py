@@ -18,7 +18,7 @@ def _lower_bounds() -> dict[str, str]:
 
 def _pins() -> dict[str, str]:
     lines = (ROOT / ".ci" / "lowest.txt").read_text().splitlines()
-    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    return dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
 
 
 def test_lowest_constraints_pin_every_lower_bound() -> None:
