@@ -148,7 +148,9 @@ def load_runs(
     if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
         _check_duplicate_steps(table, names)
     table = table.reset_index(drop=True)
-    table["run"] = table["run"].astype(str)
+    # Through object: pandas 2.0 casts a categorical column to str via numpy and warns
+    # "invalid value encountered in cast" (fixed in later releases).
+    table["run"] = table["run"].astype(object).astype(str)
     integral = "step" in table.columns and pd.api.types.is_integer_dtype(table["step"])
     if "step" in table.columns and not integral and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
