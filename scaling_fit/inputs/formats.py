@@ -33,11 +33,33 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .validate import COMPRESSED, compression_error, is_compression_failure, open_text
 
 TENSORBOARD_HEADER = ("Wall time", "Step", "Value")
 TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
 PANEL_COLUMN = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
 JSON_LINES = (".jsonl", ".ndjson")
+# Digits of the largest integer a float holds (1.8e308): a JSON integer with more is refused.
+FLOAT_DIGITS = 309
+
+
+def is_json_lines(path: str) -> bool:
+    """A ``.jsonl`` / ``.ndjson`` name, possibly compressed (``runs.jsonl.gz``)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes.pop()
+    return bool(suffixes) and suffixes[-1] in JSON_LINES
+
+
+class _TooLarge(ValueError):
+    """A JSON integer beyond the float range (raised by :func:`_json_int`)."""
+
+
+def _json_int(text: str) -> int:
+    """json's ``parse_int``: refuse integers no float can hold (float() would overflow)."""
+    if len(text.lstrip("-")) >= FLOAT_DIGITS and abs(int(text)) > 1.7976931348623157e308:
+        raise _TooLarge(text)
+    return int(text)
 
 
 # ----------------------------------------------------------------------- JSON lines
@@ -49,30 +71,54 @@ def read_json_lines(path: str) -> pd.DataFrame:
     DataError
         If a non-blank line is not a JSON object, or the file has none.
     """
-    records, labels = [], []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                    'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
-                ) from None
-            if not isinstance(record, dict):
-                raise DataError(
-                    f"{path}, line {number}: expected a JSON object ({{...}}), found "
-                    f"{type(record).__name__} {line.strip()[:40]!r}"
-                )
-            records.append(record)
-            labels.append(f"line {number}")
+    try:
+        records, labels = _json_records(path)
+    except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
+        if is_compression_failure(exc):
+            raise compression_error(path, exc) from None
+        raise
     if not records:
         raise DataError(f"{path}: no JSON objects; expected one per line")
     frame = pd.json_normalize(records, sep="/").astype(object)
     frame.index = pd.Index(labels)
     return frame.where(frame.notna(), None)
+
+
+def _json_records(path: str) -> tuple[list[dict], list[str]]:
+    """The JSON objects of a JSON-lines file and their labels (``"line L"``)."""
+    records, labels = [], []
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            record = _json_line(line, path, number)
+            records.append(record)
+            labels.append(f"line {number}")
+    return records, labels
+
+
+def _json_line(line: str, path: str, number: int) -> dict:
+    """One line's JSON object; DataError naming the line when it is not one."""
+    try:
+        record = json.loads(line, parse_int=_json_int)
+    except _TooLarge as exc:
+        digits = len(str(exc).lstrip("-"))
+        raise DataError(
+            f"{path}, line {number}: the integer {str(exc)[:12]}... ({digits} digits) is too "
+            "large for a float (largest 1.8e308); fix or remove that value"
+        ) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = f"{exc.msg} at column {exc.colno}" if hasattr(exc, "msg") else "nested too deep"
+        raise DataError(
+            f"{path}, line {number}: not valid JSON ({reason}); "
+            'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
+        ) from None
+    if not isinstance(record, dict):
+        raise DataError(
+            f"{path}, line {number}: expected a JSON object ({{...}}), found "
+            f"{type(record).__name__} {line.strip()[:40]!r}"
+        )
+    return record
 
 
 # ----------------------------------------------------------------------- W&B panel

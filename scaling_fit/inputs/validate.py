@@ -10,11 +10,17 @@ a prediction.  Every failure is a :class:`~scaling_fit.errors.DataError` naming 
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import lzma
 import numbers
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -133,6 +139,67 @@ def check_input_file(path: str) -> None:
     raise DataError(f"{path}: {found}")
 
 
+# What a corrupt or cut-short compressed file raises while it is read (gzip, bz2, xz, zip).
+COMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    gzip.BadGzipFile,
+)
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def compression_error(path: str, exc: BaseException) -> DataError:
+    """The DataError for a compressed input that cannot be decompressed (``exc`` says why)."""
+    reason = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, EOFError):
+        reason = f"the compressed data ends early ({reason})"
+        what = "it was cut short (an interrupted download or copy)"
+    else:
+        what = "it is corrupt or not in the format its name says"
+    return DataError(
+        f"{path}: the compressed file cannot be read: {reason}; {what}. Copy or download it "
+        "again, or decompress it yourself and load the result"
+    )
+
+
+def is_compression_failure(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading a file, says its compressed data is broken.
+
+    bz2 reports a corrupt stream as a bare ``OSError("Invalid data stream")``, without the
+    file name and error number an operating-system error carries.
+    """
+    if isinstance(exc, COMPRESSION_ERRORS):
+        return True
+    return type(exc) is OSError and exc.errno is None and "data stream" in str(exc)
+
+
+def open_text(path: str, encoding: str = "utf-8") -> IO[str]:
+    """``path`` opened as text, decompressed by its suffix (``.gz``, ``.bz2``, ``.xz``)."""
+    opener = COMPRESSED.get(Path(path).suffix.lower())
+    if opener is None:
+        return open(path, encoding=encoding, newline="")
+    return opener(path, "rt", encoding=encoding, newline="")
+
+
+def check_zip_members(path: str) -> None:
+    """DataError unless the ``.zip`` at ``path`` is a readable archive of exactly one file
+    (the one pandas reads)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise compression_error(path, exc) from None
+    if len(names) != 1:
+        found = f"{len(names)} files ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+        raise DataError(
+            f"{path}: a zip archive is read as one CSV and must hold exactly one file; found "
+            f"{found if names else 'no file'}. Unzip it and load the files you mean (a list "
+            "or a glob such as dir/*.csv)"
+        )
+
+
 def check_header(path: str) -> None:
     """DataError when two columns of a CSV's header have the same name.
 
@@ -140,10 +207,14 @@ def check_header(path: str) -> None:
     first; the user must say which one is meant.
     """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with open_text(path, "utf-8-sig") as handle:
             header = next(csv.reader([handle.readline()]), [])
-    except (UnicodeDecodeError, csv.Error):
-        return  # not text: the CSV reader reports it
+    except (UnicodeDecodeError, csv.Error, *COMPRESSION_ERRORS):
+        return  # not text or not readable: the CSV reader reports it
+    except OSError as exc:
+        if is_compression_failure(exc):
+            return
+        raise
     names = [name.strip() for name in header]
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
