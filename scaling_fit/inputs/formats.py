@@ -5,7 +5,8 @@ names the log uses (``train/loss``, ``Step``, …); :mod:`.load` then maps them 
 aliases.  Formats, detected from the file name and header:
 
 - **W&B panel export** (wide): a first column ``Step`` and one column ``<run> - <metric>`` per
-  run, with ``<run> - <metric>__MIN`` / ``__MAX`` (ignored); several runs in one file.  It
+  run, with ``<run> - <metric>__MIN`` / ``__MAX`` (ignored); several runs in one file.  The
+  run name ends at the last `` - `` (run names may hold one, metric names do not).  It
   becomes ``run, step, <metric>``; a run's empty cells (steps it did not log) are left out.
 - **W&B run-history export** (long: ``_step``, ``train/loss``, ``train/lr``, ``run``) and any
   other long CSV need no reshaping: the aliases read them.
@@ -37,7 +38,9 @@ from .validate import COMPRESSED, compression_error, is_compression_failure, ope
 
 TENSORBOARD_HEADER = ("Wall time", "Step", "Value")
 TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
-PANEL_COLUMN = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
+# W&B names a panel column "<run> - <metric>"; a run name may hold " - " itself
+# ("lr=3e-4 - bs=256"), metric names do not: the run ends at the last " - ".
+PANEL_COLUMN = re.compile(r"^(?P<run>.+) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
 JSON_LINES = (".jsonl", ".ndjson")
 # Digits of the largest integer a float holds (1.8e308): a JSON integer with more is refused.
 FLOAT_DIGITS = 309
@@ -119,6 +122,53 @@ def _json_line(line: str, path: str, number: int) -> dict:
             f"{type(record).__name__} {line.strip()[:40]!r}"
         )
     return record
+
+
+def join_lines_on_step(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one ``step`` (and ``run``) merged into one, when they do not disagree.
+
+    Logs that write each kind of metric on its own line (Hugging Face's Trainer: ``loss`` and
+    ``learning_rate`` on training lines, ``eval_loss`` on evaluation lines, both with
+    ``step``) become one row per step holding every metric logged at it.  Lines of one step
+    that give a key two different values (a resumed run logging a step twice) stay apart,
+    for the loader's duplicate-step check to report.  A merged row is labelled
+    ``"lines 10, 11"``; rows keep the order of their first line.
+
+    ``table`` has the canonical ``step`` column (numbers) and maybe ``run``.
+    """
+    keys = [c for c in ("run", "step") if c in table.columns]
+    if "step" not in keys:
+        return table
+    shared = table.duplicated(keys, keep=False).to_numpy()
+    if not shared.any():
+        return table
+    sub = table.loc[shared]
+    group = sub.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    cells = pd.DataFrame({c: sub[c].map(_comparable) for c in sub.columns})
+    distinct = cells.groupby(group).nunique().max(axis=1)
+    clash = np.isin(group, distinct.index[distinct.to_numpy() > 1])
+    kept = ~clash
+    merged = sub.loc[kept].groupby(group[kept], sort=False).first()
+    labels = pd.Series(sub.index[kept], dtype=object).groupby(group[kept], sort=False)
+    first = pd.Series(np.flatnonzero(shared)[kept]).groupby(group[kept], sort=False).min()
+    order = np.concatenate(
+        [np.flatnonzero(~shared), np.flatnonzero(shared)[clash], first.loc[merged.index]]
+    )
+    merged.index = pd.Index(labels.agg(_lines_label).loc[merged.index].to_list())
+    joined = pd.concat([table.loc[~shared], sub.loc[clash], merged[list(table.columns)]])
+    return joined.iloc[np.argsort(order, kind="stable")]
+
+
+def _comparable(value: Any) -> Any:
+    """A cell as a hashable value for comparison (lists as their text); None when missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value if isinstance(value, str | int | float | bool) else repr(value)
+
+
+def _lines_label(labels: pd.Series) -> str:
+    """``"lines 10, 11"`` from the labels ``"line 10"``, ``"line 11"``."""
+    return "lines " + ", ".join(str(label).removeprefix("line ") for label in labels)
 
 
 # ----------------------------------------------------------------------- W&B panel

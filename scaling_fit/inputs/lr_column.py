@@ -39,9 +39,13 @@ Warm-up (``warmup=`` is the run's warm-up length in steps, as in a schedule spec
   - a log that starts flat at f after a declared warm-up ``w <= f``: the convention of
     :mod:`scaling_fit.schedules`, ``lr[:w] = linspace(0, η_first, w)``, η_first held from
     step ``w - 1`` to f (``warmup=0``: the LR before f is η_first);
-  - a log that starts flat after step 0 with no declaration: the warm-up is unknown and the
+  - a log that starts flat after step 1 with no declaration: the warm-up is unknown and the
     fit asks for ``warmup=`` (a declared warm-up longer than f contradicts a flat log and
-    is refused too).
+    is refused too).  One that starts flat at step 1 (the first update, where W&B and
+    Hugging Face start counting) has no warm-up: its LR at step 0 is the first logged one.
+
+  A log of every step from a first step f > 0 is completed the same way, without the
+  warning about interpolation (there is nothing between its logged steps to interpolate).
 
 For the MultiPowerLaw CSVs (logged every 128 steps from step 2160 or 2176, warm-up 2160
 steps to 3e-4) ``warmup=2160`` rebuilds the warm-up, constant and two-stage schedules exactly
@@ -111,10 +115,13 @@ def lr_source(
         w = _sparse_warmup(steps, lr, declared, run)
         lrs[run] = interpolated_lr(steps, lr, w)
         how = "declared" if declared is not None else "detected from the rising logged LR"
-        sparse[run] = steps
+        logged = f"every-{_spacing(steps)}-step log"
+        if np.all(np.diff(steps) == 1):  # every step from a later first step: nothing to blur
+            logged = f"every-step log from step {steps[0]}"
+        else:
+            sparse[run] = steps
         sources[run] = (
-            f"interpolated from every-{_spacing(steps)}-step log; warm-up "
-            f"{rising_prefix(lrs[run])} steps ({how})"
+            f"interpolated from {logged}; warm-up {rising_prefix(lrs[run])} steps ({how})"
         )
     return lrs, {"lr_source": sources}, _sparse_messages(sparse)
 
@@ -249,7 +256,7 @@ def _sparse_warmup(steps: Array, lr: Array, declared: int | None, run: object) -
         return declared
     if rising >= 2:
         return int(steps[rising - 1])
-    if first == 0:
+    if first <= 1:  # from step 0 or 1 (the first update) and flat: no warm-up to rebuild
         return 0
     raise DataError(
         f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
