@@ -199,3 +199,136 @@ def test_compare_on_curve_logs_says_how_curve_laws_are_tested(capsys) -> None:
         assert code == 2
         assert "loss-curve law" in err and "forecast" in err
         assert "needs column 'compute'" not in err
+
+
+# ------------------------------------------------------------------- item 1: the figure
+def curve_artists(fig) -> tuple[list, list, list]:
+    """Data dots, fitted lines (upper panel) and LR lines (lower panel) of a curves figure."""
+    top, bottom = fig.axes[:2]
+    dots = [line for line in top.lines if line.get_marker() == "."]
+    fits = [line for line in top.lines if line.get_linestyle() == "-"]
+    return dots, fits, list(bottom.lines)
+
+
+def assert_draws_the_fit(fig, result: sf.FitResult, peak_lr: float) -> None:
+    """Every fitted run drawn as dots at its data and a fitted line across them; LR below."""
+    dots, fits, lrs = curve_artists(fig)
+    data = result.data
+    assert len(dots) == data["run"].nunique() and len(fits) == len(dots) == len(lrs)
+    x = np.concatenate([line.get_xdata() for line in dots])
+    y = np.concatenate([line.get_ydata() for line in dots])
+    assert sorted(x) == sorted(data["step"].to_numpy(float))
+    assert sorted(y) == sorted(data["loss"].to_numpy(float))
+    for line in fits:  # a fitted curve spans its run's data and runs through its losses
+        fx, fy = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        assert np.all(np.isfinite(fy)) and fx.min() <= data["step"].max()
+        # within 10 % of the data's loss range of it (the fit, not a flat or blank line)
+        span = np.ptp(y)
+        assert y.min() - 0.1 * span <= np.median(fy) <= y.max() + 0.1 * span
+    lr_top = max(np.max(line.get_ydata()) for line in lrs)
+    assert lr_top == pytest.approx(peak_lr, rel=1e-3)  # the log's own LR, rebuilt
+    top = fig.axes[0]
+    assert top.get_xlim() != (0.0, 1.0) and top.get_ylim() != (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("log", "options", "peak"),
+    [
+        ("wandb_history.csv", {"warmup": 500}, 3e-4),
+        ("tensorboard/*.csv", {"warmup": 500}, 3e-4),
+        ("training_log.jsonl", {"warmup": 500}, 3e-4),
+    ],
+    ids=["wandb-history", "tensorboard", "jsonl"],
+)
+def test_curves_figure_draws_a_log_with_its_own_lr(log: str, options: dict, peak: float) -> None:
+    runs = sf.load_runs(str(DATA / "examples" / log))
+    with pytest.warns(sf.ScalingFitWarning):  # sparse LR; shape parameters unidentified
+        result = sf.fit(runs, "lr_annealing", progress=False, **options)
+    # The LR every run was fitted with is kept (as knots) with the fit, JSON included.
+    assert set(result.options["lr_history"]) == set(runs["run"])
+    fig = result.plot("curves")
+    # The example's peak: 3e-4 (SOURCE.md); its logged LR peaks ~1 % below (logged at 1000).
+    assert_draws_the_fit(fig, result, runs["lr"].max())
+    assert runs["lr"].max() == pytest.approx(peak, rel=0.02)
+    again = sf.FitResult.from_json(result.to_json())
+    assert_draws_the_fit(again.plot("curves"), again, runs["lr"].max())
+
+
+def test_report_of_an_hf_log_draws_its_curve(capsys, hf_log: Path, monkeypatch) -> None:
+    import scaling_fit.plotting.curves as curves
+
+    drawn = []
+
+    def spy(result, *args, **kwargs):
+        fig = plot(result, *args, **kwargs)
+        drawn.append((fig, result))
+        return fig
+
+    plot = curves.plot_loss_curves
+    monkeypatch.setattr(curves, "plot_loss_curves", spy)
+    out = hf_log.parent / "report.html"
+    argv = ["report", hf_log, "--law", "lr_annealing", "--col", "loss=loss", "-o", out]
+    code, _, err = run_cli(capsys, argv)
+    assert code == 0, err
+    ((fig, result),) = drawn
+    assert_draws_the_fit(fig, result, 5e-4)
+
+
+def test_a_fit_without_lr_knots_draws_its_data_and_says_why_not_more(hf_log: Path) -> None:
+    with pytest.warns(sf.ScalingFitWarning, match="dropped"):
+        runs = sf.load_runs(hf_log, columns={"loss": "eval_loss"}, nan_policy="omit")
+    with pytest.warns(sf.ScalingFitWarning, match="sparsely"):
+        result = sf.fit(runs, "lr_annealing", warmup=100, progress=False)
+    raw = json.loads(result.to_json())
+    del raw["options"]["lr_history"]  # as a fit file written before the knots were kept
+    old = sf.FitResult.from_json(json.dumps(raw))
+    with pytest.warns(sf.ScalingFitWarning, match="does not record the LR of runs 'trainer_log'"):
+        fig = old.plot("curves")
+    dots, fits, _ = curve_artists(fig)
+    assert len(dots) == 1 and not fits
+    assert sorted(dots[0].get_xdata()) == sorted(result.data["step"])
+
+
+# ------------------------------------------------------------------- item 2: one curve
+def test_bootstrap_of_one_curve_gives_no_false_intervals(capsys, hf_log: Path) -> None:
+    out_json = hf_log.parent / "fit.json"
+    argv = ["fit", hf_log, "--law", "lr_annealing", "--col", "loss=loss", "--bootstrap", "20"]
+    code, out, err = run_cli(capsys, [*argv, "-o", out_json])
+    assert code == 0, err
+    text = out + err
+    assert "bootstrap=20 (--bootstrap) was not run" in text and "only 1 run" in text
+    assert "move as one" not in text and "r = +1.00000" not in text  # no false degeneracy
+    saved = json.loads(out_json.read_text())
+    assert all(p["stderr"] is None and p["ci95"] is None for p in saved["params"].values())
+    assert saved["options"]["bootstrap"] == 0 and saved["bootstrap_samples"] is None
+
+
+def test_bootstrap_needs_three_runs_in_the_api(hf_log: Path) -> None:
+    runs = sf.load_runs(hf_log, columns={"loss": "loss"})
+    with pytest.warns(sf.ScalingFitWarning) as caught:
+        result = sf.fit(runs, "lr_annealing", bootstrap=20, progress=False)
+    messages = [str(w.message) for w in caught]
+    assert any("was not run" in m for m in messages)
+    assert not any("move as one" in m for m in messages)
+    assert result.samples is None and set(result.stderr.values()) == {None}
+    # Three curves (three noise draws of the log, one file each): the bootstrap runs.
+    paths = []
+    for seed in range(3):
+        paths.append(hf_log.parent / f"seed{seed}.jsonl")
+        paths[-1].write_text(hf_trainer_log(seed))
+    three = sf.load_runs(paths, columns={"loss": "loss"})
+    assert three["run"].nunique() == 3
+    with pytest.warns(sf.ScalingFitWarning) as caught:  # sparse LR; fewer than 5 curves
+        result = sf.fit(three, "lr_annealing", bootstrap=10, progress=False)
+    assert not any("was not run" in str(w.message) for w in caught)
+    assert result.samples is not None and result.samples.shape == (10, 4)
+
+
+def test_single_log_report_shows_no_false_degeneracy(capsys, hf_log: Path) -> None:
+    out = hf_log.parent / "report.html"
+    argv = ["report", hf_log, "--law", "lr_annealing", "--col", "loss=loss", "-o", out]
+    code, _, err = run_cli(capsys, argv)  # the report bootstraps (100) by default
+    assert code == 0, err
+    page = out.read_text()
+    assert "was not run" in page
+    assert "move as one" not in page and "r = +1.00000" not in page

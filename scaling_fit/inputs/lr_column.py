@@ -284,3 +284,89 @@ def _sparse_messages(sparse: dict[Any, Array]) -> list[str]:
         f"which blurs LR changes between logged steps; pass {argument('schedules')} for the "
         "exact LR"
     ]
+
+
+# Piecewise-linear knots kept per run (FitResult.options["lr_history"]): the LR between
+# knots is within LR_KNOT_TOLERANCE x its peak of the array the fit used (a cosine needs
+# ~800 knots whatever its length; the loss it predicts moves by ~1e-6 relative).  An LR
+# that needs more than MAX_LR_KNOTS (a log rounded to few digits: every rounding step a
+# knot) is kept to a coarser tolerance, doubled until it fits.
+LR_KNOT_TOLERANCE = 1e-6
+MAX_LR_KNOTS = 2000
+
+
+def lr_knots(lr: Array) -> dict[str, Any]:
+    """Knots ``{"step": [...], "lr": [...], "tolerance": t}`` of a per-step LR array.
+
+    ``np.interp(np.arange(len(lr)), step, lr)`` (:func:`lr_from_knots`) rebuilds the array
+    to within ``t`` times its largest value (``t`` = :data:`LR_KNOT_TOLERANCE` unless more
+    than :data:`MAX_LR_KNOTS` knots were needed); the first and last steps are knots.
+    Douglas-Peucker simplification (Douglas & Peucker 1973) with an absolute tolerance.
+    """
+    lr = np.asarray(lr, dtype=float)
+    scale = float(np.max(np.abs(lr), initial=0.0)) or 1.0
+    tolerance = LR_KNOT_TOLERANCE
+    knots = _simplify(lr, tolerance * scale, MAX_LR_KNOTS)
+    while knots is None:
+        tolerance *= 2
+        knots = _simplify(lr, tolerance * scale, MAX_LR_KNOTS)
+    return {"step": knots.tolist(), "lr": lr[knots].tolist(), "tolerance": tolerance}
+
+
+def lr_from_knots(knots: Mapping[str, Any]) -> Array:
+    """The per-step LR array that :func:`lr_knots` stored (``0..last knot``).
+
+    Raises
+    ------
+    DataError
+        If the knots are not increasing whole steps from 0 with one finite LR >= 0 each.
+    """
+    try:
+        steps = np.asarray(knots["step"], dtype=float)
+        lr = np.asarray(knots["lr"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        steps = lr = np.zeros(0)
+    ok = (
+        steps.ndim == 1
+        and steps.size >= 1
+        and lr.shape == steps.shape
+        and steps[0] == 0
+        and bool(np.all(np.diff(steps) > 0))
+        and bool(np.all(steps == np.round(steps)))
+        and steps[-1] < MAX_STEPS
+        and bool(np.all(np.isfinite(lr) & (lr >= 0)))
+    )
+    if not ok:
+        raise DataError(
+            "a fit's options['lr_history'] entry is not the knots of an LR (increasing whole "
+            "steps from 0, one finite LR >= 0 each); the fit file was edited or damaged: "
+            "refit to rebuild it"
+        )
+    return np.interp(np.arange(int(steps[-1]) + 1), steps, lr)
+
+
+def _simplify(values: Array, tolerance: float, most: int) -> Array | None:
+    """Indices of the Douglas-Peucker knots of ``values`` (sorted; first and last kept), or
+    None once more than ``most`` are needed."""
+    last = values.size - 1
+    if last <= 0:
+        return np.zeros(1, dtype=np.int64)
+    keep = np.zeros(values.size, dtype=bool)
+    keep[[0, last]] = True
+    stack = [(0, last)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        t = np.arange(a + 1, b)
+        line = values[a] + (values[b] - values[a]) * (t - a) / (b - a)
+        errors = np.abs(values[a + 1 : b] - line)
+        worst = int(np.argmax(errors))
+        if errors[worst] > tolerance:
+            k = a + 1 + worst
+            keep[k] = True
+            most -= 1
+            if most < 2:
+                return None
+            stack += [(a, k), (k, b)]
+    return np.flatnonzero(keep)
