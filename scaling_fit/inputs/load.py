@@ -176,7 +176,8 @@ def load_runs(
     if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
         _check_duplicate_steps(table, names)
     table = table.reset_index(drop=True)
-    table["run"] = table["run"].astype(str)
+    # via object: pandas 2.0's Categorical.astype(str) casts a NaN (numpy 1.24 warns)
+    table["run"] = table["run"].astype(object).astype(str)
     integral = "step" in table.columns and pd.api.types.is_integer_dtype(table["step"])
     if "step" in table.columns and not integral and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
