@@ -48,7 +48,7 @@ def plot_loss_curves(
     schedules: Mapping[str, Any] | None = None,
     *,
     level: float | None = None,
-    every: int = 100,
+    every: int | None = None,
 ) -> Any:
     """Observed loss curves, the fit of each, and predictions for other schedules.
 
@@ -65,7 +65,8 @@ def plot_loss_curves(
         Shade this bootstrap percentile band around every curve (default 0.95 when the fit
         has bootstrap samples; pass 0 for none).
     every
-        Stride in steps of the drawn curves.
+        Stride in steps of the drawn curves (default: a 200th of each schedule, at most 100
+        steps, so a short run's curve is as smooth as a long one's).
 
     The lower panel shows each schedule's LR in the same colour.
     """
@@ -81,13 +82,14 @@ def plot_loss_curves(
         colour = f"C{i % 10}"
         if style == "-":
             _observed(top, result, name, colour)
-        curve = predict_curve(result, spec, every=every)
+        sched = as_schedule(spec)
+        stride = every or min(100, max(1, sched.total // 200))
+        curve = predict_curve(result, sched, every=stride)
         kind = "fit" if style == "-" else "predicted"
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
         if level and result.samples is not None:
-            lo, hi = curve_band(result, spec, curve["step"].to_numpy(), result.samples, level)
+            lo, hi = curve_band(result, sched, curve["step"].to_numpy(), result.samples, level)
             top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2)
-        sched = as_schedule(spec)
         bottom.plot(sched.steps, sched.lr, style, color=colour)
     for i, run in enumerate(unrecorded, start=len(curves)):
         _observed(top, result, run, f"C{i % 10}", label=f"{run} (data; LR not recorded)")
