@@ -110,3 +110,18 @@ def test_bad_reader_input(capsys, tmp_path, monkeypatch, files, code, words) -> 
     assert err.count("\n") == 1 and err.startswith("scaling-fit: error: "), err
     for word in words:
         assert word.lower() in err.lower(), (word, err)
+
+
+def test_integer_beyond_float_in_a_dataframe() -> None:
+    """Python ints no float holds, handed over in a DataFrame: a DataError, not OverflowError."""
+    import pandas as pd
+
+    import scaling_fit as sf
+
+    frame = pd.DataFrame(
+        {"n_params": [10**400, 3e8, 1e9], "tokens": [2e9, 6e9, 2e10], "loss": [3.0, 2.9, 2.8]}
+    )
+    with pytest.raises(sf.DataError, match=r"index 0, column 'n_params'.*too large for a float"):
+        sf.load_runs(frame)
+    with pytest.raises(sf.DataError, match=r"column 'n_params' holds an integer too large"):
+        sf.fit(frame, "chinchilla")

@@ -101,11 +101,20 @@ def parse_number(text: Any) -> float:
         If ``text`` is not a number with an optional K/M/B/G/T suffix.
     """
     if isinstance(text, int | float | np.integer | np.floating):
-        return float(text)
+        try:
+            return float(text)
+        except OverflowError:  # a Python int beyond 1.8e308
+            raise ValueError(f"{_short(text)} is too large for a float (largest 1.8e308)") from None
     match = NUMBER.fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a number (examples: 125M, 1.3B, 2T, 6e20, 1,000)")
     return float(match.group(1).replace(",", "")) * SUFFIXES[match.group(2).lower()]
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters (a 400-digit number is not read in full)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def load_runs(
@@ -344,15 +353,20 @@ def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Seri
         return pd.Series(plain, index=values.index)
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(BLANKS).to_numpy()
-    parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
+    try:
+        parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
+    except OverflowError:  # a Python int beyond a float: find it cell by cell
+        parsed = np.full(len(values), np.nan)
     for position in np.flatnonzero(np.isnan(parsed) & ~blank):
         cell = values.iloc[position]
         try:
             parsed[position] = parse_number(cell)
-        except ValueError:
+        except ValueError as exc:
+            why = " (too large for a float: largest 1.8e308)" if "too large" in str(exc) else ""
             raise DataError(
                 f"{_at(name, values.index[position], labels, str(values.name))}: expected a "
-                f"number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove that cell"
+                f"number (e.g. 1.3e9, 125M, 2T), found {_short(cell)}{why}; fix or remove that "
+                "cell"
             ) from None
     return pd.Series(parsed, index=values.index)
 
@@ -362,7 +376,7 @@ def _plain_numbers(cells: np.ndarray) -> np.ndarray | None:
     ``_`` digit separators, no NaN text), else None: then the cell-by-cell path decides."""
     try:
         parsed = np.array(cells, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # overflow: a Python int beyond a float
         return None
     if np.isnan(parsed).any():  # "nan", None: blank cells, handled (and counted) as such
         return None

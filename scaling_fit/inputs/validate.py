@@ -80,9 +80,14 @@ def check_runs_frame(frame: Any, columns: Any) -> None:
     for column in (c for c in columns if c in CHECKED and c in frame.columns):
         try:
             values = np.asarray(frame[column], dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError) as exc:
+            found = (
+                "an integer too large for a float (largest 1.8e308)"
+                if isinstance(exc, OverflowError)
+                else "non-numeric values"
+            )
             raise DataError(
-                f"DataFrame column {column!r} holds non-numeric values; expected numbers "
+                f"DataFrame column {column!r} holds {found}; expected numbers "
                 "(load text with units such as 125M through load_runs)"
             ) from None
         sign_ok = values >= 0 if column in NON_NEGATIVE else values > 0
