@@ -13,6 +13,7 @@ import bz2
 import gzip
 import io
 import lzma
+import tarfile
 import zipfile
 
 import pytest
@@ -38,6 +39,16 @@ def zipped(*names: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
             archive.writestr(name, GOOD)
+    return buffer.getvalue()
+
+
+def tarred(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.size = len(GOOD)
+            archive.addfile(info, io.BytesIO(GOOD.encode()))
     return buffer.getvalue()
 
 
@@ -68,6 +79,17 @@ CASES = [
      ["runs.zip", "2 files", "a.csv", "one"]),
     ("zip of none", {"runs.zip": zipped()}, 2, ["runs.zip", "no file"]),
     ("zip corrupt", {"runs.zip": zipped("runs.csv")[:40]}, 2, ["runs.zip", "zip"]),
+    ("tar of two", {"runs.tar.gz": tarred("a.csv", "b.csv")}, 2,
+     ["runs.tar.gz", "2 files", "a.csv", "one"]),
+    ("tar cut short", {"runs.tar.gz": tarred("runs.csv")[:50]}, 2,
+     ["runs.tar.gz", "compressed", "cut short"]),
+    ("zstandard", {"runs.csv.zst": b"(\xb5/\xfd" + b"\x00" * 20}, 2, ["runs.csv.zst"]),
+    ("jsonl with a byte-order mark",
+     {"runs.jsonl": "\ufeff" + "".join(
+         f'{{"step": {s}, "loss": {2 + 30 / s**0.5:.4f}}}\n' for s in range(10, 101, 10))},
+     0, None),
+    ("jsonl not utf-8", {"runs.jsonl": b'{"step": 10, "loss": 3.0, "note": "caf\xe9"}\n'}, 2,
+     ["runs.jsonl", "not utf-8", "save the file as utf-8"]),
     ("integer beyond float, csv", {"runs.csv": GOOD.replace("1e+08,2e+09", f"{BIG},2e+09")},
      2, ["runs.csv", "n_params", "finite"]),
     ("integer beyond float, jsonl",

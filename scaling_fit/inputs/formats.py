@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .validate import COMPRESSED, compression_error, is_compression_failure, open_text
+from .validate import COMPRESSED, compression_error, is_compression_failure, not_utf8, open_text
 
 TENSORBOARD_HEADER = ("Wall time", "Step", "Value")
 TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
@@ -76,6 +76,8 @@ def read_json_lines(path: str) -> pd.DataFrame:
     """
     try:
         records, labels = _json_records(path)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
         if is_compression_failure(exc):
             raise compression_error(path, exc) from None
@@ -90,7 +92,7 @@ def read_json_lines(path: str) -> pd.DataFrame:
 def _json_records(path: str) -> tuple[list[dict], list[str]]:
     """The JSON objects of a JSON-lines file and their labels (``"line L"``)."""
     records, labels = [], []
-    with open_text(path) as handle:
+    with open_text(path, "utf-8-sig") as handle:  # a byte-order mark is not JSON
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -22,9 +22,9 @@ import pandas as pd
 from ..errors import DataError
 from . import formats
 from .validate import (
+    check_archive,
     check_header,
     check_input_file,
-    check_zip_members,
     compression_error,
     is_compression_failure,
 )
@@ -126,8 +126,7 @@ def _read_file(path: str, numeric: NumericColumn | None) -> pd.DataFrame:
 
 def _read_csv(path: str, numeric: NumericColumn | None = None) -> pd.DataFrame:
     check_input_file(path)
-    if Path(path).suffix.lower() == ".zip":
-        check_zip_members(path)
+    check_archive(path)
     check_header(path)
     try:
         return _parse_csv(path, numeric)

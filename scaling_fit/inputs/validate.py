@@ -16,6 +16,7 @@ import gzip
 import lzma
 import numbers
 import os
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -151,6 +152,7 @@ COMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
     lzma.LZMAError,
     zipfile.BadZipFile,
     gzip.BadGzipFile,
+    tarfile.TarError,
 )
 COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
@@ -175,7 +177,7 @@ def is_compression_failure(exc: BaseException) -> bool:
     bz2 reports a corrupt stream as a bare ``OSError("Invalid data stream")``, without the
     file name and error number an operating-system error carries.
     """
-    if isinstance(exc, COMPRESSION_ERRORS):
+    if isinstance(exc, COMPRESSION_ERRORS) or type(exc).__name__ == "ZstdError":
         return True
     return type(exc) is OSError and exc.errno is None and "data stream" in str(exc)
 
@@ -188,21 +190,56 @@ def open_text(path: str, encoding: str = "utf-8") -> IO[str]:
     return opener(path, "rt", encoding=encoding, newline="")
 
 
-def check_zip_members(path: str) -> None:
-    """DataError unless the ``.zip`` at ``path`` is a readable archive of exactly one file
-    (the one pandas reads)."""
+def check_archive(path: str) -> None:
+    """DataError unless an archive pandas would read (``.zip``, ``.tar``, ``.tar.gz``, …) is
+    readable and holds exactly one file, or a ``.zst`` file can be decompressed here."""
+    name = path.lower()
+    if name.endswith(".zst"):
+        _check_zstandard(path)
+    if not name.endswith((".zip", ".tar", ".tar.gz", ".tar.bz2", ".tar.xz")):
+        return
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        names = _archive_members(path)
+    except (*COMPRESSION_ERRORS, OSError) as exc:
         raise compression_error(path, exc) from None
     if len(names) != 1:
-        found = f"{len(names)} files ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        found = f"{len(names)} files ({shown})" if names else "no file"
         raise DataError(
-            f"{path}: a zip archive is read as one CSV and must hold exactly one file; found "
-            f"{found if names else 'no file'}. Unzip it and load the files you mean (a list "
-            "or a glob such as dir/*.csv)"
+            f"{path}: an archive is read as one CSV and must hold exactly one file; found "
+            f"{found}. Unpack it and load the files you mean (a list or a glob such as "
+            "dir/*.csv)"
         )
+
+
+def _archive_members(path: str) -> list[str]:
+    """Names of the files (not folders) in a zip or tar archive."""
+    if path.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            return [i.filename for i in archive.infolist() if not i.is_dir()]
+    with tarfile.open(path) as archive:
+        return [m.name for m in archive.getmembers() if m.isfile()]
+
+
+def _check_zstandard(path: str) -> None:
+    """DataError when a ``.zst`` file cannot be read for want of the zstandard package."""
+    try:
+        import zstandard  # noqa: F401  (pandas reads .zst through it)
+    except ImportError:
+        raise DataError(
+            f"{path}: a Zstandard-compressed file, and the zstandard package that reads it is "
+            "not installed; install it (pip install zstandard) or decompress the file "
+            "(zstd -d) and load the result"
+        ) from None
+
+
+def not_utf8(path: str, exc: UnicodeDecodeError) -> DataError:
+    """The DataError for a file that is not UTF-8 text."""
+    return DataError(
+        f"{path}: not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at byte "
+        f"{exc.start} of a line); save the file as UTF-8 (most editors and `iconv -t utf-8` "
+        "do)"
+    )
 
 
 def check_header(path: str) -> None:
