@@ -141,7 +141,11 @@ def test_integer_beyond_float_in_a_dataframe() -> None:
     import scaling_fit as sf
 
     frame = pd.DataFrame(
-        {"n_params": [10**400, 3e8, 1e9], "tokens": [2e9, 6e9, 2e10], "loss": [3.0, 2.9, 2.8]}
+        {
+            "n_params": pd.Series([10**400, 3e8, 1e9], dtype=object),  # as pandas 2.0 keeps it
+            "tokens": [2e9, 6e9, 2e10],
+            "loss": [3.0, 2.9, 2.8],
+        }
     )
     with pytest.raises(sf.DataError, match=r"index 0, column 'n_params'.*too large for a float"):
         sf.load_runs(frame)
