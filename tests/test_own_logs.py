@@ -192,6 +192,20 @@ def test_units_in_column_names_are_read(capsys, tmp_path: Path) -> None:
     assert code in (0, 1), err
 
 
+def test_params_in_millions_without_a_unit_are_flagged(capsys, tmp_path: Path) -> None:
+    # A 'params' column in millions beside tokens in tokens: N looks 10^6 times too small.
+    n = np.repeat([70, 160, 410, 1000, 1400], 4)
+    d = np.tile([1.4e9, 3.2e9, 8.2e9, 2e10], 5)
+    loss = 1.69 + 406.4 / (n * 1e6) ** 0.34 + 410.7 / d**0.28
+    rows = [f"r{i},{a},{b:g},{c:.5f}" for i, (a, b, c) in enumerate(zip(n, d, loss, strict=True))]
+    path = tmp_path / "sweep.csv"
+    path.write_text("\n".join(["run,params,tokens,loss", *rows]) + "\n")
+    code, out, err = run_cli(capsys, ["fit", path, "--law", "chinchilla"])
+    assert code in (0, 1), err  # fitted (in the wrong units, which is the point)
+    line = next((x for x in (out + err).splitlines() if "tokens per parameter" in x), "")
+    assert "n_params look like millions" in line and "'params (M)'" in line
+
+
 def test_compare_on_curve_logs_says_how_curve_laws_are_tested(capsys) -> None:
     path = DATA / "examples" / "wandb_history.csv"
     for extra in ([], ["--holdout-run", "70M"]):

@@ -273,10 +273,16 @@ def check_header(path: str) -> None:
 SMALLEST = {"n_params": 1e3, "tokens": 1e5}
 
 
+# Tokens per parameter above this (median over the runs) say N is not in parameters: 10⁶ is
+# ~500x Chinchilla's most over-trained runs (Gadre et al.: 640) and 3x Kaplan's tiniest models.
+MOST_TOKENS_PER_PARAM = 1e6
+
+
 def unit_warnings(table: Any) -> list[str]:
     """Messages for columns whose every value is too small to be a count (``1.3`` meant as
-    1.3B): the fit would run, with parameters in the wrong units."""
-    messages = []
+    1.3B), or for n_params far too small beside the tokens (N in millions, D in tokens):
+    the fit would run, with parameters in the wrong units."""
+    messages = _ratio_warning(table)
     for column, smallest in SMALLEST.items():
         if column in table.columns and len(table) and table[column].max() < smallest:
             top = float(table[column].max())
@@ -285,6 +291,22 @@ def unit_warnings(table: Any) -> list[str]:
                 f"millions or billions without a unit; write 1.3B or 1.3e9, not 1.3"
             )
     return messages
+
+
+def _ratio_warning(table: Any) -> list[str]:
+    """A message when the median tokens per parameter is implausibly large (N in millions)."""
+    if not {"n_params", "tokens"} <= set(table.columns) or not len(table):
+        return []
+    ratio = float(
+        np.median(np.asarray(table["tokens"], float) / np.asarray(table["n_params"], float))
+    )
+    if not ratio > MOST_TOKENS_PER_PARAM:
+        return []
+    return [
+        f"the runs see a median {ratio:.3g} tokens per parameter (above {MOST_TOKENS_PER_PARAM:g}; "
+        "compute-optimal training is ~20): n_params look like millions or billions without "
+        "a unit; write 125M or 1.25e8, or name the column with its unit, e.g. 'params (M)'"
+    ]
 
 
 def _real(value: Any) -> bool:
