@@ -106,6 +106,24 @@ def test_hf_trainer_train_loss_needs_no_nan_policy(capsys, hf_log: Path) -> None
     assert "law lr_annealing: 190 points" in out + err  # 200 training lines, 10 in warm-up
 
 
+def test_lines_of_a_step_join_across_timestamps_but_not_across_losses(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    lines = [
+        {"step": 100, "loss": 3.0, "lr": 1e-3, "time": 1.0},
+        {"step": 100, "val_loss": 3.1, "time": 2.5},  # its own timestamp: joined all the same
+        {"step": 200, "loss": 2.9, "lr": 1e-3, "time": 3.0},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.warns(sf.ScalingFitWarning, match="dropped 1 of 2 rows"):  # step 200: no val
+        table = sf.load_runs(path, columns={"loss": "val_loss"}, nan_policy="omit")
+    assert table[["step", "loss", "lr", "time"]].values.tolist() == [[100, 3.1, 1e-3, 1.0]]
+    # A resumed run logs step 200 twice with two losses: the lines stay apart, and say so.
+    lines.append({"step": 200, "loss": 2.95, "lr": 1e-3, "time": 9.0})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(sf.DataError, match=r"line 4: run 'log' logs step 200 again"):
+        sf.load_runs(path, columns={"loss": "loss"})
+
+
 def test_omit_that_would_drop_every_row_does_not_ask_for_omit(capsys, tmp_path: Path) -> None:
     # Evaluations at steps the training lines never log: no row has both eval_loss and lr.
     lines = [{"loss": 3.0 - s / 1e4, "learning_rate": 1e-3, "step": s} for s in range(10, 400, 10)]

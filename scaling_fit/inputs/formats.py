@@ -126,15 +126,16 @@ def _json_line(line: str, path: str, number: int) -> dict:
     return record
 
 
-def join_lines_on_step(table: pd.DataFrame) -> pd.DataFrame:
+def join_lines_on_step(table: pd.DataFrame, compared: list[str]) -> pd.DataFrame:
     """Rows of one ``step`` (and ``run``) merged into one, when they do not disagree.
 
     Logs that write each kind of metric on its own line (Hugging Face's Trainer: ``loss`` and
     ``learning_rate`` on training lines, ``eval_loss`` on evaluation lines, both with
     ``step``) become one row per step holding every metric logged at it.  Lines of one step
-    that give a key two different values (a resumed run logging a step twice) stay apart,
-    for the loader's duplicate-step check to report.  A merged row is labelled
-    ``"lines 10, 11"``; rows keep the order of their first line.
+    that give one of the ``compared`` columns (the canonical ones) two different values (a
+    resumed run logging a step twice) stay apart, for the loader's duplicate-step check to
+    report; in other columns (a timestamp per line) the merged row keeps the first line's
+    value.  A merged row is labelled ``"lines 10, 11"``; rows keep their first line's order.
 
     ``table`` has the canonical ``step`` column (numbers) and maybe ``run``.
     """
@@ -146,7 +147,7 @@ def join_lines_on_step(table: pd.DataFrame) -> pd.DataFrame:
         return table
     sub = table.loc[shared]
     group = sub.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    cells = pd.DataFrame({c: sub[c].map(_comparable) for c in sub.columns})
+    cells = pd.DataFrame({c: sub[c].map(_comparable) for c in compared})
     distinct = cells.groupby(group).nunique().max(axis=1)
     clash = np.isin(group, distinct.index[distinct.to_numpy() > 1])
     kept = ~clash

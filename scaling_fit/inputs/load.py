@@ -242,7 +242,7 @@ def _tidy(
         table[column] = _numbers(table[column], name, labels)
     units = _apply_name_units(table, labels)
     if is_json_lines(name):  # metrics logged on separate lines of one step: one row
-        table = join_lines_on_step(table)
+        table = join_lines_on_step(table, [c for c in CANONICAL if c in table.columns])
     if "run" in table.columns:
         table["run"] = _run_names(table["run"])
     table, dropped = _drop_missing(table, name, labels, policy)
