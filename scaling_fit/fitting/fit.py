@@ -16,7 +16,7 @@ from ..inputs.validate import check_fit_arguments, check_runs_frame, unit_warnin
 from ..laws import Law, get_law
 from ..progress import check_progress
 from ..results.fit_result import FitResult
-from .bootstrap import bootstrap_thetas
+from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
 from .identifiability import correlation_of, degeneracy_messages
 from .multistart import Solution, distinct_optima, multistart, n_at_best
@@ -155,6 +155,10 @@ def fit(
     solutions = multistart(problem, grid, max(1, n_refine), extra, progress)
     best = solutions[0]
     thetas = None
+    skipped = too_few_runs(data.table["run"].to_numpy(), bootstrap)
+    if skipped:  # one or two runs: no bootstrap rather than intervals of zero width
+        thin_data.append(skipped)
+        bootstrap = 0
     if bootstrap:
         runs_of_points = data.table["run"].to_numpy()
         starts = distinct_optima(solutions)
