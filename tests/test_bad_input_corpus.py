@@ -189,7 +189,10 @@ CASES = [
         },
         FIT,
         0,
-        ["warning:", "do not affect the fitted points"],
+        # The N term vanishes (A -> 0): whether its columns round to exactly 0 ("do not
+        # affect the fitted points") or to ~1e-20 (a near-flat direction) depends on the
+        # platform; both warnings say the parameters are not identified.
+        ["warning:", "not identified"],
     ),
     # ---- loss curves
     (

@@ -498,7 +498,9 @@ def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
     # Spending C at 8 FLOPs per parameter-token is spending 6C/8 at 6: same allocation.
     code, out, _ = run(capsys, "predict", "--format", "csv", path, "--compute", 7.5e22)
     (row,) = read_csv(out)
-    assert float(tables[8][1]["n_params"]) == pytest.approx(float(row["n_params"]), rel=1e-8)
+    # 1e-6: a minimum found by comparing losses is placed only to ~sqrt(machine epsilon) of
+    # the flat valley (Kaplan's: 2e-8 apart with numpy 1.24, < 1e-9 with numpy 2.4).
+    assert float(tables[8][1]["n_params"]) == pytest.approx(float(row["n_params"]), rel=1e-6)
 
 
 def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):

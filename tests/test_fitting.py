@@ -419,7 +419,8 @@ def test_projection_in_chunks_gives_the_same_starts(monkeypatch):
     )
     whole = varpro.projected_starts(problem)
     monkeypatch.setattr(varpro, "DESIGN_ELEMENTS", 7 * 3 * 200)
-    np.testing.assert_array_equal(varpro.projected_starts(problem), whole)
+    # Chunks change only the order of the BLAS sums: equal to rounding on any platform.
+    np.testing.assert_allclose(varpro.projected_starts(problem), whole, rtol=1e-12, atol=1e-300)
 
 
 def test_one_stalled_start_stands_for_its_valley_among_the_distinct_optima() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from allowances import allow_multistart_diagnostic
 
 import scaling_fit as sf
 from scaling_fit.fitting.objective import Problem
@@ -205,7 +206,8 @@ def test_contract_recovers_published_parameters(law: sf.Law) -> None:
     truth = _truth(law)
     table[law.output] = law.predict(*_sample_inputs(law, 60, seed=1), **truth)
     schedules = CURVE_SCHEDULES if law.features is not None else None
-    result = sf.fit(table, law, schedules=schedules)
+    with allow_multistart_diagnostic():  # which start reaches the optimum is platform-specific
+        result = sf.fit(table, law, schedules=schedules)
     # Noise-free data: the optimum is the truth; 1e-4 relative allows for the flat,
     # strongly correlated amplitude/exponent directions at solver tolerance.
     for name, value in truth.items():

@@ -56,6 +56,7 @@ def run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.n
     Also returns the number of rows of ``runs`` and the row each run's final point came from
     (to read a holdout mask given over the rows of ``runs``).
     """
+    refuse_curve_laws(laws)
     table = as_table(runs).reset_index(drop=True)
     for law in laws:
         missing = [c for c in law.inputs if c not in table.columns]
@@ -70,6 +71,30 @@ def run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.n
 # fit()'s arguments with a domain independent of the law, checked before any fit
 CHECKED = ("delta", "bootstrap", "seed")
 DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()}
+
+
+def refuse_curve_laws(laws: list[Law]) -> None:
+    """DataError for a loss-curve law: a backtest holds out whole runs by scale and predicts
+    their final loss from N and D, which a curve law (loss against an LR schedule) does not
+    model; say how curve laws are tested instead."""
+    curves = [law.name for law in laws if law.fits_curves]
+    if curves:
+        named = ", ".join(repr(name) for name in curves)
+        what = (
+            f"law {named} is a loss-curve law"
+            if len(curves) == 1
+            else (f"laws {named} are loss-curve laws")
+        )
+        raise DataError(
+            f"{what}: "
+            "a backtest (compare) holds out the largest runs and predicts their final loss "
+            "from n_params and tokens, which a curve law does not model. Test a curve law "
+            "on the steps it has not seen instead: forecast a run from the first part of its "
+            "log and compare with the rest (scaling_fit.forecast; scaling-fit forecast LOG "
+            "--schedule SPEC --where 'step <= ...'), or fit some schedules and predict "
+            "another run's curve (FitResult.predict_curve). Compare final-loss laws "
+            "(chinchilla, kaplan, ...) on runs of several sizes"
+        )
 
 
 def options_per_law(names: list[str], options: Mapping[str, Any] | None) -> dict[str, dict]:

@@ -23,6 +23,9 @@ import pandas as pd
 # of the Step Law dense sweep, all with a positive-definite fit whose minimum is inside the grid.
 SMOOTH_WINDOW = 0.02
 RULES = ("band", "smooth")
+# Shear of the (log lr, log batch) points before triangulating, as a fraction of the spans:
+# far above Qhull's rounding (1e-13), far below a cell's width (a sweep has < 100 values).
+SHEAR = 1e-3
 
 
 def cell_optima(sweep: pd.DataFrame, rule: str, band: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,15 +115,37 @@ def relative_penalty(runs: pd.DataFrame, lr: float, batch_size: float) -> float:
     """Loss at (lr, batch) interpolated from the cell's runs, over its best loss, minus 1.
 
     Linear interpolation over (log lr, log batch) inside the Delaunay triangles of the runs,
-    so the penalty is never below 0; NaN when the point lies outside the swept region.
+    so the penalty is never below 0; NaN when the point lies outside the swept region. On a
+    grid, the mean of the interpolations over a cell's two diagonals (:func:`_sheared`),
+    the same on every platform.
     """
     from scipy.spatial import Delaunay
 
     where = np.column_stack([np.log(runs["lr"]), np.log(runs["batch_size"])])
     loss = runs["loss"].to_numpy(float)
-    simplices = Delaunay(where).simplices
-    value = _barycentric_value(where[simplices], loss, np.log([lr, batch_size]), simplices)
-    return value / loss.min() - 1.0
+    point = np.log([lr, batch_size])
+    values = []
+    for shear in (SHEAR, -SHEAR):  # both diagonals of a grid cell (see _sheared)
+        simplices = Delaunay(_sheared(where, shear)).simplices
+        values.append(_barycentric_value(where[simplices], loss, point, simplices))
+    return float(np.mean(values)) / loss.min() - 1.0
+
+
+def _sheared(where: np.ndarray, shear: float) -> np.ndarray:
+    """The points with a slight shear, so that a sweep's rectangular grid has one Delaunay
+    triangulation.
+
+    The four corners of a grid cell lie on a circle, so either diagonal is a Delaunay edge
+    and Qhull picks one by rounding, differently across SciPy versions (the held-out penalty
+    of the dense StepLaw sweep was 1.08 permille with one, 1.10 with another). Shearing x by
+    ``shear`` times y (in units of the spans) makes every cell a parallelogram with a unique
+    short diagonal; :func:`relative_penalty` interpolates over both shears and averages, so
+    neither diagonal is preferred. Points in general position triangulate the same either
+    way; the interpolation itself uses the unsheared points.
+    """
+    span = np.ptp(where, axis=0)
+    scale = span[0] / span[1] if span[1] > 0 else 1.0
+    return np.column_stack([where[:, 0] + shear * scale * where[:, 1], where[:, 1]])
 
 
 def _barycentric_value(
@@ -135,7 +160,7 @@ def _barycentric_value(
     with np.errstate(divide="ignore", invalid="ignore"):
         wb = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / det
         wc = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / det
-    weights = np.column_stack([1.0 - wb - wc, wb, wc])
+        weights = np.column_stack([1.0 - wb - wc, wb, wc])  # inf/NaN for flat triangles
     inside = np.flatnonzero(np.all(weights >= -1e-12, axis=1) & (det != 0))
     if not len(inside):
         return float("nan")

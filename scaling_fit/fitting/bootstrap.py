@@ -19,6 +19,32 @@ from ..progress import SILENT, progress_bar
 from .multistart import ranked, refine
 from .objective import Problem
 
+# Fewest runs a bootstrap over runs resamples: with one run every resample is that run (zero
+# spread, a false "parameters move as one" correlation of +-1); with two, three distinct
+# resamples, two of them a single run repeated.
+MIN_RUNS = 3
+
+
+def too_few_runs(runs: Array, n_resamples: int) -> str | None:
+    """Why a bootstrap of ``n_resamples`` over these runs is not run (None: it is run).
+
+    Runs are the bootstrap's units (the points of one curve are correlated: resampling
+    them one by one gives intervals far too narrow, docs/laws.md §9.3).  Below
+    :data:`MIN_RUNS` runs the resamples repeat the same run or two, and their spread says
+    nothing about the uncertainty; the fit then has no bootstrap, rather than intervals
+    of zero width.
+    """
+    n_runs = len(np.unique(np.asarray(runs)))
+    if not n_resamples or n_runs >= MIN_RUNS:
+        return None
+    there = "there is only 1 run" if n_runs == 1 else f"there are only {n_runs} runs"
+    return (
+        f"bootstrap={n_resamples} (--bootstrap) was not run: it resamples whole runs, and "
+        f"{there} (fewer than {MIN_RUNS}), so every resample repeats the same data and its "
+        "intervals would have no width. The fit has no standard errors or intervals (null); "
+        f"fit {MIN_RUNS} or more runs (for loss curves: runs under other schedules) to get them"
+    )
+
 
 def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:
     """Point indices of ``n_resamples`` bootstrap resamples of the runs.

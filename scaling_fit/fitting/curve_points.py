@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
+from ..inputs.lr_column import lr_knots
 from ..laws.base import Law
 from ..schedules.by_run import schedules_by_run, warmup_of
+from .bootstrap import MIN_RUNS
 
 Array = np.ndarray
 # Curves below which a bootstrap over curves says little (resampling 2-4 curves gives only
@@ -94,6 +96,8 @@ def curve_inputs(
         # what a forecast's prior was fitted on (scaling_fit.analysis.forecast_prior)
         "schedule_family": {run: s.name for run, s in scheds.items()},
         "peak_lr": {run: s.peak for run, s in scheds.items()},
+        # LR arrays have no spec: their knots let figures and predictions redraw the fit
+        "lr_history": {run: lr_knots(s.lr) for run, s in scheds.items() if not s.spec},
         "warmup": warmup,
         "warmup_points_dropped": dropped,
         "binned": binned,
@@ -131,7 +135,7 @@ def bin_dense_runs(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
 def bootstrap_note(table: pd.DataFrame, bootstrap: int) -> list[str]:
     """A warning when a bootstrap resamples too few curves to mean much."""
     n = table["run"].nunique()
-    if bootstrap and n < MIN_BOOTSTRAP_CURVES:
+    if bootstrap and MIN_RUNS <= n < MIN_BOOTSTRAP_CURVES:  # fewer: not run, said in fit()
         return [
             f"the bootstrap resamples whole curves and there are only {n} (fewer than "
             f"{MIN_BOOTSTRAP_CURVES}): its intervals are not meaningful; fit more curves"

@@ -16,7 +16,7 @@ from ..inputs.validate import check_fit_arguments, check_runs_frame, unit_warnin
 from ..laws import Law, get_law
 from ..progress import check_progress
 from ..results.fit_result import FitResult
-from .bootstrap import bootstrap_thetas
+from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
 from .identifiability import correlation_of, degeneracy_messages
 from .multistart import Solution, distinct_optima, multistart, n_at_best
@@ -30,6 +30,11 @@ __all__ = ["fit", "highest_loss_mask"]
 # A free direction whose scaled Jacobian singular value is below this fraction of the
 # largest is not determined by the data (relative precision of the fit ~1e-8).
 UNIDENTIFIED_RATIO = 1e-7
+# A free parameter whose Jacobian column is below this fraction of the largest column does
+# not affect the fitted points.  Relative, not ``== 0``: the same data give an exact zero on
+# one platform and 1e-20 on another (rounding in the loader and the BLAS), and both mean the
+# parameter's term has vanished from the fit.
+FLAT_COLUMN_RATIO = 1e-10
 # Share of failed bootstrap refits above which the intervals are flagged.
 MAX_FAILED_SHARE = 0.01
 # A scale parameter (fitted as its log) below this or above its inverse has run to the edge of
@@ -150,6 +155,10 @@ def fit(
     solutions = multistart(problem, grid, max(1, n_refine), extra, progress)
     best = solutions[0]
     thetas = None
+    skipped = too_few_runs(data.table["run"].to_numpy(), bootstrap)
+    if skipped:  # one or two runs: no bootstrap rather than intervals of zero width
+        thin_data.append(skipped)
+        bootstrap = 0
     if bootstrap:
         runs_of_points = data.table["run"].to_numpy()
         starts = distinct_optima(solutions)
@@ -346,7 +355,8 @@ def _diagnose(
 def _identification(space: ParameterSpace, best: Solution) -> list[str]:
     jac = np.asarray(best.jacobian, dtype=float)
     norms = np.linalg.norm(jac, axis=0)
-    flat = [n for n, v in zip(space.free, norms, strict=True) if v == 0]
+    largest = norms.max() if norms.size else 0.0
+    flat = [n for n, v in zip(space.free, norms, strict=True) if v <= FLAT_COLUMN_RATIO * largest]
     if flat:
         return [f"parameters {flat} do not affect the fitted points: they are not identified"]
     singular, vectors = np.linalg.svd(jac / norms, full_matrices=False)[1:]

@@ -5,7 +5,8 @@ names the log uses (``train/loss``, ``Step``, …); :mod:`.load` then maps them 
 aliases.  Formats, detected from the file name and header:
 
 - **W&B panel export** (wide): a first column ``Step`` and one column ``<run> - <metric>`` per
-  run, with ``<run> - <metric>__MIN`` / ``__MAX`` (ignored); several runs in one file.  It
+  run, with ``<run> - <metric>__MIN`` / ``__MAX`` (ignored); several runs in one file.  The
+  run name ends at the last `` - `` (run names may hold one, metric names do not).  It
   becomes ``run, step, <metric>``; a run's empty cells (steps it did not log) are left out.
 - **W&B run-history export** (long: ``_step``, ``train/loss``, ``train/lr``, ``run``) and any
   other long CSV need no reshaping: the aliases read them.
@@ -33,11 +34,35 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .validate import COMPRESSED, compression_error, is_compression_failure, not_utf8, open_text
 
 TENSORBOARD_HEADER = ("Wall time", "Step", "Value")
 TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
-PANEL_COLUMN = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
+# W&B names a panel column "<run> - <metric>"; a run name may hold " - " itself
+# ("lr=3e-4 - bs=256"), metric names do not: the run ends at the last " - ".
+PANEL_COLUMN = re.compile(r"^(?P<run>.+) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
 JSON_LINES = (".jsonl", ".ndjson")
+# Digits of the largest integer a float holds (1.8e308): a JSON integer with more is refused.
+FLOAT_DIGITS = 309
+
+
+def is_json_lines(path: str) -> bool:
+    """A ``.jsonl`` / ``.ndjson`` name, possibly compressed (``runs.jsonl.gz``)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes.pop()
+    return bool(suffixes) and suffixes[-1] in JSON_LINES
+
+
+class _TooLarge(ValueError):
+    """A JSON integer beyond the float range (raised by :func:`_json_int`)."""
+
+
+def _json_int(text: str) -> int:
+    """json's ``parse_int``: refuse integers no float can hold (float() would overflow)."""
+    if len(text.lstrip("-")) >= FLOAT_DIGITS and abs(int(text)) > 1.7976931348623157e308:
+        raise _TooLarge(text)
+    return int(text)
 
 
 # ----------------------------------------------------------------------- JSON lines
@@ -49,30 +74,104 @@ def read_json_lines(path: str) -> pd.DataFrame:
     DataError
         If a non-blank line is not a JSON object, or the file has none.
     """
-    records, labels = [], []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{path}, line {number}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                    'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
-                ) from None
-            if not isinstance(record, dict):
-                raise DataError(
-                    f"{path}, line {number}: expected a JSON object ({{...}}), found "
-                    f"{type(record).__name__} {line.strip()[:40]!r}"
-                )
-            records.append(record)
-            labels.append(f"line {number}")
+    try:
+        records, labels = _json_records(path)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+    except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
+        if is_compression_failure(exc):
+            raise compression_error(path, exc) from None
+        raise
     if not records:
         raise DataError(f"{path}: no JSON objects; expected one per line")
     frame = pd.json_normalize(records, sep="/").astype(object)
     frame.index = pd.Index(labels)
     return frame.where(frame.notna(), None)
+
+
+def _json_records(path: str) -> tuple[list[dict], list[str]]:
+    """The JSON objects of a JSON-lines file and their labels (``"line L"``)."""
+    records, labels = [], []
+    with open_text(path, "utf-8-sig") as handle:  # a byte-order mark is not JSON
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            record = _json_line(line, path, number)
+            records.append(record)
+            labels.append(f"line {number}")
+    return records, labels
+
+
+def _json_line(line: str, path: str, number: int) -> dict:
+    """One line's JSON object; DataError naming the line when it is not one."""
+    try:
+        record = json.loads(line, parse_int=_json_int)
+    except _TooLarge as exc:
+        digits = len(str(exc).lstrip("-"))
+        raise DataError(
+            f"{path}, line {number}: the integer {str(exc)[:12]}... ({digits} digits) is too "
+            "large for a float (largest 1.8e308); fix or remove that value"
+        ) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = f"{exc.msg} at column {exc.colno}" if hasattr(exc, "msg") else "nested too deep"
+        raise DataError(
+            f"{path}, line {number}: not valid JSON ({reason}); "
+            'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
+        ) from None
+    if not isinstance(record, dict):
+        raise DataError(
+            f"{path}, line {number}: expected a JSON object ({{...}}), found "
+            f"{type(record).__name__} {line.strip()[:40]!r}"
+        )
+    return record
+
+
+def join_lines_on_step(table: pd.DataFrame, compared: list[str]) -> pd.DataFrame:
+    """Rows of one ``step`` (and ``run``) merged into one, when they do not disagree.
+
+    Logs that write each kind of metric on its own line (Hugging Face's Trainer: ``loss`` and
+    ``learning_rate`` on training lines, ``eval_loss`` on evaluation lines, both with
+    ``step``) become one row per step holding every metric logged at it.  Lines of one step
+    that give one of the ``compared`` columns (the canonical ones) two different values (a
+    resumed run logging a step twice) stay apart, for the loader's duplicate-step check to
+    report; in other columns (a timestamp per line) the merged row keeps the first line's
+    value.  A merged row is labelled ``"lines 10, 11"``; rows keep their first line's order.
+
+    ``table`` has the canonical ``step`` column (numbers) and maybe ``run``.
+    """
+    keys = [c for c in ("run", "step") if c in table.columns]
+    if "step" not in keys:
+        return table
+    shared = table.duplicated(keys, keep=False).to_numpy()
+    if not shared.any():
+        return table
+    sub = table.loc[shared]
+    group = sub.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    cells = pd.DataFrame({c: sub[c].map(_comparable) for c in compared})
+    distinct = cells.groupby(group).nunique().max(axis=1)
+    clash = np.isin(group, distinct.index[distinct.to_numpy() > 1])
+    kept = ~clash
+    merged = sub.loc[kept].groupby(group[kept], sort=False).first()
+    labels = pd.Series(sub.index[kept], dtype=object).groupby(group[kept], sort=False)
+    first = pd.Series(np.flatnonzero(shared)[kept]).groupby(group[kept], sort=False).min()
+    order = np.concatenate(
+        [np.flatnonzero(~shared), np.flatnonzero(shared)[clash], first.loc[merged.index]]
+    )
+    merged.index = pd.Index(labels.agg(_lines_label).loc[merged.index].to_list())
+    joined = pd.concat([table.loc[~shared], sub.loc[clash], merged[list(table.columns)]])
+    return joined.iloc[np.argsort(order, kind="stable")]
+
+
+def _comparable(value: Any) -> Any:
+    """A cell as a hashable value for comparison (lists as their text); None when missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value if isinstance(value, str | int | float | bool) else repr(value)
+
+
+def _lines_label(labels: pd.Series) -> str:
+    """``"lines 10, 11"`` from the labels ``"line 10"``, ``"line 11"``."""
+    return "lines " + ", ".join(str(label).removeprefix("line ") for label in labels)
 
 
 # ----------------------------------------------------------------------- W&B panel

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
-from .formats import TENSORBOARD_HEADER
+from .formats import TENSORBOARD_HEADER, is_json_lines, join_lines_on_step
 from .sources import DATAFRAME, read_sources, stems
 
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
@@ -34,7 +34,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "step": ("steps", "global_step", "trainer/global_step", "iteration", "iter", "_step"),
     "n_params": ("N", "params", "num_params", "parameters", "Model Size", "param_count"),
     "tokens": ("D", "Training tokens", "n_tokens", "num_tokens", "train_tokens", "tokens_seen"),
-    "compute": ("C", "FLOPs", "Training FLOP", "training_flops"),
+    "compute": ("C", "FLOPs", "Training FLOP", "training_flops", "budget", "compute_budget"),
     "lr": ("learning_rate", "train/lr", "train/learning_rate"),
     "batch_size": ("bs", "global_batch_size", "batch_size_tokens"),
     "loss": (
@@ -53,6 +53,7 @@ NUMBER = re.compile(
     r"([-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)", re.I
 )
 BLANKS = ("", "nan", "NaN", "NA", "None")
+OMIT = "nan_policy='omit' (--nan-policy omit)"  # the API argument and its CLI flag
 
 
 def _normalise(name: Any) -> str:
@@ -60,6 +61,33 @@ def _normalise(name: Any) -> str:
 
 
 LOOKUP = {_normalise(a): c for c, names in ALIASES.items() for a in (c, *names)}
+# A unit in a column's name: "params (M)", "tokens [B]", "Model Size (millions)".  Counts
+# only (not step, lr or loss): their values are multiplied out and the formula recorded.
+UNIT_IN_NAME = re.compile(
+    r"^(?P<name>.*?)\s*[(\[]\s*(?P<unit>[kmbgt]|thousands?|millions?|billions?|trillions?)"
+    r"\s*[)\]]\s*$",
+    re.I,
+)
+UNIT_WORDS = {"thousand": "k", "million": "m", "billion": "b", "trillion": "t"}
+COUNTS = ("n_params", "tokens", "compute", "batch_size")
+
+
+def _canonical_of(column: Any) -> str | None:
+    """The canonical column a column's name stands for (its aliases, or with a unit in it)."""
+    canonical = LOOKUP.get(_normalise(column))
+    if canonical is None and (unit := _name_unit(column)):
+        canonical = LOOKUP.get(_normalise(unit[0]))
+        return canonical if canonical in COUNTS else None
+    return canonical
+
+
+def _name_unit(column: Any) -> tuple[str, float] | None:
+    """``("params", 1e6)`` for a column named ``"params (M)"``; None without a unit."""
+    match = UNIT_IN_NAME.match(str(column))
+    if not match:
+        return None
+    unit = match["unit"].lower().rstrip("s")
+    return match["name"], SUFFIXES[UNIT_WORDS.get(unit, unit)]
 
 
 def parse_number(text: Any) -> float:
@@ -73,11 +101,20 @@ def parse_number(text: Any) -> float:
         If ``text`` is not a number with an optional K/M/B/G/T suffix.
     """
     if isinstance(text, int | float | np.integer | np.floating):
-        return float(text)
+        try:
+            return float(text)
+        except OverflowError:  # a Python int beyond 1.8e308
+            raise ValueError(f"{_short(text)} is too large for a float (largest 1.8e308)") from None
     match = NUMBER.fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a number (examples: 125M, 1.3B, 2T, 6e20, 1,000)")
     return float(match.group(1).replace(",", "")) * SUFFIXES[match.group(2).lower()]
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters (a 400-digit number is not read in full)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def load_runs(
@@ -136,8 +173,8 @@ def load_runs(
         steps_distinct &= distinct
         if dropped:
             warnings.warn(
-                f"{name}: dropped {dropped} of {len(raw)} rows with an empty/NaN value "
-                "(nan_policy='omit')",
+                f"{name}: dropped {dropped} of {len(table) + dropped} rows with an empty/NaN "
+                f"value ({OMIT})",
                 ScalingFitWarning,
                 stacklevel=2,
             )
@@ -148,7 +185,9 @@ def load_runs(
     if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
         _check_duplicate_steps(table, names)
     table = table.reset_index(drop=True)
-    table["run"] = table["run"].astype(str)
+    # Through object: pandas 2.0 casts a categorical column to str via numpy and warns
+    # "invalid value encountered in cast" (fixed in later releases).
+    table["run"] = table["run"].astype(object).astype(str)
     integral = "step" in table.columns and pd.api.types.is_integer_dtype(table["step"])
     if "step" in table.columns and not integral and np.all(np.mod(table["step"], 1) == 0):
         table["step"] = table["step"].astype(np.int64)
@@ -166,7 +205,7 @@ def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
     mapped = {column: canonical for canonical, column in columns.items()}
 
     def numeric(column: str) -> bool:
-        canonical = mapped.get(column) or LOOKUP.get(_normalise(column))
+        canonical = mapped.get(column) or _canonical_of(column)
         named = column in mapped or canonical not in columns
         return named and canonical in NUMERIC
 
@@ -202,11 +241,14 @@ def _tidy(
     table = frame.rename(columns=mapping)
     for column in (c for c in NUMERIC if c in table.columns):
         table[column] = _numbers(table[column], name, labels)
+    units = _apply_name_units(table, labels)
+    if is_json_lines(name):  # metrics logged on separate lines of one step: one row
+        table = join_lines_on_step(table, [c for c in CANONICAL if c in table.columns])
     if "run" in table.columns:
         table["run"] = _run_names(table["run"])
     table, dropped = _drop_missing(table, name, labels, policy)
     _check_values(table, name, labels)
-    formulas = _derive(table)
+    formulas = units | _derive(table)
     distinct = _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         many = "step" not in table.columns
@@ -215,6 +257,18 @@ def _tidy(
     ordered = [c for c in CANONICAL if c in table.columns]
     others = [c for c in table.columns if c not in CANONICAL]
     return table[ordered + others], dropped, formulas, distinct
+
+
+def _apply_name_units(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
+    """Multiply out the unit a count column's name gives (``params (M)``: × 1e6) in place;
+    the formula of each, e.g. ``{"n_params": "'params (M)' * 1e6"}``."""
+    formulas = {}
+    for column in (c for c in COUNTS if c in table.columns):
+        unit = _name_unit(labels[column])
+        if unit:
+            table[column] = table[column] * unit[1]
+            formulas[column] = f"{labels[column]!r} * 1e{round(np.log10(unit[1]))}"
+    return formulas
 
 
 def _run_names(values: pd.Series) -> pd.Series:
@@ -243,7 +297,7 @@ def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> d
             f"columns={dict(columns)} maps two canonical names to one column; use one each"
         )
     for column in frame.columns:
-        canonical = LOOKUP.get(_normalise(column))
+        canonical = _canonical_of(column)
         if column in mapping or canonical is None or canonical in columns:
             continue
         clash = [c for c, k in mapping.items() if k == canonical]
@@ -300,15 +354,20 @@ def _numbers(values: pd.Series, name: str, labels: Mapping[str, str]) -> pd.Seri
         return pd.Series(plain, index=values.index)
     text = values.astype(str).str.strip()
     blank = values.isna().to_numpy() | text.isin(BLANKS).to_numpy()
-    parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
+    try:
+        parsed = np.array(pd.to_numeric(values.where(~blank), errors="coerce"), dtype=float)
+    except OverflowError:  # a Python int beyond a float: find it cell by cell
+        parsed = np.full(len(values), np.nan)
     for position in np.flatnonzero(np.isnan(parsed) & ~blank):
         cell = values.iloc[position]
         try:
             parsed[position] = parse_number(cell)
-        except ValueError:
+        except ValueError as exc:
+            why = " (too large for a float: largest 1.8e308)" if "too large" in str(exc) else ""
             raise DataError(
                 f"{_at(name, values.index[position], labels, str(values.name))}: expected a "
-                f"number (e.g. 1.3e9, 125M, 2T), found {cell!r}; fix or remove that cell"
+                f"number (e.g. 1.3e9, 125M, 2T), found {_short(cell)}{why}; fix or remove that "
+                "cell"
             ) from None
     return pd.Series(parsed, index=values.index)
 
@@ -318,7 +377,7 @@ def _plain_numbers(cells: np.ndarray) -> np.ndarray | None:
     ``_`` digit separators, no NaN text), else None: then the cell-by-cell path decides."""
     try:
         parsed = np.array(cells, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # overflow: a Python int beyond a float
         return None
     if np.isnan(parsed).any():  # "nan", None: blank cells, handled (and counted) as such
         return None
@@ -339,10 +398,29 @@ def _drop_missing(
         return table[~rows], int(rows.sum())
     first = int(np.argmax(rows))
     column = present[int(np.argmax(missing[first]))]
+    where = f"{_at(name, table.index[first], labels, column)}: expected a value, found an empty/NaN"
+    if policy == "omit":
+        raise DataError(f"{where} cell {_nothing_left(labels, present, missing)}")
     raise DataError(
-        f"{_at(name, table.index[first], labels, column)}: expected a value, found an "
-        f"empty/NaN cell ({int(rows.sum())} of {len(table)} rows have one); fill them in, or "
-        "pass nan_policy='omit' to drop such rows (unless that leaves none)"
+        f"{where} cell ({int(rows.sum())} of {len(table)} rows have one); fill them in, or "
+        f"drop such rows with {OMIT} (unless that leaves none)"
+    )
+
+
+def _nothing_left(labels: Mapping[str, str], present: list[str], missing: np.ndarray) -> str:
+    """Why ``nan_policy='omit'`` cannot help: every row lacks a value, in these columns."""
+    counts = missing.sum(axis=0)
+    empty = [
+        f"{labels.get(c, c)!r}{'' if labels.get(c, c) == c else f' ({c})'} in {n}"
+        for c, n in zip(present, counts, strict=True)
+        if n
+    ]
+    return (
+        f"({len(missing)} of {len(missing)} rows have one; empty cells: {', '.join(empty)}), "
+        f"so {OMIT} would drop every row. Metrics logged on different lines share a row only "
+        "when logged at the same step: map the columns you mean to fit with columns= "
+        "(--col NAME=COLUMN), load the metrics from files that log them together, or fill "
+        "the cells in"
     )
 
 

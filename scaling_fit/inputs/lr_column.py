@@ -39,9 +39,13 @@ Warm-up (``warmup=`` is the run's warm-up length in steps, as in a schedule spec
   - a log that starts flat at f after a declared warm-up ``w <= f``: the convention of
     :mod:`scaling_fit.schedules`, ``lr[:w] = linspace(0, η_first, w)``, η_first held from
     step ``w - 1`` to f (``warmup=0``: the LR before f is η_first);
-  - a log that starts flat after step 0 with no declaration: the warm-up is unknown and the
+  - a log that starts flat after step 1 with no declaration: the warm-up is unknown and the
     fit asks for ``warmup=`` (a declared warm-up longer than f contradicts a flat log and
-    is refused too).
+    is refused too).  One that starts flat at step 1 (the first update, where W&B and
+    Hugging Face start counting) has no warm-up: its LR at step 0 is the first logged one.
+
+  A log of every step from a first step f > 0 is completed the same way, without the
+  warning about interpolation (there is nothing between its logged steps to interpolate).
 
 For the MultiPowerLaw CSVs (logged every 128 steps from step 2160 or 2176, warm-up 2160
 steps to 3e-4) ``warmup=2160`` rebuilds the warm-up, constant and two-stage schedules exactly
@@ -111,10 +115,13 @@ def lr_source(
         w = _sparse_warmup(steps, lr, declared, run)
         lrs[run] = interpolated_lr(steps, lr, w)
         how = "declared" if declared is not None else "detected from the rising logged LR"
-        sparse[run] = steps
+        logged = f"every-{_spacing(steps)}-step log"
+        if np.all(np.diff(steps) == 1):  # every step from a later first step: nothing to blur
+            logged = f"every-step log from step {steps[0]}"
+        else:
+            sparse[run] = steps
         sources[run] = (
-            f"interpolated from every-{_spacing(steps)}-step log; warm-up "
-            f"{rising_prefix(lrs[run])} steps ({how})"
+            f"interpolated from {logged}; warm-up {rising_prefix(lrs[run])} steps ({how})"
         )
     return lrs, {"lr_source": sources}, _sparse_messages(sparse)
 
@@ -249,7 +256,7 @@ def _sparse_warmup(steps: Array, lr: Array, declared: int | None, run: object) -
         return declared
     if rising >= 2:
         return int(steps[rising - 1])
-    if first == 0:
+    if first <= 1:  # from step 0 or 1 (the first update) and flat: no warm-up to rebuild
         return 0
     raise DataError(
         f"a loss-curve law needs the LR at every step, and run {run!r} logs 'lr' from step "
@@ -277,3 +284,89 @@ def _sparse_messages(sparse: dict[Any, Array]) -> list[str]:
         f"which blurs LR changes between logged steps; pass {argument('schedules')} for the "
         "exact LR"
     ]
+
+
+# Piecewise-linear knots kept per run (FitResult.options["lr_history"]): the LR between
+# knots is within LR_KNOT_TOLERANCE x its peak of the array the fit used (a cosine needs
+# ~800 knots whatever its length; the loss it predicts moves by ~1e-6 relative).  An LR
+# that needs more than MAX_LR_KNOTS (a log rounded to few digits: every rounding step a
+# knot) is kept to a coarser tolerance, doubled until it fits.
+LR_KNOT_TOLERANCE = 1e-6
+MAX_LR_KNOTS = 2000
+
+
+def lr_knots(lr: Array) -> dict[str, Any]:
+    """Knots ``{"step": [...], "lr": [...], "tolerance": t}`` of a per-step LR array.
+
+    ``np.interp(np.arange(len(lr)), step, lr)`` (:func:`lr_from_knots`) rebuilds the array
+    to within ``t`` times its largest value (``t`` = :data:`LR_KNOT_TOLERANCE` unless more
+    than :data:`MAX_LR_KNOTS` knots were needed); the first and last steps are knots.
+    Douglas-Peucker simplification (Douglas & Peucker 1973) with an absolute tolerance.
+    """
+    lr = np.asarray(lr, dtype=float)
+    scale = float(np.max(np.abs(lr), initial=0.0)) or 1.0
+    tolerance = LR_KNOT_TOLERANCE
+    knots = _simplify(lr, tolerance * scale, MAX_LR_KNOTS)
+    while knots is None:
+        tolerance *= 2
+        knots = _simplify(lr, tolerance * scale, MAX_LR_KNOTS)
+    return {"step": knots.tolist(), "lr": lr[knots].tolist(), "tolerance": tolerance}
+
+
+def lr_from_knots(knots: Mapping[str, Any]) -> Array:
+    """The per-step LR array that :func:`lr_knots` stored (``0..last knot``).
+
+    Raises
+    ------
+    DataError
+        If the knots are not increasing whole steps from 0 with one finite LR >= 0 each.
+    """
+    try:
+        steps = np.asarray(knots["step"], dtype=float)
+        lr = np.asarray(knots["lr"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        steps = lr = np.zeros(0)
+    ok = (
+        steps.ndim == 1
+        and steps.size >= 1
+        and lr.shape == steps.shape
+        and steps[0] == 0
+        and bool(np.all(np.diff(steps) > 0))
+        and bool(np.all(steps == np.round(steps)))
+        and steps[-1] < MAX_STEPS
+        and bool(np.all(np.isfinite(lr) & (lr >= 0)))
+    )
+    if not ok:
+        raise DataError(
+            "a fit's options['lr_history'] entry is not the knots of an LR (increasing whole "
+            "steps from 0, one finite LR >= 0 each); the fit file was edited or damaged: "
+            "refit to rebuild it"
+        )
+    return np.interp(np.arange(int(steps[-1]) + 1), steps, lr)
+
+
+def _simplify(values: Array, tolerance: float, most: int) -> Array | None:
+    """Indices of the Douglas-Peucker knots of ``values`` (sorted; first and last kept), or
+    None once more than ``most`` are needed."""
+    last = values.size - 1
+    if last <= 0:
+        return np.zeros(1, dtype=np.int64)
+    keep = np.zeros(values.size, dtype=bool)
+    keep[[0, last]] = True
+    stack = [(0, last)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        t = np.arange(a + 1, b)
+        line = values[a] + (values[b] - values[a]) * (t - a) / (b - a)
+        errors = np.abs(values[a + 1 : b] - line)
+        worst = int(np.argmax(errors))
+        if errors[worst] > tolerance:
+            k = a + 1 + worst
+            keep[k] = True
+            most -= 1
+            if most < 2:
+                return None
+            stack += [(a, k), (k, b)]
+    return np.flatnonzero(keep)

@@ -21,7 +21,13 @@ import pandas as pd
 
 from ..errors import DataError
 from . import formats
-from .validate import check_header, check_input_file
+from .validate import (
+    check_archive,
+    check_header,
+    check_input_file,
+    compression_error,
+    is_compression_failure,
+)
 
 DATAFRAME = "<DataFrame>"
 # Above this many columns a CSV is read by Python's csv module into one block of cells:
@@ -113,14 +119,25 @@ def _tensorboard(run: str, tags: Mapping[str, tuple[str, pd.DataFrame]]) -> Sour
 
 
 def _read_file(path: str, numeric: NumericColumn | None) -> pd.DataFrame:
-    if Path(path).suffix.lower() in formats.JSON_LINES and Path(path).is_file():
+    if formats.is_json_lines(path) and Path(path).is_file():
         return formats.read_json_lines(path)
     return _read_csv(path, numeric)
 
 
 def _read_csv(path: str, numeric: NumericColumn | None = None) -> pd.DataFrame:
     check_input_file(path)
+    check_archive(path)
     check_header(path)
+    try:
+        return _parse_csv(path, numeric)
+    except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
+        if is_compression_failure(exc):
+            raise compression_error(path, exc) from None
+        raise
+
+
+def _parse_csv(path: str, numeric: NumericColumn | None) -> pd.DataFrame:
+    """The CSV at ``path`` as :func:`_read_csv` returns it (compression errors propagate)."""
     try:
         with warnings.catch_warnings():  # more fields than the header: an error, not data loss
             warnings.simplefilter("error", pd.errors.ParserWarning)

@@ -10,11 +10,18 @@ a prediction.  Every failure is a :class:`~scaling_fit.errors.DataError` naming 
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import lzma
 import numbers
 import os
+import tarfile
+import zipfile
+import zlib
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -83,9 +90,14 @@ def check_runs_frame(frame: Any, columns: Any) -> None:
     for column in (c for c in columns if c in CHECKED and c in frame.columns):
         try:
             values = np.asarray(frame[column], dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError) as exc:
+            found = (
+                "an integer too large for a float (largest 1.8e308)"
+                if isinstance(exc, OverflowError)
+                else "non-numeric values"
+            )
             raise DataError(
-                f"DataFrame column {column!r} holds non-numeric values; expected numbers "
+                f"DataFrame column {column!r} holds {found}; expected numbers "
                 "(load text with units such as 125M through load_runs)"
             ) from None
         sign_ok = values >= 0 if column in NON_NEGATIVE else values > 0
@@ -142,6 +154,103 @@ def check_input_file(path: str) -> None:
     raise DataError(f"{path}: {found}")
 
 
+# What a corrupt or cut-short compressed file raises while it is read (gzip, bz2, xz, zip).
+COMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    gzip.BadGzipFile,
+    tarfile.TarError,
+)
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def compression_error(path: str, exc: BaseException) -> DataError:
+    """The DataError for a compressed input that cannot be decompressed (``exc`` says why)."""
+    reason = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, EOFError):
+        reason = f"the compressed data ends early ({reason})"
+        what = "it was cut short (an interrupted download or copy)"
+    else:
+        what = "it is corrupt or not in the format its name says"
+    return DataError(
+        f"{path}: the compressed file cannot be read: {reason}; {what}. Copy or download it "
+        "again, or decompress it yourself and load the result"
+    )
+
+
+def is_compression_failure(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading a file, says its compressed data is broken.
+
+    bz2 reports a corrupt stream as a bare ``OSError("Invalid data stream")``, without the
+    file name and error number an operating-system error carries.
+    """
+    if isinstance(exc, COMPRESSION_ERRORS) or type(exc).__name__ == "ZstdError":
+        return True
+    return type(exc) is OSError and exc.errno is None and "data stream" in str(exc)
+
+
+def open_text(path: str, encoding: str = "utf-8") -> IO[str]:
+    """``path`` opened as text, decompressed by its suffix (``.gz``, ``.bz2``, ``.xz``)."""
+    opener = COMPRESSED.get(Path(path).suffix.lower())
+    if opener is None:
+        return open(path, encoding=encoding, newline="")
+    return opener(path, "rt", encoding=encoding, newline="")
+
+
+def check_archive(path: str) -> None:
+    """DataError unless an archive pandas would read (``.zip``, ``.tar``, ``.tar.gz``, …) is
+    readable and holds exactly one file, or a ``.zst`` file can be decompressed here."""
+    name = path.lower()
+    if name.endswith(".zst"):
+        _check_zstandard(path)
+    if not name.endswith((".zip", ".tar", ".tar.gz", ".tar.bz2", ".tar.xz")):
+        return
+    try:
+        names = _archive_members(path)
+    except (*COMPRESSION_ERRORS, OSError) as exc:
+        raise compression_error(path, exc) from None
+    if len(names) != 1:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        found = f"{len(names)} files ({shown})" if names else "no file"
+        raise DataError(
+            f"{path}: an archive is read as one CSV and must hold exactly one file; found "
+            f"{found}. Unpack it and load the files you mean (a list or a glob such as "
+            "dir/*.csv)"
+        )
+
+
+def _archive_members(path: str) -> list[str]:
+    """Names of the files (not folders) in a zip or tar archive."""
+    if path.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            return [i.filename for i in archive.infolist() if not i.is_dir()]
+    with tarfile.open(path) as archive:
+        return [m.name for m in archive.getmembers() if m.isfile()]
+
+
+def _check_zstandard(path: str) -> None:
+    """DataError when a ``.zst`` file cannot be read for want of the zstandard package."""
+    try:
+        import zstandard  # noqa: F401  (pandas reads .zst through it)
+    except ImportError:
+        raise DataError(
+            f"{path}: a Zstandard-compressed file, and the zstandard package that reads it is "
+            "not installed; install it (pip install zstandard) or decompress the file "
+            "(zstd -d) and load the result"
+        ) from None
+
+
+def not_utf8(path: str, exc: UnicodeDecodeError) -> DataError:
+    """The DataError for a file that is not UTF-8 text."""
+    return DataError(
+        f"{path}: not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at byte "
+        f"{exc.start} of a line); save the file as UTF-8 (most editors and `iconv -t utf-8` "
+        "do)"
+    )
+
+
 def check_header(path: str) -> None:
     """DataError when two columns of a CSV's header have the same name.
 
@@ -149,10 +258,14 @@ def check_header(path: str) -> None:
     first; the user must say which one is meant.
     """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with open_text(path, "utf-8-sig") as handle:
             header = next(csv.reader([handle.readline()]), [])
-    except (UnicodeDecodeError, csv.Error):
-        return  # not text: the CSV reader reports it
+    except (UnicodeDecodeError, csv.Error, *COMPRESSION_ERRORS):
+        return  # not text or not readable: the CSV reader reports it
+    except OSError as exc:
+        if is_compression_failure(exc):
+            return
+        raise
     names = [name.strip() for name in header]
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
@@ -169,10 +282,16 @@ def check_header(path: str) -> None:
 SMALLEST = {"n_params": 1e3, "tokens": 1e5}
 
 
+# Tokens per parameter above this (median over the runs) say N is not in parameters: 10⁶ is
+# ~500x Chinchilla's most over-trained runs (Gadre et al.: 640) and 3x Kaplan's tiniest models.
+MOST_TOKENS_PER_PARAM = 1e6
+
+
 def unit_warnings(table: Any) -> list[str]:
     """Messages for columns whose every value is too small to be a count (``1.3`` meant as
-    1.3B): the fit would run, with parameters in the wrong units."""
-    messages = []
+    1.3B), or for n_params far too small beside the tokens (N in millions, D in tokens):
+    the fit would run, with parameters in the wrong units."""
+    messages = _ratio_warning(table)
     for column, smallest in SMALLEST.items():
         if column in table.columns and len(table) and table[column].max() < smallest:
             top = float(table[column].max())
@@ -181,6 +300,22 @@ def unit_warnings(table: Any) -> list[str]:
                 f"millions or billions without a unit; write 1.3B or 1.3e9, not 1.3"
             )
     return messages
+
+
+def _ratio_warning(table: Any) -> list[str]:
+    """A message when the median tokens per parameter is implausibly large (N in millions)."""
+    if not {"n_params", "tokens"} <= set(table.columns) or not len(table):
+        return []
+    ratio = float(
+        np.median(np.asarray(table["tokens"], float) / np.asarray(table["n_params"], float))
+    )
+    if not ratio > MOST_TOKENS_PER_PARAM:
+        return []
+    return [
+        f"the runs see a median {ratio:.3g} tokens per parameter (above {MOST_TOKENS_PER_PARAM:g}; "
+        "compute-optimal training is ~20): n_params look like millions or billions without "
+        "a unit; write 125M or 1.25e8, or name the column with its unit, e.g. 'params (M)'"
+    ]
 
 
 def _real(value: Any) -> bool:

@@ -102,7 +102,8 @@ class FormulaFunction:
             shape = np.broadcast_shapes(*(np.shape(table[n]) for n in self.symbols + self.params))
             return np.full(shape, np.nan)
         finally:
-            self._interpreter.code_text.clear()  # asteval keeps every evaluated text
+            # asteval keeps every evaluated text (1.0.1 and later; 1.0.0 has no such list)
+            getattr(self._interpreter, "code_text", []).clear()
             for name in self.symbols + self.params:  # and would keep the arrays alive
                 table.pop(name, None)
         return np.asarray(value, dtype=float)

@@ -6,9 +6,11 @@ LR are linear (a schedule's shape is read linearly); loss is in nats/token.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ScalingFitWarning
 from ..schedules.builders import Schedule
 from ..schedules.spec import as_schedule
 from .figure import new_figure, target_axes
@@ -46,7 +48,7 @@ def plot_loss_curves(
     schedules: Mapping[str, Any] | None = None,
     *,
     level: float | None = None,
-    every: int = 100,
+    every: int | None = None,
 ) -> Any:
     """Observed loss curves, the fit of each, and predictions for other schedules.
 
@@ -54,44 +56,73 @@ def plot_loss_curves(
     ----------
     result
         A fitted loss-curve law; its ``data`` (``run``, ``step``, ``loss``) are drawn as dots
-        and each fitted run's curve (from ``options["schedules"]``) as a solid line.
+        and each fitted run's curve as a solid line, under its schedule: the spec in
+        ``options["schedules"]``, or the LR it was fitted with (from the log's ``lr`` column
+        or an array), rebuilt from ``options["lr_history"]``.
     schedules
         Name → schedule (spec, :class:`Schedule` or LR array) to predict, drawn dashed.
     level
         Shade this bootstrap percentile band around every curve (default 0.95 when the fit
         has bootstrap samples; pass 0 for none).
     every
-        Stride in steps of the drawn curves.
+        Stride in steps of the drawn curves (default: a 200th of each schedule, at most 100
+        steps, so a short run's curve is as smooth as a long one's).
 
     The lower panel shows each schedule's LR in the same colour.
     """
-    from ..results.curves import curve_band, predict_curve
+    from ..results.curves import curve_band, fitted_schedules, predict_curve
 
     level = (0.95 if result.samples is not None else 0) if level is None else level
-    fitted = {r: s for r, s in result.options.get("schedules", {}).items() if ":" in str(s)}
-    curves = [(run, spec, "-") for run, spec in fitted.items()]
+    fitted, unrecorded = fitted_schedules(result)
+    curves = [(run, sched, "-") for run, sched in fitted.items()]
     curves += [(name, spec, "--") for name, spec in (schedules or {}).items()]
     fig = new_figure(9, 6)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     for i, (name, spec, style) in enumerate(curves):
         colour = f"C{i % 10}"
-        rows = result.data.loc[result.data["run"] == name] if style == "-" else None
-        if rows is not None and len(rows):
-            top.plot(rows["step"], rows["loss"], ".", ms=3, color=colour, alpha=0.6, zorder=3)
-        curve = predict_curve(result, spec, every=every)
+        if style == "-":
+            _observed(top, result, name, colour)
+        sched = as_schedule(spec)
+        stride = every or min(100, max(1, sched.total // 200))
+        curve = predict_curve(result, sched, every=stride)
         kind = "fit" if style == "-" else "predicted"
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
         if level and result.samples is not None:
-            lo, hi = curve_band(result, spec, curve["step"].to_numpy(), result.samples, level)
+            lo, hi = curve_band(result, sched, curve["step"].to_numpy(), result.samples, level)
             top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2)
-        sched = as_schedule(spec)
         bottom.plot(sched.steps, sched.lr, style, color=colour)
+    for i, run in enumerate(unrecorded, start=len(curves)):
+        _observed(top, result, run, f"C{i % 10}", label=f"{run} (data; LR not recorded)")
+    _warn_unrecorded(unrecorded)
     top.set(ylabel=LOSS, title="Loss curves: dots observed, solid fitted, dashed predicted")
     bottom.set(xlabel=STEP, ylabel=LR)
-    if curves:
+    if curves or unrecorded:
         top.legend(fontsize="small", loc="upper right")
     annotate_figure(fig, result)
     return fig
+
+
+def _observed(ax: Axes, result: FitResult, run: str, colour: str, label: str = "") -> None:
+    """The fitted points of one run as dots."""
+    rows = result.data.loc[result.data["run"].astype(str) == str(run)]
+    if len(rows):
+        ax.plot(
+            rows["step"], rows["loss"], ".", ms=3, color=colour, alpha=0.6, zorder=3,
+            label=label or None,
+        )  # fmt: skip
+
+
+def _warn_unrecorded(runs: list[str]) -> None:
+    """Say which runs are drawn without their fitted curve (a fit without LR knots)."""
+    if runs:
+        shown = ", ".join(repr(r) for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+        warnings.warn(
+            f"the fit does not record the LR of runs {shown} (fitted from LR arrays and written "
+            "by an older scaling_fit, without options['lr_history']): only their data are "
+            "drawn. Refit them to draw their fitted curves",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
 
 
 def plot_schedule_choice(choice: ScheduleChoice) -> Any:

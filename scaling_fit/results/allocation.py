@@ -6,8 +6,9 @@ recomputation), or ``C = M(N) D`` for a user function ``M`` of the model size (e
 non-embedding FLOPs per token with attention, Bi et al. 2024).  A law with a closed form
 (Chinchilla: Hoffmann et al. 2022, §3.3) uses it whenever the cost is ``k N D``; otherwise the
 loss is minimised numerically along the budget line ``D = C / M(N)``: a log-spaced scan of N
-brackets the minimum, then a vectorised golden-section search narrows it to relative
-precision ~1e-9 in N.
+brackets the minimum, then a vectorised golden-section search narrows it until the loss no
+longer tells the points apart: N to ~1e-9-1e-7 relative (the loss is flat to rounding within
+~sqrt(machine epsilon) of its minimum, so the last digits depend on the platform).
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning, argument
+from ..inputs.lr_column import lr_from_knots
 from ..laws.base import Law
+from ..schedules.builders import Schedule
 from ..schedules.by_run import as_steps, history_lr, schedules_by_run, warmup_of
 from ..schedules.spec import as_schedule
 from .intervals import percentile_interval
@@ -117,6 +119,28 @@ def _warn_warmup_steps(steps: Array, warmup: int) -> None:
             ScalingFitWarning,
             stacklevel=3,
         )
+
+
+def fitted_schedules(result: FitResult) -> tuple[dict[str, Schedule], list[str]]:
+    """The schedule each fitted run trained under, and the runs whose LR is not recorded.
+
+    A run fitted with a spec (``options["schedules"]``) gets that schedule back; a run whose
+    LR was an array (an ``lr`` column, or ``schedules=`` arrays) gets it rebuilt from its
+    knots in ``options["lr_history"]`` (within 1e-6 of its peak,
+    :func:`scaling_fit.inputs.lr_column.lr_knots`).  Fits written before the knots were
+    kept list such runs second.
+    """
+    knots = result.options.get("lr_history") or {}
+    found: dict[str, Schedule] = {}
+    missing: list[str] = []
+    for run, spec in (result.options.get("schedules") or {}).items():
+        if run in knots:
+            found[run] = as_schedule(lr_from_knots(knots[run]))
+        elif str(spec).startswith("custom"):
+            missing.append(run)
+        else:
+            found[run] = _schedule(spec)
+    return found, missing
 
 
 def _schedule(schedule: Any) -> Any:
