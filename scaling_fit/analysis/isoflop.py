@@ -96,9 +96,9 @@ def isoflop(
     """
     if duplicates not in ("min", "mean"):
         raise DataError(f"duplicates={duplicates!r} is not supported: expected 'min' or 'mean'")
+    check_bootstrap(bootstrap)
     if neighbours < 1 or min_side < 1:
         raise DataError(f"neighbours and min_side must be ≥ 1; found {neighbours}, {min_side}")
-    check_bootstrap(bootstrap)
     check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     points, tokens_note = _prepare(runs, budget_column, grouping, duplicates)
     table = _optima(points, neighbours, min_side, keep_flagged)

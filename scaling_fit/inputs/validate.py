@@ -36,8 +36,6 @@ MAX_DELTA = 1e3
 # Below ~1e-12, far under the round-off of a fitted log loss, every point is in Huber's linear
 # part already, and (r/δ)² overflows: δ = 1e-300 gave "array must not contain infs or NaNs".
 MIN_DELTA = 1e-12
-# Worker processes: more than a few per core only costs memory (100,000 got the process killed).
-MAX_JOBS_PER_CORE = 4
 # Starts refined by the trust-region solver.
 MAX_REFINE = 10_000
 # Seeds: NumPy accepts any integer >= 0; 2³² is what most tools take, and plenty.
@@ -62,13 +60,10 @@ def check_fit_arguments(
 
 def check_n_jobs(n_jobs: Any) -> None:
     """DataError unless ``n_jobs`` is a whole number of joblib workers other than 0."""
-    cores = os.cpu_count() or 1
-    limit = max(8, MAX_JOBS_PER_CORE * cores)
-    if not _integer(n_jobs) or int(n_jobs) == 0 or abs(int(n_jobs)) > limit:
+    if not _integer(n_jobs) or int(n_jobs) == 0:
         raise DataError(
-            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0, "
-            f"at most {limit} ({MAX_JOBS_PER_CORE} per core of this machine's {cores}; 1: no "
-            "parallelism, -1: all cores)"
+            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0 "
+            "(1: no parallelism, -1: all cores)"
         )
 
 
