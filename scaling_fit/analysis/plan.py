@@ -13,6 +13,7 @@ Every row names the law (or rule) it comes from and carries an interval:
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
 from ..results.critical_batch_result import CriticalBatchResult
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
+from ..results.intervals import check_level
+from .hparams import check_seq_len
 
 COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
 # Warm-up as a share of the steps when not given: Kaplan et al. warmed up for 3,000 of
@@ -83,6 +86,10 @@ def plan(
             f"fit= must be an L(n_params, tokens) loss fit; law {fit.law.name!r} predicts "
             f"{fit.law.output} from {list(fit.law.inputs)}"
         )
+    check_seq_len(seq_len)
+    seq_len = int(seq_len)
+    check_level(level)
+    _check_warmup_fraction(warmup_fraction)
     n_params, tokens, compute = _run(n_params, tokens, compute, fit)
     rows = [
         _row("n_params", n_params, np.nan, np.nan, "parameters", "given"),
@@ -104,7 +111,41 @@ def plan(
         rows += _cbs_rows(cbs, tokens, level)
     if fit is not None:
         rows += _loss_rows(fit, n_params, tokens, compute, level)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    _check_finite(table, n_params, tokens)
+    return table
+
+
+def _check_warmup_fraction(fraction: Any) -> None:
+    """DataError unless the warm-up share of the steps is a number in [0, 1]."""
+    number = isinstance(fraction, Real) and not isinstance(fraction, bool)
+    if not (number and 0.0 <= float(fraction) <= 1.0):
+        raise DataError(
+            f"warmup_fraction={fraction!r} (--warmup-fraction): expected the share of the "
+            "steps spent warming up, a number from 0 to 1 (e.g. 0.01)"
+        )
+
+
+def _check_finite(table: pd.DataFrame, n_params: float, tokens: float) -> None:
+    """DataError naming the first quantity that overflowed (a run far out of every law's
+    range, e.g. N = D = 1e300), or a plan with less than one step."""
+    values = table[["value", "lower", "upper"]].to_numpy(float)
+    bad = ~np.isfinite(values[:, 0]) | np.isinf(values[:, 1:]).any(axis=1)
+    if bad.any():
+        row = table[bad].iloc[0]
+        raise DataError(
+            f"plan: n_params={n_params:g}, tokens={tokens:g} lie out of the laws' range: "
+            f"{row['quantity']} comes out as {float(row['value']):g} (interval "
+            f"{float(row['lower']):g} to {float(row['upper']):g}); plan a run of a realistic "
+            "size (e.g. --n-params 7B --tokens 1.4T)"
+        )
+    steps = float(table.set_index("quantity").at["steps", "value"])
+    if steps < 1:
+        raise DataError(
+            f"plan: tokens={tokens:g} (--tokens) is less than one batch of the law "
+            f"({float(table.set_index('quantity').at['batch_size', 'value']):.3g} tokens): "
+            f"{steps:.3g} optimizer steps; plan at least one batch of tokens"
+        )
 
 
 def _run(

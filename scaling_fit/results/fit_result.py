@@ -22,6 +22,7 @@ from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
 from .intervals import check_level, percentile_interval
 from .json_file import JsonResult
+from .json_safe import check_finite
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
@@ -285,6 +286,7 @@ class FitResult(JsonResult):
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
+        _check_allocation(table)
         return table
 
     # ----------------------------------------------------------------- presentation
@@ -469,3 +471,18 @@ class FitResult(JsonResult):
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
+
+
+def _check_allocation(table: pd.DataFrame) -> None:
+    """DataError when a budget's allocation overflows (N or D infinite, e.g. C = 1e308);
+    NaN (no interior optimum) stays for the caller to explain."""
+    found = table[table["n_params"].notna()]
+    check_finite(
+        found,
+        ["compute"],
+        ["n_params", "tokens", "loss"],
+        "compute_optimal",
+        "give a smaller budget (compute=, --compute) or a larger cost per token "
+        "(flops_per_param_token=, --flops-per-param-token)",
+        bounds=["n_params_lower", "n_params_upper", "tokens_lower", "tokens_upper"],
+    )

@@ -14,6 +14,7 @@ from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
 from .json_file import JsonResult, load_result_json
+from .json_safe import json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
 
@@ -49,11 +50,14 @@ class HparamsResult(JsonResult):
 
     @property
     def penalty(self) -> dict[str, float]:
-        """Mean per-cell relative loss penalty of the fitted and the published law."""
-        return {
-            label: float(np.nanmean(self.cells[f"penalty_{label}"]))
-            for label in ("fitted", "published")
-        }
+        """Mean per-cell relative loss penalty of the fitted and the published law, over the
+        cells where it is measured (NaN when it is measured in none)."""
+        means = {}
+        for label in ("fitted", "published"):
+            values = self.cells[f"penalty_{label}"].to_numpy(float)
+            values = values[np.isfinite(values)]
+            means[label] = float(values.mean()) if len(values) else float("nan")
+        return means
 
     def predict(self, n_params: Any, tokens: Any, *, level: float = 0.95) -> pd.DataFrame:
         """Optimal peak LR and batch size (tokens) with bootstrap percentile intervals.
@@ -90,8 +94,8 @@ class HparamsResult(JsonResult):
             ("batch_size", self.batch, (d,)),
         ):
             lower, upper = np.full(len(n), np.nan), np.full(len(n), np.nan)
-            if fit.samples is not None:
-                rows = fit.samples[np.all(np.isfinite(fit.samples), axis=1)]
+            rows = _finite_rows(fit.samples)
+            if len(rows):
                 params = {k: rows[:, i, None] for i, k in enumerate(fit.law.param_names)}
                 draws = fit.law.predict(*inputs, **params)
                 tail = 50.0 * (1.0 - level)
@@ -124,7 +128,7 @@ class HparamsResult(JsonResult):
         return {
             "format": JSON_FORMAT,
             "rule": self.rule,
-            "penalty": self.penalty,
+            "penalty": json_safe(self.penalty),
             "lr": self.lr.to_dict(),
             "batch": self.batch.to_dict(),
             "cells": cells.to_dict(orient="list"),
@@ -150,3 +154,10 @@ class HparamsResult(JsonResult):
             what="hyperparameter fit",
             expected="the JSON written by `scaling-fit hparams` or HparamsResult.to_json()",
         )
+
+
+def _finite_rows(samples: np.ndarray | None) -> np.ndarray:
+    """The bootstrap rows without NaN (none when there are no samples)."""
+    if samples is None:
+        return np.empty((0, 0))
+    return samples[np.all(np.isfinite(samples), axis=1)]
