@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
-from .json_file import JsonResult, load_result_json
+from .json_file import JsonResult, load_result_json, table_field
 from .json_safe import json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
+LAWS = {"lr": "steplaw_lr", "batch": "steplaw_batch"}
+INPUTS = ("n_params", "tokens")
+CELL_COLUMNS = (*INPUTS, "penalty_fitted", "penalty_published")
+TEXT_COLUMNS = ("edge", "smooth_fallback")
 
 
 @dataclass(frozen=True, repr=False)
@@ -140,11 +145,17 @@ class HparamsResult(JsonResult):
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
 
         def build(raw: dict[str, Any]) -> HparamsResult:
+            messages = raw["warnings"]
+            if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+                raise ValueError("field 'warnings': expected a list of messages")
+            cells = table_field(
+                raw["cells"], "cells", CELL_COLUMNS, text=TEXT_COLUMNS, positive=INPUTS
+            )
             return cls(
-                lr=FitResult.from_json(json.dumps(raw["lr"])),
-                batch=FitResult.from_json(json.dumps(raw["batch"])),
-                cells=pd.DataFrame(raw["cells"]).fillna(np.nan).infer_objects(),
-                warnings=tuple(raw["warnings"]),
+                lr=_law_field(raw, "lr"),
+                batch=_law_field(raw, "batch"),
+                cells=cells,
+                warnings=tuple(messages),
             )
 
         return load_result_json(
@@ -161,3 +172,19 @@ def _finite_rows(samples: np.ndarray | None) -> np.ndarray:
     if samples is None:
         return np.empty((0, 0))
     return samples[np.all(np.isfinite(samples), axis=1)]
+
+
+def _law_field(raw: dict[str, Any], field: str) -> FitResult:
+    """The FitResult stored under ``field``, checked as a fit file is and of the expected
+    law; bootstrap rows holding null are left out (they carry no draw)."""
+    if not isinstance(raw[field], dict):
+        raise ValueError(f"field {field!r}: expected the object of a fit result")
+    try:
+        fit = FitResult.from_json(json.dumps(raw[field]))
+    except DataError as exc:
+        detail = str(exc).removeprefix("the JSON text is not a scaling_fit fit result: ")
+        raise ValueError(f"field {field!r}: {detail}") from None
+    if fit.law.name != LAWS[field]:
+        raise ValueError(f"field '{field}.law': expected {LAWS[field]!r}, found {fit.law.name!r}")
+    rows = _finite_rows(fit.samples)
+    return replace(fit, samples=rows if len(rows) else None)
