@@ -27,6 +27,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.load import load_runs
+from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
@@ -39,9 +40,13 @@ MAX_CONDITION = 1e12
 # Intervals are reported only when at least this share of the resamples determines the law;
 # below it the percentiles would describe the few lucky resamples, not the sweep.
 MIN_DETERMINED = 0.5
+# Fewer resamples than this give no percentile interval worth the name.
+MIN_RESAMPLES = 20
 # Batch sizes in tokens are >= 2**14 in published sweeps (Step Law: 2**15 and up); a sweep
 # whose every batch size is below this counts sequences (e.g. 64-512 of 2,048 tokens).
 SEQUENCE_LIKE = 2**14
+# A near-optimal band wider than the best loss itself (100 %) keeps every run of a cell.
+MAX_BAND = 100.0
 # Longest sequence a seq_len may give: 16M tokens, far above any context length in use.
 MAX_SEQ_LEN = 2**24
 
@@ -89,10 +94,16 @@ def fit_hparams(
     """
     if rule not in RULES:
         raise DataError(f"rule={rule!r} is not supported: expected one of {', '.join(RULES)}")
-    if not band > 0:
-        raise DataError(f"band={band!r} must be a positive percentage, e.g. 0.25")
+    if not (isinstance(band, Real) and not isinstance(band, bool) and 0 < band <= MAX_BAND):
+        raise DataError(
+            f"band={band!r} (--band) must be a percentage of the best loss, 0 < band <= "
+            f"{MAX_BAND:g}, e.g. 0.25"
+        )
+    check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
+    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     table = _sweep_table(sweep, seq_len, columns)
     units = _unit_warnings(table, seq_len)
+    _check_swept(table)
     cells, points = cell_optima(table, rule, band)
     if cells["n_params"].nunique() < 2 or cells["tokens"].nunique() < 2:
         raise DataError(
@@ -175,10 +186,29 @@ def _check_sweep_values(table: pd.DataFrame) -> None:
             first = int(np.argmax(bad))
             raise DataError(
                 f"sweep run {table['run'].iloc[first]!r}, column {column!r}: expected a finite "
-                f"number > 0, found {table[column].iloc[first]!r}; fix or drop that run "
+                f"number > 0, found {_shown(table[column].iloc[first])}; fix or drop that run "
                 f"({int(bad.sum())} of {len(values)} runs are bad)"
             )
     table[list(NEEDED)] = table[list(NEEDED)].astype(float)
+
+
+def _check_swept(table: pd.DataFrame) -> None:
+    """DataError when no (N, D) cell tries more than one lr, or more than one batch size:
+    the sweep then holds no optimum to fit."""
+    cells = table.groupby(["n_params", "tokens"])
+    for column in ("lr", "batch_size"):
+        if cells[column].nunique().max() < 2:
+            raise DataError(
+                f"no (n_params, tokens) cell of the sweep has runs at more than one {column}, "
+                f"so none has an optimal {column} to fit; expected a sweep (several {column} "
+                "values per cell, e.g. 4 learning rates x 3 batch sizes)"
+            )
+
+
+def _shown(value: Any) -> str:
+    """A cell for a message: a number as written, anything else quoted."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return f"{float(number):g}" if pd.notna(number) else repr(value)
 
 
 def check_seq_len(seq_len: Any) -> None:
@@ -276,7 +306,12 @@ def _determination(
 def _determined(law: Law, coefficients: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
     """The resamples' coefficients that determine the law, or None and the reason."""
     finite = coefficients[np.all(np.isfinite(coefficients), axis=1)]
-    if len(finite) < MIN_DETERMINED * len(coefficients) or len(finite) < 3:
+    if len(coefficients) < MIN_RESAMPLES:
+        return None, [
+            f"law {law.name}: no intervals from {len(coefficients)} bootstrap resamples; "
+            f"pass bootstrap= (--bootstrap) of {MIN_RESAMPLES} or more, e.g. 1000"
+        ]
+    if len(finite) < MIN_DETERMINED * len(coefficients):
         return None, [
             f"law {law.name}: no intervals: only {len(finite)} of {len(coefficients)} "
             "bootstrap resamples of the cells determine it (the others draw too few distinct "
@@ -334,8 +369,9 @@ def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
         if cells[f"penalty_{label}"].isna().all():
             messages.append(
                 f"the {label} law's (lr, batch size) lies outside the swept region of every "
-                "cell, so its loss penalty is not measured (NaN); check that batch_size is in "
-                "tokens per step (seq_len= (--seq-len) converts sequences)"
+                "cell (or no cell varies both), so its loss penalty is not measured (NaN); "
+                "check that batch_size is in tokens per step (seq_len= (--seq-len) converts "
+                "sequences)"
             )
     edge = cells[cells["edge"] != ""]
     if len(edge):

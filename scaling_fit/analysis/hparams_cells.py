@@ -112,13 +112,19 @@ def relative_penalty(runs: pd.DataFrame, lr: float, batch_size: float) -> float:
     """Loss at (lr, batch) interpolated from the cell's runs, over its best loss, minus 1.
 
     Linear interpolation over (log lr, log batch) inside the Delaunay triangles of the runs,
-    so the penalty is never below 0; NaN when the point lies outside the swept region.
+    so the penalty is never below 0; NaN when the point lies outside the swept region, or
+    the runs do not span one (fewer than 3, or one lr or one batch size only).
     """
-    from scipy.spatial import Delaunay
+    from scipy.spatial import Delaunay, QhullError
 
     where = np.column_stack([np.log(runs["lr"]), np.log(runs["batch_size"])])
     loss = runs["loss"].to_numpy(float)
-    simplices = Delaunay(where).simplices
+    if len(where) < 3 or np.linalg.matrix_rank(where - where.mean(axis=0)) < 2:
+        return float("nan")  # the runs vary lr or batch size only: no region to read from
+    try:
+        simplices = Delaunay(where).simplices
+    except QhullError:
+        return float("nan")
     value = _barycentric_value(where[simplices], loss, np.log([lr, batch_size]), simplices)
     return value / loss.min() - 1.0
 
