@@ -91,6 +91,12 @@ def plan(
     check_level(level)
     _check_warmup_fraction(warmup_fraction)
     n_params, tokens, compute = _run(n_params, tokens, compute, fit)
+    if not np.isfinite([n_params, tokens, compute]).all():
+        raise DataError(
+            f"plan: n_params={n_params:g}, tokens={tokens:g}, compute={compute:g} lie out of "
+            "the range of floating-point numbers (C = 6 N D overflows); plan a run of a "
+            "realistic size (e.g. --n-params 7B --tokens 1.4T)"
+        )
     rows = [
         _row("n_params", n_params, np.nan, np.nan, "parameters", "given"),
         _row("tokens", tokens, np.nan, np.nan, "tokens", "given"),

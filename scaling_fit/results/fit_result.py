@@ -28,6 +28,13 @@ from .json_safe import check_finite
 MAX_EXTRAPOLATION = 10.0
 
 
+# How to get a finite compute-optimal allocation when a budget overflows (C = 1e308).
+OVERFLOW_FIX = (
+    "give a smaller budget (compute=, --compute) or a larger cost per token "
+    "(flops_per_param_token=, --flops-per-param-token)"
+)
+
+
 @dataclass(frozen=True, repr=False)
 class FitResult(JsonResult):
     """The outcome of :func:`scaling_fit.fit`. Immutable; round-trips through JSON.
@@ -266,7 +273,11 @@ class FitResult(JsonResult):
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
         check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
-        n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
+        with np.errstate(over="ignore"):  # an overflowing budget is refused below
+            n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
+        found = {"compute": budgets, "n_params": n_opt, "tokens": d_opt}
+        found = {k: v[np.isfinite(n_opt) | np.isinf(n_opt)] for k, v in found.items()}
+        check_finite(found, ["compute"], ["n_params", "tokens"], "compute_optimal", OVERFLOW_FIX)
         self._warn_extrapolation({"n_params": n_opt, "tokens": d_opt}, max_extrapolation)
         table = pd.DataFrame({"compute": budgets, "n_params": n_opt, "tokens": d_opt})
         table["loss"] = self.law.predict(n_opt, d_opt, **self.params)
@@ -286,7 +297,14 @@ class FitResult(JsonResult):
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
-        _check_allocation(table)
+        check_finite(
+            table[table["n_params"].notna()],
+            ["compute"],
+            ["loss"],
+            "compute_optimal",
+            OVERFLOW_FIX,
+            bounds=["n_params_lower", "n_params_upper", "tokens_lower", "tokens_upper"],
+        )
         return table
 
     # ----------------------------------------------------------------- presentation
@@ -471,18 +489,3 @@ class FitResult(JsonResult):
 
     def _sample_columns(self, samples: Array) -> dict[str, Array]:
         return {n: samples[:, i, None] for i, n in enumerate(self.params)}
-
-
-def _check_allocation(table: pd.DataFrame) -> None:
-    """DataError when a budget's allocation overflows (N or D infinite, e.g. C = 1e308);
-    NaN (no interior optimum) stays for the caller to explain."""
-    found = table[table["n_params"].notna()]
-    check_finite(
-        found,
-        ["compute"],
-        ["n_params", "tokens", "loss"],
-        "compute_optimal",
-        "give a smaller budget (compute=, --compute) or a larger cost per token "
-        "(flops_per_param_token=, --flops-per-param-token)",
-        bounds=["n_params_lower", "n_params_upper", "tokens_lower", "tokens_upper"],
-    )

@@ -204,12 +204,21 @@ def table_field(
             continue
         for row, item in enumerate(values):
             number = isinstance(item, int | float) and not isinstance(item, bool)
-            ok = (item is None or number) and (
-                column not in positive or (number and math.isfinite(item) and item > 0)
-            )
+            finite = number and _finite(item)
+            ok = finite and item > 0 if column in positive else item is None or finite
             if not ok:
-                expected = "a finite number > 0" if column in positive else "a number or null"
+                expected = (
+                    "a finite number > 0" if column in positive else "a finite number or null"
+                )
                 raise ValueError(
                     f"field '{field}.{column}[{row}]': expected {expected}, found {item!r}"
                 )
     return pd.DataFrame(value).fillna(np.nan).infer_objects()
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

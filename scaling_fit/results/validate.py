@@ -34,7 +34,7 @@ class _Check:
     def number(self, field: str, value: Any, *, null: bool = True) -> None:
         if value is None and null:
             return
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value) or not _finite(value):
             raise self.fail(field, "a finite number" + (" or null" if null else ""), value)
 
     def typed(self, field: str, value: Any, kind: type | tuple, expected: str) -> None:
@@ -156,6 +156,14 @@ def _check_data(check: _Check, data: Any) -> None:
             check.numbers(f"data.{column}", values, 1)
     if len(lengths) > 1:
         raise check.fail("data", "columns of equal length", sorted(lengths))
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _is_number(value: Any) -> bool:
