@@ -65,10 +65,10 @@ def optimal_allocation(
     Returns NaN where the loss has no interior minimum on the budget line (the minimum is at
     the edge of a 1e-12..1e12 tokens-per-parameter range).
     """
-    if tuple(law.inputs) != ("n_params", "tokens"):
+    if tuple(law.inputs) != ("n_params", "tokens") or law.output != "loss":
         raise DataError(
-            f"compute-optimal allocation needs an L(n_params, tokens) law; {law.name!r} takes "
-            f"{law.inputs}"
+            f"compute-optimal allocation needs an L(n_params, tokens) loss law; {law.name!r} "
+            f"predicts {law.output} from {list(law.inputs)}"
         )
     compute = np.asarray(compute, dtype=float)
     if np.any(~np.isfinite(compute) | (compute <= 0)):
@@ -81,7 +81,10 @@ def optimal_allocation(
         )
     if law.allocation is not None and flops_per_token is None:
         # The closed form assumes C = 6 N D; C = k N D is the same problem at budget 6C/k.
-        n_opt, d_opt = law.allocation(compute * FLOPS_PER_PARAM_TOKEN / k, **params)
+        try:
+            n_opt, d_opt = law.allocation(compute * FLOPS_PER_PARAM_TOKEN / k, **params)
+        except OverflowError:  # Python floats in a closed form: the allocation is infinite
+            return np.full(compute.shape, np.inf), np.full(compute.shape, np.inf)
         return np.asarray(n_opt, dtype=float), np.asarray(d_opt, dtype=float)
     per_token = flops_per_token or (lambda n: k * np.asarray(n, dtype=float))
     return _numeric_allocation(law, params, compute, per_token)

@@ -128,7 +128,7 @@ def load_result_json(
     where = f"file {source}" if is_path else "the JSON text"
     text = read_json_source(source, where, f"expected {expected}")
     try:
-        raw = parse_json(text, where, f"expected {expected}")
+        raw = json.loads(text)
         if not isinstance(raw, dict) or raw.get("format") != json_format:
             raise KeyError("format")
         return build(raw)
@@ -136,6 +136,10 @@ def load_result_json(
         raise DataError(
             f"{where} is nested too deep to be read (thousands of levels of brackets); "
             f"expected {expected}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{where} is not a scaling_fit {what} (not valid JSON: {exc}); expected {expected}"
         ) from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, DataError):

@@ -114,10 +114,10 @@ def check_against_law(raw: Mapping[str, Any], law: Law, where: str) -> None:
         bad = [n for n, p in raw["params"].items() if p["value"] is None]
         if bad:
             raise check.fail(f"params.{bad[0]}.value", "a finite number (converged fit)", None)
-    _check_bounds(check, raw, law)
     samples = raw.get("bootstrap_samples")
     if samples and any(len(row) != len(names) for row in samples):
         raise check.fail("bootstrap_samples", f"rows of {len(names)} values", "other lengths")
+    _check_bounds(check, raw, law)
     output = getattr(law, "output", "loss")
     absent = [c for c in (*law.inputs, output) if c not in raw["data"]]
     if absent:
@@ -126,24 +126,29 @@ def check_against_law(raw: Mapping[str, Any], law: Law, where: str) -> None:
 
 def _check_bounds(check: _Check, raw: Mapping[str, Any], law: Law) -> None:
     """Every parameter value inside the bounds it was fitted within (the law's, or those
-    the fit's ``options.bounds`` set); a parameter fitted in log space is > 0."""
+    the fit's ``options.bounds`` set); a parameter fitted in log space is >= 0."""
     overrides = raw["options"].get("bounds")
     overrides = overrides if isinstance(overrides, Mapping) else {}
-    for parameter in getattr(law, "parameters", ()):
-        entry = raw["params"].get(parameter.name)
-        value = entry.get("value") if isinstance(entry, Mapping) else None
-        if value is None:
-            continue
+    for position, parameter in enumerate(getattr(law, "parameters", ())):
         lo, hi = parameter.bounds
         given = overrides.get(parameter.name)
         if isinstance(given, list) and len(given) == 2 and all(map(_is_number, given)):
             lo, hi = given
-        if parameter.log:
+        if parameter.log:  # fitted as exp(x): >= 0 (0 when x underflows)
             lo = max(lo, 0.0)
-        if not lo <= value <= hi or (parameter.log and value <= 0):
-            side = "> 0 and " if parameter.log else ""
-            expected = f"a value {side}within the bounds [{lo:g}, {hi:g}] of law {law.name!r}"
-            raise check.fail(f"params.{parameter.name}.value", expected, value)
+        expected = f"a value within the bounds [{lo:g}, {hi:g}] of law {law.name!r}"
+        for field, value in _values_of(raw, parameter.name, position):
+            if value is not None and not lo <= value <= hi:
+                raise check.fail(field, expected, value)
+
+
+def _values_of(raw: Mapping[str, Any], name: str, position: int) -> list[tuple[str, Any]]:
+    """(field, value) of a parameter's fitted value and of its bootstrap draws."""
+    entry = raw["params"].get(name)
+    values = [(f"params.{name}.value", entry.get("value") if isinstance(entry, Mapping) else None)]
+    for row, draw in enumerate(raw.get("bootstrap_samples") or []):
+        values.append((f"bootstrap_samples[{row}][{position}]", draw[position]))
+    return values
 
 
 def _check_data(check: _Check, data: Any) -> None:
