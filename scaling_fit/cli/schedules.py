@@ -15,7 +15,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..results.json_file import parse_json
 from .common import UsageError, count
 
 EXAMPLE = "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5"
@@ -58,6 +57,8 @@ def schedule_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 def read_schedules(path_text: str) -> Any:
     """The content of a ``--schedules`` file (the library checks it as ``schedules=``)."""
+    from ..results.json_file import parse_json
+
     path = Path(path_text)
     if not path.is_file():
         raise UsageError(

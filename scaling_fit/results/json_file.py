@@ -169,10 +169,10 @@ def parse_json(text: str, where: str, expected: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{where} is not valid JSON ({exc}); {expected}") from None
+        raise DataError(f"{where}: not JSON ({exc}); {expected}") from None
     except RecursionError:
         raise DataError(
-            f"{where} is nested too deep to be read (thousands of levels of brackets); {expected}"
+            f"{where}: nested too deep to be read (thousands of levels of brackets); {expected}"
         ) from None
 
 
