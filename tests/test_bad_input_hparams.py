@@ -260,6 +260,8 @@ CASES = [
     ("cbs: tokens vary within a sweep",
      {"s.csv": STEPS.replace("m1,3000000000.0", "m1,4000000000.0", 1)}, CBS_ARGV, 2,
      ["column 'tokens' takes 2 values in group 'm1'"]),
+    ("cbs: --level 1 - 1e-16", {"s.csv": STEPS}, [*CBS_ARGV, "--level", "0.9999999999999999"],
+     2, ["interval of b_noise is unbounded", "(--level)"]),
     ("cbs: 2 batch sizes", {"s.csv": steps_csv("1e5,100", "2e5,60")}, CBS_ARGV, 2,
      ["2 distinct batch sizes"]),
     # ---- predict: budgets and grids out of range

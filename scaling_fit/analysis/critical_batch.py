@@ -207,6 +207,15 @@ def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
             stacklevel=3,
         )
     b_noise = np.exp(u)
+    with np.errstate(over="ignore"):
+        upper = b_noise * np.exp(half)
+    if not np.isfinite(upper):
+        raise DataError(
+            f"group {name!r}: the level={level!r} interval of B_noise is unbounded (its upper end "
+            f"overflows; {len(batch)} batch sizes, {dof} degrees of freedom): the sweep cannot "
+            "bound B_noise at this level. Pass a lower level= (--level), e.g. 0.95, or add "
+            "batch sizes around B_noise"
+        )
     return {
         "n_points": len(batch),
         "s_min": float(np.exp(offset)),

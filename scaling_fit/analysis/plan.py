@@ -105,20 +105,13 @@ def plan(
     lr, batch, source = _hparams(n_params, tokens, hparams, level)
     rows.append(_row("peak_lr", *lr, "learning rate", f"steplaw_lr ({source})"))
     rows.append(_row("batch_size", *batch, "tokens per step", f"steplaw_batch ({source})"))
-    sequences = [v / seq_len for v in batch]
-    unit = f"sequences of {seq_len}"
-    rows.append(_row("batch_sequences", *sequences, unit, "batch_size / seq_len"))
-    steps = (tokens / batch[0], tokens / batch[2], tokens / batch[1])
-    rows.append(_row("steps", *steps, "optimizer steps", "tokens / batch_size"))
-    warmup = [warmup_fraction * s for s in steps]
-    rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
-    rows.append(_row("warmup_steps", *warmup, "optimizer steps", rule))
+    rows += _step_rows(np.asarray(batch, dtype=float), tokens, seq_len, warmup_fraction)
     if cbs is not None:
         rows += _cbs_rows(cbs, tokens, level)
     if fit is not None:
         rows += _loss_rows(fit, n_params, tokens, compute, level)
     table = pd.DataFrame(rows, columns=COLUMNS)
-    _check_finite(table, n_params, tokens)
+    _check_finite(table, n_params, tokens, level)
     return table
 
 
@@ -132,13 +125,37 @@ def _check_warmup_fraction(fraction: Any) -> None:
         )
 
 
-def _check_finite(table: pd.DataFrame, n_params: float, tokens: float) -> None:
+def _step_rows(
+    batch: np.ndarray, tokens: float, seq_len: int, warmup_fraction: float
+) -> list[dict[str, Any]]:
+    """Rows of the batch in sequences, the steps and the warm-up, from (value, lower, upper)
+    of the batch in tokens (an unbounded interval gives inf, refused by _check_finite)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        sequences = batch / seq_len
+        steps = tokens / batch[[0, 2, 1]]
+    unit = f"sequences of {seq_len}"
+    rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
+    return [
+        _row("batch_sequences", *sequences, unit, "batch_size / seq_len"),
+        _row("steps", *steps, "optimizer steps", "tokens / batch_size"),
+        _row("warmup_steps", *(warmup_fraction * steps), "optimizer steps", rule),
+    ]
+
+
+def _check_finite(table: pd.DataFrame, n_params: float, tokens: float, level: float) -> None:
     """DataError naming the first quantity that overflowed (a run far out of every law's
-    range, e.g. N = D = 1e300), or a plan with less than one step."""
+    range, e.g. N = D = 1e300) or whose interval is unbounded (a level near 1), or a plan
+    with less than one step."""
     values = table[["value", "lower", "upper"]].to_numpy(float)
     bad = ~np.isfinite(values[:, 0]) | np.isinf(values[:, 1:]).any(axis=1)
     if bad.any():
         row = table[bad].iloc[0]
+        if np.isfinite(row["value"]):
+            raise DataError(
+                f"plan: the level={level!r} interval of {row['quantity']} is unbounded "
+                f"({float(row['lower']):g} to {float(row['upper']):g}); pass a lower level=, "
+                "e.g. 0.95"
+            )
         raise DataError(
             f"plan: n_params={n_params:g}, tokens={tokens:g} lie out of the laws' range: "
             f"{row['quantity']} comes out as {float(row['value']):g} (interval "
