@@ -338,3 +338,73 @@ def test_the_corpus_is_wide() -> None:
     # As wide as fit's (issue 21): at least 60 cases over the five readers.
     assert len(CASES) >= 60
     assert len({case[0] for case in CASES}) == len(CASES)
+
+
+HP_RESULT = sf.HparamsResult.from_json(json.dumps(HP))
+STEPS_FRAME = steps_table()
+SWEEP_FRAME = sweep()
+# The same contract through the API: name, call, the DataError's words (regex).
+API_CASES = [
+    ("fit_hparams: empty sweep", lambda: sf.fit_hparams(SWEEP_FRAME.iloc[:0]), "no runs"),
+    (
+        "fit_hparams: NaN loss",
+        lambda: sf.fit_hparams(
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME.index != 3))
+        ),
+        r"run 'row3', column 'loss': expected a finite number > 0, found nan",
+    ),
+    (
+        "fit_hparams: seq_len='2048'",
+        lambda: sf.fit_hparams(SWEEP_FRAME, seq_len="2048"),
+        r"seq_len='2048' \(--seq-len\)",
+    ),
+    (
+        "fit_hparams: bootstrap=2.5",
+        lambda: sf.fit_hparams(SWEEP_FRAME, bootstrap=2.5),
+        r"bootstrap=2.5 \(--bootstrap\)",
+    ),
+    (
+        "HparamsResult.predict: lengths 2 and 3",
+        lambda: HP_RESULT.predict([1e9, 2e9], [1e10, 2e10, 3e10]),
+        "different lengths",
+    ),
+    (
+        "fit_critical_batch: a list",
+        lambda: sf.fit_critical_batch([1, 2, 3]),
+        "expected a DataFrame or the path of a CSV file, found list",
+    ),
+    (
+        "fit_critical_batch: no rows",
+        lambda: sf.fit_critical_batch(STEPS_FRAME.iloc[:0]),
+        "has no rows",
+    ),
+    (
+        "plan: fit= a path",
+        lambda: sf.plan(n_params=1e9, tokens=1e10, fit="fit.json"),
+        "fit= expected a FitResult",
+    ),
+    (
+        "plan: hparams= a path",
+        lambda: sf.plan(n_params=1e9, tokens=1e10, hparams="hp.json"),
+        "hparams= expected a HparamsResult",
+    ),
+    (
+        "plan: cbs= a number",
+        lambda: sf.plan(n_params=1e9, tokens=1e10, cbs=3),
+        "cbs= expected a CriticalBatchResult",
+    ),
+    (
+        "compute_optimal: 1e308",
+        lambda: sf.FitResult.from_params("chinchilla").compute_optimal([1e20, 1e308]),
+        r"n_params comes out as inf at compute=1e\+308",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "words"), [pytest.param(*case[1:], id=case[0]) for case in API_CASES]
+)
+def test_bad_input_through_the_api(call, words) -> None:
+    # Before: ValueError, TypeError or AttributeError from pandas/numpy, or no error at all.
+    with pytest.raises(sf.DataError, match=words):
+        call()

@@ -101,6 +101,11 @@ def _steps_table(steps: Any) -> pd.DataFrame:
     ``steps`` > 0 or blank (a batch that never reached the target) as floats."""
     if isinstance(steps, pd.DataFrame):
         table, where = steps.copy(), DATAFRAME
+    elif not isinstance(steps, str | os.PathLike):
+        raise DataError(
+            f"fit_critical_batch: steps= expected a DataFrame or the path of a CSV file, found "
+            f"{type(steps).__name__}"
+        )
     else:
         where = os.fspath(steps)
         sources = read_sources(where, {})  # the loader's file checks and messages
@@ -114,6 +119,8 @@ def _steps_table(steps: Any) -> pd.DataFrame:
                 f"step) and 'steps'; missing {column!r} (found {list(table.columns)})"
             )
         table[column] = _positive_column(table, column, where, blank_ok=column == "steps")
+    if not len(table):
+        raise DataError(f"{where}: the steps-to-target table has no rows")
     return table
 
 

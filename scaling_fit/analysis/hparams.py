@@ -167,6 +167,8 @@ def _sweep_table(
             f"a sweep needs columns {list(NEEDED)} (one row per run); missing {missing}. Map "
             "yours with columns={...} (CLI: --col NAME=COLUMN)"
         )
+    if not len(table):
+        raise DataError("the sweep has no runs; expected one row per run of the sweep")
     if "run" not in table.columns:
         table["run"] = [f"row{i}" for i in range(len(table))]
     _check_sweep_values(table)
@@ -207,6 +209,8 @@ def _check_swept(table: pd.DataFrame) -> None:
 
 def _shown(value: Any) -> str:
     """A cell for a message: a number as written, anything else quoted."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return f"{float(value):g}"
     number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
     return f"{float(number):g}" if pd.notna(number) else repr(value)
 

@@ -81,6 +81,7 @@ def plan(
         When the run lies more than 10× outside the range ``fit`` or ``hparams`` were fitted
         on (as :meth:`FitResult.predict`).
     """
+    _check_results(fit=fit, hparams=hparams, cbs=cbs)
     if fit is not None and (fit.law.output != "loss" or fit.law.inputs != ("n_params", "tokens")):
         raise DataError(
             f"fit= must be an L(n_params, tokens) loss fit; law {fit.law.name!r} predicts "
@@ -113,6 +114,17 @@ def plan(
     table = pd.DataFrame(rows, columns=COLUMNS)
     _check_finite(table, n_params, tokens, level)
     return table
+
+
+def _check_results(**results: Any) -> None:
+    """DataError unless each of fit=, hparams=, cbs= is None or a result of its kind."""
+    kinds = {"fit": FitResult, "hparams": HparamsResult, "cbs": CriticalBatchResult}
+    for name, value in results.items():
+        if value is not None and not isinstance(value, kinds[name]):
+            raise DataError(
+                f"plan: {name}= expected a {kinds[name].__name__} (read a file with "
+                f"{kinds[name].__name__}.from_json), found {type(value).__name__}"
+            )
 
 
 def _check_warmup_fraction(fraction: Any) -> None:

@@ -90,7 +90,14 @@ class HparamsResult(JsonResult):
         """
         check_level(level)
         check_positive_inputs({"n_params": n_params, "tokens": tokens}, "HparamsResult.predict")
-        n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
+        try:
+            n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
+        except ValueError:
+            raise DataError(
+                f"HparamsResult.predict: n_params ({np.size(n_params)} values) and tokens "
+                f"({np.size(tokens)} values) have different lengths; give each the same number "
+                "of values, or one value to use for all"
+            ) from None
         table = pd.DataFrame({"n_params": n, "tokens": d})
         table["lr"] = self.lr.predict(n_params=n, tokens=d)
         table["batch_size"] = self.batch.predict(tokens=d)
