@@ -59,6 +59,7 @@ def steps_table() -> pd.DataFrame:
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", sf.ScalingFitWarning)  # a coarse grid: edge warnings
     HP = sf.fit_hparams(sweep(), seq_len=2048, bootstrap=50).to_dict()
+    HP_SEQUENCES = sf.fit_hparams(sweep(), bootstrap=50).to_dict()  # batch_size as given
 CBS = sf.fit_critical_batch(steps_table()).to_dict()
 FIT = sf.FitResult.from_params("chinchilla").to_dict()
 SWEEP = sweep().to_csv(index=False)
@@ -181,6 +182,8 @@ CASES = [
     ("plan: tokens only", {}, ["plan", "--tokens", "1e9"], 2, ["found ['tokens']"]),
     # ---- plan --hparams: tampered or foreign files
     ("plan: hp good", {"hp.json": json.dumps(HP)}, PLAN_HP, 0, None),
+    ("plan: hp fitted on sequences", {"hp.json": json.dumps(HP_SEQUENCES)}, PLAN_HP, 0,
+     ["warning:", "look like sequences", "--seq-len"]),
     ("plan: hp missing", {}, PLAN_HP, 2, ["hp.json", "does not exist"]),
     ("plan: hp binary", {"hp.json": bytes(range(256))}, PLAN_HP, 2, ["hp.json", "not text"]),
     ("plan: hp not JSON", {"hp.json": "hello"}, PLAN_HP, 2, ["hp.json", "not valid json"]),

@@ -13,13 +13,14 @@ Every row names the law (or rule) it comes from and carries an interval:
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.validate import check_positive_inputs
 from ..laws import get_law
@@ -28,7 +29,7 @@ from ..results.critical_batch_result import CriticalBatchResult
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
 from ..results.intervals import check_level
-from .hparams import check_seq_len
+from .hparams import SEQUENCE_LIKE, check_seq_len
 
 COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
 # Warm-up as a share of the steps when not given: Kaplan et al. warmed up for 3,000 of
@@ -209,6 +210,7 @@ def _hparams(
 ) -> tuple[tuple[float, float, float], tuple[float, float, float], str]:
     """(value, lower, upper) of the peak LR and of the batch in tokens, and their source."""
     if hparams is not None:
+        _warn_sequences(hparams)
         row = hparams.predict(n, d, level=level).iloc[0]
         source = f"fitted by fit_hparams, rule {hparams.rule}, bootstrap percentiles"
         lr = (row["lr"], row["lr_lower"], row["lr_upper"])
@@ -223,6 +225,20 @@ def _hparams(
     batch_value = batch_law.predict(d, **batch_law.published)
     batch = _published(batch_value, [1, np.log(d)], BATCH_COVARIANCE, z)
     return lr, batch, "published; interval from the spread of the authors' bootstrap fits"
+
+
+def _warn_sequences(hparams: HparamsResult) -> None:
+    """Warn when the sweep's batch sizes were fitted as given and look like sequences: the
+    plan's batch_size (tokens) and steps would then be off by the sequence length."""
+    sizes = hparams.batch.data["batch_size"].to_numpy(float)
+    if hparams.lr.options.get("seq_len") is None and len(sizes) and sizes.max() < SEQUENCE_LIKE:
+        warnings.warn(
+            f"hparams= was fitted on batch sizes of {sizes.min():g} to {sizes.max():g} without "
+            "seq_len=: they look like sequences, so this plan's batch_size, batch_sequences "
+            "and steps are off by the sequence length; refit with seq_len= (--seq-len)",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
 
 
 def _published(value: Any, x: list[float], covariance: Any, z: float) -> tuple[float, float, float]:
