@@ -108,6 +108,7 @@ F = {"fit.json": json.dumps(FIT)}
 FIT_CURVE = ["fit", "cosine_24000.csv", "--law", "multipower", "--schedules", "s.json"]
 C = {"cosine_24000.csv": COSINE.read_bytes()} if COSINE.is_file() else {}
 TOO_DEEP = "nested too deep"
+MULTIPOWER = json.dumps(sf.FitResult.from_params("multipower").to_dict())
 KAPLAN = json.dumps(sf.FitResult.from_params("kaplan").to_dict())
 
 
@@ -281,6 +282,9 @@ CASES = [
     ("predict: lr law under --compute",
      {"fit.json": json.dumps(sf.FitResult.from_params("steplaw_lr").to_dict())},
      [*BUDGET, "1e20"], 2, ["loss law", "'steplaw_lr' predicts lr"]),
+    ("predict: a curve at step 10**30", {"fit.json": MULTIPOWER},
+     ["predict", "fit.json", "--schedule", SPEC, "--steps", str(10**30)], 2,
+     ["step 1e+30 lies outside its schedule of 24000 steps"]),
     # ---- predict: tampered fit files
     ("predict: fit nested deep", {"fit.json": deep()}, GRID, 2, ["fit.json", "recursion"]),
     ("predict: E negative", {"fit.json": edit(FIT, "params.E.value", -1.0)}, GRID, 2,
@@ -411,3 +415,10 @@ def test_bad_input_through_the_api(call, words) -> None:
     # Before: ValueError, TypeError or AttributeError from pandas/numpy, or no error at all.
     with pytest.raises(sf.DataError, match=words):
         call()
+
+
+def test_a_step_beyond_int64_is_refused_without_a_cast_warning() -> None:
+    # Before: numpy's "invalid value encountered in cast" (an error under filterwarnings).
+    curve = sf.FitResult.from_json(MULTIPOWER)
+    with pytest.raises(sf.DataError, match=r"step 1e\+30 lies outside"):
+        curve.predict_curve(SPEC, [10**30])
