@@ -62,6 +62,12 @@ with warnings.catch_warnings():
     HP_SEQUENCES = sf.fit_hparams(sweep(), bootstrap=50).to_dict()  # batch_size as given
 CBS = sf.fit_critical_batch(steps_table()).to_dict()
 FIT = sf.FitResult.from_params("chinchilla").to_dict()
+# A Chinchilla fit of 20 runs (5 sizes x 4 token counts, 1 % noise) for plan --suggest.
+_N, _D = np.repeat([1e8, 3e8, 1e9, 3e9, 1e10], 4), np.tile([2e9, 6e9, 2e10, 6e10], 5)
+_LOSS = (1.7 + 400 / _N**0.34 + 410 / _D**0.28) * np.exp(
+    np.random.default_rng(0).normal(0, 0.01, 20)
+)
+FITTED = sf.fit(pd.DataFrame({"n_params": _N, "tokens": _D, "loss": _LOSS}), "chinchilla").to_json()
 SWEEP = sweep().to_csv(index=False)
 LINES = SWEEP.splitlines()
 STEPS = steps_table().to_csv(index=False)
@@ -101,6 +107,7 @@ S = {"sweep.csv": SWEEP}
 RUN = ["plan", "--n-params", "1e9", "--tokens", "2e10"]
 PLAN_HP = [*RUN, "--hparams", "hp.json"]
 PLAN_CBS = [*RUN, "--cbs", "cbs.json"]
+SUGGEST = ["plan", "--suggest", "--fit", "fit.json", "--budget", "1e21"]
 CBS_ARGV = ["cbs", "s.csv"]
 GRID = ["predict", "fit.json", "--n-params", "1e9", "--tokens", "1e10"]
 BUDGET = ["predict", "fit.json", "--compute"]
@@ -181,6 +188,14 @@ CASES = [
     ("plan: --n-params 0", {}, ["plan", "--n-params", "0", "--tokens", "1e9"], 2,
      ["(--n-params) must be finite and > 0"]),
     ("plan: tokens only", {}, ["plan", "--tokens", "1e9"], 2, ["found ['tokens']"]),
+    ("plan: suggest for --compute 1e308", {"fit.json": FITTED},
+     [*SUGGEST, "--compute", "1e308"], 2, ["suggest_runs", "out of the fit's range"]),
+    ("plan: suggest with a budget too small", {"fit.json": FITTED},
+     [*SUGGEST, "--n-params", "70B", "--tokens", "1.4T", "--budget", "1e10"], 0,
+     ["warning:", "buys none of the candidate runs"]),
+    ("plan: suggest with a budget of -1", {"fit.json": FITTED},
+     [*SUGGEST, "--n-params", "70B", "--tokens", "1.4T", "--budget", "-1"], 2,
+     ["budget=-1.0", ">= 0"]),
     # ---- plan --hparams: tampered or foreign files
     ("plan: hp good", {"hp.json": json.dumps(HP)}, PLAN_HP, 0, None),
     ("plan: hp fitted on sequences", {"hp.json": json.dumps(HP_SEQUENCES)}, PLAN_HP, 0,

@@ -11,17 +11,21 @@ the target's standard deviation per FLOP (C = 6·N·D) until the budget is spent
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..fitting.space import ParameterSpace
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..results.allocation import optimal_allocation
 from ..results.fit_result import FitResult
+
+# A target whose log prediction exceeds this is out of any float's range once exponentiated.
+MAX_LOG = 700.0
 
 # Default candidates: 10 model sizes from 1/3 of the smallest fitted N to 3x the largest, at
 # 5 to 160 tokens per parameter (doubling): around and below the fitted range.
@@ -80,7 +84,14 @@ def suggest_runs(
     dof = max(len(n) - len(theta), 1)
     sigma2 = float(np.sum(np.asarray(fit.residuals, float) ** 2)) / dof
     cov = sigma2 * np.linalg.pinv(jac.T @ jac)
-    quantity, grad = _target(fit, space, theta, target)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+        quantity, grad = _target(fit, space, theta, target)
+    if not (np.isfinite(quantity) and np.all(np.isfinite(grad)) and abs(quantity) < MAX_LOG):
+        raise DataError(
+            f"suggest_runs: target={dict(target)} lies out of the fit's range: its prediction "
+            "or its sensitivity to the parameters overflows; choose a target nearer the "
+            "fitted runs"
+        )
     pool = _candidates(data, candidates)
     cost = FLOPS_PER_PARAM_TOKEN * pool["n_params"].to_numpy() * pool["tokens"].to_numpy()
     rows = _jacobian(
@@ -116,6 +127,13 @@ def suggest_runs(
                 "upper": float(np.exp(quantity + z * sd)),
                 "sd_shrink_per_flop": float(score[k]),
             }
+        )
+    if budget > 0 and not chosen:
+        warnings.warn(
+            f"suggest_runs: budget={budget:g} FLOPs buys none of the candidate runs (the "
+            f"cheapest costs {cost.min():.3g} FLOPs); no run is suggested",
+            ScalingFitWarning,
+            stacklevel=2,
         )
     table = pd.DataFrame(chosen, columns=[
         "n_params", "tokens", "compute", "cumulative_compute", "target_sd", "lower", "upper",
