@@ -288,7 +288,13 @@ def _determination(
     first = np.unique(cell, return_index=True)[1]
     cells = design[first]
     count = len(law.param_names)
-    if np.linalg.cond(cells.T @ cells) >= MAX_CONDITION:
+    singular = np.linalg.cond(cells.T @ cells) >= MAX_CONDITION
+    if singular and (len(inputs) == 1 or np.ptp(cells[:, -1]) < 1e-6):
+        return [
+            f"law {law.name}: the cells' token counts are too close together to determine "
+            "the tokens exponent, and no intervals are given; add cells at other token counts"
+        ]
+    if singular:
         ratio = np.exp(cells[:, -1] - cells[:, 1])
         spread = f"{ratio.min():.3g}" + ("" if np.ptp(ratio) < 0.01 else f" to {ratio.max():.3g}")
         return [
