@@ -22,17 +22,9 @@ from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
 from .intervals import check_level, percentile_interval
 from .json_file import JsonResult
-from .json_safe import check_finite
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
-
-
-# How to get a finite compute-optimal allocation when a budget overflows (C = 1e308).
-OVERFLOW_FIX = (
-    "give a smaller budget (compute=, --compute) or a larger cost per token "
-    "(flops_per_param_token=, --flops-per-param-token)"
-)
 
 
 @dataclass(frozen=True, repr=False)
@@ -273,11 +265,7 @@ class FitResult(JsonResult):
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
         check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}
-        with np.errstate(over="ignore"):  # an overflowing budget is refused below
-            n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
-        found = {"compute": budgets, "n_params": n_opt, "tokens": d_opt}
-        found = {k: v[np.isfinite(n_opt) | np.isinf(n_opt)] for k, v in found.items()}
-        check_finite(found, ["compute"], ["n_params", "tokens"], "compute_optimal", OVERFLOW_FIX)
+        n_opt, d_opt = optimal_allocation(self.law, self.params, budgets, **cost)
         self._warn_extrapolation({"n_params": n_opt, "tokens": d_opt}, max_extrapolation)
         table = pd.DataFrame({"compute": budgets, "n_params": n_opt, "tokens": d_opt})
         table["loss"] = self.law.predict(n_opt, d_opt, **self.params)
@@ -297,14 +285,6 @@ class FitResult(JsonResult):
         table["n_params_lower"], table["n_params_upper"] = bounds["n"]
         table["tokens_lower"], table["tokens_upper"] = bounds["d"]
         table["cost_model"] = describe_cost(flops_per_param_token, flops_per_token)
-        check_finite(
-            table[table["n_params"].notna()],
-            ["compute"],
-            ["loss"],
-            "compute_optimal",
-            OVERFLOW_FIX,
-            bounds=["n_params_lower", "n_params_upper", "tokens_lower", "tokens_upper"],
-        )
         return table
 
     # ----------------------------------------------------------------- presentation
