@@ -162,8 +162,7 @@ def _grid(
 
     n = np.repeat(n_params, len(tokens))
     d = np.tile(tokens, len(n_params))
-    output = result.law.output  # "loss", or "lr" / "batch_size" for hyperparameter laws
-    table = {"n_params": n, "tokens": d, output: result.predict(n_params=n, tokens=d)}
+    table = {"n_params": n, "tokens": d, "loss": result.predict(n_params=n, tokens=d)}
     table["lower"] = table["upper"] = np.full(len(n), np.nan)
     if result.samples is not None or level is not None:
         interval = result.predict_interval(n_params=n, tokens=d, level=level or DEFAULT_LEVEL)
@@ -171,7 +170,7 @@ def _grid(
     check_finite(
         table,
         ["n_params", "tokens"],
-        [output],
+        ["loss"],
         "predict",
         f"law {result.law.name!r} overflows there; predict at sizes nearer its fitted range",
         bounds=["lower", "upper"],
