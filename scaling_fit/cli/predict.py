@@ -158,6 +158,8 @@ def _grid(
     """
     import numpy as np
 
+    from ..results.json_safe import check_finite
+
     n = np.repeat(n_params, len(tokens))
     d = np.tile(tokens, len(n_params))
     table = {"n_params": n, "tokens": d, "loss": result.predict(n_params=n, tokens=d)}
@@ -165,6 +167,14 @@ def _grid(
     if result.samples is not None or level is not None:
         interval = result.predict_interval(n_params=n, tokens=d, level=level or DEFAULT_LEVEL)
         table["lower"], table["upper"] = interval["lower"], interval["upper"]
+    check_finite(
+        table,
+        ["n_params", "tokens"],
+        ["loss"],
+        "predict",
+        f"law {result.law.name!r} overflows there; predict at sizes nearer its fitted range",
+        bounds=["lower", "upper"],
+    )
     return table
 
 
