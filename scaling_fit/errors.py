@@ -70,6 +70,7 @@ FLAGS: dict[str, str] = {
     "baseline": "--baseline",
     "prior": "--prior",
     "target": "--target-n/--target-tokens/--target-compute",
+    "where": "--where",
 }
 
 
