@@ -79,13 +79,14 @@ def check_target(path: str | os.PathLike, *, overwrite: bool = False, flag: str 
             "never replaces or writes into anything else): choose a file name"
         )
     directory = target.parent
+    shown = directory if os.path.islink(path) else (os.path.dirname(os.fspath(path)) or ".")
     if not directory.is_dir():
         raise OutputPathError(
-            f"output directory {str(directory)!r} of {name} does not exist; create it first "
+            f"output directory {str(shown)!r} of {name} does not exist; create it first "
             "or choose another path"
         )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise OutputPathError(f"output directory {str(directory)!r} of {name} is not writable")
+        raise OutputPathError(f"output directory {str(shown)!r} of {name} is not writable")
     if mode is not None and not overwrite:
         fix = "pass --force to overwrite it" if flag else "pass overwrite=True to replace it"
         raise OutputExistsError(f"{name} exists; {fix}")
