@@ -231,6 +231,7 @@ def test_without_hard_links_the_bytes_are_written_once(tmp_path, monkeypatch, ov
     monkeypatch.setattr(os, "write", counting_write)
     monkeypatch.setattr(os, "link", no_links)
     monkeypatch.setattr(atomic, "_UNLINKABLE", set(), raising=False)  # none known yet
+    monkeypatch.setattr(atomic, "_LINKABLE", set(), raising=False)
     path = tmp_path / "out.txt"
     if overwrite:
         path.write_text(OLD)
@@ -259,3 +260,27 @@ def test_a_new_file_is_never_put_over_one_created_meanwhile(tmp_path, monkeypatc
         assert path.read_text() == OLD
         assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
         path.unlink()
+
+
+def test_a_killed_writers_temporary_file_goes_with_the_next_write(tmp_path, monkeypatch) -> None:
+    # Where unnamed files cannot be linked, SIGKILL mid-write leaves a hidden file named with
+    # the writer's pid; the next write to that target removes it (and only a dead writer's).
+    monkeypatch.setattr(atomic, "_unnamed_file", lambda directory: None)
+    finished = psutil_free_dead_pid()
+    dead = tmp_path / f".out.txt.{finished}.deadbeef.tmp"
+    live = tmp_path / f".out.txt.{os.getppid()}.cafef00d.tmp"
+    other = tmp_path / f".other.txt.{finished}.deadbeef.tmp"
+    for path in (dead, live, other):
+        path.write_text("partial")
+    atomic.write_text_atomic(tmp_path / "out.txt", "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.txt", live.name, other.name])
+
+
+def psutil_free_dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

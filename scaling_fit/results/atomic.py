@@ -14,7 +14,8 @@ The output contract, for every file scaling_fit writes (JSON, CSV, HTML, figures
   not exist (a file created meanwhile is never replaced), by ``os.replace`` otherwise.
   Either way the target holds the old content or the whole new one, the bytes are written
   once, and a temporary file is removed on every exit the process controls (errors, a full
-  disk, Ctrl-C, SIGTERM); killed by SIGKILL, an unnamed file simply vanishes.
+  disk, Ctrl-C, SIGTERM); killed by SIGKILL, an unnamed file simply vanishes, and a named one
+  (its name carries the writer's pid) is removed by the next write to the same target.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
-import tempfile
 from pathlib import Path
 
 from ..errors import OutputExistsError, OutputPathError
@@ -36,6 +37,7 @@ _KINDS = (
     (stat.S_ISSOCK, "a socket"),
 )
 _UNLINKABLE: set[int] = set()  # devices where an O_TMPFILE file could not be given a name
+_LINKABLE: set[int] = set()  # devices where it could
 
 
 def check_target(path: str | os.PathLike, *, overwrite: bool = False, flag: str = "") -> Path:
@@ -158,31 +160,32 @@ def _unnamed_file(directory: Path) -> int | None:
     if flag is None or not os.path.isdir("/proc/self/fd"):
         return None
     try:
-        if os.stat(directory).st_dev in _UNLINKABLE:
+        if not _can_name(directory, flag):
             return None
-        fd = os.open(directory, flag | os.O_WRONLY, 0o644)
+        return os.open(directory, flag | os.O_WRONLY, 0o644)
     except OSError:  # a file system without O_TMPFILE support: use a named file
         return None
-    if _can_name(fd, directory):
-        return fd
-    os.close(fd)
-    return None
 
 
-def _can_name(fd: int, directory: Path) -> bool:
-    """Whether the (still empty) unnamed file ``fd`` can be linked into ``directory``.
-
-    Probed before any byte is written, so where hard links are unavailable (EXDEV, EPERM,
-    a sandboxed ``/proc``) the bytes go once to a named file instead of twice.
-    """
+def _can_name(directory: Path, flag: int) -> bool:
+    """Whether an unnamed file in ``directory`` can be given a name (linked); probed once per
+    file system with an empty throwaway file, before any byte is written, so that where hard
+    links are unavailable (EXDEV, EPERM, a sandboxed ``/proc``) the bytes go once to a named
+    file instead of twice."""
+    device = os.stat(directory).st_dev
+    if device in _UNLINKABLE or device in _LINKABLE:
+        return device in _LINKABLE
+    probe_fd = os.open(directory, flag | os.O_WRONLY, 0o644)
     probe = _free_name(directory / "probe")
     try:
-        os.link(f"/proc/self/fd/{fd}", probe, follow_symlinks=True)
+        os.link(f"/proc/self/fd/{probe_fd}", probe, follow_symlinks=True)
     except OSError:
-        with contextlib.suppress(OSError):
-            _UNLINKABLE.add(os.stat(directory).st_dev)
+        _UNLINKABLE.add(device)
         return False
+    finally:
+        os.close(probe_fd)
     os.unlink(probe)
+    _LINKABLE.add(device)
     return True
 
 
@@ -209,7 +212,9 @@ def _write_unnamed(fd: int, data: bytes, target: Path, overwrite: bool) -> None:
 
 def _write_named(data: bytes, target: Path, overwrite: bool) -> None:
     """Write a hidden temporary file next to ``target`` and rename it onto the target."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_stale(target)
+    temporary = _free_name(target)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
             _write_all(fd, data)
@@ -219,10 +224,34 @@ def _write_named(data: bytes, target: Path, overwrite: bool) -> None:
         if overwrite:
             os.replace(temporary, target)
         else:
-            _link_new(temporary, target)
+            _link_new(str(temporary), target)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove the temporary files of ``target`` left by writers that were killed (SIGKILL):
+    names :func:`_free_name` made whose process is gone (POSIX only)."""
+    if os.name != "posix":
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            match = pattern.fullmatch(entry.name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _link_new(temporary: str, target: Path) -> None:
