@@ -80,3 +80,24 @@ def test_cli_fit_bootstrap_1_exits_2(capsys, tmp_path: Path) -> None:
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "bootstrap=1 (--bootstrap)" in err and "at least 10" in err
+
+
+MULTIPOWER = {  # Luo et al.'s 400M parameters (data/multipower_law/SOURCE.md)
+    "L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
+    "C": 2.02462735, "beta": 0.59350493, "gamma": 0.63472457,
+}  # fmt: skip
+
+
+def test_best_schedule_refuses_runs_longer_than_it_can_search() -> None:
+    published = sf.FitResult.from_params("multipower", MULTIPOWER)
+    with pytest.raises(sf.DataError, match=r"total_steps=100000000 \(--total-steps\)") as info:
+        sf.best_schedule(published, 100_000_000, peak=3e-4, warmup=2160)  # was > 300 s, 3 GB
+    assert "2,000,000" in str(info.value)
+
+
+def test_best_schedule_shows_progress(capsys) -> None:
+    published = sf.FitResult.from_params("multipower", MULTIPOWER)
+    grid = {"decay": [0.1, 0.2], "shape": ["linear"], "final": [0.1]}
+    with pytest.warns(sf.ScalingFitWarning):  # a 2-point grid: the winner is on its edge
+        sf.best_schedule(published, 5000, peak=3e-4, warmup=500, grid=grid, progress=True)
+    assert "schedule search" in capsys.readouterr().err
