@@ -101,3 +101,26 @@ def test_best_schedule_shows_progress(capsys) -> None:
     with pytest.warns(sf.ScalingFitWarning):  # a 2-point grid: the winner is on its edge
         sf.best_schedule(published, 5000, peak=3e-4, warmup=500, grid=grid, progress=True)
     assert "schedule search" in capsys.readouterr().err
+
+
+def test_percentile_intervals_match_numpy_and_are_fast() -> None:
+    from scaling_fit.results.intervals import percentile_interval
+
+    rng = np.random.default_rng(1)
+    draws = rng.normal(size=(40, 300))
+    draws[rng.random(draws.shape) < 0.3] = np.nan  # failed refits
+    draws[:, 0] = np.nan  # a point no resample predicts
+    lo, hi = percentile_interval(draws, 0.9)
+    with pytest.warns(RuntimeWarning, match="All-NaN"):
+        expected = np.nanpercentile(draws, [5, 95], axis=0)
+    np.testing.assert_allclose([lo, hi], expected, rtol=1e-12, equal_nan=True)  # same method
+
+
+def test_a_large_interval_grid_shows_progress(capsys) -> None:
+    # 1,500 x 1,500 points from a bootstrapped fit took 161 s in numpy's per-column
+    # nanpercentile, silently; now it is vectorised and a bar counts the points.
+    result = sf.fit(synthetic_runs(), "chinchilla", bootstrap=10)
+    n = np.geomspace(1e8, 1e10, 300)
+    table = result.predict_interval(n_params=n, tokens=20 * n, progress=True)
+    assert "predict interval" in capsys.readouterr().err
+    assert np.all(table["lower"] <= table["upper"])

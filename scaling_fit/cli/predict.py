@@ -181,7 +181,10 @@ def _grid(
     table["lower"] = table["upper"] = np.full(len(n), np.nan)
     if result.samples is not None or level is not None:
         interval = result.predict_interval(
-            n_params=n, tokens=d, level=level or DEFAULT_LEVEL, allow_unconverged=allow
+            n_params=n,
+            tokens=d,
+            level=DEFAULT_LEVEL if level is None else level,  # --level 0 is refused, not 0.95
+            allow_unconverged=allow,
         )
         table["lower"], table["upper"] = interval["lower"], interval["upper"]
     return table

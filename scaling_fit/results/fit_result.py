@@ -17,6 +17,7 @@ from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
+from ..progress import check_progress, progress_bar
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
@@ -25,6 +26,8 @@ from .json_file import JsonResult
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
+# Values (points × resamples) predicted at once by predict_interval: ~160 MB of float64.
+INTERVAL_BLOCK = 20_000_000
 
 
 @dataclass(frozen=True, repr=False)
@@ -205,18 +208,31 @@ class FitResult(JsonResult):
         *,
         level: float = 0.95,
         allow_unconverged: bool = False,
+        progress: bool | str = "auto",
         **inputs: Any,
     ) -> pd.DataFrame:
         """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
-        bootstrap percentile interval (needs ``bootstrap>0``)."""
+        bootstrap percentile interval (needs ``bootstrap>0``).  The points are predicted in
+        blocks of at most :data:`INTERVAL_BLOCK` values (points × resamples), with a progress
+        bar of the points on a terminal (``progress``, :mod:`scaling_fit.progress`)."""
         self._require_point_law("predict_interval")
         self._require_finite_params("predict_interval")
         self._require_converged("predict_interval", allow_unconverged)
         check_level(level)
         samples = self._require_samples("predict_interval")
+        check_progress(progress)
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
-        draws = self.law.predict(*columns, **self._sample_columns(samples))
-        lo, hi = percentile_interval(draws, level, axis=0)
+        size = columns[0].size
+        lo, hi = np.empty(size), np.empty(size)
+        step = max(1, INTERVAL_BLOCK // max(1, len(samples)))
+        with progress_bar(size, "predict interval", "point", progress) as bar:
+            for start in range(0, size, step):
+                part = [c[start : start + step] for c in columns]
+                draws = self.law.predict(*part, **self._sample_columns(samples))
+                lo[start : start + step], hi[start : start + step] = percentile_interval(
+                    draws, level, axis=0
+                )
+                bar.update(part[0].size)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
         table[self.law.output] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
