@@ -284,3 +284,14 @@ def psutil_free_dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return process.pid
+
+
+def test_report_figures_that_is_a_file_is_refused_before_the_work(
+    capsys, tmp_path, no_work
+) -> None:
+    (tmp_path / "figs").write_text(OLD)
+    argv = [*command("report", tmp_path), "-o", str(tmp_path / "r.html")]
+    code = main([*argv, "--figures", str(tmp_path / "figs")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--figures" in err and "not a directory" in err
+    assert not (tmp_path / "r.html").exists() and (tmp_path / "figs").read_text() == OLD
