@@ -22,6 +22,7 @@ from .._version import __version__
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.points import as_table, final_point_per_run
+from ..inputs.validate import check_bootstrap
 from ..results.isoflop_result import IsoflopResult
 
 # Fewest distinct N that place a parabola (vertex) around a minimum.
@@ -95,6 +96,7 @@ def isoflop(
     """
     if duplicates not in ("min", "mean"):
         raise DataError(f"duplicates={duplicates!r} is not supported: expected 'min' or 'mean'")
+    check_bootstrap(bootstrap)
     if neighbours < 1 or min_side < 1:
         raise DataError(f"neighbours and min_side must be ≥ 1; found {neighbours}, {min_side}")
     points, tokens_note = _prepare(runs, budget_column, grouping, duplicates)
