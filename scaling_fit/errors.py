@@ -34,6 +34,11 @@ class OutputExistsError(ScalingFitError, FileExistsError):
         return str(self.args[0]) if self.args else ""
 
 
+class OutputPathError(ScalingFitError, ValueError):
+    """An output path cannot be written: not a regular file or new path, or its directory is
+    missing or not writable (the CLI exits 2 before any work)."""
+
+
 class ScalingFitWarning(UserWarning):
     """Base class of warnings about a fit: bounds, identifiability, convergence, extrapolation."""
 
@@ -71,6 +76,7 @@ FLAGS: dict[str, str] = {
     "baseline": "--baseline",
     "prior": "--prior",
     "target": "--target-n/--target-tokens/--target-compute",
+    "where": "--where",
 }
 
 

@@ -316,7 +316,7 @@ def test_multipower_recovers_parameters_from_noise_free_curves() -> None:
 def test_curve_fit_json_round_trip_and_bootstrap_warning(data_dir: Path) -> None:
     train = curves_of(data_dir, 25, TRAIN)
     with pytest.warns(sf.ScalingFitWarning, match=r"only 3 \(fewer than 5\)"):
-        result = sf.fit(train, "lr_annealing", schedules=SPECS, bootstrap=3, seed=1)
+        result = sf.fit(train, "lr_annealing", schedules=SPECS, bootstrap=10, seed=1)
     assert "warm-up" in result.options["points_note"]
     assert result.options["schedules"]["wsdcon_9"] == from_spec(SPECS["wsdcon_9"]).spec
     back = sf.FitResult.from_json(result.to_json())

@@ -91,6 +91,31 @@ def wait_for_line(process: subprocess.Popen, marker: str) -> list[str]:
     raise AssertionError(f"the CLI ended before {marker!r}: {''.join(lines)}")
 
 
+def leftover_after_sigkill(tmp_path: Path, sig: int, output: str, *force: str) -> bool:
+    """Where unnamed files cannot be linked (e.g. ``/proc`` links give EXDEV), a SIGKILLed
+    writer leaves its hidden temporary file: check that there is at most that one, and that
+    the next write to the same target removes it.  True when that write was made."""
+    fd = atomic._unnamed_file(tmp_path)
+    if fd is not None:
+        os.close(fd)
+        return False
+    if sig != signal.SIGKILL:
+        return False
+    hidden = [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{output}.")]
+    assert len(hidden) <= 1, hidden
+    (tmp_path / "fit.json").unlink()  # predict_args writes it again
+    args = predict_args(tmp_path)
+    previous = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        assert main([*args, "-o", output, *force]) == 0
+    finally:
+        os.chdir(previous)
+    if force:
+        (tmp_path / output).write_text(OLD)
+    return True
+
+
 def predict_args(tmp_path: Path) -> list[str]:
     """A predict run whose CSV output is ~2 MB (40,000 rows): ~2.5 s to write when slowed."""
     sf.FitResult.from_params("chinchilla").to_json(tmp_path / "fit.json")
@@ -116,7 +141,9 @@ def test_a_signal_mid_write_leaves_the_old_file_whole(tmp_path, sig, code) -> No
     rest = process.communicate(timeout=WAIT)[1]
     assert process.returncode == code
     assert (tmp_path / "out.csv").read_text() == OLD
-    # No partial, temporary or 0-byte file next to it.
+    # No partial, temporary or 0-byte file next to it (after SIGKILL without linkable unnamed
+    # files: the hidden temporary file is gone after the next write to the same target).
+    leftover_after_sigkill(tmp_path, sig, "out.csv", "--force")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json", "out.csv"]
     if sig != signal.SIGKILL:  # one line, no traceback
         word = "interrupted" if sig == signal.SIGINT else "terminated"
@@ -130,6 +157,9 @@ def test_sigkill_mid_write_of_a_new_file_leaves_no_file(tmp_path) -> None:
     time.sleep(0.2)
     process.kill()
     process.communicate(timeout=WAIT)
+    assert not (tmp_path / "new.csv").exists()
+    if leftover_after_sigkill(tmp_path, signal.SIGKILL, "new.csv"):
+        (tmp_path / "new.csv").unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json"]
 
 

@@ -87,8 +87,8 @@ def test_epoch_bootstrap_standard_errors(epoch_runs: pd.DataFrame) -> None:
 @pytest.mark.slow  # bootstrap refits (2-3 s); CI runs it
 def test_bootstrap_independent_of_n_jobs() -> None:
     runs = synthetic_runs(noise=0.01, n=30)
-    one = sf.fit(runs, bootstrap=8, seed=3, n_jobs=1)
-    two = sf.fit(runs, bootstrap=8, seed=3, n_jobs=2)
+    one = sf.fit(runs, bootstrap=10, seed=3, n_jobs=1)
+    two = sf.fit(runs, bootstrap=10, seed=3, n_jobs=2)
     np.testing.assert_allclose(one.samples, two.samples, rtol=1e-12)
 
 
@@ -302,7 +302,7 @@ def test_json_is_strict_when_bootstrap_refits_fail(tmp_path) -> None:
     import json
     from dataclasses import replace
 
-    result = sf.fit(synthetic_runs(noise=0.01, n=30), bootstrap=5)
+    result = sf.fit(synthetic_runs(noise=0.01, n=30), bootstrap=10)
     samples = result.samples.copy()
     samples[0] = np.nan  # a failed refit is recorded as NaN
     text = replace(result, samples=samples).to_json()

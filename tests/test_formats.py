@@ -229,7 +229,7 @@ def test_where_keeps_matching_rows(plain: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("where", "message"),
     [
-        ("n_parms > 1", r"where='n_parms > 1' is not a valid query on columns \['run'"),
+        ("n_parms > 1", r"where='n_parms > 1' \(--where\) is not a valid query on columns \['run'"),
         ("n_params > 1e12", r"where='n_params > 1e12' keeps none of the 22 rows"),
     ],
 )

@@ -168,8 +168,8 @@ def test_recovers_synthetic_chinchilla_and_matches_the_registered_fit(law, runs)
 
 @pytest.mark.slow
 def test_parallel_bootstrap_pickles_the_formula(law, runs) -> None:
-    parallel = sf.fit(runs, law, bootstrap=6, n_jobs=2, seed=3)
-    serial = sf.fit(runs, law, bootstrap=6, n_jobs=1, seed=3)
+    parallel = sf.fit(runs, law, bootstrap=10, n_jobs=2, seed=3)
+    serial = sf.fit(runs, law, bootstrap=10, n_jobs=1, seed=3)
     # Same resamples, same deterministic refits: identical samples in and out of workers.
     np.testing.assert_allclose(parallel.samples, serial.samples, rtol=1e-12)
     assert all(parallel.stderr[n] > 0 for n in law.param_names)
@@ -177,7 +177,7 @@ def test_parallel_bootstrap_pickles_the_formula(law, runs) -> None:
 
 # ------------------------------------------------------------------ JSON
 def test_json_round_trip_needs_no_registration(law, runs, tmp_path: Path) -> None:
-    result = sf.fit(runs, law, bounds={"alpha": (0.1, 1.0)}, bootstrap=5)
+    result = sf.fit(runs, law, bounds={"alpha": (0.1, 1.0)}, bootstrap=10)
     path = tmp_path / "fit.json"
     result.to_json(path)
     raw = json.loads(path.read_text())
@@ -198,7 +198,7 @@ def test_json_round_trip_needs_no_registration(law, runs, tmp_path: Path) -> Non
 def test_lmfit_parameters_round_trip(law, runs) -> None:
     result = sf.fit(
         runs, law, fixed={"E": 1.82}, tie={"beta": "alpha"}, bounds={"alpha": (0.1, 1.0)},
-        bootstrap=4,
+        bootstrap=10,
     )  # fmt: skip
     params = result.to_lmfit_params()
     assert list(params) == list(law.param_names)

@@ -165,8 +165,8 @@ def test_warns_for_optimum_on_the_grid_edge_and_single_run_band() -> None:
     ("kwargs", "match"),
     [
         ({"rule": "median"}, "rule='median' is not supported"),
-        ({"band": 0}, "band=0 must be a positive percentage"),
-        ({"seq_len": -1}, "seq_len=-1 must be a positive"),
+        ({"band": 0}, r"band=0 \(--band\) must be a percentage of the best loss"),
+        ({"seq_len": -1}, r"seq_len=-1 \(--seq-len\): expected the tokens per sequence"),
     ],
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:

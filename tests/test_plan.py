@@ -126,3 +126,9 @@ def test_bad_requests(kwargs: dict, match: str) -> None:
 def test_rejects_a_hyperparameter_law_as_loss_fit() -> None:
     with pytest.raises(sf.DataError, match="fit= must be an L\\(n_params, tokens\\) loss fit"):
         sf.plan(n_params=7e9, tokens=1.4e12, fit=sf.FitResult.from_params("steplaw_lr"))
+
+
+def test_a_level_so_close_to_1_that_the_interval_is_unbounded_is_refused() -> None:
+    # Before: ZeroDivisionError / numpy divide warnings and inf steps in the table.
+    with pytest.raises(sf.DataError, match=r"level=0.9999999999999999 interval of peak_lr is unb"):
+        sf.plan(n_params=1e9, tokens=2e10, level=0.9999999999999999)

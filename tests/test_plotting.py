@@ -46,7 +46,7 @@ def synthetic_runs() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result() -> sf.FitResult:
-    return sf.fit(synthetic_runs(), "chinchilla", bootstrap=8, seed=0)
+    return sf.fit(synthetic_runs(), "chinchilla", bootstrap=10, seed=0)
 
 
 def scatter_sets(ax) -> list[PathCollection]:

@@ -38,15 +38,15 @@ def quiet_fit(**options: object) -> sf.FitResult:
 
 
 def test_silent_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    quiet_fit(bootstrap=2)
+    quiet_fit(bootstrap=10)
     assert capsys.readouterr().err == ""
 
 
 def test_forced_bar_prints_anywhere(capsys: pytest.CaptureFixture[str]) -> None:
-    quiet_fit(bootstrap=2, progress=True)
+    quiet_fit(bootstrap=10, progress=True)
     err = capsys.readouterr().err
     assert "refining starts" in err
-    assert "bootstrap:   0%" in err and "0/2" in err  # tqdm's first draw; later ones are
+    assert "bootstrap:   0%" in err and "0/10" in err  # tqdm's first draw; later ones are
     # rate-limited (0.1 s) and cleared at the end (leave=False), so their text is not pinned
 
 
@@ -69,8 +69,8 @@ def test_bars_advance_per_refit_not_per_evaluation(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(multistart, "progress_bar", counting_bar)
     monkeypatch.setattr(bootstrap, "progress_bar", counting_bar)
-    result = quiet_fit(bootstrap=3)
-    assert counts["bootstrap"] == [3, 3]  # one update per resample
+    result = quiet_fit(bootstrap=10)
+    assert counts["bootstrap"] == [10, 10]  # one update per resample
     total, done = counts["refining starts"]
     assert done == result.options["n_refined"] <= total  # one per refined start
 

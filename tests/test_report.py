@@ -44,7 +44,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> sf.Report:
     folder = tmp_path_factory.mktemp("small")
     runs = small_runs(folder / "runs.csv")
     return sf.write_report(
-        runs, ["chinchilla", "kaplan"], folder / "report.html", holdout="largest-n", bootstrap=6
+        runs, ["chinchilla", "kaplan"], folder / "report.html", holdout="largest-n", bootstrap=10
     )
 
 
@@ -124,7 +124,7 @@ def test_epoch_report_two_laws_and_a_holdout(epoch: sf.Report) -> None:
 def test_cli_report_writes_figures(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     runs = small_runs(tmp_path / "runs.csv")
     out, figures = tmp_path / "r.html", tmp_path / "figs"
-    argv = ["report", str(runs), "--law", "chinchilla", "--bootstrap", "4", "-o", str(out)]
+    argv = ["report", str(runs), "--law", "chinchilla", "--bootstrap", "10", "-o", str(out)]
     assert main([*argv, "--figures", str(figures), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
     out.unlink()
@@ -145,7 +145,7 @@ def test_cli_report_reads_runs_as_fit_does(tmp_path: Path, capsys: pytest.Captur
     runs = small_runs(tmp_path / "runs.csv")
     out = tmp_path / "r.html"
     where = "n_params >= 3e8"
-    argv = ["report", str(runs), "--law", "chinchilla", "--bootstrap", "4", "-o", str(out)]
+    argv = ["report", str(runs), "--law", "chinchilla", "--bootstrap", "10", "-o", str(out)]
     assert main([*argv, "--where", where, "--nan-policy", "omit", "--quiet"]) == 0
     text = out.read_text(encoding="utf-8")
     assert "--where &#x27;n_params &gt;= 3e8&#x27; --nan-policy omit" in text
@@ -270,7 +270,7 @@ def test_isoflop_section_when_the_runs_are_isoflop_profiles(tmp_path: Path) -> N
     one = points.loc[(points[list(config)] == pd.Series(config)).all(axis=1)]
     runs = one.rename(columns={"flops": "compute", "n": "n_params", "t": "tokens"})
     runs = runs[["compute", "n_params", "tokens", "loss"]].reset_index(drop=True)
-    report = sf.write_report(runs, "chinchilla", tmp_path / "report.html", bootstrap=4)
+    report = sf.write_report(runs, "chinchilla", tmp_path / "report.html", bootstrap=10)
     text = report.path.read_text(encoding="utf-8")
     assert '<section id="isoflop">' in text and report.isoflop is not None
     # The notebook's number for this configuration (isoflop is deterministic; 4 decimals).

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from ..errors import DataError
 from ..fitting.fit import fit
+from ..fitting.workers import run_tasks, worker_count
 from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..inputs.validate import check_fit_arguments
 from ..laws import Law
@@ -35,13 +35,10 @@ def run_fits(
     that one slow law does not finish alone at the end (longest-processing-time-first).
     """
     order = list(range(len(tasks)))
-    if n_jobs != 1:
+    workers = 1 if n_jobs == 1 else worker_count(n_jobs, len(tasks))
+    if workers != 1:
         order.sort(key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1])))
-        done = Parallel(n_jobs=n_jobs, batch_size=1, return_as="generator")(
-            delayed(_fit_quietly)(*tasks[i]) for i in order
-        )
-    else:
-        done = (_fit_quietly(*tasks[i]) for i in order)
+    done = run_tasks(_fit_quietly, [tasks[i] for i in order], workers)
     outcomes = []
     with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
         for outcome in done:

@@ -30,10 +30,19 @@ from ..results.intervals import check_level
 
 # Zhang et al.'s overhead: 20 % more steps than linear scaling.
 OVERHEAD = 0.2
+DEFAULT_GROUP = "model"
+# Steps that grow faster than B^0.1 with the batch (7 % per doubling) contradict
+# S = S_min (1 + B_noise/B), which never rises: the columns are likely wrong.
+RISING = 0.1
+# Batch sizes (tokens per step) and step counts above this are not training runs; the fit's
+# exponentials would overflow on values near the float limit.
+LARGEST = 1e15
+# Per-group columns: one value per sweep, each a size or a loss.
+GROUP_COLUMNS = ("n_params", "tokens", "target_loss")
 
 
 def fit_critical_batch(
-    steps: Any, *, group: str = "model", level: float = 0.95
+    steps: Any, *, group: str = DEFAULT_GROUP, level: float = 0.95
 ) -> CriticalBatchResult:
     """Fit S = S_min·(1 + B_noise/B) to steps-to-target against batch size, per group.
 
@@ -66,8 +75,16 @@ def fit_critical_batch(
     """
     check_level(level)
     table = _steps_table(steps)
+    where = DATAFRAME if isinstance(steps, pd.DataFrame) else os.fspath(steps)
     if group not in table.columns:
+        if group != DEFAULT_GROUP:
+            raise DataError(
+                f"{where}: group={group!r} (--group) names no column; found "
+                f"{list(table.columns)}. Name the column that separates the sweeps, or leave "
+                "it out for one sweep"
+            )
         table[group] = "all"
+    _check_groups(table, group, where)
     rows = []
     for name, sweep in table.groupby(group, sort=False):
         sweep = sweep[np.isfinite(sweep["steps"].astype(float))]
@@ -84,6 +101,11 @@ def _steps_table(steps: Any) -> pd.DataFrame:
     ``steps`` > 0 or blank (a batch that never reached the target) as floats."""
     if isinstance(steps, pd.DataFrame):
         table, where = steps.copy(), DATAFRAME
+    elif not isinstance(steps, str | os.PathLike):
+        raise DataError(
+            f"fit_critical_batch: steps= expected a DataFrame or the path of a CSV file, found "
+            f"{type(steps).__name__}"
+        )
     else:
         where = os.fspath(steps)
         sources = read_sources(where, {})  # the loader's file checks and messages
@@ -96,22 +118,53 @@ def _steps_table(steps: Any) -> pd.DataFrame:
                 f"{where}: a steps-to-target table needs columns 'batch_size' (tokens per "
                 f"step) and 'steps'; missing {column!r} (found {list(table.columns)})"
             )
-        cells = table[column]
-        values = pd.to_numeric(cells, errors="coerce")
-        blank = cells.isna() | (cells.astype(str).str.strip() == "")
-        blank_ok = column == "steps" and blank
-        bad = ~((values > 0) | blank_ok)  # NaN compares False: text cells are bad too
-        if bad.any():
-            label = table.index[np.argmax(bad.to_numpy())]
-            row = f"index {label!r}" if where == DATAFRAME else f"row {label}"
-            cell = cells.at[label]  # a number as written, text quoted
-            shown = str(cell).strip() if np.isfinite(values.at[label]) else repr(cell)
-            raise DataError(
-                f"{where}, {row}, column {column!r}: expected a positive number, found "
-                f"{shown}; fix or remove that row"
-            )
-        table[column] = values.astype(float)
+        table[column] = _positive_column(table, column, where, blank_ok=column == "steps")
+    if not len(table):
+        raise DataError(f"{where}: the steps-to-target table has no rows")
     return table
+
+
+def _positive_column(table: pd.DataFrame, column: str, where: str, *, blank_ok: bool) -> Any:
+    """``table[column]`` as floats; DataError naming the first cell that is not a number in
+    (0, LARGEST] (blank allowed when ``blank_ok``: a batch that never reached the target)."""
+    cells = table[column]
+    values = pd.to_numeric(cells, errors="coerce").astype(float)
+    blank = cells.isna() | (cells.astype(str).str.strip() == "")
+    good = (values > 0) & (values <= LARGEST)  # NaN and inf compare False
+    bad = ~(good | (blank & blank_ok))
+    if bad.any():
+        label = table.index[np.argmax(bad.to_numpy())]
+        row = f"index {label!r}" if where == DATAFRAME else f"row {label}"
+        cell = cells.at[label]  # a number as written, text quoted
+        shown = str(cell).strip() if np.isfinite(values.at[label]) else repr(cell)
+        blank_text = " (blank: never reached the target)" if blank_ok else ""
+        raise DataError(
+            f"{where}, {row}, column {column!r}: expected a positive number up to "
+            f"{LARGEST:g}{blank_text}, found {shown}; fix or remove that row"
+        )
+    return values
+
+
+def _check_groups(table: pd.DataFrame, group: str, where: str) -> None:
+    """DataError for a blank group name, or a per-group column that is not one positive
+    number per group (``n_params``, ``tokens``, ``target_loss``)."""
+    blank = table[group].isna() | (table[group].astype(str).str.strip() == "")
+    if blank.any():
+        label = table.index[np.argmax(blank.to_numpy())]
+        raise DataError(
+            f"{where}, row {label}, column {group!r}: expected the name of the sweep, found a "
+            "blank cell; fill it in (rows without a group would be left out)"
+        )
+    for column in (c for c in GROUP_COLUMNS if c in table.columns):
+        table[column] = _positive_column(table, column, where, blank_ok=False)
+        counts = table.groupby(group, sort=False)[column].nunique()
+        if counts.max() > 1:
+            name = counts.index[np.argmax(counts.to_numpy() > 1)]
+            name = name.item() if isinstance(name, np.generic) else name
+            raise DataError(
+                f"{where}: column {column!r} takes {counts.max()} values in group {name!r}; "
+                f"expected one per sweep (split the sweep, or name another --group)"
+            )
 
 
 def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
@@ -124,6 +177,13 @@ def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
         raise DataError(
             f"group {name!r} has {len(np.unique(batch))} distinct batch sizes; fitting "
             "S_min and B_noise needs at least 3 (better 6 or more, spanning B_noise)"
+        )
+    slope = np.polyfit(np.log(batch), log_steps, 1)[0]
+    if slope > RISING:
+        raise DataError(
+            f"group {name!r}: the steps to the target grow with the batch size (log-log slope "
+            f"{slope:+.2f}); S = S_min (1 + B_noise/B) needs steps that fall or level off. "
+            "Check the columns: steps to reach the target loss, batch_size in tokens per step"
         )
 
     def profile(u: float) -> tuple[float, np.ndarray]:
@@ -154,6 +214,15 @@ def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
             stacklevel=3,
         )
     b_noise = np.exp(u)
+    with np.errstate(over="ignore"):
+        upper = b_noise * np.exp(half)
+    if not np.isfinite(upper):
+        raise DataError(
+            f"group {name!r}: the level={level!r} interval of B_noise is unbounded (its upper end "
+            f"overflows; {len(batch)} batch sizes, {dof} degrees of freedom): the sweep cannot "
+            "bound B_noise at this level. Pass a lower level= (--level), e.g. 0.95, or add "
+            "batch sizes around B_noise"
+        )
     return {
         "n_points": len(batch),
         "s_min": float(np.exp(offset)),

@@ -11,13 +11,14 @@ the target's standard deviation per FLOP (C = 6·N·D) until the budget is spent
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..fitting.space import ParameterSpace
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..results.allocation import optimal_allocation
@@ -116,6 +117,13 @@ def suggest_runs(
                 "upper": float(np.exp(quantity + z * sd)),
                 "sd_shrink_per_flop": float(score[k]),
             }
+        )
+    if budget > 0 and not chosen:
+        warnings.warn(
+            f"suggest_runs: budget={budget:g} FLOPs buys none of the candidate runs (the "
+            f"cheapest costs {cost.min():.3g} FLOPs); no run is suggested",
+            ScalingFitWarning,
+            stacklevel=2,
         )
     table = pd.DataFrame(chosen, columns=[
         "n_params", "tokens", "compute", "cumulative_compute", "target_sd", "lower", "upper",

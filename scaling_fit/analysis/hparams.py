@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.load import load_runs
+from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
@@ -35,6 +37,18 @@ NEEDED = ("n_params", "tokens", "lr", "batch_size", "loss")
 # A bootstrap resample whose normal equations are this ill-conditioned (e.g. all cells drawn
 # at one N) cannot determine the exponents: it is left out of the intervals.
 MAX_CONDITION = 1e12
+# Intervals are reported only when at least this share of the resamples determines the law;
+# below it the percentiles would describe the few lucky resamples, not the sweep.
+MIN_DETERMINED = 0.5
+# Fewer resamples than this give no percentile interval worth the name.
+MIN_RESAMPLES = 20
+# Batch sizes in tokens are >= 2**14 in published sweeps (Step Law: 2**15 and up); a sweep
+# whose every batch size is below this counts sequences (e.g. 64-512 of 2,048 tokens).
+SEQUENCE_LIKE = 2**14
+# A near-optimal band wider than the best loss itself (100 %) keeps every run of a cell.
+MAX_BAND = 100.0
+# Longest sequence a seq_len may give: 16M tokens, far above any context length in use.
+MAX_SEQ_LEN = 2**24
 
 
 def fit_hparams(
@@ -80,9 +94,16 @@ def fit_hparams(
     """
     if rule not in RULES:
         raise DataError(f"rule={rule!r} is not supported: expected one of {', '.join(RULES)}")
-    if not band > 0:
-        raise DataError(f"band={band!r} must be a positive percentage, e.g. 0.25")
+    if not (isinstance(band, Real) and not isinstance(band, bool) and 0 < band <= MAX_BAND):
+        raise DataError(
+            f"band={band!r} (--band) must be a percentage of the best loss, 0 < band <= "
+            f"{MAX_BAND:g}, e.g. 0.25"
+        )
+    check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
+    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     table = _sweep_table(sweep, seq_len, columns)
+    units = _unit_warnings(table, seq_len)
+    _check_swept(table)
     cells, points = cell_optima(table, rule, band)
     if cells["n_params"].nunique() < 2 or cells["tokens"].nunique() < 2:
         raise DataError(
@@ -97,7 +118,7 @@ def fit_hparams(
     lr_fit = _power_fit(get_law("steplaw_lr"), points, ("n_params", "tokens"), counts, options)
     batch_fit = _power_fit(get_law("steplaw_batch"), points, ("tokens",), counts, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
-    messages = _warnings(cells, rule)
+    messages = [*units, *lr_fit.warnings, *batch_fit.warnings, *_warnings(cells, rule)]
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     return HparamsResult(lr=lr_fit, batch=batch_fit, cells=cells, warnings=tuple(messages))
@@ -146,13 +167,74 @@ def _sweep_table(
             f"a sweep needs columns {list(NEEDED)} (one row per run); missing {missing}. Map "
             "yours with columns={...} (CLI: --col NAME=COLUMN)"
         )
+    if not len(table):
+        raise DataError("the sweep has no runs; expected one row per run of the sweep")
     if "run" not in table.columns:
         table["run"] = [f"row{i}" for i in range(len(table))]
+    _check_sweep_values(table)
     if seq_len is not None:
-        if not seq_len > 0:
-            raise DataError(f"seq_len={seq_len!r} must be a positive number of tokens")
-        table["batch_size"] = table["batch_size"].astype(float) * seq_len
+        check_seq_len(seq_len)
+        table["batch_size"] = table["batch_size"].astype(float) * float(seq_len)
     return table
+
+
+def _check_sweep_values(table: pd.DataFrame) -> None:
+    """DataError naming the first run whose n_params, tokens, lr, batch_size or loss is not a
+    finite number > 0 (logarithms of all of them are taken)."""
+    for column in NEEDED:
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            first = int(np.argmax(bad))
+            raise DataError(
+                f"sweep run {table['run'].iloc[first]!r}, column {column!r}: expected a finite "
+                f"number > 0, found {_shown(table[column].iloc[first])}; fix or drop that run "
+                f"({int(bad.sum())} of {len(values)} runs are bad)"
+            )
+    table[list(NEEDED)] = table[list(NEEDED)].astype(float)
+
+
+def _check_swept(table: pd.DataFrame) -> None:
+    """DataError when no (N, D) cell tries more than one lr, or more than one batch size:
+    the sweep then holds no optimum to fit."""
+    cells = table.groupby(["n_params", "tokens"])
+    for column in ("lr", "batch_size"):
+        if cells[column].nunique().max() < 2:
+            raise DataError(
+                f"no (n_params, tokens) cell of the sweep has runs at more than one {column}, "
+                f"so none has an optimal {column} to fit; expected a sweep (several {column} "
+                "values per cell, e.g. 4 learning rates x 3 batch sizes)"
+            )
+
+
+def _shown(value: Any) -> str:
+    """A cell for a message: a number as written, anything else quoted."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return f"{float(number):g}" if pd.notna(number) else repr(value)
+
+
+def check_seq_len(seq_len: Any) -> None:
+    """DataError unless ``seq_len`` is a whole number of tokens per sequence, 1 to 2**24."""
+    number = isinstance(seq_len, Real) and not isinstance(seq_len, bool)
+    if not (number and float(seq_len).is_integer() and 1 <= seq_len <= MAX_SEQ_LEN):
+        raise DataError(
+            f"seq_len={seq_len!r} (--seq-len): expected the tokens per sequence, a whole "
+            f"number from 1 to {MAX_SEQ_LEN:,} (e.g. 2048)"
+        )
+
+
+def _unit_warnings(table: pd.DataFrame, seq_len: int | None) -> list[str]:
+    """A message when every batch size is small enough to count sequences, not tokens."""
+    sizes = table["batch_size"].astype(float)
+    if seq_len is not None or not len(sizes) or sizes.max() >= SEQUENCE_LIKE:
+        return []
+    return [
+        f"every batch_size is below {SEQUENCE_LIKE:,} ({sizes.min():g} to {sizes.max():g}): they "
+        "look like sequences, but the laws count tokens per step; pass seq_len= (--seq-len) "
+        "with the tokens per sequence, e.g. --seq-len 2048"
+    ]
 
 
 def _power_fit(
@@ -163,12 +245,16 @@ def _power_fit(
     target = np.log(points[law.output].to_numpy(float))
     coef, *_ = np.linalg.lstsq(design, target, rcond=None)
     residuals = design @ coef - target
-    samples = _bootstrap(design, target, points["cell"].to_numpy(), counts) if len(counts) else None
+    cell = points["cell"].to_numpy()
+    notes = _determination(law, design, cell, inputs)
+    samples = correlation = None
+    if len(counts) and not notes:
+        finite, notes = _determined(law, _bootstrap(design, target, cell, counts))
+        if finite is not None:
+            samples = _natural(finite)
+            with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: NaN
+                correlation = np.corrcoef(finite, rowvar=False)
     names = law.param_names
-    correlation = None
-    if samples is not None:
-        finite = samples[np.all(np.isfinite(samples), axis=1)]
-        correlation = np.corrcoef(finite, rowvar=False) if len(finite) > 2 else None
     data = points[["run", *inputs, law.output]].reset_index(drop=True)
     return FitResult(
         law=law,
@@ -180,7 +266,7 @@ def _power_fit(
         converged=True,
         n_points=len(points),
         residuals=residuals,
-        warnings=(),
+        warnings=tuple(notes),
         options={
             "loss": "mse",
             "delta": None,
@@ -189,10 +275,59 @@ def _power_fit(
             **options,
         },
         data=data,
-        samples=None if samples is None else _natural(samples),
+        samples=samples,
         correlation=correlation,
         version=__version__,
     )
+
+
+def _determination(
+    law: Law, design: np.ndarray, cell: np.ndarray, inputs: tuple[str, ...]
+) -> list[str]:
+    """Why the sweep's cells cannot give the law intervals (empty when they can)."""
+    first = np.unique(cell, return_index=True)[1]
+    cells = design[first]
+    count = len(law.param_names)
+    singular = np.linalg.cond(cells.T @ cells) >= MAX_CONDITION
+    if singular and (len(inputs) == 1 or np.ptp(cells[:, -1]) < 1e-6):
+        return [
+            f"law {law.name}: the cells' token counts are too close together to determine "
+            "the tokens exponent, and no intervals are given; add cells at other token counts"
+        ]
+    if singular:
+        ratio = np.exp(cells[:, -1] - cells[:, 1])
+        spread = f"{ratio.min():.3g}" + ("" if np.ptp(ratio) < 0.01 else f" to {ratio.max():.3g}")
+        return [
+            f"law {law.name}: ln n_params and ln tokens vary together across the "
+            f"{len(cells)} cells (tokens per parameter {spread}), so the exponents a and b "
+            "cannot be told apart: only predictions at those tokens per parameter are "
+            "determined, and no intervals are given. Add cells with other token counts at "
+            "the same model size"
+        ]
+    if len(cells) <= count:
+        return [
+            f"law {law.name}: no intervals: a bootstrap over cells needs more cells than the "
+            f"law's {count} parameters, and the sweep has {len(cells)}; add cells at other "
+            "model sizes or token counts"
+        ]
+    return []
+
+
+def _determined(law: Law, coefficients: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+    """The resamples' coefficients that determine the law, or None and the reason."""
+    finite = coefficients[np.all(np.isfinite(coefficients), axis=1)]
+    if len(coefficients) < MIN_RESAMPLES:
+        return None, [
+            f"law {law.name}: no intervals from {len(coefficients)} bootstrap resamples; "
+            f"pass bootstrap= (--bootstrap) of {MIN_RESAMPLES} or more, e.g. 1000"
+        ]
+    if len(finite) < MIN_DETERMINED * len(coefficients):
+        return None, [
+            f"law {law.name}: no intervals: only {len(finite)} of {len(coefficients)} "
+            "bootstrap resamples of the cells determine it (the others draw too few distinct "
+            "cells); add cells at other model sizes or token counts"
+        ]
+    return finite, []
 
 
 def _natural(coefficients: np.ndarray) -> np.ndarray:
@@ -240,6 +375,14 @@ def _penalties(
 
 def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
     messages = []
+    for label in ("fitted", "published"):
+        if cells[f"penalty_{label}"].isna().all():
+            messages.append(
+                f"the {label} law's (lr, batch size) lies outside the swept region of every "
+                "cell (or no cell varies both), so its loss penalty is not measured (NaN); "
+                "check that batch_size is in tokens per step (seq_len= (--seq-len) converts "
+                "sequences)"
+            )
     edge = cells[cells["edge"] != ""]
     if len(edge):
         sides = sorted(set(", ".join(edge["edge"]).split(", ")))

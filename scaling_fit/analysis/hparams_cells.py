@@ -115,18 +115,24 @@ def relative_penalty(runs: pd.DataFrame, lr: float, batch_size: float) -> float:
     """Loss at (lr, batch) interpolated from the cell's runs, over its best loss, minus 1.
 
     Linear interpolation over (log lr, log batch) inside the Delaunay triangles of the runs,
-    so the penalty is never below 0; NaN when the point lies outside the swept region. On a
-    grid, the mean of the interpolations over a cell's two diagonals (:func:`_sheared`),
-    the same on every platform.
+    so the penalty is never below 0; NaN when the point lies outside the swept region, or
+    the runs do not span one (fewer than 3, or one lr or one batch size only). On a grid,
+    the mean of the interpolations over a cell's two diagonals (:func:`_sheared`), the same
+    on every platform.
     """
-    from scipy.spatial import Delaunay
+    from scipy.spatial import Delaunay, QhullError
 
     where = np.column_stack([np.log(runs["lr"]), np.log(runs["batch_size"])])
     loss = runs["loss"].to_numpy(float)
+    if len(where) < 3 or np.linalg.matrix_rank(where - where.mean(axis=0)) < 2:
+        return float("nan")  # the runs vary lr or batch size only: no region to read from
     point = np.log([lr, batch_size])
     values = []
     for shear in (SHEAR, -SHEAR):  # both diagonals of a grid cell (see _sheared)
-        simplices = Delaunay(_sheared(where, shear)).simplices
+        try:
+            simplices = Delaunay(_sheared(where, shear)).simplices
+        except QhullError:
+            return float("nan")
         values.append(_barycentric_value(where[simplices], loss, point, simplices))
     return float(np.mean(values)) / loss.min() - 1.0
 

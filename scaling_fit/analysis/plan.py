@@ -13,12 +13,14 @@ Every row names the law (or rule) it comes from and carries an interval:
 
 from __future__ import annotations
 
+import warnings
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.validate import check_positive_inputs
 from ..laws import get_law
@@ -26,6 +28,8 @@ from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
 from ..results.critical_batch_result import CriticalBatchResult
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
+from ..results.intervals import check_level
+from .hparams import SEQUENCE_LIKE, check_seq_len
 
 COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
 # Warm-up as a share of the steps when not given: Kaplan et al. warmed up for 3,000 of
@@ -78,12 +82,23 @@ def plan(
         When the run lies more than 10× outside the range ``fit`` or ``hparams`` were fitted
         on (as :meth:`FitResult.predict`).
     """
+    _check_results(fit=fit, hparams=hparams, cbs=cbs)
     if fit is not None and (fit.law.output != "loss" or fit.law.inputs != ("n_params", "tokens")):
         raise DataError(
             f"fit= must be an L(n_params, tokens) loss fit; law {fit.law.name!r} predicts "
             f"{fit.law.output} from {list(fit.law.inputs)}"
         )
+    check_seq_len(seq_len)
+    seq_len = int(seq_len)
+    check_level(level)
+    _check_warmup_fraction(warmup_fraction)
     n_params, tokens, compute = _run(n_params, tokens, compute, fit)
+    if not np.isfinite([n_params, tokens, compute]).all():
+        raise DataError(
+            f"plan: n_params={n_params:g}, tokens={tokens:g}, compute={compute:g} lie out of "
+            "the range of floating-point numbers (C = 6 N D overflows); plan a run of a "
+            "realistic size (e.g. --n-params 7B --tokens 1.4T)"
+        )
     rows = [
         _row("n_params", n_params, np.nan, np.nan, "parameters", "given"),
         _row("tokens", tokens, np.nan, np.nan, "tokens", "given"),
@@ -92,19 +107,81 @@ def plan(
     lr, batch, source = _hparams(n_params, tokens, hparams, level)
     rows.append(_row("peak_lr", *lr, "learning rate", f"steplaw_lr ({source})"))
     rows.append(_row("batch_size", *batch, "tokens per step", f"steplaw_batch ({source})"))
-    sequences = [v / seq_len for v in batch]
-    unit = f"sequences of {seq_len}"
-    rows.append(_row("batch_sequences", *sequences, unit, "batch_size / seq_len"))
-    steps = (tokens / batch[0], tokens / batch[2], tokens / batch[1])
-    rows.append(_row("steps", *steps, "optimizer steps", "tokens / batch_size"))
-    warmup = [warmup_fraction * s for s in steps]
-    rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
-    rows.append(_row("warmup_steps", *warmup, "optimizer steps", rule))
+    rows += _step_rows(np.asarray(batch, dtype=float), tokens, seq_len, warmup_fraction)
     if cbs is not None:
         rows += _cbs_rows(cbs, tokens, level)
     if fit is not None:
         rows += _loss_rows(fit, n_params, tokens, compute, level)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    _check_finite(table, n_params, tokens, level)
+    return table
+
+
+def _check_results(**results: Any) -> None:
+    """DataError unless each of fit=, hparams=, cbs= is None or a result of its kind."""
+    kinds = {"fit": FitResult, "hparams": HparamsResult, "cbs": CriticalBatchResult}
+    for name, value in results.items():
+        if value is not None and not isinstance(value, kinds[name]):
+            raise DataError(
+                f"plan: {name}= expected a {kinds[name].__name__} (read a file with "
+                f"{kinds[name].__name__}.from_json), found {type(value).__name__}"
+            )
+
+
+def _check_warmup_fraction(fraction: Any) -> None:
+    """DataError unless the warm-up share of the steps is a number in [0, 1]."""
+    number = isinstance(fraction, Real) and not isinstance(fraction, bool)
+    if not (number and 0.0 <= float(fraction) <= 1.0):
+        raise DataError(
+            f"warmup_fraction={fraction!r} (--warmup-fraction): expected the share of the "
+            "steps spent warming up, a number from 0 to 1 (e.g. 0.01)"
+        )
+
+
+def _step_rows(
+    batch: np.ndarray, tokens: float, seq_len: int, warmup_fraction: float
+) -> list[dict[str, Any]]:
+    """Rows of the batch in sequences, the steps and the warm-up, from (value, lower, upper)
+    of the batch in tokens (an unbounded interval gives inf, refused by _check_finite)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        sequences = batch / seq_len
+        steps = tokens / batch[[0, 2, 1]]
+    unit = f"sequences of {seq_len}"
+    rule = f"{warmup_fraction:g} x steps (a convention, not a law)"
+    return [
+        _row("batch_sequences", *sequences, unit, "batch_size / seq_len"),
+        _row("steps", *steps, "optimizer steps", "tokens / batch_size"),
+        _row("warmup_steps", *(warmup_fraction * steps), "optimizer steps", rule),
+    ]
+
+
+def _check_finite(table: pd.DataFrame, n_params: float, tokens: float, level: float) -> None:
+    """DataError naming the first quantity that overflowed (a run far out of every law's
+    range, e.g. N = D = 1e300) or whose interval is unbounded (a level near 1), or a plan
+    with less than one step."""
+    values = table[["value", "lower", "upper"]].to_numpy(float)
+    bad = ~np.isfinite(values[:, 0]) | np.isinf(values[:, 1:]).any(axis=1)
+    if bad.any():
+        row = table[bad].iloc[0]
+        if np.isfinite(row["value"]):
+            raise DataError(
+                f"plan: the level={level!r} interval of {row['quantity']} is unbounded "
+                f"({float(row['lower']):g} to {float(row['upper']):g}); pass a lower level=, "
+                "e.g. 0.95"
+            )
+        raise DataError(
+            f"plan: n_params={n_params:g}, tokens={tokens:g} lie out of the laws' range: "
+            f"{row['quantity']} comes out as {float(row['value']):g} (interval "
+            f"{float(row['lower']):g} to {float(row['upper']):g}); plan a run of a realistic "
+            "size (e.g. --n-params 7B --tokens 1.4T)"
+        )
+    steps = float(table.set_index("quantity").at["steps", "value"])
+    if steps < 1:
+        raise DataError(
+            f"plan: tokens={tokens:g} (--tokens) is less than one batch of the law "
+            f"({float(table.set_index('quantity').at['batch_size', 'value']):.3g} tokens): "
+            f"{steps:.3g} optimizer steps; plan at least one batch of tokens"
+        )
 
 
 def _run(
@@ -133,6 +210,7 @@ def _hparams(
 ) -> tuple[tuple[float, float, float], tuple[float, float, float], str]:
     """(value, lower, upper) of the peak LR and of the batch in tokens, and their source."""
     if hparams is not None:
+        _warn_sequences(hparams)
         row = hparams.predict(n, d, level=level).iloc[0]
         source = f"fitted by fit_hparams, rule {hparams.rule}, bootstrap percentiles"
         lr = (row["lr"], row["lr_lower"], row["lr_upper"])
@@ -147,6 +225,20 @@ def _hparams(
     batch_value = batch_law.predict(d, **batch_law.published)
     batch = _published(batch_value, [1, np.log(d)], BATCH_COVARIANCE, z)
     return lr, batch, "published; interval from the spread of the authors' bootstrap fits"
+
+
+def _warn_sequences(hparams: HparamsResult) -> None:
+    """Warn when the sweep's batch sizes were fitted as given and look like sequences: the
+    plan's batch_size (tokens) and steps would then be off by the sequence length."""
+    sizes = hparams.batch.data["batch_size"].to_numpy(float)
+    if hparams.lr.options.get("seq_len") is None and len(sizes) and sizes.max() < SEQUENCE_LIKE:
+        warnings.warn(
+            f"hparams= was fitted on batch sizes of {sizes.min():g} to {sizes.max():g} without "
+            "seq_len=: they look like sequences, so this plan's batch_size, batch_sequences "
+            "and steps are off by the sequence length; refit with seq_len= (--seq-len)",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
 
 
 def _published(value: Any, x: list[float], covariance: Any, z: float) -> tuple[float, float, float]:

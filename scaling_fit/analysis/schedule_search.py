@@ -35,7 +35,7 @@ import pandas as pd
 from .. import schedules
 from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..fitting.identifiability import correlated_pairs, runaway_parameters
-from ..inputs.columns import MAX_STEPS
+from ..progress import check_progress, progress_bar
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.schedule_choice import ScheduleChoice
@@ -60,6 +60,10 @@ BASELINES = ("cosine", "linear", "constant")
 PEAK_REACH = 2.0  # a peak LR beyond x/÷2 of the fit's training peaks is warned about
 BASELINE_FINAL = 0.1  # final LR of a baseline given by family name, as a fraction of peak
 BATCH = 32  # candidate schedules held in memory at once during the search
+# Longest schedule searched: time and memory grow with candidates × steps (the default WSD
+# grid at 10⁶ steps: ~45 s and ~0.8 GB on one core), so 10⁸ (the longest schedule that can be
+# built) would take hours and tens of GB.  2·10⁶ steps is longer than any published run.
+MAX_SEARCH_STEPS = 2_000_000
 
 
 def best_schedule(
@@ -72,6 +76,7 @@ def best_schedule(
     grid: Mapping[str, Sequence[Any]] | None = None,
     baseline: ScheduleLike = "cosine",
     every: int = 100,
+    progress: bool | str = "auto",
 ) -> ScheduleChoice:
     """The schedule of a family with the lowest predicted final loss under a fitted curve law.
 
@@ -95,6 +100,8 @@ def best_schedule(
         ``total_steps`` steps.
     every
         Stride of the predicted curves of the winner and the baseline.
+    progress
+        A bar of the candidates predicted (:mod:`scaling_fit.progress`; default ``"auto"``).
 
     Returns
     -------
@@ -109,7 +116,8 @@ def best_schedule(
     Raises
     ------
     DataError
-        Unknown family or grid key, total_steps ≤ warmup + 1, peak/warmup neither given nor
+        Unknown family or grid key, total_steps ≤ warmup + 1 or > :data:`MAX_SEARCH_STEPS`,
+        peak/warmup neither given nor
         recorded in the fit, a baseline of another length, or a non-curve law.
     """
     if family not in GRIDS:
@@ -122,12 +130,13 @@ def best_schedule(
             f"best_schedule: law {fit.law.name!r} is not a loss-curve law (it cannot predict "
             "a loss curve from a schedule); fit 'multipower' or 'lr_annealing' to curves"
         )
+    check_progress(progress)
     _refuse_degenerate(fit)
     peak, warmup = _peak_and_warmup(fit, peak, warmup)
     total = _total(total_steps, warmup)
     axes = _axes(family, grid)
     specs, rows = _candidates(family, axes, peak, total, warmup)
-    loss = _final_losses(fit, specs, total)
+    loss = _final_losses(fit, specs, total, progress)
     table = pd.DataFrame(rows).assign(spec=specs, final_loss=loss)
     table = table[["spec", *axes, "final_loss"]]
     table = table.sort_values("final_loss", kind="stable").reset_index(drop=True)
@@ -253,14 +262,15 @@ def _recorded_settings(fit: FitResult) -> dict[str, set]:
 
 def _total(total_steps: Any, warmup: int) -> int:
     try:
-        ok = float(total_steps).is_integer() and warmup + 1 < total_steps <= MAX_STEPS
+        ok = float(total_steps).is_integer() and warmup + 1 < total_steps <= MAX_SEARCH_STEPS
     except (TypeError, ValueError):
         ok = False
     if not ok:
         raise DataError(
             f"best_schedule: {argument('total_steps', total_steps)}; expected whole steps in "
-            f"warmup + 2 = {warmup + 2} .. {MAX_STEPS:,}. Fix: a run length in that range (or "
-            f"a shorter {argument('warmup')})"
+            f"warmup + 2 = {warmup + 2} .. {MAX_SEARCH_STEPS:,} (the search predicts every "
+            "candidate over every step: longer runs take hours). Fix: a run length in that "
+            f"range (or a shorter {argument('warmup')})"
         )
     return int(total_steps)
 
@@ -350,16 +360,20 @@ def _baseline(baseline: ScheduleLike, peak: float, total: int, warmup: int) -> S
 
 
 # ---------------------------------------------------------------------- search
-def _final_losses(fit: FitResult, specs: list[str], total: int) -> np.ndarray:
+def _final_losses(
+    fit: FitResult, specs: list[str], total: int, progress: bool | str = False
+) -> np.ndarray:
     """Predicted loss of every candidate at the end of training (step ``total``), in batches."""
     out = np.empty(len(specs))
     last = total
-    for start in range(0, len(specs), BATCH):
-        batch = specs[start : start + BATCH]
-        names = [str(i) for i in range(len(batch))]
-        table = pd.DataFrame({"run": names, "step": last})
-        scheds = {n: schedules.from_spec(s) for n, s in zip(names, batch, strict=True)}
-        out[start : start + len(batch)] = predict_runs(fit, table, scheds)
+    with progress_bar(len(specs), "schedule search", "schedule", progress) as bar:
+        for start in range(0, len(specs), BATCH):
+            batch = specs[start : start + BATCH]
+            names = [str(i) for i in range(len(batch))]
+            table = pd.DataFrame({"run": names, "step": last})
+            scheds = {n: schedules.from_spec(s) for n, s in zip(names, batch, strict=True)}
+            out[start : start + len(batch)] = predict_runs(fit, table, scheds)
+            bar.update(len(batch))
     return out
 
 

@@ -128,7 +128,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--where",
         metavar="QUERY",
-        help='keep only rows matching a pandas query, e.g. "n_params >= 1e8"',
+        help="keep only rows matching a filter (columns, numbers, strings, comparisons, "
+        "and/or/not, in [...], arithmetic), e.g. \"n_params >= 1e8 and run != '410M'\"",
     )
 
 

@@ -1,10 +1,10 @@
 """Output files of the CLI: checked before any work, written atomically, inputs never replaced.
 
-``-o FILE`` is checked up front (:func:`check_output`): its directory must exist and be
-writable, the file must not exist unless ``--force``, and it must never be one of the
-command's input files, ``--force`` or not.  The text is then written atomically
-(:func:`scaling_fit.results.atomic.write_text_atomic`): killed or interrupted mid-write, the
-old file stays whole and no partial or empty file is left.
+``-o FILE`` is checked up front (:func:`check_output`): it must be a regular file or a new
+path in an existing, writable directory (a device, FIFO, socket or directory is refused; a
+symlink is followed to its target), it must not exist unless ``--force``, and it must never be
+one of the command's input files, ``--force`` or not.  The text is then written atomically by
+the package's one writer (:mod:`scaling_fit.results.atomic`, the output contract).
 """
 
 from __future__ import annotations
@@ -15,41 +15,28 @@ import os
 import sys
 from collections.abc import Iterable
 
-from ..errors import OutputExistsError, ScalingFitError
-from ..results.atomic import write_text_atomic
-
-
-class OutputPathError(ScalingFitError, ValueError):
-    """The ``-o`` path cannot be written (exit code 2)."""
+from ..errors import OutputExistsError
+from ..errors import OutputPathError as OutputPathError  # re-exported: exit code 2
+from ..results.atomic import check_target, write_text_atomic
 
 
 def check_output(path: str | None, force: bool, inputs: Iterable[str] = ()) -> None:
     """Refuse a bad ``-o`` path before any slow work.
 
-    Raises :class:`OutputPathError` for a missing or unwritable directory or a directory given
-    as the file, and :class:`OutputExistsError` for an existing file without ``force`` or for
-    any of ``inputs`` (paths or glob patterns), even with ``force``.
+    Raises :class:`OutputPathError` for a target that is not a regular file or a new path
+    (device, FIFO, socket, directory) or a missing or unwritable directory, and
+    :class:`OutputExistsError` for an existing file without ``force`` or for any of
+    ``inputs`` (paths or glob patterns), even with ``force``.
     """
     if path is None:
         return
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        raise OutputPathError(
-            f"output directory {directory!r} of -o {path!r} does not exist; create it first "
-            "or choose another path"
-        )
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise OutputPathError(f"output directory {directory!r} of -o {path!r} is not writable")
-    if os.path.isdir(path):
-        raise OutputPathError(f"-o {path!r} is a directory; expected a file name")
     for source in _expand(inputs):
         if _same_file(path, source):
             raise OutputExistsError(
                 f"-o {path!r} is the input file {source!r}; refusing to overwrite an input "
                 "(even with --force): write to another file"
             )
-    if os.path.lexists(path) and not force:
-        raise OutputExistsError(f"output file {path!r} exists; pass --force to overwrite it")
+    check_target(path, overwrite=force, flag="-o")
 
 
 def input_paths(args: argparse.Namespace, *names: str) -> list[str]:
@@ -70,10 +57,8 @@ def write(text: str, path: str | None, force: bool) -> None:
         return
     try:
         write_text_atomic(path, text, overwrite=force)
-    except FileExistsError:
-        raise OutputExistsError(
-            f"output file {path!r} exists; pass --force to overwrite it"
-        ) from None
+    except FileExistsError:  # created since check_output
+        raise OutputExistsError(f"-o {path!r} exists; pass --force to overwrite it") from None
 
 
 def _expand(inputs: Iterable[str]) -> list[str]:

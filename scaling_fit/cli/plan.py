@@ -84,7 +84,7 @@ def run_plan(args: argparse.Namespace) -> int:
             n_params=args.n_params,
             tokens=args.tokens,
             compute=args.compute,
-            seq_len=int(args.seq_len),
+            seq_len=args.seq_len,
             fit=fit,
             hparams=hparams,
             cbs=cbs,

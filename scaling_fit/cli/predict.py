@@ -72,6 +72,11 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="bootstrapped fits: columns lower, upper of the central P interval (L(N, D) laws: "
         "always, P = 0.95 by default; curve laws: when given)",
     )
+    p.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="predict from a fit that did not converge (with a warning) instead of exit 1",
+    )
     add_format_options(p, ("predictions",))
     p.set_defaults(func=run_predict)
 
@@ -94,13 +99,14 @@ def run_predict(args: argparse.Namespace) -> int:
     result = load_fit(args.fit_json)
     curve = result.law.fits_curves
     _check_options(args, result, curve)
+    allow = args.allow_unconverged
     with captured_warnings() as caught:
         if curve:
             table = _curve(result, args)
         elif args.compute is not None:
-            table = _allocation(result, args.compute, args.flops_per_param_token, args.level)
+            table = _allocation(result, args.compute, args.flops_per_param_token, args.level, allow)
         else:
-            table = _grid(result, args.n_params, args.tokens, args.level)
+            table = _grid(result, args.n_params, args.tokens, args.level, allow)
     if args.compute is not None:
         say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
     warn_lines(args, caught)
@@ -175,12 +181,22 @@ def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> 
 def _curve(result: FitResult, args: argparse.Namespace) -> Any:
     """``step, lr, loss`` of the curve, and ``lower, upper`` with ``--level``."""
     every = DEFAULT_EVERY if args.every is None else args.every
-    table = result.predict_curve(args.schedule, args.steps, every=every, level=args.level)
+    table = result.predict_curve(
+        args.schedule,
+        args.steps,
+        every=every,
+        level=args.level,
+        allow_unconverged=args.allow_unconverged,
+    )
     return table.rename(columns={"loss_lo": "lower", "loss_hi": "upper"})
 
 
 def _grid(
-    result: FitResult, n_params: list[float], tokens: list[float], level: float | None
+    result: FitResult,
+    n_params: list[float],
+    tokens: list[float],
+    level: float | None,
+    allow: bool = False,
 ) -> dict[str, Any]:
     """Losses over the N × D grid, with bootstrap intervals when the fit has samples.
 
@@ -189,23 +205,45 @@ def _grid(
     """
     import numpy as np
 
+    from ..results.json_safe import check_finite
+
     n = np.repeat(n_params, len(tokens))
     d = np.tile(tokens, len(n_params))
-    table = {"n_params": n, "tokens": d, "loss": result.predict(n_params=n, tokens=d)}
+    loss = result.predict(n_params=n, tokens=d, allow_unconverged=allow)
+    table = {"n_params": n, "tokens": d, "loss": loss}
     table["lower"] = table["upper"] = np.full(len(n), np.nan)
     if result.samples is not None or level is not None:
-        interval = result.predict_interval(n_params=n, tokens=d, level=level or DEFAULT_LEVEL)
+        interval = result.predict_interval(
+            n_params=n,
+            tokens=d,
+            level=DEFAULT_LEVEL if level is None else level,  # --level 0 is refused, not 0.95
+            allow_unconverged=allow,
+        )
         table["lower"], table["upper"] = interval["lower"], interval["upper"]
+    check_finite(
+        table,
+        ["n_params", "tokens"],
+        ["loss"],
+        "predict",
+        f"law {result.law.name!r} overflows there; predict at sizes nearer its fitted range",
+        bounds=["lower", "upper"],
+    )
     return table
 
 
 def _allocation(
-    result: FitResult, compute: list[float], k: float | None, level: float | None
+    result: FitResult,
+    compute: list[float],
+    k: float | None,
+    level: float | None,
+    allow: bool = False,
 ) -> Any:
     """Compute-optimal table; ResultError where the law has no finite optimum."""
     k = FLOPS_PER_PARAM_TOKEN if k is None else k
     level = DEFAULT_LEVEL if level is None else level
-    table = result.compute_optimal(compute, flops_per_param_token=k, level=level)
+    table = result.compute_optimal(
+        compute, flops_per_param_token=k, level=level, allow_unconverged=allow
+    )
     missing = table["n_params"].isna().to_numpy()
     if missing.any():
         raise ResultError(_no_optimum(result, float(table["compute"][missing].iloc[0]), k))

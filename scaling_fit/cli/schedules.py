@@ -12,7 +12,6 @@ and ``warmup=`` of :func:`scaling_fit.fit`, which checks them.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +57,20 @@ def schedule_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 def read_schedules(path_text: str) -> Any:
     """The content of a ``--schedules`` file (the library checks it as ``schedules=``)."""
+    from ..results.json_file import parse_json
+
     path = Path(path_text)
     if not path.is_file():
         raise UsageError(
             f"--schedules file {path_text!r} does not exist; pass the path of a JSON file "
             "mapping each run to its schedule"
         )
+    expected = (
+        "expected an object mapping run name to schedule spec, e.g. "
+        f'{{"cosine_24000": "{EXAMPLE}"}}'
+    )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"{path_text}: not JSON ({exc}); expected an object mapping run name to schedule "
-            f'spec, e.g. {{"cosine_24000": "{EXAMPLE}"}}'
-        ) from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path_text}: not JSON ({exc}); {expected}") from None
+    return parse_json(text, path_text, expected)

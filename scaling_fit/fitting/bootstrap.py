@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 
 from ..laws.base import Array
 from ..progress import SILENT, progress_bar
 from .multistart import ranked, refine
 from .objective import Problem
+from .workers import run_tasks, worker_count
 
 # Fewest runs a bootstrap over runs resamples: with one run every resample is that run (zero
 # spread, a false "parameters move as one" correlation of +-1); with two, three distinct
@@ -93,17 +93,15 @@ def bootstrap_thetas(
     """
     indices = resample_indices(runs, n_resamples, seed)
     with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
-        if n_jobs == 1:
+        workers = 1 if n_jobs == 1 else worker_count(n_jobs, n_resamples)
+        if workers == 1:
             return _refit_chunk(problem, indices, starts, bar)
-        workers = effective_n_jobs(n_jobs)
         chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
         parts = []  # workers get the silent bar: the parent counts finished chunks
-        # max_nbytes=None: arrays go pickled, never memory-mapped through /dev/shm folders,
-        # which loky's resource tracker must clean up (killed mid-run, it printed tracebacks).
-        parallel = Parallel(n_jobs=workers, return_as="generator", max_nbytes=None)
-        for part in parallel(
-            delayed(_refit_chunk)(problem, [indices[i] for i in c], starts, SILENT) for c in chunks
-        ):
+        # Arrays go pickled (run_tasks), never memory-mapped through /dev/shm folders, which
+        # loky's resource tracker must clean up (killed mid-run, it printed tracebacks).
+        tasks = [(problem, [indices[i] for i in c], starts, SILENT) for c in chunks]
+        for part in run_tasks(_refit_chunk, tasks, workers):
             parts.append(part)
             bar.update(len(part))
         return np.vstack(parts)

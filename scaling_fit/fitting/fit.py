@@ -90,7 +90,8 @@ def fit(
         Natural-unit bounds overriding the law's defaults, e.g. ``{"alpha": (0, 1)}``.
     exclude
         Points to leave out: a boolean mask over the rows of ``runs`` (True = leave out) or a
-        :meth:`pandas.DataFrame.query` string selecting the rows to leave out.
+        filter string selecting the rows to leave out (the language of ``load_runs(where=…)``:
+        columns, numbers, strings, comparisons, and/or/not, ``in [...]``, arithmetic).
     points
         ``"final"`` (default): the last logged step of each run, because mid-schedule losses
         of a decaying LR are not the losses of shorter runs; ``"all"``: every logged point.

@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
 from .formats import TENSORBOARD_HEADER, is_json_lines, join_lines_on_step
+from .query import Query, parse_query, query_mask
 from .sources import DATAFRAME, read_sources, stems
 
 # canonical name -> other accepted spellings (the canonical name itself is always accepted),
@@ -142,9 +143,11 @@ def load_runs(
         ``"raise"`` (default) or ``"omit"``: drop rows with an empty/NaN canonical value and
         emit a :class:`ScalingFitWarning` saying how many, per file.
     where
-        Keep only the rows matching this :meth:`pandas.DataFrame.query` on the tidy table's
-        columns, e.g. ``"n_params >= 1e8"`` or ``"run != 'crashed'"`` (the query language
-        of ``fit(exclude=…)``, which selects rows to leave out).
+        Keep only the rows matching this filter on the tidy table's columns, e.g.
+        ``"n_params >= 1e8"`` or ``"run != 'crashed'"``: column names, numbers, strings,
+        comparisons, ``and``/``or``/``not``, ``in [...]`` and arithmetic, nothing else
+        (:mod:`scaling_fit.inputs.query`; the language of ``fit(exclude=…)``, which selects
+        rows to leave out).  It is checked before any file is read.
 
     Returns
     -------
@@ -165,6 +168,7 @@ def load_runs(
     """
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
+    query = None if where is None else parse_query(where, "where")  # before any file is read
     sources = read_sources(source, columns or {}, _numeric_column(columns or {}))
     names = [name for name, _, _ in sources]
     frames, derived, steps_distinct = [], {}, True
@@ -193,8 +197,8 @@ def load_runs(
         table["step"] = table["step"].astype(np.int64)
     files = [file for _, _, read in sources for file in read]
     attrs: dict[str, Any] = {"derived": derived, "sources": files}
-    if where is not None:
-        table, attrs["where"] = _select(table, where)
+    if query is not None:
+        table, attrs["where"] = _select(table, query)
     table.attrs = attrs
     return table
 
@@ -212,15 +216,10 @@ def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
     return numeric
 
 
-def _select(table: pd.DataFrame, where: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The rows matching the query ``where``, and what it kept."""
-    try:
-        kept = table.query(where)
-    except Exception as exc:
-        raise DataError(
-            f"where={where!r} is not a valid query on columns {list(table.columns)}: {exc}; "
-            'expected a pandas query such as "n_params >= 1e8"'
-        ) from None
+def _select(table: pd.DataFrame, query: Query) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rows matching the filter ``query``, and what it kept."""
+    where = query.text
+    kept = table.loc[query_mask(table, query)]
     if kept.empty:
         raise DataError(
             f"where={where!r} keeps none of the {len(table)} rows; expected at least one "

@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import DataError, argument
 from .columns import FLOPS_PER_PARAM_TOKEN
 from .load import load_runs
+from .query import Query, parse_query, query_mask
 
 # Columns that make a DataFrame a tidy runs table taken as is (anything else is loaded).
 TIDY = ("run", "loss")
@@ -82,6 +83,8 @@ def select_points(
     is chosen, so leaving out a run's last row leaves the run out rather than promoting a
     mid-schedule point. ``attrs["excluded"]`` counts the points left out.
     """
+    if isinstance(exclude, str):  # checked before the runs are read
+        exclude = parse_query(exclude, "exclude")
     table = as_table(runs, ("run", output)).reset_index(drop=True)
     needed = [*inputs, output]
     missing = [c for c in needed if c not in table.columns]
@@ -112,13 +115,8 @@ def select_points(
 
 def exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:
     """Rows of ``table`` to leave out: a boolean mask as given, or the rows a query selects."""
-    if isinstance(exclude, str):
-        try:
-            return table.index.isin(table.query(exclude).index)
-        except Exception as exc:
-            raise DataError(
-                f"exclude={exclude!r} is not a valid query on columns {list(table.columns)}: {exc}"
-            ) from None
+    if isinstance(exclude, (str, Query)):
+        return query_mask(table, exclude, "exclude")
     mask = np.asarray(exclude)
     if mask.dtype != bool or mask.shape != (len(table),):
         raise DataError(

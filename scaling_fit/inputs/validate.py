@@ -30,6 +30,9 @@ from .columns import CANONICAL, NON_NEGATIVE, NUMERIC
 
 # Bootstrap resamples: 10⁵ already pins a 95 % percentile to ~0.1 %; more only costs hours.
 MAX_BOOTSTRAP = 100_000
+# Fewer resamples give "intervals" of no meaning: with 1 a zero-width interval that may not
+# hold the estimate, with < 10 the 2.5 % and 97.5 % percentiles are the extreme resamples.
+MIN_BOOTSTRAP = 10
 # Huber δ on log residuals: above ~10 (a factor e¹⁰ in loss) every point is quadratic, so the
 # objective is plain MSE; larger values only risk overflow.
 MAX_DELTA = 1e3
@@ -52,7 +55,7 @@ def check_fit_arguments(
             f"on log residuals, at least {MIN_DELTA:g} (default 1e-3); for plain least squares "
             "pass loss='mse'"
         )
-    check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
+    check_bootstrap(bootstrap)
     check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     check_whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
     check_n_jobs(n_jobs)
@@ -68,8 +71,16 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 
 def check_bootstrap(bootstrap: Any, least: int = 0) -> None:
-    """DataError unless ``bootstrap`` is a whole number of resamples in [least, MAX]."""
-    check_whole("bootstrap", bootstrap, least, MAX_BOOTSTRAP, f"at least {least}, e.g. 1000")
+    """DataError unless ``bootstrap`` is a whole number of resamples in [least, MAX], and
+    0 (none) or at least :data:`MIN_BOOTSTRAP`."""
+    example = "0 for none, e.g. 1000" if least == 0 else f"at least {least}, e.g. 1000"
+    check_whole("bootstrap", bootstrap, least, MAX_BOOTSTRAP, example)
+    if 0 < int(bootstrap) < MIN_BOOTSTRAP:
+        raise DataError(
+            f"{argument('bootstrap', bootstrap)}: {int(bootstrap)} resamples cannot give an "
+            f"interval (its bounds would be the extreme resamples); expected 0 for none or at "
+            f"least {MIN_BOOTSTRAP} (e.g. 1000)"
+        )
 
 
 # A logged lr column may be sparse (NaN between logged steps): lr_column checks it itself.

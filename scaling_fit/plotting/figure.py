@@ -15,6 +15,8 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as _MatplotlibFigure
 
+from ..results.atomic import check_folder, write_bytes_atomic
+
 # Resolution of PNGs shown in notebooks and embedded in reports (dots per inch).
 PNG_DPI = 110
 
@@ -54,11 +56,9 @@ def _metadata(fmt: str) -> dict[str, Any]:
 
 def save_figure(fig: _MatplotlibFigure, directory: str | Path, name: str) -> list[Path]:
     """Write ``name.png`` and ``name.svg`` into ``directory``; return both paths."""
-    directory = Path(directory)
+    directory = Path(check_folder(directory))
+    files = {directory / f"{name}.{fmt}": figure_bytes(fig, fmt) for fmt in ("png", "svg")}
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in ("png", "svg"):
-        path = directory / f"{name}.{fmt}"
-        path.write_bytes(figure_bytes(fig, fmt))
-        paths.append(path)
-    return paths
+    for path, data in files.items():
+        write_bytes_atomic(path, data, overwrite=True)  # the output contract
+    return list(files)

@@ -29,6 +29,7 @@ from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
 from ..laws import Law, get_law
+from ..results.atomic import check_folder, check_target, write_bytes_atomic, write_text_atomic
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
 from ..results.schedule_choice import ScheduleChoice
@@ -145,8 +146,9 @@ def write_report(
     from .sections import render
 
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True or choose another path")
+    check_target(path, overwrite=overwrite)  # before any work (the output contract)
+    if figures is not None:
+        check_folder(figures)
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
@@ -178,13 +180,14 @@ def write_report(
     _isoflop(report, table, seed)
     _schedule_choice(report)
     text = render(report)
-    path.write_text(text, encoding="utf-8")
-    if figures is not None:
+    if figures is not None:  # all bytes made before the first is written
+        files = {f"{name}.png": report.images[name] for name in report.figures}  # as embedded
+        files |= {f"{name}.svg": figure_bytes(fig, "svg") for name, fig in report.figures.items()}
         folder = Path(figures)
         folder.mkdir(parents=True, exist_ok=True)
-        for name, fig in report.figures.items():
-            (folder / f"{name}.png").write_bytes(report.images[name])  # as embedded
-            (folder / f"{name}.svg").write_bytes(figure_bytes(fig, "svg"))
+        for name, data in files.items():
+            write_bytes_atomic(folder / name, data, overwrite=True)
+    write_text_atomic(path, text, overwrite=overwrite)
     return report
 
 

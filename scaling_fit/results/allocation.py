@@ -66,10 +66,10 @@ def optimal_allocation(
     Returns NaN where the loss has no interior minimum on the budget line (the minimum is at
     the edge of a 1e-12..1e12 tokens-per-parameter range).
     """
-    if tuple(law.inputs) != ("n_params", "tokens"):
+    if tuple(law.inputs) != ("n_params", "tokens") or law.output != "loss":
         raise DataError(
-            f"compute-optimal allocation needs an L(n_params, tokens) law; {law.name!r} takes "
-            f"{law.inputs}"
+            f"compute-optimal allocation needs an L(n_params, tokens) loss law; {law.name!r} "
+            f"predicts {law.output} from {list(law.inputs)}"
         )
     compute = np.asarray(compute, dtype=float)
     if np.any(~np.isfinite(compute) | (compute <= 0)):
@@ -80,12 +80,34 @@ def optimal_allocation(
             f"{argument('flops_per_param_token')} must be a positive number of FLOPs (6 for "
             f"C = 6ND); found {k:g}"
         )
-    if law.allocation is not None and flops_per_token is None:
-        # The closed form assumes C = 6 N D; C = k N D is the same problem at budget 6C/k.
-        n_opt, d_opt = law.allocation(compute * FLOPS_PER_PARAM_TOKEN / k, **params)
-        return np.asarray(n_opt, dtype=float), np.asarray(d_opt, dtype=float)
-    per_token = flops_per_token or (lambda n: k * np.asarray(n, dtype=float))
-    return _numeric_allocation(law, params, compute, per_token)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        if law.allocation is not None and flops_per_token is None:
+            # The closed form assumes C = 6 N D; C = k N D is the same problem at budget 6C/k.
+            try:
+                n_opt, d_opt = law.allocation(compute * FLOPS_PER_PARAM_TOKEN / k, **params)
+            except OverflowError:  # Python floats in a closed form: the allocation overflows
+                n_opt = d_opt = np.full(compute.shape, np.inf)
+        else:
+            per_token = flops_per_token or (lambda n: k * np.asarray(n, dtype=float))
+            n_opt, d_opt = _numeric_allocation(law, params, compute, per_token)
+    n_opt, d_opt = np.asarray(n_opt, dtype=float), np.asarray(d_opt, dtype=float)
+    _check_overflow(compute, n_opt, d_opt)
+    return n_opt, d_opt
+
+
+def _check_overflow(compute: Array, n_opt: Array, d_opt: Array) -> None:
+    """DataError for a budget whose optimal N or D is infinite (C = 1e308, or a tiny cost
+    per token); NaN (no interior optimum) is left to the caller."""
+    overflow = np.isinf(np.broadcast_to(n_opt, compute.shape)) | np.isinf(
+        np.broadcast_to(d_opt, compute.shape)
+    )
+    if overflow.any():
+        budget = float(compute[overflow].reshape(-1)[0])
+        raise DataError(
+            f"compute_optimal: at compute={budget:g} FLOPs (--compute) the optimal n_params "
+            "and tokens overflow a float (inf); give a smaller budget, or a larger cost per "
+            "token (flops_per_param_token=, --flops-per-param-token)"
+        )
 
 
 def _numeric_allocation(

@@ -13,10 +13,13 @@ import pandas as pd
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
 from .intervals import check_level
-from .json_file import JsonResult, load_result_json
+from .json_file import JsonResult, load_result_json, table_field
 from .json_safe import json_records
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
+FIT_COLUMNS = ("s_min", "b_noise", "b_noise_lower", "b_noise_upper", "b_20")
+# Columns of a stored fit that are counts or sizes: finite and > 0 when present.
+POSITIVE = ("s_min", "b_noise", "b_20", "e_min", "n_params", "tokens", "target_loss")
 DEFINITIONS = {
     "b_noise": "Kaplan/McCandlish critical batch B_noise = E_min/S_min: reaching the target "
     "takes 2 x S_min steps (fit of S = S_min (1 + B_noise/B)); tokens per step",
@@ -142,12 +145,17 @@ class CriticalBatchResult(JsonResult):
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
 
         def build(raw: dict[str, Any]) -> CriticalBatchResult:
-            return cls(
-                fits=pd.DataFrame(raw["fits"]).fillna(np.nan).infer_objects(),
-                scaling=pd.DataFrame(raw["scaling"]),
-                group=str(raw["group"]),
-                level=float(raw["level"]),
+            group, level = raw["group"], raw["level"]
+            if not isinstance(group, str):
+                raise ValueError(f"field 'group': expected a column name, found {group!r}")
+            number = isinstance(level, int | float) and not isinstance(level, bool)
+            if not (number and 0 < level < 1):
+                raise ValueError(f"field 'level': expected a number in (0, 1), found {level!r}")
+            fits = table_field(
+                raw["fits"], "fits", (group, *FIT_COLUMNS), text=(group,), positive=POSITIVE
             )
+            scaling = table_field(raw["scaling"], "scaling", (), text=("against",))
+            return cls(fits=fits, scaling=scaling, group=group, level=float(level))
 
         return load_result_json(
             source,

@@ -83,10 +83,19 @@ def fit_from_json(cls: type[FitResult], source: str | Path, law: Law | None) -> 
         warnings=tuple(str(w) for w in raw["warnings"]),
         options=dict(raw["options"]),
         data=pd.DataFrame(raw["data"]),
-        samples=None if samples is None else np.asarray(_floats(samples), dtype=float),
+        samples=_samples(samples),
         correlation=None if correlation is None else np.asarray(_floats(correlation), float),
         version=str(raw.get("version", "")),
     )
+
+
+def _samples(stored: Any) -> np.ndarray | None:
+    """Bootstrap samples as an array; None when absent or when no row holds numbers only
+    (every resample failed: there is nothing to take intervals from)."""
+    if stored is None:
+        return None
+    samples = np.asarray(_floats(stored), dtype=float).reshape(len(stored), -1)
+    return samples if np.isfinite(samples).all(axis=1).any() else None
 
 
 def _read_json(source: str | Path) -> tuple[str, Any]:

@@ -17,6 +17,7 @@ from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
+from ..progress import check_progress, progress_bar
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
@@ -25,6 +26,8 @@ from .json_file import JsonResult
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
+# Values (points × resamples) predicted at once by predict_interval: ~160 MB of float64.
+INTERVAL_BLOCK = 20_000_000
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,12 +141,15 @@ class FitResult(JsonResult):
         data: pd.DataFrame | None = None,
         *,
         max_extrapolation: float = MAX_EXTRAPOLATION,
+        allow_unconverged: bool = False,
         **inputs: Any,
     ) -> Array:
         """Predicted loss (or the law's ``output``), from keyword inputs or a DataFrame.
 
         Warns (:class:`ScalingFitWarning`) when an input lies more than ``max_extrapolation``
-        times beyond the fitted range.
+        times beyond the fitted range.  A fit that did not converge raises
+        :class:`~scaling_fit.errors.FitError` unless ``allow_unconverged=True`` (then it warns);
+        so do :meth:`predict_interval`, :meth:`predict_curve` and :meth:`compute_optimal`.
 
         Examples
         --------
@@ -152,6 +158,7 @@ class FitResult(JsonResult):
         """
         self._require_point_law("predict")
         self._require_finite_params("predict")
+        self._require_converged("predict", allow_unconverged)
         columns = self._inputs(data, inputs)
         self._warn_extrapolation(
             dict(zip(self.law.inputs, columns, strict=True)), max_extrapolation
@@ -196,24 +203,49 @@ class FitResult(JsonResult):
                 )
 
     def predict_interval(
-        self, data: pd.DataFrame | None = None, *, level: float = 0.95, **inputs: Any
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        level: float = 0.95,
+        allow_unconverged: bool = False,
+        progress: bool | str = "auto",
+        **inputs: Any,
     ) -> pd.DataFrame:
         """Predicted output (column named by ``law.output``, ``loss`` for loss laws) with its
-        bootstrap percentile interval (needs ``bootstrap>0``)."""
+        bootstrap percentile interval (needs ``bootstrap>0``).  The points are predicted in
+        blocks of at most :data:`INTERVAL_BLOCK` values (points × resamples), with a progress
+        bar of the points on a terminal (``progress``, :mod:`scaling_fit.progress`)."""
         self._require_point_law("predict_interval")
         self._require_finite_params("predict_interval")
+        self._require_converged("predict_interval", allow_unconverged)
         check_level(level)
         samples = self._require_samples("predict_interval")
+        check_progress(progress)
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
-        draws = self.law.predict(*columns, **self._sample_columns(samples))
-        lo, hi = percentile_interval(draws, level, axis=0)
+        size = columns[0].size
+        lo, hi = np.empty(size), np.empty(size)
+        step = max(1, INTERVAL_BLOCK // max(1, len(samples)))
+        with progress_bar(size, "predict interval", "point", progress) as bar:
+            for start in range(0, size, step):
+                part = [c[start : start + step] for c in columns]
+                draws = self.law.predict(*part, **self._sample_columns(samples))
+                lo[start : start + step], hi[start : start + step] = percentile_interval(
+                    draws, level, axis=0
+                )
+                bar.update(part[0].size)
         table = pd.DataFrame(dict(zip(self.law.inputs, columns, strict=True)))
         table[self.law.output] = self.law.predict(*columns, **self.params)
         table["lower"], table["upper"] = lo, hi
         return table
 
     def predict_curve(
-        self, schedule: Any, steps: Any = None, *, every: int = 1, level: float | None = None
+        self,
+        schedule: Any,
+        steps: Any = None,
+        *,
+        every: int = 1,
+        level: float | None = None,
+        allow_unconverged: bool = False,
     ) -> pd.DataFrame:
         """Predicted loss curve of a loss-curve law under a schedule: ``step, lr, loss``.
 
@@ -231,9 +263,13 @@ class FitResult(JsonResult):
         level
             With a bootstrapped fit, add the ``level`` percentile band of the bootstrap
             predictions as columns ``loss_lo`` and ``loss_hi``.
+        allow_unconverged
+            Predict from a fit that did not converge (with a warning) instead of raising
+            :class:`~scaling_fit.errors.FitError`.
         """
         from .curves import curve_band, predict_curve
 
+        self._require_converged("predict_curve", allow_unconverged)
         table = predict_curve(self, schedule, steps, every=every)
         if level is not None:
             check_level(level)
@@ -250,6 +286,7 @@ class FitResult(JsonResult):
         flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN,
         flops_per_token: FlopsPerToken | None = None,
         max_extrapolation: float = MAX_EXTRAPOLATION,
+        allow_unconverged: bool = False,
     ) -> pd.DataFrame:
         """Loss-minimising N and D for each budget in FLOPs.
 
@@ -261,6 +298,7 @@ class FitResult(JsonResult):
         the fitted range.
         """
         self._require_finite_params("compute_optimal")
+        self._require_converged("compute_optimal", allow_unconverged)
         check_level(level)
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
         check_positive_inputs({"compute": budgets}, "compute_optimal")
@@ -450,6 +488,29 @@ class FitResult(JsonResult):
                 f"{what}: parameters {bad} of law {self.law.name!r} are not finite (converged="
                 f"{self.converged}): the fit failed; refit, or check the data it was fitted to"
             )
+
+    def _require_converged(self, what: str, allow: bool) -> None:
+        """FitError for a fit that did not converge, unless ``allow`` (then a warning).
+        Parameters given rather than fitted (:meth:`from_params`, :meth:`from_lmfit`: a
+        ``source`` option and no objective) are not a fit that failed."""
+        given = "source" in self.options and not np.isfinite(self.objective)
+        if self.converged or given:
+            return
+        problem = (
+            f"the fit of law {self.law.name!r} did not converge (its parameters {self.params} "
+            "are where the optimiser stopped, not an optimum)"
+        )
+        if not allow:
+            raise FitError(
+                f"{what}: {problem}, so its predictions are not answers; refit (more starts, "
+                "fixed or tied parameters, more runs), or pass allow_unconverged=True "
+                "(--allow-unconverged) to predict anyway"
+            )
+        warnings.warn(  # one text for every method: the CLI prints it once
+            f"{problem}; predicting anyway (allow_unconverged=True): treat the numbers as a guess",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
 
     def _require_point_law(self, what: str) -> None:
         if self.law.fits_curves:

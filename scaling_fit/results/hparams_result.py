@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
-from .json_file import JsonResult, load_result_json
+from .json_file import JsonResult, load_result_json, table_field
+from .json_safe import json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
+LAWS = {"lr": "steplaw_lr", "batch": "steplaw_batch"}
+INPUTS = ("n_params", "tokens")
+CELL_COLUMNS = (*INPUTS, "penalty_fitted", "penalty_published")
+TEXT_COLUMNS = ("edge", "smooth_fallback")
 
 
 @dataclass(frozen=True, repr=False)
@@ -49,11 +55,14 @@ class HparamsResult(JsonResult):
 
     @property
     def penalty(self) -> dict[str, float]:
-        """Mean per-cell relative loss penalty of the fitted and the published law."""
-        return {
-            label: float(np.nanmean(self.cells[f"penalty_{label}"]))
-            for label in ("fitted", "published")
-        }
+        """Mean per-cell relative loss penalty of the fitted and the published law, over the
+        cells where it is measured (NaN when it is measured in none)."""
+        means = {}
+        for label in ("fitted", "published"):
+            values = self.cells[f"penalty_{label}"].to_numpy(float)
+            values = values[np.isfinite(values)]
+            means[label] = float(values.mean()) if len(values) else float("nan")
+        return means
 
     def predict(self, n_params: Any, tokens: Any, *, level: float = 0.95) -> pd.DataFrame:
         """Optimal peak LR and batch size (tokens) with bootstrap percentile intervals.
@@ -81,7 +90,14 @@ class HparamsResult(JsonResult):
         """
         check_level(level)
         check_positive_inputs({"n_params": n_params, "tokens": tokens}, "HparamsResult.predict")
-        n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
+        try:
+            n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))
+        except ValueError:
+            raise DataError(
+                f"HparamsResult.predict: n_params ({np.size(n_params)} values) and tokens "
+                f"({np.size(tokens)} values) have different lengths; give each the same number "
+                "of values, or one value to use for all"
+            ) from None
         table = pd.DataFrame({"n_params": n, "tokens": d})
         table["lr"] = self.lr.predict(n_params=n, tokens=d)
         table["batch_size"] = self.batch.predict(tokens=d)
@@ -90,8 +106,8 @@ class HparamsResult(JsonResult):
             ("batch_size", self.batch, (d,)),
         ):
             lower, upper = np.full(len(n), np.nan), np.full(len(n), np.nan)
-            if fit.samples is not None:
-                rows = fit.samples[np.all(np.isfinite(fit.samples), axis=1)]
+            rows = _finite_rows(fit.samples)
+            if len(rows):
                 params = {k: rows[:, i, None] for i, k in enumerate(fit.law.param_names)}
                 draws = fit.law.predict(*inputs, **params)
                 tail = 50.0 * (1.0 - level)
@@ -124,7 +140,7 @@ class HparamsResult(JsonResult):
         return {
             "format": JSON_FORMAT,
             "rule": self.rule,
-            "penalty": self.penalty,
+            "penalty": json_safe(self.penalty),
             "lr": self.lr.to_dict(),
             "batch": self.batch.to_dict(),
             "cells": cells.to_dict(orient="list"),
@@ -136,11 +152,17 @@ class HparamsResult(JsonResult):
         """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
 
         def build(raw: dict[str, Any]) -> HparamsResult:
+            messages = raw["warnings"]
+            if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+                raise ValueError("field 'warnings': expected a list of messages")
+            cells = table_field(
+                raw["cells"], "cells", CELL_COLUMNS, text=TEXT_COLUMNS, positive=INPUTS
+            )
             return cls(
-                lr=FitResult.from_json(json.dumps(raw["lr"])),
-                batch=FitResult.from_json(json.dumps(raw["batch"])),
-                cells=pd.DataFrame(raw["cells"]).fillna(np.nan).infer_objects(),
-                warnings=tuple(raw["warnings"]),
+                lr=_law_field(raw, "lr"),
+                batch=_law_field(raw, "batch"),
+                cells=cells,
+                warnings=tuple(messages),
             )
 
         return load_result_json(
@@ -150,3 +172,26 @@ class HparamsResult(JsonResult):
             what="hyperparameter fit",
             expected="the JSON written by `scaling-fit hparams` or HparamsResult.to_json()",
         )
+
+
+def _finite_rows(samples: np.ndarray | None) -> np.ndarray:
+    """The bootstrap rows without NaN (none when there are no samples)."""
+    if samples is None:
+        return np.empty((0, 0))
+    return samples[np.all(np.isfinite(samples), axis=1)]
+
+
+def _law_field(raw: dict[str, Any], field: str) -> FitResult:
+    """The FitResult stored under ``field``, checked as a fit file is and of the expected
+    law; bootstrap rows holding null are left out (they carry no draw)."""
+    if not isinstance(raw[field], dict):
+        raise ValueError(f"field {field!r}: expected the object of a fit result")
+    try:
+        fit = FitResult.from_json(json.dumps(raw[field]))
+    except DataError as exc:
+        detail = str(exc).removeprefix("the JSON text is not a scaling_fit fit result: ")
+        raise ValueError(f"field {field!r}: {detail}") from None
+    if fit.law.name != LAWS[field]:
+        raise ValueError(f"field '{field}.law': expected {LAWS[field]!r}, found {fit.law.name!r}")
+    rows = _finite_rows(fit.samples)
+    return replace(fit, samples=rows if len(rows) else None)

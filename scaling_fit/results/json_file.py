@@ -15,9 +15,13 @@ file, checks its ``format`` tag (``scaling_fit.<Class>/1``) and raises
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import pandas as pd
 
 from ..errors import DataError, OutputExistsError
 from .atomic import write_text_atomic
@@ -171,15 +175,104 @@ def load_result_json(
         needs; the message names the file.
     """
     is_path = is_json_path(source)
-    text = Path(source).read_text() if is_path else str(source)
+    where = f"file {source}" if is_path else "the JSON text"
+    text = read_json_source(source, where, f"expected {expected}")
     try:
         raw = json.loads(text)
-        if raw.get("format") != json_format:
+        if not isinstance(raw, dict) or raw.get("format") != json_format:
             raise KeyError("format")
         return build(raw)
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        where = f"file {source}" if is_path else "the JSON text"
+    except RecursionError:
+        raise DataError(
+            f"{where} is nested too deep to be read (thousands of levels of brackets); "
+            f"expected {expected}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{where} is not a scaling_fit {what} (not valid JSON: {exc}); expected {expected}"
+        ) from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(
             f"{where} is not a scaling_fit {what} ({exc.__class__.__name__}: {exc}); "
             f"expected {expected}"
         ) from None
+
+
+def read_json_source(source: str | Path, where: str, expected: str) -> str:
+    """The text of a JSON file (or ``source`` itself when it is JSON text); DataError naming
+    the file when it cannot be read or is not text."""
+    if not is_json_path(source):
+        return str(source)
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{where} is not text (binary data?); {expected}") from None
+    except OSError as exc:
+        raise DataError(f"{where} cannot be read: {exc.strerror or exc}; {expected}") from None
+
+
+def parse_json(text: str, where: str, expected: str) -> Any:
+    """``json.loads(text)``; DataError naming ``where`` for text that is not JSON or is
+    nested too deep for Python's parser (thousands of brackets)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not JSON ({exc}); {expected}") from None
+    except RecursionError:
+        raise DataError(
+            f"{where}: nested too deep to be read (thousands of levels of brackets); {expected}"
+        ) from None
+
+
+def table_field(
+    value: Any,
+    field: str,
+    required: tuple[str, ...],
+    *,
+    text: tuple[str, ...] = (),
+    positive: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """A table stored in a result's JSON, checked: ``{column: [values]}`` of equal lengths
+    or a list of ``{column: value}`` records, numbers (or null) in every column but
+    ``text``, finite numbers > 0 in ``positive``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``field`` and the column (:func:`load_result_json` adds the file).
+    """
+    if isinstance(value, list) and all(isinstance(row, dict) for row in value):
+        names = list(dict.fromkeys(key for row in value for key in row))
+        value = {name: [row.get(name) for row in value] for name in names}
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ValueError(f"field {field!r}: expected a table (column -> list of values)")
+    if len({len(v) for v in value.values()}) > 1:
+        raise ValueError(f"field {field!r}: expected columns of equal length (a ragged table)")
+    missing = [c for c in required if c not in value]
+    if missing:
+        raise ValueError(f"field {field!r}: columns {missing} are missing")
+    for column, values in value.items():
+        if column in text:
+            continue
+        for row, item in enumerate(values):
+            number = isinstance(item, int | float) and not isinstance(item, bool)
+            finite = number and _finite(item)
+            ok = finite and item > 0 if column in positive else item is None or finite
+            if not ok:
+                expected = (
+                    "a finite number > 0" if column in positive else "a finite number or null"
+                )
+                raise ValueError(
+                    f"field '{field}.{column}[{row}]': expected {expected}, found {item!r}"
+                )
+    return pd.DataFrame(value).fillna(np.nan).infer_objects()
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

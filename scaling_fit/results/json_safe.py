@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..errors import DataError
 
 
 def json_safe(value: Any) -> Any:
@@ -47,3 +49,47 @@ def json_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 def json_columns(table: pd.DataFrame) -> dict[str, list[Any]]:
     """One JSON-safe list per column of ``table``."""
     return {column: json_safe(table[column].tolist()) for column in table.columns}
+
+
+def check_finite(
+    table: Mapping[str, Any],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    where: str,
+    fix: str,
+    bounds: Sequence[str] = (),
+) -> None:
+    """DataError when an output of a result is inf or NaN, or an interval bound is inf.
+
+    A value that overflowed is no answer: strict JSON cannot hold it, and a CSV would show
+    ``inf`` as if it were one. Interval bounds may be NaN (not computed), not infinite.
+
+    Parameters
+    ----------
+    table
+        A DataFrame or a mapping of column name to values.
+    inputs
+        Columns that name the row in the message (e.g. ``["compute"]``).
+    outputs
+        Columns that must be finite.
+    where
+        What computed the table, for the message (e.g. ``"compute_optimal"``).
+    fix
+        How to get a finite answer, ending the message.
+    bounds
+        Columns that must be finite or NaN.
+    """
+    checks = [(c, True) for c in outputs] + [(c, False) for c in bounds]
+    for column, answer in checks:
+        values = np.asarray(table[column], dtype=float).reshape(-1)
+        bad = ~np.isfinite(values) if answer else np.isinf(values)
+        if bad.any():
+            first = int(np.argmax(bad))
+            shown = ", ".join(
+                f"{name}={float(np.asarray(table[name], float).reshape(-1)[first]):g}"
+                for name in inputs
+            )
+            raise DataError(
+                f"{where}: {column} comes out as {float(values[first])!r} at {shown}: out of "
+                f"the range where it is a finite number; {fix}"
+            )

@@ -34,7 +34,7 @@ class _Check:
     def number(self, field: str, value: Any, *, null: bool = True) -> None:
         if value is None and null:
             return
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value) or not _finite(value):
             raise self.fail(field, "a finite number" + (" or null" if null else ""), value)
 
     def typed(self, field: str, value: Any, kind: type | tuple, expected: str) -> None:
@@ -117,10 +117,38 @@ def check_against_law(raw: Mapping[str, Any], law: Law, where: str) -> None:
     samples = raw.get("bootstrap_samples")
     if samples and any(len(row) != len(names) for row in samples):
         raise check.fail("bootstrap_samples", f"rows of {len(names)} values", "other lengths")
+    _check_bounds(check, raw, law)
     output = getattr(law, "output", "loss")
     absent = [c for c in (*law.inputs, output) if c not in raw["data"]]
     if absent:
         raise check.fail("data", f"the columns {[*law.inputs, output]}", list(raw["data"]))
+
+
+def _check_bounds(check: _Check, raw: Mapping[str, Any], law: Law) -> None:
+    """Every parameter value inside the bounds it was fitted within (the law's, or those
+    the fit's ``options.bounds`` set); a parameter fitted in log space is >= 0."""
+    overrides = raw["options"].get("bounds")
+    overrides = overrides if isinstance(overrides, Mapping) else {}
+    for position, parameter in enumerate(getattr(law, "parameters", ())):
+        lo, hi = parameter.bounds
+        given = overrides.get(parameter.name)
+        if isinstance(given, list) and len(given) == 2 and all(map(_is_number, given)):
+            lo, hi = given
+        if parameter.log:  # fitted as exp(x): >= 0 (0 when x underflows)
+            lo = max(lo, 0.0)
+        expected = f"a value within the bounds [{lo:g}, {hi:g}] of law {law.name!r}"
+        for field, value in _values_of(raw, parameter.name, position):
+            if value is not None and not lo <= value <= hi:
+                raise check.fail(field, expected, value)
+
+
+def _values_of(raw: Mapping[str, Any], name: str, position: int) -> list[tuple[str, Any]]:
+    """(field, value) of a parameter's fitted value and of its bootstrap draws."""
+    entry = raw["params"].get(name)
+    values = [(f"params.{name}.value", entry.get("value") if isinstance(entry, Mapping) else None)]
+    for row, draw in enumerate(raw.get("bootstrap_samples") or []):
+        values.append((f"bootstrap_samples[{row}][{position}]", draw[position]))
+    return values
 
 
 def _check_data(check: _Check, data: Any) -> None:
@@ -133,6 +161,14 @@ def _check_data(check: _Check, data: Any) -> None:
             check.numbers(f"data.{column}", values, 1)
     if len(lengths) > 1:
         raise check.fail("data", "columns of equal length", sorted(lengths))
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _is_number(value: Any) -> bool:

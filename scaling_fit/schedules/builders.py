@@ -97,7 +97,7 @@ def check_lr(lr: Any, what: str) -> np.ndarray:
     is a non-empty 1-D array of finite values >= 0."""
     try:
         arr = np.asarray(lr, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float
         arr = np.full(1, np.nan)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         want = "a non-empty 1-D array of finite learning rates >= 0, one per step"
@@ -111,7 +111,7 @@ def whole_number(value: Any, key: str, where: str, lo: int, hi: float) -> int:
     number of steps in ``[lo, hi]``."""
     try:
         ok = float(value).is_integer() and lo <= value <= hi
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
         want = f"{key} = a whole number of steps in [{lo}, {hi}]"

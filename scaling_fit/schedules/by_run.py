@@ -108,8 +108,9 @@ def as_steps(steps: Array, n_steps: int, run: object = "") -> Array:
     Index the LR with :func:`history_lr` (step ``n_steps`` needs the one-step extension).
     """
     values = np.asarray(steps, dtype=float)
-    index = np.round(values).astype(np.int64)
-    bad = (values != index) | (index < 0) | (index > n_steps)
+    inside = np.isfinite(values) & (values >= 0) & (values <= n_steps)
+    index = np.round(np.where(inside, values, 0)).astype(np.int64)  # no cast of 1e30 or inf
+    bad = ~inside | (values != index)
     if bad.any():
         raise DataError(
             f"run {run!r}: step {values[bad][0]:g} lies outside its schedule of {n_steps} "

@@ -1,0 +1,148 @@
+"""Worker processes: no more than the work and the machine can use, none outliving its parent.
+
+:func:`worker_count` turns ``n_jobs`` (joblib's meaning: ``-1`` all CPUs, ``-2`` all but one)
+into the number of workers to start: at most one per task, and, for process backends (loky,
+multiprocessing), at most the CPUs this process may use (``os.process_cpu_count()`` on
+Python 3.13+, else the CPU affinity, and joblib's count, which reads cgroup CPU quotas), with
+a :class:`ScalingFitWarning` when an explicit ``n_jobs`` is lowered to the machine's CPUs.
+
+:func:`run_tasks` runs the tasks on that many workers.  Every worker process starts a daemon
+thread that polls the parent's pid and ends the worker when the parent is gone — also after
+SIGKILL, which no handler of the parent sees (loky's workers do not watch their parent: they
+finish their task and then wait minutes for more).  With joblib's default backend the workers
+come from loky's reusable executor with that watchdog as initializer, so a worker is watched
+from its start; under another backend set by the user (``joblib.parallel_config``) the
+tasks go through :class:`joblib.Parallel` and a worker process starts watching with its
+first task.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import joblib
+from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
+
+from ..errors import ScalingFitWarning, argument
+
+POLL_SECONDS = 0.25  # how often a worker checks that its parent is alive
+PROCESS_BACKENDS = {"LokyBackend", "MultiprocessingBackend"}
+_watching = threading.Event()
+
+
+def available_cpus() -> int:
+    """The CPUs this process may use: affinity, ``process_cpu_count`` and cgroup quota."""
+    counts = [os.cpu_count() or 1, joblib.cpu_count()]  # joblib's: cgroup quota, affinity
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        counts.append(os.process_cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        counts.append(len(os.sched_getaffinity(0)))
+    return max(1, min(counts))
+
+
+def worker_count(n_jobs: int, tasks: int) -> int:
+    """The number of workers to start for ``tasks`` tasks and the user's ``n_jobs``.
+
+    Parameters
+    ----------
+    n_jobs
+        joblib's meaning: a positive count, ``-1`` for all CPUs, ``-k`` for all but ``k - 1``.
+    tasks
+        How many independent tasks there are (no worker is started without one).
+
+    Returns
+    -------
+    int
+        At least 1; 1 means run in this process.
+
+    Warns
+    -----
+    ScalingFitWarning
+        When a positive ``n_jobs`` exceeds the CPUs a process backend may use.
+    """
+    backend, _ = get_active_backend()
+    if type(backend).__name__ not in PROCESS_BACKENDS:  # dask, threads: not our processes
+        return max(1, min(joblib.effective_n_jobs(n_jobs), tasks))
+    cpus = available_cpus()
+    wanted = n_jobs if n_jobs > 0 else cpus + 1 + n_jobs
+    if n_jobs > cpus and tasks > cpus:
+        warnings.warn(
+            f"{argument('n_jobs', n_jobs)} is more than the {cpus} CPUs this process may use; "
+            f"using {cpus} worker processes (more would only compete for the same CPUs)",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
+    return max(1, min(wanted, cpus, tasks))
+
+
+def run_tasks(
+    function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int
+) -> Iterator[Any]:
+    """``function(*task)`` for every task, yielded in order, on ``workers`` worker processes.
+
+    Parameters
+    ----------
+    function
+        A module-level function (pickled by reference).
+    tasks
+        The argument tuples.
+    workers
+        From :func:`worker_count`; 1 runs every task in this process.
+    """
+    if workers == 1:
+        yield from (function(*task) for task in tasks)
+        return
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "LokyBackend":  # dask, threads, multiprocessing: joblib's
+        parallel = Parallel(n_jobs=workers, batch_size=1, return_as="generator", max_nbytes=None)
+        yield from parallel(delayed(watched(function))(*task) for task in tasks)
+        return
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(
+        max_workers=workers, initializer=_start_watchdog, initargs=(os.getpid(),)
+    )
+    futures = [executor.submit(function, *task) for task in tasks]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def watched(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` as a task that, run in a child process, ends it when this process dies."""
+    return _Watched(function, os.getpid())
+
+
+class _Watched:
+    """A picklable task wrapper; see :func:`watched`."""
+
+    def __init__(self, function: Callable[..., Any], parent: int) -> None:
+        self.function, self.parent = function, parent
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != self.parent and os.getppid() == self.parent:
+            _start_watchdog(self.parent)
+        return self.function(*args, **kwargs)
+
+
+def _start_watchdog(parent: int) -> None:
+    """Start (once per process) the thread that ends this process when ``parent`` is gone."""
+    if _watching.is_set() or os.getpid() == parent:
+        return
+    _watching.set()
+    threading.Thread(target=_watch, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os._exit(1)  # the parent is gone: nobody will read this worker's result
