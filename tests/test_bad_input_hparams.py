@@ -345,7 +345,8 @@ def test_bad_input(capsys, tmp_path, monkeypatch, files, argv, code, words) -> N
     if words is None:
         return
     if code == 0:  # a usable input: the warning line says what is suspicious
-        line = next((x for x in err.splitlines() if all(w in x.lower() for w in words)), None)
+        lines = (out + err).splitlines()  # the report (with its warnings) is on stdout
+        line = next((x for x in lines if all(w in x.lower() for w in words)), None)
         assert line is not None, (words, out, err)
         return
     errors = [x for x in err.splitlines() if x.startswith("scaling-fit: error: ")]

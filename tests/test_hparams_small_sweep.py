@@ -102,7 +102,8 @@ def test_hparams_with_seq_len_then_plan(
     assert all(p["ci95"] is None for p in raw["lr"]["params"].values())
     assert all(p["ci95"] is not None for p in raw["batch"]["params"].values())
 
-    code, out, err = run(capsys, "plan", "--n-params", "1e9", "--tokens", "2e10", "--hparams", hp)
+    argv = ["plan", "--n-params", "1e9", "--tokens", "2e10", "--hparams", hp, "--format", "json"]
+    code, out, err = run(capsys, *argv)
     assert code == 0, err
     rows = {r["quantity"]: r for r in strict_json(out)["rows"]}
     # The optimum put into the sweep: lr* = 3e-3 (10)^-0.3 = 1.5e-3, B* = 202 sequences; the

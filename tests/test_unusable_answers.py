@@ -58,7 +58,7 @@ def test_cli_predict_from_an_unconverged_fit_exits_1(capsys, tmp_path: Path, sta
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "did not converge" in err and "--allow-unconverged" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json"]  # nothing written
-    assert main([*argv, "--allow-unconverged"]) == 0
+    assert main([*argv, "--allow-unconverged", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("n_params,tokens,loss")
     assert err.count("predicting anyway") == 1  # once, though two methods were called
