@@ -1,7 +1,9 @@
 """Pieces shared by the ``scaling-fit`` subcommands: errors, argument types, output.
 
-Machine output (JSON, CSV) goes to stdout or ``-o FILE`` (never overwritten without
-``--force``); human text goes to stderr, one ``warning: …`` line per warning.  This module
+Every subcommand writes its result through :func:`emit`: a compact summary on stdout by
+default, the whole result as JSON (``--format json``, or ``-o FILE``, never overwritten without
+``--force``) or one table as CSV (``--format csv``), JSON arrays of numbers on one line each;
+warnings go to stderr, one ``warning: …`` line each.  This module
 imports nothing heavy (no numpy, pandas or scipy), so that building the parser is fast.  Subcommands
 that read runs take :func:`add_input_options` and load them with :func:`read_runs`.
 """
@@ -224,8 +226,8 @@ def emit(
         return
     if chosen == "csv":
         if table is None:
-            check_format(args)
-        text = csv_text(table(getattr(args, "table", "")))  # type: ignore[misc]
+            raise UsageError(f"--format csv: `{PROG} {args.command}` has no table to write")
+        text = csv_text(table(getattr(args, "table", "")))
     else:
         value = data() if callable(data) else data
         text = value if isinstance(value, str) else json_text(value)

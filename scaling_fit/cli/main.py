@@ -1,6 +1,8 @@
 """The ``scaling-fit`` command line: the parser of every subcommand, and :func:`main`.
 
-Machine output (JSON, CSV) goes to stdout or ``-o FILE``; human text goes to stderr.
+Every subcommand prints a compact summary on stdout, or the whole result as JSON
+(``--format json``, ``-o FILE``) or a table as CSV (``--format csv``); warnings go to stderr
+(:func:`.common.emit`).
 Exit codes: 0 ok, 1 the fit failed or did not converge (or cannot answer: no compute-optimal
 allocation), 2 bad input or usage. A user error is one line ``scaling-fit: error: …``
 without a traceback (``--debug`` shows it): the message of the library's
