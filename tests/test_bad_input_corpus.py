@@ -235,6 +235,8 @@ CASES = [
     ("--seed -1", {"runs.csv": GOOD}, [*FIT, "--seed", "-1"], 2, ["seed=-1 (--seed)"]),
     ("--delta 0", {"runs.csv": GOOD}, [*FIT, "--delta", "0"], 2, ["(--delta)", "0 < delta"]),
     ("--delta -1", {"runs.csv": GOOD}, [*FIT, "--delta", "-1"], 2, ["(--delta)", "0 < delta"]),
+    ("--delta 1e-300", {"runs.csv": GOOD}, [*FIT, "--delta", "1e-300"], 2,
+     ["delta=1e-300 (--delta)", "at least 1e-12"]),
     ("--delta 1e300", {"runs.csv": GOOD}, [*FIT, "--delta", "1e300"], 2, ["(--delta)"]),
     ("--bootstrap 1e12", {"runs.csv": GOOD}, [*FIT, "--bootstrap", "1e12"], 2, ["--bootstrap"]),
     (

@@ -40,6 +40,7 @@ def test_fit_checks_a_tidy_dataframe(bad) -> None:
         ("delta", -1.0, "0 < delta"),
         ("delta", 1e300, "0 < delta"),
         ("delta", float("nan"), "0 < delta"),
+        ("delta", 1e-300, "at least 1e-12"),  # was numpy's "must not contain infs or NaNs"
         ("bootstrap", 10**12, "bootstrap=1000000000000 (--bootstrap)"),
         ("bootstrap", -1, "bootstrap=-1"),
         ("bootstrap", 2.5, "whole number"),
