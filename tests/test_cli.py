@@ -58,6 +58,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, st
     return code, out, err
 
 
+def predict(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """``scaling-fit predict --format csv argv...``: the table as CSV (default: readable text)."""
+    return run(capsys, "predict", "--format", "csv", *argv)
+
+
 def assert_user_error(code: int, err: str, *words: str) -> None:
     """Exit 2 and exactly one stderr line ``scaling-fit: error: …`` naming ``words``."""
     assert code == 2
@@ -149,13 +154,11 @@ def test_fit_bootstrap_gives_stderr_and_intervals(capsys, epoch_csv, tmp_path):
         assert param["stderr"] > 0
         lo, hi = param["ci95"]
         assert lo <= param["value"] <= hi
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", output, "--n-params", "70B", "--tokens", "1.4T"
-    )
+    code, out, err = predict(capsys, output, "--n-params", "70B", "--tokens", "1.4T")
     assert code == 0, err
     (row,) = read_csv(out)
     assert float(row["lower"]) <= float(row["loss"]) <= float(row["upper"])
-    code, out, err = run(capsys, "predict", "--format", "csv", output, "--compute", "5.76e23")
+    code, out, err = predict(capsys, output, "--compute", "5.76e23")
     assert code == 0, err
     (row,) = read_csv(out)
     expected = FitResult.from_json(output).compute_optimal(5.76e23).iloc[0]
@@ -201,9 +204,7 @@ def test_predict_grid_and_compute_match_fit_result(capsys, epoch_csv, tmp_path):
     epoch_fit(capsys, epoch_csv, output)
     result = FitResult.from_json(output)
 
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", output, "--n-params", 7e10, "--tokens", 1.4e12, 2e12
-    )
+    code, out, err = predict(capsys, output, "--n-params", 7e10, "--tokens", 1.4e12, 2e12)
     assert code == 0
     assert all(line.startswith("warning: ") for line in err.splitlines())
     assert out.splitlines()[0] == "n_params,tokens,loss,lower,upper"
@@ -217,7 +218,7 @@ def test_predict_grid_and_compute_match_fit_result(capsys, epoch_csv, tmp_path):
         assert float(r["loss"]) == pytest.approx(expected, rel=1e-12)
         assert r["lower"] == r["upper"] == ""
 
-    code, out, err = run(capsys, "predict", "--format", "csv", output, "--compute", 5.76e23)
+    code, out, err = predict(capsys, output, "--compute", 5.76e23)
     assert code == 0, err
     (row,) = read_csv(out)
     optimal = result.compute_optimal(5.76e23)
@@ -229,51 +230,19 @@ def test_predict_grid_and_compute_match_fit_result(capsys, epoch_csv, tmp_path):
 def test_predict_warns_once_on_extrapolation(capsys, epoch_csv, tmp_path):
     output = tmp_path / "fit.json"
     epoch_fit(capsys, epoch_csv, output)
-    code, out, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        output,
-        "--n-params",
-        "1e13",
-        "2e13",
-        "--tokens",
-        "2e10",
-    )
+    code, out, err = predict(capsys, output, "--n-params", "1e13", "2e13", "--tokens", "2e10")
     assert code == 0
     assert len(read_csv(out)) == 2
     assert err.count("warning: n_params extrapolates") == 1
     assert "Traceback" not in err
-    code, out, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        output,
-        "--n-params",
-        "1e13",
-        "--tokens",
-        "2e10",
-        "--quiet",
-    )
+    code, out, err = predict(capsys, output, "--n-params", "1e13", "--tokens", "2e10", "--quiet")
     assert (code, err) == (0, "")
 
 
 def test_predict_compute_with_published_chinchilla(capsys, tmp_path):
     output = tmp_path / "published.json"
     FitResult.from_params("chinchilla").to_json(output)
-    code, out, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        output,
-        "--compute",
-        "5.76e23",
-        "-o",
-        tmp_path / "a.csv",
-    )
+    code, out, err = predict(capsys, output, "--compute", "5.76e23", "-o", tmp_path / "a.csv")
     assert (code, out) == (0, "")
     assert err == "cost model: C = 6 * N * D (K set by --flops-per-param-token)\n"
     (row,) = read_csv((tmp_path / "a.csv").read_text())
@@ -331,23 +300,10 @@ def test_existing_output_is_not_overwritten(capsys, epoch_csv, tmp_path):
     assert out == ""
     assert output.read_text() == "keep me\n"
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
-    code, _, err = run(
-        capsys, "predict", "--format", "csv", tmp_path / "p.json", "--compute", 1e21, "-o", output
-    )
+    code, _, err = predict(capsys, tmp_path / "p.json", "--compute", 1e21, "-o", output)
     assert_user_error(code, err, "exists")
     assert output.read_text() == "keep me\n"
-    code, _, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        tmp_path / "p.json",
-        "--compute",
-        1e21,
-        "-o",
-        output,
-        "--force",
-    )
+    code, _, err = predict(capsys, tmp_path / "p.json", "--compute", 1e21, "-o", output, "--force")
     assert code == 0, err
     assert output.read_text().startswith("compute,n_params,tokens,loss,tokens_per_param")
 
@@ -378,19 +334,17 @@ def test_unparseable_number_names_file_row_and_column(capsys, tmp_path):
 def test_predict_rejects_non_json_file(capsys, tmp_path):
     bogus = tmp_path / "fit.json"
     bogus.write_text("n_params,tokens,loss\n1,2,3\n")
-    code, _, err = run(capsys, "predict", "--format", "csv", bogus, "--compute", 1e21)
+    code, _, err = predict(capsys, bogus, "--compute", 1e21)
     assert_user_error(code, err, "fit.json", "not a scaling_fit fit result")
-    code, _, err = run(
-        capsys, "predict", "--format", "csv", tmp_path / "absent.json", "--compute", 1e21
-    )
+    code, _, err = predict(capsys, tmp_path / "absent.json", "--compute", 1e21)
     assert_user_error(code, err, "absent.json", "does not exist")
 
 
 def test_predict_needs_grid_or_compute(capsys, tmp_path):
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
-    code, _, err = run(capsys, "predict", "--format", "csv", tmp_path / "p.json", "--n-params", 1e9)
+    code, _, err = predict(capsys, tmp_path / "p.json", "--n-params", 1e9)
     assert_user_error(code, err, "--tokens")
-    code, _, err = run(capsys, "predict", "--format", "csv", tmp_path / "p.json")
+    code, _, err = predict(capsys, tmp_path / "p.json")
     assert_user_error(code, err, "--compute")
 
 
@@ -472,17 +426,7 @@ def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
     budgets = [1e21, 1e23]
     tables = {}
     for k in (6, 8):
-        code, out, err = run(
-            capsys,
-            "predict",
-            "--format",
-            "csv",
-            path,
-            "--compute",
-            *budgets,
-            "--flops-per-param-token",
-            k,
-        )
+        code, out, err = predict(capsys, path, "--compute", *budgets, "--flops-per-param-token", k)
         assert code == 0, err
         assert err == f"cost model: C = {k} * N * D (K set by --flops-per-param-token)\n"
         rows = read_csv(out)
@@ -496,7 +440,7 @@ def test_predict_compute_for_each_law_and_cost_model(capsys, tmp_path, law):
             assert row["cost_model"] == f"C = {k} * N * D"
         tables[k] = rows
     # Spending C at 8 FLOPs per parameter-token is spending 6C/8 at 6: same allocation.
-    code, out, _ = run(capsys, "predict", "--format", "csv", path, "--compute", 7.5e22)
+    code, out, _ = predict(capsys, path, "--compute", 7.5e22)
     (row,) = read_csv(out)
     # 1e-6: a minimum found by comparing losses is placed only to ~sqrt(machine epsilon) of
     # the flat valley (Kaplan's: 2e-8 apart with numpy 1.24, < 1e-9 with numpy 2.4).
@@ -507,9 +451,7 @@ def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
     path = tmp_path / "farseer.json"
     FitResult.from_params("farseer").to_json(path)
     output = tmp_path / "out.csv"
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", path, "--compute", 1e21, "-o", output
-    )
+    code, out, err = predict(capsys, path, "--compute", 1e21, "-o", output)
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "scaling-fit: error: law 'farseer' with these parameters has no compute-optimal "
@@ -519,9 +461,7 @@ def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
     ]
     assert not output.exists()
     # The grid still works for such a law.
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", path, "--n-params", 1e9, "--tokens", 2e10
-    )
+    code, out, err = predict(capsys, path, "--n-params", 1e9, "--tokens", 2e10)
     assert code == 0, err
     assert len(read_csv(out)) == 1
 
@@ -548,17 +488,9 @@ def compare(capsys, rpj_csv: Path, *argv: object) -> tuple[int, str, str]:
 def test_compare_gadre_matches_backtest_api(capsys, rpj_csv, tmp_path):
     laws = ["chinchilla", "overtraining"]
     code, out, err = compare(
-        capsys,
-        rpj_csv,
-        "--law",
-        laws[0],
-        "--law",
-        laws[1],
-        "--holdout",
-        "n>=1e9",
-        "--format",
+        capsys, rpj_csv, "--law", laws[0], "--law", laws[1], "--holdout", "n>=1e9", "--format",
         "json",
-    )
+    )  # fmt: skip
     assert code == 0, err
     runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
     api = quietly(sf.backtest, runs, laws, "n>=1e9")
@@ -712,9 +644,8 @@ def test_isoflop_ungrouped_json_is_the_api_result(capsys, tmp_path):
     data.write_text("\n".join([lines[0], *jittered]) + "\n")
     code, _, err = run(capsys, "isoflop", data, "--bootstrap", 0)
     assert_user_error(code, err, "at least 2 usable budgets", "found 0 of 15", "(--budget-rtol)")
-    code, out, err = run(
-        capsys, "isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02, "--format", "json"
-    )
+    argv = ["isoflop", data, "--bootstrap", 0, "--budget-rtol", 0.02, "--format", "json"]
+    code, out, err = run(capsys, *argv)
     assert code == 0, err
     # Points keep their own compute, so N* moves by the jitter only: a within 1e-3.
     assert json.loads(out)["params"]["a"]["value"] == pytest.approx(0.55, abs=1e-3)
@@ -762,9 +693,7 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     assert raw["options"]["points"] == "after_warmup"
     assert raw["options"]["schedules"] == {"cosine_24000": api.options["schedules"]["cosine_24000"]}
 
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", output, "--schedule", WSD, "--every", 1000
-    )
+    code, out, err = predict(capsys, output, "--schedule", WSD, "--every", 1000)
     assert code == 0, err
     rows = read_csv(out)
     expected = predict_curve(api, WSD, every=1000)
@@ -775,11 +704,9 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     assert [float(r["lr"]) for r in rows] == expected["lr"].tolist()
     # Linear cooldown over the last 0.2 x 24000 = 4800 steps: one step before it reaches 3e-5.
     assert float(rows[-1]["lr"]) == pytest.approx(3e-5 + 2.7e-4 / 4800, rel=1e-12)
-    code, out, _ = run(capsys, "predict", "--format", "csv", output, "--schedule", WSD)
+    code, out, _ = predict(capsys, output, "--schedule", WSD)
     assert [int(r["step"]) for r in read_csv(out)] == [*range(2200, 24000, 100), 24000]
-    code, out, _ = run(
-        capsys, "predict", "--format", "csv", output, "--schedule", WSD, "--steps", 5000, 23999
-    )
+    code, out, _ = predict(capsys, output, "--schedule", WSD, "--steps", 5000, 23999)
     assert [float(r["loss"]) for r in read_csv(out)] == predict_curve(api, WSD, [5000, 23999])[
         "loss"
     ].tolist()
@@ -824,9 +751,7 @@ def test_fit_multipower_predicts_the_test_curves(capsys, tmp_path):
     for name, spec in TEST_SPECS.items():
         actual = sf.load_runs(curve_csv(name))
         steps = actual["step"].tolist()
-        code, out, err = run(
-            capsys, "predict", "--format", "csv", output, "--schedule", spec, "--steps", *steps
-        )
+        code, out, err = predict(capsys, output, "--schedule", spec, "--steps", *steps)
         assert code == 0, err
         predicted = np.array([float(r["loss"]) for r in read_csv(out)])
         errors.append(np.mean(np.abs(predicted - actual["loss"]) / actual["loss"]))
@@ -945,7 +870,7 @@ def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
 def test_predict_option_does_not_suit_the_law(capsys, tmp_path, law, argv, words):
     path = tmp_path / f"{law}.json"
     FitResult.from_params(law).to_json(path)
-    code, out, err = run(capsys, "predict", "--format", "csv", path, *argv)
+    code, out, err = predict(capsys, path, *argv)
     assert out == ""
     assert_user_error(code, err, *words)
 
@@ -979,17 +904,9 @@ def test_subcommands_read_shared_flags_alike():
 
 def test_compare_passes_fit_flags_to_every_law(capsys, rpj_csv):
     code, out, err = compare(
-        capsys,
-        rpj_csv,
-        "--law",
-        "chinchilla",
-        "--tie",
-        "beta=alpha",
-        "--loss",
-        "mse",
-        "--format",
-        "json",
-    )
+        capsys, rpj_csv, "--law", "chinchilla", "--tie", "beta=alpha", "--loss", "mse",
+        "--format", "json",
+    )  # fmt: skip
     assert code == 0, err
     runs = sf.load_runs(rpj_csv, columns={"loss": "loss_c4_val"})
     options = {"tie": {"beta": "alpha"}, "loss": "mse"}
@@ -1023,18 +940,8 @@ def boot_curve_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_predict_curve_band_with_level(capsys, boot_curve_json):
-    code, out, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        boot_curve_json,
-        "--schedule",
-        WSD,
-        "--every",
-        4000,
-        "--level",
-        0.9,
+    code, out, err = predict(
+        capsys, boot_curve_json, "--schedule", WSD, "--every", 4000, "--level", 0.9
     )
     assert code == 0, err
     rows = read_csv(out)
@@ -1045,9 +952,7 @@ def test_predict_curve_band_with_level(capsys, boot_curve_json):
     assert [float(r["upper"]) for r in rows] == expected["loss_hi"].tolist()
     assert all(float(r["lower"]) < float(r["loss"]) < float(r["upper"]) for r in rows)
     # Without --level, the curve alone (as before).
-    code, out, _ = run(
-        capsys, "predict", "--format", "csv", boot_curve_json, "--schedule", WSD, "--every", 4000
-    )
+    code, out, _ = predict(capsys, boot_curve_json, "--schedule", WSD, "--every", 4000)
     assert list(read_csv(out)[0]) == ["step", "lr", "loss"]
 
 
@@ -1064,9 +969,7 @@ def test_predict_level_errors(capsys, tmp_path, boot_curve_json, fit, level, wor
     if fit == "published":
         path = tmp_path / "published.json"
         FitResult.from_params("multipower", PUBLISHED_400M).to_json(path)
-    code, out, err = run(
-        capsys, "predict", "--format", "csv", path, "--schedule", WSD, "--level", level
-    )
+    code, out, err = predict(capsys, path, "--schedule", WSD, "--level", level)
     assert out == ""
     assert_user_error(code, err, *words)
 
@@ -1076,18 +979,8 @@ def test_predict_grid_level_narrows_the_interval(capsys, epoch_csv, tmp_path):
     epoch_fit(capsys, epoch_csv, output, "--bootstrap", 30, "--seed", 1)
     widths = {}
     for level in (0.5, 0.95):
-        argv = [
-            "predict",
-            output,
-            "--format",
-            "csv",
-            "--n-params",
-            "70B",
-            "--tokens",
-            "1.4T",
-            "--level",
-            level,
-        ]
+        argv = ["predict", output, "--format", "csv", "--n-params", "70B", "--tokens", "1.4T"]
+        argv += ["--level", level]
         code, out, err = run(capsys, *argv)
         assert code == 0, err
         (row,) = read_csv(out)
@@ -1099,18 +992,8 @@ def test_predict_grid_level_narrows_the_interval(capsys, epoch_csv, tmp_path):
     assert 0 < widths[0.5] < widths[0.95]
     # An L(N, D) fit without samples: --level asks for what it cannot give.
     FitResult.from_params("chinchilla").to_json(tmp_path / "p.json")
-    code, _, err = run(
-        capsys,
-        "predict",
-        "--format",
-        "csv",
-        tmp_path / "p.json",
-        "--n-params",
-        1e9,
-        "--tokens",
-        2e10,
-        "--level",
-        0.9,
+    code, _, err = predict(
+        capsys, tmp_path / "p.json", "--n-params", 1e9, "--tokens", 2e10, "--level", 0.9
     )
     assert_user_error(code, err, "predict_interval needs bootstrap samples", "(--bootstrap)")
 
@@ -1120,7 +1003,8 @@ def test_best_schedule_matches_the_api(capsys, tmp_path):
     path = tmp_path / "mpl.json"
     published = FitResult.from_params("multipower", PUBLISHED_400M)
     published.to_json(path)
-    argv = ["best-schedule", path, "--total-steps", "24k", "--family", "cosine", "--format", "json"]
+    argv = ["best-schedule", path, "--total-steps", "24k", "--family", "cosine"]
+    argv += ["--format", "json"]
     code, out, err = run(capsys, *argv, "--peak", 3e-4, "--warmup", 2160, "--every", 1000)
     assert code == 0, err
     raw = json.loads(out)
