@@ -287,3 +287,16 @@ def test_cli_forecast_summary_names_the_prior_peak_and_the_level(capsys, tmp_pat
     assert "(50 % interval " in first and "measured law error" in first
     assert second.endswith("(at x0.6 this run's peak LR)")
     assert err.startswith("warning: forecast: the run's peak LR 0.0003 differs from the prior's")
+
+
+def test_a_peak_within_ten_percent_is_the_same_and_a_tampered_one_is_unknown() -> None:
+    same = forecast.error_band("lr_annealing", 0.5, True, 0.95)
+    result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3.2e-4), n_boot=0)  # no warning
+    assert (result.peak_ratio, result.error_band) == (1.0, same)
+    prior = prior_at()
+    tampered = {**prior.options, "peak_lr": {"trunk": "fast"}}
+    with pytest.warns(sf.ScalingFitWarning, match=r"does not record the schedules"):
+        result = sf.forecast(
+            seen_log(0.5), COSINE, prior=dataclasses.replace(prior, options=tampered), n_boot=0
+        )
+    assert result.peak_ratio == 1.0

@@ -46,7 +46,8 @@ def prior_schedules(prior: FitResult) -> dict[str, tuple[str, float]]:
     options = prior.options
     families, peaks = options.get("schedule_family"), options.get("peak_lr")
     if isinstance(families, dict) and isinstance(peaks, dict):
-        return {run: (str(families[run]), float(peaks[run])) for run in families if run in peaks}
+        recorded = {run: (str(families[run]), _lr(peaks[run])) for run in families if run in peaks}
+        return {run: (family, lr) for run, (family, lr) in recorded.items() if lr is not None}
     found = {}
     for run, spec in (options.get("schedules") or {}).items():
         try:
@@ -58,7 +59,8 @@ def prior_schedules(prior: FitResult) -> dict[str, tuple[str, float]]:
 
 
 def compare_with_prior(prior: FitResult, schedule: Schedule, stacklevel: int = 3) -> float:
-    """The run's peak LR over the nearest peak of ``prior``'s runs (1.0 when unknown).
+    """The run's peak LR over the nearest peak of ``prior``'s runs (1.0 when unknown or
+    within :data:`PEAK_TOLERANCE`).
 
     Warns (:class:`~scaling_fit.errors.ScalingFitWarning`) when the peaks differ by more than
     :data:`PEAK_TOLERANCE`, when the family is one the prior was not fitted on, and when the
@@ -77,7 +79,9 @@ def compare_with_prior(prior: FitResult, schedule: Schedule, stacklevel: int = 3
     peaks = np.array(sorted({peak for _, peak in seen.values()}))
     nearest = float(peaks[np.argmin(np.abs(np.log(peaks / schedule.peak)))])
     ratio = schedule.peak / nearest
-    if abs(np.log(ratio)) > np.log1p(PEAK_TOLERANCE):
+    if abs(np.log(ratio)) <= np.log1p(PEAK_TOLERANCE):
+        ratio = 1.0
+    else:
         _warn(
             f"forecast: the run's peak LR {schedule.peak:.3g} differs from the prior's "
             f"({nearest:.3g}, x{ratio:.3g}); a prior's shape does not carry over between peak "
@@ -126,6 +130,15 @@ def peak_band(same_peak: float, measured: dict[float, float], ratio: float) -> f
     y = np.array([*(measured[k] for k in knots), same_peak])
     order = np.argsort(x)
     return float(np.interp(np.log(ratio), x[order], y[order]))
+
+
+def _lr(value: object) -> float | None:
+    """A recorded peak LR as a float, or None when it is not a positive finite number."""
+    try:
+        lr = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return lr if np.isfinite(lr) and lr > 0 else None
 
 
 def _warn(message: str, stacklevel: int) -> None:
