@@ -210,11 +210,20 @@ def _tidy(
     distinct = _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         many = "step" not in table.columns
-        names = [f"{stem}:{i + 1}" for i in range(len(table))] if many else [stem] * len(table)
+        names = _row_names(stem, table.index, name) if many else [stem] * len(table)
         table["run"] = _run_names(pd.Series(names, index=table.index, dtype=object))
     ordered = [c for c in CANONICAL if c in table.columns]
     others = [c for c in table.columns if c not in CANONICAL]
     return table[ordered + others], dropped, formulas, distinct
+
+
+def _row_names(stem: str, index: pd.Index, name: str) -> list[str]:
+    """``stem:ROW`` of each row of a file of final losses, ROW its data row as messages count
+    it (1-based, blank lines included, rows dropped by nan_policy='omit' skipped); a
+    DataFrame's rows by position from 1."""
+    if name != DATAFRAME and pd.api.types.is_integer_dtype(index):
+        return [f"{stem}:{label}" for label in index]
+    return [f"{stem}:{i + 1}" for i in range(len(index))]
 
 
 def _run_names(values: pd.Series) -> pd.Series:

@@ -73,6 +73,7 @@ def plot_loss_curves(
     curves += [(name, spec, "--") for name, spec in (schedules or {}).items()]
     fig = new_figure(9, 6)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    band_label = f"{100 * level:g}% bootstrap band" if level else None
     for i, (name, spec, style) in enumerate(curves):
         colour = f"C{i % 10}"
         rows = result.data.loc[result.data["run"] == name] if style == "-" else None
@@ -83,10 +84,13 @@ def plot_loss_curves(
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
         if level and result.samples is not None:
             lo, hi = curve_band(result, spec, curve["step"].to_numpy(), result.samples, level)
-            top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2)
+            top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2, label=band_label)
+            band_label = None  # one legend entry for the bands, in the first curve's colour
         sched = as_schedule(spec)
         bottom.plot(sched.steps, sched.lr, style, color=colour)
-    top.set(ylabel=LOSS, title="Loss curves: dots observed, solid fitted, dashed predicted")
+    drawn = ["dots observed", "solid fitted"] if fitted else []
+    drawn += ["dashed predicted"] if schedules else []
+    top.set(ylabel=LOSS, title="Loss curves" + (": " + ", ".join(drawn) if drawn else ""))
     bottom.set(xlabel=STEP, ylabel=LR)
     if curves:
         top.legend(fontsize="small", loc="upper right")
