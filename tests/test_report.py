@@ -189,13 +189,41 @@ def test_page_pieces_are_self_contained() -> None:
 
 
 # ----------------------------------------------------------------------- in a browser
-def browser_check(path: Path, tmp_path: Path) -> None:
-    """Load ``path`` in headless Chromium: no console error, no request, images drawn."""
+def browser_check(report: sf.Report, tmp_path: Path) -> None:
+    """Load the report in headless Chromium at 800 and 1280 px: no console error, no request,
+    images drawn, no horizontal scrolling, figures never enlarged and their smallest text at
+    least 10 CSS px as shown."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         message = f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium-driver)"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; .ci/run installs them")
         pytest.skip(message)
+    for width in (800, 1280):
+        images, console, events, widths = load_in_chromium(report.path, tmp_path, width)
+        assert [e for e in console if e["level"] == "SEVERE"] == []
+        page = report.path.as_uri()
+        requests = [  # what the page asked for (the browser's own start-up pages are not its)
+            e["params"]["request"]["url"]
+            for e in events
+            if e["method"] == "Network.requestWillBeSent" and e["params"].get("documentURL") == page
+        ]
+        assert page in requests  # the log does see the page's requests
+        assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        scroll, client = widths
+        assert scroll <= client, f"horizontal scrolling at {width} px: {scroll} > {client}"
+        assert len(images) == len(report.figures) >= 1
+        for (complete, natural, shown, height), fig in zip(
+            images, report.figures.values(), strict=True
+        ):
+            assert complete and natural > 0 and shown > 0 and height > 0
+            assert shown <= natural + 0.5  # never enlarged (blurred, and text no bigger)
+            assert text_px(fig, smallest_text(fig), shown) >= 10.0, (width, fig)
+
+
+def load_in_chromium(path: Path, tmp_path: Path, width: int) -> tuple:
+    """Images as [complete, natural width, shown width (no border), shown height], console
+    and network logs, and (document scroll width, viewport width) of ``path`` in a
+    ``width``-px window."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -204,7 +232,8 @@ def browser_check(path: Path, tmp_path: Path) -> None:
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1200,900", f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={width},900", f"--user-data-dir={tmp_path / f'profile{width}'}",
+        "--hide-scrollbars", "--force-device-scale-factor=1",
     ):  # fmt: skip
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
@@ -213,34 +242,26 @@ def browser_check(path: Path, tmp_path: Path) -> None:
         driver.get(path.as_uri())
         images = driver.execute_script(
             "return Array.from(document.images).map(i => {const r = i.getBoundingClientRect();"
-            " return [i.complete, i.naturalWidth, r.width, r.height];});"
+            " return [i.complete, i.naturalWidth, i.width, r.height];});"
+        )
+        widths = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth];"
         )
         console = driver.get_log("browser")
         events = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
     finally:
         driver.quit()
-    assert [e for e in console if e["level"] == "SEVERE"] == []
-    page = path.as_uri()
-    requests = [  # what the page asked for (the browser's own start-up pages are not its)
-        e["params"]["request"]["url"]
-        for e in events
-        if e["method"] == "Network.requestWillBeSent" and e["params"].get("documentURL") == page
-    ]
-    assert page in requests  # the log does see the page's requests
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    assert len(images) >= 8
-    for complete, natural, width, height in images:
-        assert complete and natural > 0 and width > 0 and height > 0
+    return images, console, events, widths
 
 
 @pytest.mark.slow
 def test_small_report_in_chromium(small: sf.Report, tmp_path: Path) -> None:
-    browser_check(small.path, tmp_path)
+    browser_check(small, tmp_path)
 
 
 @pytest.mark.slow
 def test_epoch_report_in_chromium(epoch: sf.Report, tmp_path: Path) -> None:
-    browser_check(epoch.path, tmp_path)
+    browser_check(epoch, tmp_path)
 
 
 @pytest.mark.slow
@@ -394,3 +415,8 @@ def test_law_card_for_several_final_loss_laws_without_a_backtest(tmp_path: Path)
     assert "Best law" not in card
     report.fits = {"chinchilla": fit}
     assert "the only law fitted (not ranked)" in sections._law_card(report)
+
+
+@pytest.mark.slow
+def test_curve_report_in_chromium(curves: sf.Report, tmp_path: Path) -> None:
+    browser_check(curves, tmp_path)
