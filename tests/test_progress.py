@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import joblib
 import pytest
 
 import scaling_fit as sf
@@ -118,3 +119,28 @@ def test_backtest_bar_counts_fits(capsys: pytest.CaptureFixture[str], data_dir: 
 def test_bad_progress_value(value: object) -> None:
     with pytest.raises(ValueError, match=r"progress=.* is not supported: use True, False or"):
         sf.fit(EXAMPLE, "chinchilla", progress=value)
+
+
+def test_parallel_bootstrap_bar_advances_as_work_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With n_jobs=2 the bar used to move once per worker: its first update came at 50 %.
+    # Now it moves per finished chunk: monotone, and the first step is a small share.
+    from contextlib import contextmanager
+
+    from scaling_fit.fitting import bootstrap
+
+    steps: list[int] = []
+
+    @contextmanager
+    def recording_bar(total: int, description: str, unit: str, shown: object):
+        class Bar:
+            def update(self, n: int = 1) -> None:
+                steps.append(n)
+
+        yield Bar()
+
+    monkeypatch.setattr(bootstrap, "progress_bar", recording_bar)
+    with joblib.parallel_backend("threading"):  # two workers without process start-up time
+        quiet_fit(bootstrap=16, n_jobs=2)
+    assert all(n > 0 for n in steps) and sum(steps) == 16  # monotone, ends at the total
+    assert steps[0] <= 16 // 4  # the first update comes well before half the work
+    assert len(steps) >= 4

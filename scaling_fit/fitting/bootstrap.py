@@ -19,6 +19,10 @@ from ..progress import SILENT, progress_bar
 from .multistart import ranked, refine
 from .objective import Problem
 
+# Parallel resamples go in this many chunks per worker: each finished chunk moves the bar
+# (1/8 of a worker's share at a time), while each chunk still amortises sending the problem.
+CHUNKS_PER_WORKER = 8
+
 
 def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:
     """Point indices of ``n_resamples`` bootstrap resamples of the runs.
@@ -49,6 +53,13 @@ def _refit_chunk(problem: Problem, chunk: list[Array], starts: list[Array], bar:
     return np.array(thetas)
 
 
+def _refit_numbered(
+    number: int, problem: Problem, chunk: list[Array], starts: list[Array]
+) -> tuple[int, Array]:
+    """A worker's chunk, returned with its number (chunks come back as they finish)."""
+    return number, _refit_chunk(problem, chunk, starts, SILENT)
+
+
 def bootstrap_thetas(
     problem: Problem,
     runs: Array,
@@ -61,23 +72,26 @@ def bootstrap_thetas(
     """Fit-space parameters of every resample, shape ``(n_resamples, n_free)``.
 
     Resamples are drawn up front from ``seed``, so the result does not depend on ``n_jobs``.
-    With ``n_jobs != 1`` the resamples are split into one chunk per worker and refitted in
-    parallel through joblib (``n_jobs=-1`` uses every core).  ``progress`` shows a bar per
-    refitted resample (per finished chunk in parallel; :mod:`scaling_fit.progress`).
+    With ``n_jobs != 1`` the resamples are split into :data:`CHUNKS_PER_WORKER` chunks per
+    worker and refitted in parallel through joblib (``n_jobs=-1`` uses every core); the bar
+    advances as each chunk finishes, in whatever order (:mod:`scaling_fit.progress`), so it
+    moves from the first few percent on instead of jumping to 1/workers.
     """
     indices = resample_indices(runs, n_resamples, seed)
     with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
         if n_jobs == 1:
             return _refit_chunk(problem, indices, starts, bar)
         workers = effective_n_jobs(n_jobs)
-        chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
-        parts = []  # workers get the silent bar: the parent counts finished chunks
+        pieces = min(n_resamples, workers * CHUNKS_PER_WORKER)
+        chunks = [c for c in np.array_split(np.arange(n_resamples), pieces) if len(c)]
+        parts: dict[int, Array] = {}  # workers get the silent bar: the parent counts chunks
         # max_nbytes=None: arrays go pickled, never memory-mapped through /dev/shm folders,
         # which loky's resource tracker must clean up (killed mid-run, it printed tracebacks).
-        parallel = Parallel(n_jobs=workers, return_as="generator", max_nbytes=None)
-        for part in parallel(
-            delayed(_refit_chunk)(problem, [indices[i] for i in c], starts, SILENT) for c in chunks
+        parallel = Parallel(n_jobs=workers, return_as="generator_unordered", max_nbytes=None)
+        for number, part in parallel(
+            delayed(_refit_numbered)(k, problem, [indices[i] for i in c], starts)
+            for k, c in enumerate(chunks)
         ):
-            parts.append(part)
+            parts[number] = part
             bar.update(len(part))
-        return np.vstack(parts)
+        return np.vstack([parts[k] for k in range(len(chunks))])
