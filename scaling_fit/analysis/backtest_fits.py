@@ -26,9 +26,13 @@ RESERVED = ("runs", "law", "exclude", "points", "progress")
 
 
 def run_fits(
-    tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int, progress: bool | str = False
+    tasks: list[tuple[Law, pd.DataFrame, dict]],
+    n_jobs: int,
+    progress: bool | str = False,
+    description: str = "backtest fits",
 ) -> list[tuple]:
-    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar per finished fit.
+    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar (``description``)
+    advanced per finished fit.
 
     In parallel, the likely longest fits (most parameters, then most points) start first, so
     that one slow law does not finish alone at the end (longest-processing-time-first).
@@ -42,7 +46,7 @@ def run_fits(
     else:
         done = (_fit_quietly(*tasks[i]) for i in order)
     outcomes = []
-    with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
+    with progress_bar(len(tasks), description, "fit", progress) as bar:
         for outcome in done:
             outcomes.append(outcome)
             bar.update()
