@@ -157,8 +157,9 @@ def write_report(
     FileExistsError, DataError
         ``path`` exists (without ``overwrite``), or ``path`` or ``figures`` cannot be
         written: checked before any work.
-    FitError
-        No law could be fitted; nothing is written.
+    DataError, FitError
+        No law could be fitted (DataError when the data or options are to blame); nothing
+        is written.
 
     Nothing is written until everything is computed: a run that fails leaves no file.
     """
@@ -311,6 +312,10 @@ def _fit_all(
     bootstrap: int,
     seed: int,
 ) -> None:
+    """Fit every law; a law that fails is noted and the others go on.  When none fits,
+    raise: DataError when every failure was the data's or the options' fault, else
+    FitError (either way before anything is written)."""
+    failures = []
     for law in laws:
         options: dict[str, Any] = {"bootstrap": bootstrap, "seed": seed}
         if law.fits_curves:
@@ -321,6 +326,13 @@ def _fit_all(
         except (DataError, FitError) as exc:
             report.fits[law.name] = None
             report.notes.append(f"{law.name}: the fit failed: {exc}")
+            failures.append((law.name, exc))
+    if failures and len(failures) == len(laws):
+        data = all(isinstance(exc, DataError) for _, exc in failures)
+        why = "; ".join(f"{name}: {exc}" for name, exc in failures)
+        raise (DataError if data else FitError)(
+            f"no law could be fitted ({why}); no report written"
+        )
 
 
 def _point_laws(report: Report, laws: list[Law]) -> list[Law]:
