@@ -111,6 +111,6 @@ def plot_schedule_choice(choice: ScheduleChoice) -> Any:
         top.plot(curve["step"], curve["loss"], color=colour, label=label)
         bottom.plot(sched.steps, sched.lr, color=colour)
     top.set(ylabel=f"predicted {LOSS}", title=f"Better schedule: {choice.improvement:+.4f} loss")
-    top.legend(fontsize="small", loc="upper right")
+    top.legend(fontsize="small", loc="lower left")  # curves fall from the top left: room here
     bottom.set(xlabel=STEP, ylabel=LR)
     return fig

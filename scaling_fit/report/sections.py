@@ -75,11 +75,13 @@ def _summary(report: Report) -> str:
         )
     if "final_loss" in head:
         gain = head["baseline_loss"] - head["final_loss"]
+        why = degenerate(report.fits[report.best_law])
+        caveat = f"; the fit is degenerate ({why}): the gain may be far off" if why else ""
         items.append(
             h.card(
                 "Better schedule: predicted final loss",
                 f"{head['final_loss']:.4f}",
-                f"baseline {head['baseline_loss']:.4f} ({gain:+.4f} better)",
+                f"baseline {head['baseline_loss']:.4f} ({gain:+.4f} better){caveat}",
             )
         )
     if report.ranked:
