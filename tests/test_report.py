@@ -22,7 +22,7 @@ import scaling_fit as sf
 from scaling_fit.cli.main import main
 from scaling_fit.plotting.figure import NARROWEST_SHOWN_PX, PNG_DPI, smallest_text, text_px
 from scaling_fit.plotting.style import human
-from scaling_fit.report.build import degenerate
+from scaling_fit.report.bands import degenerate
 
 EPOCH = Path(__file__).resolve().parents[1] / "data" / "epoch_chinchilla" / "svg_extracted_data.csv"
 SECTIONS = ("summary", "data", "law-chinchilla", "law-kaplan", "backtest", "provenance")

@@ -10,7 +10,6 @@ predicted curves and a better schedule (:func:`scaling_fit.best_schedule`).
 from __future__ import annotations
 
 import hashlib
-import os
 import shlex
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,11 +28,12 @@ from ..errors import DataError, FitError, ScalingFitWarning
 from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
-from ..inputs.validate import SEED_LIMIT, check_bootstrap, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
 from ..results.schedule_choice import ScheduleChoice
+from .bands import shown
+from .outputs import check_holdout, check_options, check_outputs, write_all
 
 # The headline budget, when none is given: this many times the largest fitted run's compute.
 TARGET_FACTOR = 10.0
@@ -167,14 +167,14 @@ def write_report(
 
     path = Path(path)
     check_outputs(path, overwrite, figures)
-    _check_options(bootstrap, seed, target_compute)
+    check_options(bootstrap, seed, target_compute)
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
     sources = table.attrs.get("sources", [])
     if drop_top_loss:
         table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
-    _check_holdout(table, law_list, holdout)
+    check_holdout(table, law_list, holdout)
     report = Report(path=path, fits={}, best_law=None, headline={}, table=table)
     report.options = {
         "laws": [law.name for law in law_list],
@@ -205,88 +205,8 @@ def write_report(
     _isoflop(report, table, seed)
     _schedule_choice(report, warmup)
     text = render(report)
-    _write(report, text, overwrite, figures)
+    write_all(report, text, overwrite, figures)
     return report
-
-
-def check_outputs(path: Path, overwrite: bool, figures: str | Path | None) -> None:
-    """Refuse an HTML ``path`` or a ``figures`` folder that cannot be written, before any work.
-
-    Raises
-    ------
-    FileExistsError
-        ``path`` exists and ``overwrite`` is False.
-    DataError
-        ``path`` is a folder or lies in a missing or read-only folder; ``figures`` is a file,
-        or it or the folder it would be made in is not writable.
-    """
-    if path.is_dir():
-        raise DataError(f"report path {str(path)!r} (-o) is a folder; expected an .html file")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True or choose another path")
-    _check_writable_folder(path.parent, f"the folder of report path {str(path)!r} (-o)")
-    if figures is None:
-        return
-    folder = Path(figures)
-    what = f"figures={str(figures)!r} (--figures)"
-    if folder.exists() and not folder.is_dir():
-        raise DataError(f"{what} is a file; expected a folder for the figures (or a new name)")
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    _check_writable_folder(
-        existing, what if existing == folder else f"{existing}, where {what} would be made"
-    )
-
-
-def _check_writable_folder(folder: Path, what: str) -> None:
-    folder = folder if str(folder) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{what} is not a folder; choose a path in an existing folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise DataError(f"{what} is not writable; choose a folder you can write to")
-
-
-def _check_options(bootstrap: Any, seed: Any, target_compute: Any) -> None:
-    """DataError for a bootstrap size, seed or target budget outside its domain (up front)."""
-    check_bootstrap(bootstrap)
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
-    if target_compute is None:
-        return
-    try:
-        ok = bool(np.isfinite(float(target_compute)) and float(target_compute) > 0)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise DataError(
-            f"target_compute={target_compute!r} (--target-compute): expected a finite budget "
-            "in FLOPs > 0, e.g. 1e23"
-        )
-
-
-def _check_holdout(table: pd.DataFrame, laws: list[Law], holdout: Any) -> None:
-    """A ``holdout`` the user gave must split these runs (DataError before any fit)."""
-    from ..analysis.backtest_fits import run_table
-    from ..analysis.holdout import choose_holdout
-
-    point = [law for law in laws if not law.fits_curves]
-    if holdout is None or not point:
-        return
-    runs, rows = run_table(table, point)
-    choose_holdout(runs, holdout, rows=rows)
-
-
-def _write(report: Report, text: str, overwrite: bool, figures: str | Path | None) -> None:
-    """Write the figures (if asked) and then the page, everything computed beforehand."""
-    from ..plotting.figure import figure_bytes
-    from ..results.atomic import write_text_atomic
-
-    if figures is not None:
-        files = {f"{name}.png": png for name, png in report.images.items()}  # as embedded
-        files |= {f"{name}.svg": figure_bytes(fig, "svg") for name, fig in report.figures.items()}
-        folder = Path(figures)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            (folder / name).write_bytes(data)
-    write_text_atomic(report.path, text, overwrite=overwrite)
 
 
 @contextmanager
@@ -385,58 +305,6 @@ def _headline(report: Report, target_compute: float | None) -> None:
         **{k: float(optimum[k]) for k in ("n_params_lower", "n_params_upper")},
         **{k: float(optimum[k]) for k in ("tokens_lower", "tokens_upper")},
     }
-
-
-def degenerate(result: FitResult) -> str:
-    """Why ``result`` is degenerate by :func:`scaling_fit.fit`'s own test (parameters that ran
-    away or move as one; loss-curve laws), or '' when it is not."""
-    from ..fitting.identifiability import (
-        correlated_pairs,
-        degeneracy_messages,
-        runaway_parameters,
-    )
-
-    free = list(result.free)
-    if not degeneracy_messages(result.law, result.params, free, result.correlation):
-        return ""
-    runaway = runaway_parameters(result.law, result.params, free)
-    pairs = correlated_pairs(free, result.correlation)
-    reasons = [f"{', '.join(runaway)} ran away"] if runaway else []
-    if pairs:
-        reasons.append("parameters move as one: " + ", ".join(f"{a}/{b}" for a, b, _ in pairs))
-    return "; ".join(reasons)
-
-
-def no_band(result: FitResult) -> str:
-    """Why the report draws no bootstrap band or interval for ``result`` ('' when it does).
-
-    A degenerate fit's resamples wander along its degenerate direction; and with fewer than
-    :data:`~scaling_fit.fitting.curve_points.MIN_BOOTSTRAP_CURVES` curves about a third of
-    the resamples leave a run out and *predict* its curve instead of fitting it, so the band
-    hangs to one side of the fitted line (2.620 in [2.506, 2.630]).
-    """
-    from ..fitting.curve_points import MIN_BOOTSTRAP_CURVES
-
-    if result.samples is None:
-        return ""
-    why = degenerate(result)
-    if why:
-        return f"the fit is degenerate ({why})"
-    curves = result.data["run"].nunique() if "run" in result.data else 0
-    if result.law.fits_curves and curves < MIN_BOOTSTRAP_CURVES:
-        return (
-            f"the bootstrap resamples whole curves and there are only {curves} (fewer than "
-            f"{MIN_BOOTSTRAP_CURVES}): a resample that leaves a run out predicts its curve "
-            "instead of fitting it, which skews the band to one side of the fit"
-        )
-    return ""
-
-
-def shown(result: FitResult) -> FitResult:
-    """``result`` as the report shows it: without its bootstrap when :func:`no_band`."""
-    import dataclasses
-
-    return dataclasses.replace(result, samples=None) if no_band(result) else result
 
 
 def _isoflop(report: Report, table: pd.DataFrame, seed: int) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from .._version import __version__
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from . import html as h
-from .build import degenerate, no_band, shown
+from .bands import degenerate, no_band, shown
 
 if TYPE_CHECKING:
     from ..results.fit_result import FitResult
