@@ -84,7 +84,8 @@ def plot_loss_curves(
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
         if level and result.samples is not None:
             lo, hi = curve_band(result, spec, curve["step"].to_numpy(), result.samples, level)
-            top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2, label=band_label)
+            steps = curve["step"].to_numpy(float)  # matplotlib 3.7 refuses some pandas Series
+            top.fill_between(steps, lo, hi, color=colour, alpha=0.2, label=band_label)
             band_label = None  # one legend entry for the bands, in the first curve's colour
         sched = as_schedule(spec)
         bottom.plot(sched.steps, sched.lr, style, color=colour)

@@ -168,10 +168,10 @@ def plot_extrapolation(
     text = f"L̂(N = {human(n_params)}, D = {human(tokens)}) = {headline:.4f}"
     if result.samples is not None:
         band = result.predict_interval(n_params=n, tokens=n * ratio, level=level)
-        ax.fill_between(
+        ax.fill_between(  # plain float arrays: matplotlib 3.7 refuses some pandas Series
             compute,
-            band["lower"],
-            band["upper"],
+            band["lower"].to_numpy(float),
+            band["upper"].to_numpy(float),
             color="C0",
             alpha=0.25,
             label=f"{100 * level:g}% bootstrap band",
@@ -203,9 +203,9 @@ def plot_frontier(result: FitResult, compute: Any = None, *, level: float = 0.95
         ax.plot(table["compute"], table[column], "C0-", label=f"{label}(C)")
         if table[f"{column}_lower"].notna().any():
             ax.fill_between(
-                table["compute"],
-                table[f"{column}_lower"],
-                table[f"{column}_upper"],
+                table["compute"].to_numpy(float),
+                table[f"{column}_lower"].to_numpy(float),
+                table[f"{column}_upper"].to_numpy(float),
                 color="C0",
                 alpha=0.25,
                 label=f"{100 * level:g}% bootstrap interval",

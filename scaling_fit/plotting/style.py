@@ -25,6 +25,8 @@ LR = "learning rate"
 MAX_GROUPS = 7
 # Characters per line of the law's note under a plot.
 NOTE_WIDTH = 90
+# Average width of a character of the default sans-serif font, in ems (DejaVu Sans: ~0.55).
+CHAR_EM = 0.6
 
 
 def colours(count: int) -> list[Any]:
@@ -88,8 +90,10 @@ def annotate_law(ax: Axes, result: FitResult) -> None:
 
 
 def annotate_figure(fig: Any, result: FitResult) -> None:
-    """Write :func:`law_note` along the bottom of a figure of several panels."""
-    note = law_note(result, width=2 * NOTE_WIDTH)
+    """Write :func:`law_note` along the bottom of a figure of several panels, wrapped to the
+    figure's width (at up to 9-point text: a report may enlarge the note's 8 points)."""
+    width = int(fig.get_figwidth() * 72 / (CHAR_EM * 9.0))
+    note = law_note(result, width=width)
     fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25", wrap=True)
 
 
