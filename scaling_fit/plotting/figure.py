@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as _MatplotlibFigure
 
+from .style import CHAR_EM
+
 # Resolution of PNGs shown in notebooks and embedded in reports (dots per inch).
 PNG_DPI = 110
 # Text of a figure must read at least this many CSS pixels tall ...
@@ -59,7 +61,7 @@ def smallest_text(fig: _MatplotlibFigure) -> float:
 
 def readable(fig: _MatplotlibFigure, shown_px: float = NARROWEST_SHOWN_PX) -> _MatplotlibFigure:
     """Enlarge every text of ``fig`` that would read smaller than :data:`MIN_TEXT_PX` pixels,
-    and let every text wrap at the figure's edge.
+    and break a title or note too long for the figure's width into lines.
 
     The figure is assumed shown at its own PNG width (:data:`PNG_DPI`) or ``shown_px``,
     whichever is smaller (an HTML report never enlarges a figure).  Returns ``fig``.
@@ -74,8 +76,22 @@ def readable(fig: _MatplotlibFigure, shown_px: float = NARROWEST_SHOWN_PX) -> _M
         if text.get_fontsize() < floor:
             text.set_fontsize(np.ceil(floor * 4) / 4)  # quarter points, just above the floor
         if id(text) not in in_legends:  # legends lay out their own text
-            text.set_wrap(True)  # a long title or note breaks at the figure's edge
+            _wrap(text, fig.get_figwidth())
     return fig
+
+
+def _wrap(text: Any, width_in: float) -> None:
+    """Break a horizontal text into lines that fit ``width_in`` inches (by character count:
+    matplotlib 3.7's own ``wrap=`` misses titles under constrained layout)."""
+    import textwrap
+
+    content = text.get_text()
+    if text.get_rotation() != 0 or "$" in content:  # vertical labels; mathtext stays whole
+        return
+    limit = max(20, int(0.92 * width_in * 72 / (CHAR_EM * text.get_fontsize())))
+    lines = [part for line in content.split("\n") for part in textwrap.wrap(line, limit) or [""]]
+    if "\n".join(lines) != content:
+        text.set_text("\n".join(lines))
 
 
 def figure_bytes(fig: _MatplotlibFigure, fmt: str = "png") -> bytes:
