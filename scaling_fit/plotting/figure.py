@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as _MatplotlibFigure
 
-from .style import CHAR_EM
+from .style import line_chars
 
 # Resolution of PNGs shown in notebooks and embedded in reports (dots per inch).
 PNG_DPI = 110
@@ -88,7 +88,7 @@ def _wrap(text: Any, width_in: float) -> None:
     content = text.get_text()
     if text.get_rotation() != 0 or "$" in content:  # vertical labels; mathtext stays whole
         return
-    limit = max(20, int(0.92 * width_in * 72 / (CHAR_EM * text.get_fontsize())))
+    limit = line_chars(width_in, text.get_fontsize())
     lines = [part for line in content.split("\n") for part in textwrap.wrap(line, limit) or [""]]
     if "\n".join(lines) != content:
         text.set_text("\n".join(lines))

@@ -65,6 +65,11 @@ def human(value: float) -> str:
     return f"{value:.3g}"
 
 
+def line_chars(width_in: float, points: float) -> int:
+    """Characters of ``points``-point text that fit a line ``width_in`` inches wide (92 %)."""
+    return max(20, int(0.92 * width_in * 72 / (CHAR_EM * points)))
+
+
 def law_note(result: FitResult, width: int = 60) -> str:
     """The law's formula and fitted parameters, wrapped for a corner of a plot."""
     values = ", ".join(f"{k} = {v:.4g}" for k, v in result.params.items())
@@ -92,8 +97,7 @@ def annotate_law(ax: Axes, result: FitResult) -> None:
 def annotate_figure(fig: Any, result: FitResult) -> None:
     """Write :func:`law_note` along the bottom of a figure of several panels, wrapped to the
     figure's width (at up to 9-point text: a report may enlarge the note's 8 points)."""
-    width = int(fig.get_figwidth() * 72 / (CHAR_EM * 9.0))
-    note = law_note(result, width=width)
+    note = law_note(result, width=line_chars(fig.get_figwidth(), 9.0))
     fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25", wrap=True)
 
 
