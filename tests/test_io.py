@@ -512,3 +512,16 @@ def test_plain_column_fast_path_keeps_the_number_syntax(tmp_path: Path) -> None:
     path = write(tmp_path / "u.csv", "N,D,loss\n1e8,2e9,3.0\n1_000,2e10,2.5\n")
     with pytest.raises(sf.DataError, match=r"row 2 \(line 3\), column 'N'.*found '1_000'"):
         sf.load_runs(path)
+
+
+def test_run_names_are_the_rows_messages_count(tmp_path: Path) -> None:
+    # A final-loss CSV without a run column names each row FILE:ROW, ROW counted as the
+    # messages count it (data rows from 1, blank lines included), so a run name in a report
+    # and a row in an error point at the same line even after rows are left out.
+    path = tmp_path / "runs.csv"
+    path.write_text("n_params,tokens,loss\n1e8,2e9,3.1\n\n2e8,4e9,\n4e8,8e9,2.8\n")
+    with pytest.raises(sf.DataError, match=r"row 3 \(line 4\), column 'loss'"):
+        load_runs(path)
+    with pytest.warns(sf.ScalingFitWarning, match="omit"):
+        runs = load_runs(path, nan_policy="omit")
+    assert runs["run"].tolist() == ["runs:1", "runs:4"]

@@ -112,10 +112,11 @@ def test_extrapolation_band_and_target(result: sf.FitResult) -> None:
 
 def test_frontier_two_panels_with_intervals(result: sf.FitResult) -> None:
     fig = plot_frontier(result, compute=np.geomspace(1e19, 1e23, 10))
-    left, right = fig.axes
+    left, right = fig.axes  # N_opt above D_opt, sharing the compute axis (7 in wide)
+    assert fig.get_figwidth() <= 7.5 and "FLOPs" in right.get_xlabel()
     for ax, unit in ((left, "parameters N"), (right, "training tokens D")):
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-        assert unit in ax.get_ylabel() and "FLOPs" in ax.get_xlabel()
+        assert unit in ax.get_ylabel()
     table = result.compute_optimal(np.geomspace(1e19, 1e23, 10), max_extrapolation=np.inf)
     np.testing.assert_allclose(left.lines[0].get_ydata(), table["n_params"], rtol=1e-12)
     np.testing.assert_allclose(right.lines[0].get_ydata(), table["tokens"], rtol=1e-12)
@@ -203,3 +204,18 @@ def test_backtest_errors_of_many_runs_are_placed_at_their_scale() -> None:
     assert "(%)" in ax.get_ylabel()
     (ax,) = result.plot().axes  # a sweep within a decade: log axis, plain tick labels
     assert ax.get_xscale() == "log" and ax.xaxis.get_major_formatter()(1.5e9, 0) == "1.5e+09"
+
+
+def test_loss_curves_title_names_what_is_drawn_and_the_band_is_in_the_legend() -> None:
+    import dataclasses
+
+    law = sf.FitResult.from_params("multipower")
+    spread = 1 + 0.01 * np.random.default_rng(0).standard_normal((20, len(law.params)))
+    banded = dataclasses.replace(law, samples=np.array(list(law.params.values())) * spread)
+    specs = {"cosine": "cosine:peak=3e-4,total=4000,warmup=200,final=3e-5"}
+    top = plot_loss_curves(banded, specs, every=400).axes[0]
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert labels == ["cosine (predicted)", "95% bootstrap band"]  # one entry for the bands
+    assert "dashed predicted" in top.get_title() and "solid fitted" not in top.get_title()
+    empty = plot_loss_curves(law, every=400).axes[0]  # nothing fitted, nothing predicted
+    assert empty.get_title() == "Loss curves"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import joblib
 import pytest
 
 import scaling_fit as sf
@@ -118,3 +119,58 @@ def test_backtest_bar_counts_fits(capsys: pytest.CaptureFixture[str], data_dir: 
 def test_bad_progress_value(value: object) -> None:
     with pytest.raises(ValueError, match=r"progress=.* is not supported: use True, False or"):
         sf.fit(EXAMPLE, "chinchilla", progress=value)
+
+
+def test_parallel_bootstrap_bar_advances_as_work_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With n_jobs=2 the bar used to move once per worker: its first update came at 50 %.
+    # Now it moves per finished chunk: monotone, and the first step is a small share.
+    from contextlib import contextmanager
+
+    from scaling_fit.fitting import bootstrap
+
+    steps: list[int] = []
+
+    @contextmanager
+    def recording_bar(total: int, description: str, unit: str, shown: object):
+        class Bar:
+            def update(self, n: int = 1) -> None:
+                steps.append(n)
+
+        yield Bar()
+
+    monkeypatch.setattr(bootstrap, "progress_bar", recording_bar)
+    with joblib.parallel_backend("threading"):  # two workers without process start-up time
+        quiet_fit(bootstrap=16, n_jobs=2)
+    assert all(n > 0 for n in steps) and sum(steps) == 16  # monotone, ends at the total
+    assert steps[0] <= 16 // 4  # the first update comes well before half the work
+    assert len(steps) >= 4
+
+
+def overtraining_runs(path: Path) -> Path:
+    """15 runs of the over-training law (5 sizes x 3 token multipliers), as a CSV."""
+    import numpy as np
+    import pandas as pd
+
+    n, m = (np.ravel(a) for a in np.meshgrid([1e7, 3e7, 1e8, 3e8, 1e9], [5, 20, 80]))
+    truth = {"E": 1.84, "A": 166.2, "B": 366.7, "eta": 0.273}
+    loss = sf.get_law("overtraining").predict(n, m * n, **truth)
+    pd.DataFrame({"n_params": n, "tokens": m * n, "loss": loss}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow  # ~3 s: the target-shaped backtest and a bootstrapped fit
+def test_compare_with_a_target_shows_its_progress(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # compare --target-n/--target-tokens (choose_law) ran ~100 s without a word.
+    stream = terminal(monkeypatch)
+    runs = overtraining_runs(tmp_path / "runs.csv")
+    argv = ["compare", str(runs), "--law", "overtraining", "--target-n", "1e9"]
+    argv += ["--target-tokens", "2e10", "-o", str(tmp_path / "c.json")]
+    assert main(argv) == 0
+    shown = stream.getvalue()
+    assert "backtest fits" in shown and "fits with 40 bootstrap refits" in shown
+    stream.seek(0)
+    stream.truncate()
+    assert main([*argv[:-1], str(tmp_path / "d.json"), "--quiet"]) == 0
+    assert "backtest fits" not in stream.getvalue()

@@ -92,7 +92,9 @@ def backtest(
     ):
         from .target_backtest import target_backtest  # shaped like the question
 
-        return target_backtest(runs, laws, target, fit_options=fit_options, n_jobs=n_jobs)
+        return target_backtest(
+            runs, laws, target, fit_options=fit_options, n_jobs=n_jobs, progress=progress
+        )
     holdout = "largest-compute" if holdout is None else holdout
     laws = [get_law(law) for law in laws]
     names = [law.name for law in laws]

@@ -27,9 +27,13 @@ RESERVED = ("runs", "law", "exclude", "points", "progress")
 
 
 def run_fits(
-    tasks: list[tuple[Law, pd.DataFrame, dict]], n_jobs: int, progress: bool | str = False
+    tasks: list[tuple[Law, pd.DataFrame, dict]],
+    n_jobs: int,
+    progress: bool | str = False,
+    description: str = "backtest fits",
 ) -> list[tuple]:
-    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar per finished fit.
+    """Outcomes of :func:`_fit_quietly` for every task, in order; a bar (``description``)
+    advanced per finished fit.
 
     In parallel, the likely longest fits (most parameters, then most points) start first, so
     that one slow law does not finish alone at the end (longest-processing-time-first).
@@ -40,7 +44,7 @@ def run_fits(
         order.sort(key=lambda i: (-len(tasks[i][0].parameters), -len(tasks[i][1])))
     done = run_tasks(_fit_quietly, [tasks[i] for i in order], workers)
     outcomes = []
-    with progress_bar(len(tasks), "backtest fits", "fit", progress) as bar:
+    with progress_bar(len(tasks), description, "fit", progress) as bar:
         for outcome in done:
             outcomes.append(outcome)
             bar.update()

@@ -49,6 +49,7 @@ import pandas as pd
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.validate import check_bootstrap, check_n_jobs
 from ..laws import Law, get_law
+from ..progress import check_progress
 from ..results.choose_law_result import ChooseLawResult
 from ..results.intervals import check_level
 from .backtest_fits import options_per_law, run_fits, run_table
@@ -81,6 +82,7 @@ def choose_law(
     n_jobs: int = 1,
     min_scales: int = MIN_SCALES,
     max_origins: int = MAX_ORIGINS,
+    progress: bool | str = "auto",
 ) -> ChooseLawResult:
     """Rank laws by a backtest shaped like ``target`` and predict it, alone and averaged.
 
@@ -108,6 +110,10 @@ def choose_law(
         Bootstrap seed; parallel workers (joblib).
     min_scales, max_origins
         Rolling origins: fewest N scales fitted, most origins kept.
+    progress
+        ``"auto"`` (default): bars of the backtest fits and of the final bootstrapped fits on
+        a terminal, for work lasting more than 2 s; ``True``: always; ``False``: never
+        (:mod:`scaling_fit.progress`).
 
     Returns
     -------
@@ -118,6 +124,7 @@ def choose_law(
     check_level(level)
     check_bootstrap(bootstrap, least=10)
     check_n_jobs(n_jobs)
+    check_progress(progress)
     if not isinstance(target, Mapping):
         raise DataError(
             f"{argument('target', target)}: expected the target's inputs as a mapping, e.g. "
@@ -135,12 +142,13 @@ def choose_law(
         raise DataError(f"no law can be identified by these runs: {skipped}")
     bt = target_backtest(
         table, kept, goal, fit_options=fit_options, min_scales=min_scales,
-        max_origins=max_origins, n_jobs=n_jobs,
+        max_origins=max_origins, n_jobs=n_jobs, progress=progress,
     )  # fmt: skip
     tasks = [
         (law, table, {**options[law.name], "bootstrap": bootstrap, "seed": seed}) for law in kept
     ]
-    finals = dict(zip([law.name for law in kept], run_fits(tasks, n_jobs), strict=True))
+    outcomes = run_fits(tasks, n_jobs, progress, f"fits with {bootstrap} bootstrap refits")
+    finals = dict(zip([law.name for law in kept], outcomes, strict=True))
     rows = [_law_row(law, finals[law.name], bt, goal) for law in kept]
     rows += [_skipped_row(name, reason) for name, reason in skipped.items()]
     ranking = _rank(pd.DataFrame(rows), weighting, level)

@@ -32,6 +32,7 @@ def target_backtest(
     min_scales: int = MIN_SCALES,
     max_origins: int = MAX_ORIGINS,
     n_jobs: int = 1,
+    progress: bool | str = False,
 ) -> BacktestResult:
     """Backtest shaped like the target: see :mod:`scaling_fit.analysis.target_holdout`.
 
@@ -39,6 +40,7 @@ def target_backtest(
     stability sweep).  The summary adds ``rms_log_error`` (root mean square of
     log(L̂/L) over the scored runs) and ``mean_signed_error``; the errors table adds
     ``origin`` (index of the split) and ``mismatch`` (decades from the target's distance).
+    ``progress`` shows a bar of the fits (:mod:`scaling_fit.progress`).
     """
     if not isinstance(target, Mapping):
         raise DataError(
@@ -54,7 +56,7 @@ def target_backtest(
     goal = {"run": None, "loss": target.get("loss"), **target_inputs(target)}
     splits, emulation = target_splits(table, goal, min_scales=min_scales, max_origins=max_origins)
     tasks = [(law, table.loc[s.fit], options[law.name]) for law in laws for s in splits]
-    done = iter(run_fits(tasks, n_jobs))
+    done = iter(run_fits(tasks, n_jobs, progress))
     errors, summary, stability, fits, notes = [], [], [], {}, {}
     for law in laws:
         outcomes = [next(done) for _ in splits]

@@ -19,7 +19,6 @@ from .common import (
     captured_warnings,
     check_output,
     count,
-    error,
     json_text,
     load_options,
     number,
@@ -29,7 +28,7 @@ from .common import (
 )
 from .files import input_paths
 from .options import add_bootstrap_options, add_laws_option
-from .schedules import add_schedule_source_options, read_schedules
+from .schedules import add_schedule_options, read_schedules
 
 HOLDOUT_HELP = (
     "runs the backtest holds out: largest-compute (default with several laws), largest-n, "
@@ -45,7 +44,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
     add_laws_option(p, "law to fit (repeat; several are backtested to pick the best)")
     p.add_argument("--holdout", help=HOLDOUT_HELP)
-    add_schedule_source_options(p)
+    add_schedule_options(p)
     add_bootstrap_options(p, default=100)
     p.add_argument(
         "--target-compute",
@@ -67,7 +66,11 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """Write the report to ``-o``; 1 when no law could be fitted, else 0."""
+    """Write the report to ``-o``; 1 when no law could be fitted (nothing is written), else 0.
+
+    The output paths are checked before any work (``check_output`` here, the figures folder
+    by :func:`scaling_fit.write_report`), and nothing is written until all is computed.
+    """
     from ..report.build import write_report
 
     if args.output is None:
@@ -87,6 +90,7 @@ def run_report(args: argparse.Namespace) -> int:
             target_compute=args.target_compute,
             drop_top_loss=args.drop_top_loss,
             **load_options(args),
+            warmup=args.warmup,
             figures=args.figures,
             overwrite=args.force,
         )
@@ -95,9 +99,6 @@ def run_report(args: argparse.Namespace) -> int:
     say(args, _summary(report, args.figures))
     if args.format == "json":  # the page is the -o file; the summary's JSON goes to stdout
         write(json_text(_summary_data(report, caught)), None, False)
-    if all(result is None for result in report.fits.values()):
-        error("no law could be fitted (" + "; ".join(report.notes) + "); the report was written")
-        return 1
     return 0
 
 
@@ -121,15 +122,22 @@ def _summary_data(report: Any, caught: list[str]) -> dict[str, Any]:
 
 
 def _summary(report: Any, figures: str | None) -> str:
+    from ..report.html import count
+
     lines = [f"report written to {report.path} ({Path(report.path).stat().st_size:,} bytes)"]
-    if report.best_law is not None:
-        lines.append(f"best law: {report.best_law}")
+    if report.best_law is not None and report.ranked:
+        lines.append(f"best law: {report.best_law} (lowest backtest error)")
+    elif report.best_law is not None:
+        fitted = sum(result is not None for result in report.fits.values())
+        why = "the only law fitted" if fitted == 1 else "not ranked: no backtest"
+        lines.append(f"law: {report.best_law} ({why})")
     head = report.headline
     if "loss" in head:
+        band = f" [{head['loss_lower']:.4f}, {head['loss_upper']:.4f}]"
         lines.append(
-            f"predicted loss at C = {head['compute']:.3g} FLOPs (N = {head['n_params']:.3g}, "
-            f"D = {head['tokens']:.3g}): {head['loss']:.4f} "
-            f"[{head['loss_lower']:.4f}, {head['loss_upper']:.4f}]"
+            f"predicted loss at C = {head['compute']:.3g} FLOPs (N = {count(head['n_params'])}, "
+            f"D = {count(head['tokens'])}): {head['loss']:.4f}"
+            + ("" if head["loss_lower"] != head["loss_lower"] else band)
         )
     if figures is not None:
         lines.append(f"{len(report.figures)} figures written to {figures} (PNG and SVG)")

@@ -46,6 +46,11 @@ def too_few_runs(runs: Array, n_resamples: int) -> str | None:
     )
 
 
+# Parallel resamples go in this many chunks per worker: each finished chunk moves the bar
+# (1/8 of a worker's share at a time), while each chunk still amortises sending the problem.
+CHUNKS_PER_WORKER = 8
+
+
 def resample_indices(runs: Array, n_resamples: int, seed: int) -> list[Array]:
     """Point indices of ``n_resamples`` bootstrap resamples of the runs.
 
@@ -87,21 +92,24 @@ def bootstrap_thetas(
     """Fit-space parameters of every resample, shape ``(n_resamples, n_free)``.
 
     Resamples are drawn up front from ``seed``, so the result does not depend on ``n_jobs``.
-    With ``n_jobs != 1`` the resamples are split into one chunk per worker and refitted in
-    parallel through joblib (``n_jobs=-1`` uses every core).  ``progress`` shows a bar per
-    refitted resample (per finished chunk in parallel; :mod:`scaling_fit.progress`).
+    With ``n_jobs != 1`` the resamples are split into :data:`CHUNKS_PER_WORKER` chunks per
+    worker and refitted in parallel on watched worker processes
+    (:func:`~scaling_fit.fitting.workers.run_tasks`; ``n_jobs=-1`` uses every core); the bar
+    advances as each chunk comes back (:mod:`scaling_fit.progress`), so it moves from the
+    first few percent on instead of jumping to 1/workers.
     """
     indices = resample_indices(runs, n_resamples, seed)
     with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
         workers = 1 if n_jobs == 1 else worker_count(n_jobs, n_resamples)
         if workers == 1:
             return _refit_chunk(problem, indices, starts, bar)
-        chunks = [c for c in np.array_split(np.arange(n_resamples), workers) if len(c)]
+        pieces = min(n_resamples, workers * CHUNKS_PER_WORKER)
+        chunks = [c for c in np.array_split(np.arange(n_resamples), pieces) if len(c)]
         parts = []  # workers get the silent bar: the parent counts finished chunks
         # Arrays go pickled (run_tasks), never memory-mapped through /dev/shm folders, which
         # loky's resource tracker must clean up (killed mid-run, it printed tracebacks).
         tasks = [(problem, [indices[i] for i in c], starts, SILENT) for c in chunks]
-        for part in run_tasks(_refit_chunk, tasks, workers):
+        for part in run_tasks(_refit_chunk, tasks, workers):  # in order, as chunks finish
             parts.append(part)
             bar.update(len(part))
         return np.vstack(parts)

@@ -251,7 +251,7 @@ def _tidy(
     distinct = _check_duplicate_rows(table, name)
     if "run" not in table.columns:
         many = "step" not in table.columns
-        names = [f"{stem}:{i + 1}" for i in range(len(table))] if many else [stem] * len(table)
+        names = _row_names(stem, table.index, name) if many else [stem] * len(table)
         table["run"] = _run_names(pd.Series(names, index=table.index, dtype=object))
     ordered = [c for c in CANONICAL if c in table.columns]
     others = [c for c in table.columns if c not in CANONICAL]
@@ -268,6 +268,15 @@ def _apply_name_units(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[st
             table[column] = table[column] * unit[1]
             formulas[column] = f"{labels[column]!r} * 1e{round(np.log10(unit[1]))}"
     return formulas
+
+
+def _row_names(stem: str, index: pd.Index, name: str) -> list[str]:
+    """``stem:ROW`` of each row of a file of final losses, ROW its data row as messages count
+    it (1-based, blank lines included, rows dropped by nan_policy='omit' skipped); a
+    DataFrame's rows by position from 1."""
+    if name != DATAFRAME and pd.api.types.is_integer_dtype(index):
+        return [f"{stem}:{label}" for label in index]
+    return [f"{stem}:{i + 1}" for i in range(len(index))]
 
 
 def _run_names(values: pd.Series) -> pd.Series:

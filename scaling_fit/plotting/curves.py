@@ -78,6 +78,7 @@ def plot_loss_curves(
     curves += [(name, spec, "--") for name, spec in (schedules or {}).items()]
     fig = new_figure(9, 6)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    band_label = f"{100 * level:g}% bootstrap band" if level else None
     for i, (name, spec, style) in enumerate(curves):
         colour = f"C{i % 10}"
         if style == "-":
@@ -89,12 +90,17 @@ def plot_loss_curves(
         top.plot(curve["step"], curve["loss"], style, color=colour, label=f"{name} ({kind})")
         if level and result.samples is not None:
             lo, hi = curve_band(result, sched, curve["step"].to_numpy(), result.samples, level)
-            top.fill_between(curve["step"], lo, hi, color=colour, alpha=0.2)
+            steps = curve["step"].to_numpy(float)  # matplotlib 3.7 refuses some pandas Series
+            top.fill_between(steps, lo, hi, color=colour, alpha=0.2, label=band_label)
+            band_label = None  # one legend entry for the bands, in the first curve's colour
         bottom.plot(sched.steps, sched.lr, style, color=colour)
     for i, run in enumerate(unrecorded, start=len(curves)):
         _observed(top, result, run, f"C{i % 10}", label=f"{run} (data; LR not recorded)")
     _warn_unrecorded(unrecorded)
-    top.set(ylabel=LOSS, title="Loss curves: dots observed, solid fitted, dashed predicted")
+    drawn = ["dots observed"] if fitted or unrecorded else []
+    drawn += ["solid fitted"] if fitted else []
+    drawn += ["dashed predicted"] if schedules else []
+    top.set(ylabel=LOSS, title="Loss curves" + (": " + ", ".join(drawn) if drawn else ""))
     bottom.set(xlabel=STEP, ylabel=LR)
     if curves or unrecorded:
         top.legend(fontsize="small", loc="upper right")
@@ -138,6 +144,6 @@ def plot_schedule_choice(choice: ScheduleChoice) -> Any:
         top.plot(curve["step"], curve["loss"], color=colour, label=label)
         bottom.plot(sched.steps, sched.lr, color=colour)
     top.set(ylabel=f"predicted {LOSS}", title=f"Better schedule: {choice.improvement:+.4f} loss")
-    top.legend(fontsize="small", loc="upper right")
+    top.legend(fontsize="small", loc="lower left")  # curves fall from the top left: room here
     bottom.set(xlabel=STEP, ylabel=LR)
     return fig

@@ -22,6 +22,7 @@ from .style import (
     annotate_figure,
     annotate_law,
     colours,
+    human,
     outside_legend,
     require_point_law,
     size_groups,
@@ -164,19 +165,19 @@ def plot_extrapolation(
     ax.plot(compute, loss, "C0-", label=f"prediction at D/N = {ratio:.3g}")
     target_c = FLOPS_PER_PARAM_TOKEN * n_params * tokens
     headline = _predict(result, n_params, tokens)[0]
-    text = f"L̂({n_params:.3g}, {tokens:.3g}) = {headline:.4f}"
+    text = f"L̂(N = {human(n_params)}, D = {human(tokens)}) = {headline:.4f}"
     if result.samples is not None:
         band = result.predict_interval(n_params=n, tokens=n * ratio, level=level)
-        ax.fill_between(
+        ax.fill_between(  # plain float arrays: matplotlib 3.7 refuses some pandas Series
             compute,
-            band["lower"],
-            band["upper"],
+            band["lower"].to_numpy(float),
+            band["upper"].to_numpy(float),
             color="C0",
             alpha=0.25,
             label=f"{100 * level:g}% bootstrap band",
         )
         lo, hi = band["lower"].iloc[-1], band["upper"].iloc[-1]
-        ax.errorbar([target_c], [headline], yerr=[[headline - lo], [hi - headline]], color="C3")
+        ax.vlines(target_c, lo, hi, color="C3")  # the interval (it need not contain L̂)
         text += f" [{lo:.4f}, {hi:.4f}]"
     ax.plot([target_c], [headline], "C3*", ms=12, label=text)
     ax.set(xscale="log", xlabel=COMPUTE, ylabel=LOSS, title="Extrapolation to the target")
@@ -196,24 +197,25 @@ def plot_frontier(result: FitResult, compute: Any = None, *, level: float = 0.95
     fitted = FLOPS_PER_PARAM_TOKEN * data["n_params"] * data["tokens"]
     grid = np.geomspace(fitted.min(), 1e3 * fitted.max(), 60) if compute is None else compute
     table = result.compute_optimal(grid, level=level, max_extrapolation=np.inf)
-    fig = new_figure(10, 4.2)
-    left, right = fig.subplots(1, 2)
-    for ax, column, label in ((left, "n_params", "N_opt"), (right, "tokens", "D_opt")):
+    fig = new_figure(7, 6.4)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for ax, column, label in ((top, "n_params", "N_opt"), (bottom, "tokens", "D_opt")):
         ax.plot(table["compute"], table[column], "C0-", label=f"{label}(C)")
         if table[f"{column}_lower"].notna().any():
             ax.fill_between(
-                table["compute"],
-                table[f"{column}_lower"],
-                table[f"{column}_upper"],
+                table["compute"].to_numpy(float),
+                table[f"{column}_lower"].to_numpy(float),
+                table[f"{column}_upper"].to_numpy(float),
                 color="C0",
                 alpha=0.25,
                 label=f"{100 * level:g}% bootstrap interval",
             )
         ax.axvspan(fitted.min(), fitted.max(), color="0.92", zorder=0, label="fitted compute")
         unit = PARAMS if column == "n_params" else TOKENS
-        ax.set(xscale="log", yscale="log", xlabel=COMPUTE, ylabel=f"compute-optimal {unit}")
+        ax.set(xscale="log", yscale="log", ylabel=f"compute-optimal {unit}")
         ax.legend(fontsize="small", loc="upper left")
-    left.set_title(f"Compute-optimal allocation ({table['cost_model'].iloc[0]})", loc="left")
+    bottom.set_xlabel(COMPUTE)
+    top.set_title(f"Compute-optimal allocation ({table['cost_model'].iloc[0]})", wrap=True)
     annotate_figure(fig, result)
     return fig
 

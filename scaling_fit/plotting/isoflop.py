@@ -29,7 +29,8 @@ def plot_isoflop(result: IsoflopResult, ax: Axes | None = None, *, kind: str = "
     opt, ok = result.budgets, result.budgets["used"].to_numpy()
     if kind == "frontier":
         line = result.frontier()
-        ax.fill_between(line["compute"], line["n_lower"], line["n_upper"], alpha=0.25)
+        columns = (line[c].to_numpy(float) for c in ("compute", "n_lower", "n_upper"))
+        ax.fill_between(*columns, alpha=0.25)  # arrays: matplotlib 3.7 refuses some Series
         a, k = result.params["a"], result.params["k"]
         ax.plot(line["compute"], line["n_opt"], label=f"N* = {k:.3g}·C^{a:.3f}")
         x, y, labels = opt["budget"], opt["n_opt"], (COMPUTE, f"compute-optimal {PARAMS} (N*)")

@@ -25,6 +25,8 @@ LR = "learning rate"
 MAX_GROUPS = 7
 # Characters per line of the law's note under a plot.
 NOTE_WIDTH = 90
+# Average width of a character of the default sans-serif font, in ems (DejaVu Sans: ~0.55).
+CHAR_EM = 0.6
 
 
 def colours(count: int) -> list[Any]:
@@ -45,22 +47,27 @@ def size_groups(n_params: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]
     distinct = np.unique(n)
     if len(distinct) <= MAX_GROUPS:
         index = np.searchsorted(distinct, n)
-        return index, [f"N = {_si(v)}" for v in distinct], distinct
+        return index, [f"N = {human(v)}" for v in distinct], distinct
     edges = np.geomspace(distinct[0], distinct[-1], MAX_GROUPS + 1)
     index = np.clip(np.searchsorted(edges, n, side="right") - 1, 0, MAX_GROUPS - 1)
     used = np.unique(index)
     index = np.searchsorted(used, index)
-    labels = [f"N {_si(edges[g])}–{_si(edges[g + 1])}" for g in used]
+    labels = [f"N {human(edges[g])}–{human(edges[g + 1])}" for g in used]
     centres = np.array([np.exp(np.log(n[index == g]).mean()) for g in range(len(used))])
     return index, labels, centres
 
 
-def _si(value: float) -> str:
-    """1.3e9 -> '1.3B', 7e7 -> '70M', 3e12 -> '3T'."""
+def human(value: float) -> str:
+    """A count as people write it: 1.3e9 -> '1.3B', 7e7 -> '70M', 3e12 -> '3T'."""
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
+        if abs(value) >= 0.9995 * size:  # 999.96M is shown as 1B, not 1e+03M
             return f"{value / size:.3g}{suffix}"
     return f"{value:.3g}"
+
+
+def line_chars(width_in: float, points: float) -> int:
+    """Characters of ``points``-point text that fit a line ``width_in`` inches wide (92 %)."""
+    return max(20, int(0.92 * width_in * 72 / (CHAR_EM * points)))
 
 
 def law_note(result: FitResult, width: int = 60) -> str:
@@ -83,13 +90,15 @@ def annotate_law(ax: Axes, result: FitResult) -> None:
         ha="left",
         fontsize=8,
         color="0.25",
+        wrap=True,  # within the figure, whatever size its text is drawn at
     )
 
 
 def annotate_figure(fig: Any, result: FitResult) -> None:
-    """Write :func:`law_note` along the bottom of a figure of several panels."""
-    note = law_note(result, width=2 * NOTE_WIDTH)
-    fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25")
+    """Write :func:`law_note` along the bottom of a figure of several panels, wrapped to the
+    figure's width (at up to 9-point text: a report may enlarge the note's 8 points)."""
+    note = law_note(result, width=line_chars(fig.get_figwidth(), 9.0))
+    fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="0.25", wrap=True)
 
 
 def outside_legend(ax: Axes, title: str | None = None) -> None:

@@ -29,15 +29,18 @@ from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
 from ..laws import Law, get_law
-from ..results.atomic import check_folder, check_target, write_bytes_atomic, write_text_atomic
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
 from ..results.schedule_choice import ScheduleChoice
+from .bands import shown
+from .outputs import check_holdout, check_options, check_outputs, write_all
 
 # The headline budget, when none is given: this many times the largest fitted run's compute.
 TARGET_FACTOR = 10.0
 # An isoFLOP section needs at least this many budgets with an interior minimum.
 MIN_ISOFLOP_BUDGETS = 3
+# ... each sampled at this many model sizes or more (a parabola needs three).
+ISOFLOP_SIZES = 3
 
 
 @dataclass
@@ -52,7 +55,9 @@ class Report:
         Each law's fit to all the runs (None when it failed; the reason is in ``notes``).
     best_law
         The law the summary speaks for: lowest backtest mean relative error when a backtest
-        ran, else the first law that fitted.
+        ran, else the first law that fitted (``ranked`` says which).
+    ranked
+        Whether a backtest ranked the laws (only then is ``best_law`` called the best).
     headline
         The summary's numbers: for final-loss laws ``compute``, ``n_params``, ``tokens``,
         ``loss`` and the bootstrap bounds ``loss_lower``, ``loss_upper``, ``n_params_lower``,
@@ -76,6 +81,7 @@ class Report:
     fits: dict[str, FitResult | None]
     best_law: str | None
     headline: dict[str, float]
+    ranked: bool = False
     backtest: BacktestResult | None = None
     isoflop: IsoflopResult | None = None
     schedule_choice: ScheduleChoice | None = None
@@ -103,6 +109,7 @@ def write_report(
     columns: Mapping[str, str] | None = None,
     where: str | None = None,
     nan_policy: str = "raise",
+    warmup: int | Mapping[str, int] | None = None,
     figures: str | Path | None = None,
     overwrite: bool = False,
     command: str | None = None,
@@ -131,6 +138,9 @@ def write_report(
         (:func:`scaling_fit.highest_loss_mask`; Epoch AI drop 5 of the Hoffmann et al. runs).
     columns, where, nan_policy
         Column mapping, row query and empty-cell policy of :func:`scaling_fit.load_runs`.
+    warmup
+        Loss-curve laws whose LR comes from a sparse ``lr`` column: the runs' warm-up steps
+        (as ``warmup=`` of :func:`scaling_fit.fit`).
     figures
         Also write every figure into this folder as ``NAME.png`` and ``NAME.svg``.
     command
@@ -141,20 +151,30 @@ def write_report(
     -------
     Report
         What was computed; ``report.path`` is the file written.
+
+    Raises
+    ------
+    FileExistsError, DataError
+        ``path`` exists (without ``overwrite``), or ``path`` or ``figures`` cannot be
+        written: checked before any work.
+    DataError, FitError
+        No law could be fitted (DataError when the data or options are to blame); nothing
+        is written.
+
+    Nothing is written until everything is computed: a run that fails leaves no file.
     """
-    from ..plotting.figure import figure_bytes
     from .sections import render
 
     path = Path(path)
-    check_target(path, overwrite=overwrite)  # before any work (the output contract)
-    if figures is not None:
-        check_folder(figures)
+    check_outputs(path, overwrite, figures)  # before any work (the output contract)
+    check_options(bootstrap, seed, target_compute)
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
     sources = table.attrs.get("sources", [])
     if drop_top_loss:
         table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
+    check_holdout(table, law_list, holdout)
     report = Report(path=path, fits={}, best_law=None, headline={}, table=table)
     report.options = {
         "laws": [law.name for law in law_list],
@@ -167,27 +187,25 @@ def write_report(
         "columns": dict(columns or {}),
         "where": where,
         "nan_policy": nan_policy,
+        "warmup": warmup,
     }
     if not isinstance(runs, pd.DataFrame):  # a DataFrame may be any edit of its files
         report.inputs = _hashes(sources)
     report.command = command or _command(report.inputs, report.options, path)
     if drop_top_loss:
         report.notes.append(f"the {drop_top_loss} highest-loss points are left out everywhere")
-    _fit_all(report, table, law_list, schedule, bootstrap, seed)
+    _fit_all(report, table, law_list, schedule, warmup, bootstrap, seed)
+    if all(result is None for result in report.fits.values()):
+        raise FitError(
+            "no law could be fitted (" + "; ".join(report.notes) + "); no report written"
+        )
     _backtest(report, table, law_list, holdout)
-    report.best_law = _best_law(report)
+    report.best_law, report.ranked = _best_law(report)
     _headline(report, target_compute)
     _isoflop(report, table, seed)
-    _schedule_choice(report)
+    _schedule_choice(report, warmup)
     text = render(report)
-    if figures is not None:  # all bytes made before the first is written
-        files = {f"{name}.png": report.images[name] for name in report.figures}  # as embedded
-        files |= {f"{name}.svg": figure_bytes(fig, "svg") for name, fig in report.figures.items()}
-        folder = Path(figures)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            write_bytes_atomic(folder / name, data, overwrite=True)
-    write_text_atomic(path, text, overwrite=overwrite)
+    write_all(report, text, overwrite, figures)
     return report
 
 
@@ -206,18 +224,35 @@ def _collect(report: Report, where: str) -> Iterator[None]:
 
 
 def _fit_all(
-    report: Report, table: pd.DataFrame, laws: list[Law], schedule: Any, bootstrap: int, seed: int
+    report: Report,
+    table: pd.DataFrame,
+    laws: list[Law],
+    schedule: Any,
+    warmup: Any,
+    bootstrap: int,
+    seed: int,
 ) -> None:
+    """Fit every law; a law that fails is noted and the others go on.  When none fits,
+    raise: DataError when every failure was the data's or the options' fault, else
+    FitError (either way before anything is written)."""
+    failures = []
     for law in laws:
         options: dict[str, Any] = {"bootstrap": bootstrap, "seed": seed}
         if law.fits_curves:
-            options["schedules"] = schedule
+            options |= {"schedules": schedule, "warmup": warmup}
         try:
             with _collect(report, f"fit {law.name}"):
                 report.fits[law.name] = fit(table, law, **options)
         except (DataError, FitError) as exc:
             report.fits[law.name] = None
             report.notes.append(f"{law.name}: the fit failed: {exc}")
+            failures.append((law.name, exc))
+    if failures and len(failures) == len(laws):
+        data = all(isinstance(exc, DataError) for _, exc in failures)
+        why = "; ".join(f"{name}: {exc}" for name, exc in failures)
+        raise (DataError if data else FitError)(
+            f"no law could be fitted ({why}); no report written"
+        )
 
 
 def _point_laws(report: Report, laws: list[Law]) -> list[Law]:
@@ -235,19 +270,22 @@ def _backtest(report: Report, table: pd.DataFrame, laws: list[Law], holdout: Any
         report.notes.append(f"backtest: not run: {exc}")
 
 
-def _best_law(report: Report) -> str | None:
+def _best_law(report: Report) -> tuple[str | None, bool]:
+    """The law the summary speaks for, and whether a backtest ranked it first."""
     if report.backtest is not None:
         summary = report.backtest.summary
         ok = summary.loc[np.isfinite(summary["mean_relative_error"])]
         if len(ok):
-            return str(ok.loc[ok["mean_relative_error"].idxmin(), "law"])
-    return next((name for name, result in report.fits.items() if result is not None), None)
+            return str(ok.loc[ok["mean_relative_error"].idxmin(), "law"]), True
+    first = next((name for name, result in report.fits.items() if result is not None), None)
+    return first, False
 
 
 def _headline(report: Report, target_compute: float | None) -> None:
     best = report.fits.get(report.best_law or "")
     if best is None or best.law.fits_curves:
         return
+    best = shown(best)  # no interval where the bootstrap means nothing (no_band)
     fitted = FLOPS_PER_PARAM_TOKEN * best.data["n_params"] * best.data["tokens"]
     budget = float(target_compute or TARGET_FACTOR * fitted.max())
     with _collect(report, f"headline ({best.law.name})"):
@@ -270,45 +308,82 @@ def _headline(report: Report, target_compute: float | None) -> None:
 
 
 def _isoflop(report: Report, table: pd.DataFrame, seed: int) -> None:
-    if not {"n_params", "tokens", "loss"} <= set(table.columns) or "step" in table.columns:
+    """The isoFLOP section, only for runs shaped as isoFLOP profiles (else nothing is said)."""
+    if not _isoflop_shaped(table):
         return
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScalingFitWarning)  # judged below, not reported
             result = isoflop(table, bootstrap=200, seed=seed)
-    except (DataError, FitError, ValueError) as exc:
-        report.notes.append(f"isoFLOP: not applicable to these runs ({exc})")
+    except (DataError, FitError, ValueError):
+        report.notes.append(
+            "isoFLOP: the runs form isoFLOP profiles, but their minima could not be located "
+            "(run `scaling-fit isoflop` on them for the details)"
+        )
         return
     used = int(result.budgets["used"].sum())
     if used < MIN_ISOFLOP_BUDGETS:
         report.notes.append(
-            f"isoFLOP: not applicable to these runs (only {used} budget(s) have a minimum "
-            f"inside their sampled sizes; {MIN_ISOFLOP_BUDGETS} are needed)"
+            f"isoFLOP: not shown: only {used} budget(s) have a minimum inside their sampled "
+            f"sizes; {MIN_ISOFLOP_BUDGETS} are needed"
         )
         return
     report.isoflop = result
     report.warnings.extend(f"isoFLOP: {w}" for w in result.warnings)
 
 
-def _schedule_choice(report: Report) -> None:
+def _isoflop_shaped(table: pd.DataFrame) -> bool:
+    """Whether final-loss runs share budgets: at least :data:`MIN_ISOFLOP_BUDGETS` compute
+    budgets (C = 6ND to 6 digits) each sampled at 3 or more model sizes."""
+    if not {"n_params", "tokens", "loss"} <= set(table.columns) or "step" in table.columns:
+        return False
+    compute = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
+    budgets = pd.DataFrame({"budget": compute.map(lambda c: f"{c:.6g}"), "n": table["n_params"]})
+    sizes = budgets.groupby("budget")["n"].nunique()
+    return int((sizes >= ISOFLOP_SIZES).sum()) >= MIN_ISOFLOP_BUDGETS
+
+
+def _schedule_choice(report: Report, warmup: Any) -> None:
     best = report.fits.get(report.best_law or "")
     if best is None or not best.law.fits_curves:
         return
     try:
-        totals = [_total_steps(spec) for spec in best.options.get("schedules", {}).values()]
+        options, baseline = _search_around(best, report.table, warmup)
         with _collect(report, "better schedule"):
-            report.schedule_choice = best_schedule(best, max(totals), "wsd")
-    except (DataError, ValueError) as exc:
+            report.schedule_choice = best_schedule(best, family="wsd", **options)
+    except (DataError, FitError, ValueError) as exc:
         report.notes.append(f"better schedule: not searched: {exc}")
         return
+    if baseline:
+        report.notes.append(f"better schedule: searched around {baseline}")
     choice = report.schedule_choice
     report.headline = {"final_loss": choice.final_loss, "baseline_loss": choice.baseline_loss}
 
 
-def _total_steps(spec: str) -> int:
+def _search_around(best: FitResult, table: pd.DataFrame, warmup: Any) -> tuple[dict[str, Any], str]:
+    """``best_schedule`` arguments: the longest training schedule's length, and for an LR read
+    from the log (no spec) its peak and warm-up, with that logged schedule as the baseline
+    (described in the second item; empty for specs)."""
+    from ..inputs.lr_column import lr_source, rising_prefix
     from ..schedules.spec import as_schedule
 
-    return as_schedule(spec).total
+    specs = best.options.get("schedules", {})
+    try:
+        return {"total_steps": max(as_schedule(spec).total for spec in specs.values())}, ""
+    except DataError:  # "custom (N steps)": an LR taken from the log, no spec to read
+        pass
+    logged, _, _ = lr_source(table, None, warmup)
+    if not logged:
+        raise DataError("the runs' LR schedules are unknown (no spec and no lr column)")
+    run = max(logged, key=lambda name: len(logged[name]))
+    lr = np.asarray(logged[run], dtype=float)
+    options = {"total_steps": len(lr), "peak": float(np.max(lr)), "warmup": rising_prefix(lr)}
+    described = (
+        f"the LR of run {run!r} as read from the log ({len(lr)} steps, peak {options['peak']:.3g}, "
+        f"warm-up {options['warmup']} steps): the baseline below is that schedule, and the "
+        "candidates share its length, peak and warm-up"
+    )
+    return options | {"baseline": lr}, described
 
 
 def _hashes(sources: Sequence[str]) -> dict[str, str]:
@@ -333,6 +408,8 @@ def _command(inputs: Mapping[str, str], options: Mapping[str, Any], path: Path) 
         words += ["--schedule", options["schedule"]]
     elif isinstance(options["schedule"], Mapping):  # the mapping is in the options shown
         words += ["--schedules", "SCHEDULES.json"]
+    if isinstance(options["warmup"], int):
+        words += ["--warmup", str(options["warmup"])]
     for canonical, column in options["columns"].items():
         words += ["--col", f"{canonical}={column}"]
     if options["where"] is not None:

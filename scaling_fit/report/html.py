@@ -11,6 +11,10 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..plotting.style import human
+
+# A word longer than this many characters may be broken anywhere in a table cell.
+LONG_WORD = 24
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6576; --line: #dfe3ea; --bg: #f6f7f9; --accent: #2b5cab;
   --warn: #9a5b00; --warn-bg: #fff6e5; --good: #1f7a4d; }
@@ -18,6 +22,7 @@ CSS = """
 body { margin: 0; background: var(--bg); color: var(--ink);
   font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 main { max-width: 1140px; margin: 0 auto; padding: 28px 28px 60px; }
+@media (max-width: 900px) { main { padding: 16px 10px 40px; } section { padding: 14px 12px; } }
 header h1 { margin: 0 0 4px; font-size: 28px; }
 header p { margin: 0; color: var(--muted); }
 nav { margin: 14px 0 22px; font-size: 14px; }
@@ -33,13 +38,15 @@ h3 { margin: 18px 0 8px; font-size: 16px; }
   letter-spacing: .04em; }
 .card .value { font-size: 24px; font-weight: 600; margin: 2px 0; }
 .card .note { color: var(--muted); font-size: 13px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 14px; }
-.figures.single { grid-template-columns: minmax(0, 620px); }
-figure { margin: 0; }
-figure.wide { grid-column: 1 / -1; }
-figure img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+.figures { display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; }
+figure { margin: 0; min-width: 0; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line);
+  border-radius: 6px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-size: 14px; margin: 6px 0 10px; }
+td { overflow-wrap: break-word; }
+td.long { word-break: break-all; min-width: 12em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { color: var(--muted); font-weight: 600; }
@@ -96,12 +103,21 @@ def table(
     """A table; row ``highlight`` (0-based) is marked as the best."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join(
-        f"<tr{' class=best' if i == highlight else ''}>"
-        + "".join(f"<td>{esc(c)}</td>" for c in row)
-        + "</tr>"
+        f"<tr{' class=best' if i == highlight else ''}>" + "".join(map(_cell, row)) + "</tr>"
         for i, row in enumerate(rows)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+        "</table></div>"
+    )
+
+
+def _cell(value: Any) -> str:
+    """A table cell; one holding a long unbroken word (a hash, a path, a schedule spec) may
+    break anywhere, so that it never widens the page."""
+    text = str(value)
+    long = any(len(word) > LONG_WORD for word in text.split())
+    return f"<td{' class=long' if long else ''}>{esc(text)}</td>"
 
 
 def warning_list(messages: Sequence[str]) -> str:
@@ -112,22 +128,34 @@ def warning_list(messages: Sequence[str]) -> str:
     return f'<div class="warnings"><ul>{items}</ul></div>'
 
 
-def image(png: bytes, alt: str, caption: str = "", *, wide: bool = False) -> str:
+def image(png: bytes, alt: str, caption: str = "") -> str:
     """A figure embedded as a base64 PNG data URI, with alt text and an optional caption.
 
-    ``wide`` figures span the whole row of a figure grid.
+    The image is shown at its own pixel size, or narrower to fit the page (never enlarged),
+    so its text is read at the size it was drawn (:func:`scaling_fit.plotting.figure.readable`).
     """
     data = base64.b64encode(png).decode("ascii")
     note = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    kind = ' class="wide"' if wide else ""
-    return f'<figure{kind}><img src="data:image/png;base64,{data}" alt="{esc(alt)}">{note}</figure>'
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">{note}</figure>'
 
 
 def figures(items: Iterable[str]) -> str:
-    """Figures in a responsive grid (one figure alone is kept to a readable width)."""
-    items = list(items)
-    single = " single" if len(items) == 1 and 'class="wide"' not in items[0] else ""
-    return f'<div class="figures{single}">{"".join(items)}</div>'
+    """Figures one under the other, each as wide as it was drawn or as the page allows."""
+    return f'<div class="figures">{"".join(items)}</div>'
+
+
+def count(value: float) -> str:
+    """A count of parameters or tokens as people write it: 34B, 1.4T, 125M; '—' for NaN."""
+    number = float(value)
+    return "—" if number != number else human(number)
+
+
+def count_interval(bounds: Any) -> str:
+    """'[40B, 107B]' or '—' when there is no interval."""
+    if bounds is None:
+        return "—"
+    lo, hi = bounds
+    return "—" if lo != lo or hi != hi else f"[{count(lo)}, {count(hi)}]"
 
 
 def paragraph(text: str) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from .._version import __version__
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from . import html as h
+from .bands import degenerate, no_band, shown
 
 if TYPE_CHECKING:
     from ..results.fit_result import FitResult
@@ -36,55 +37,54 @@ def render(report: Report) -> str:
 
 
 def _figure(report: Report, name: str, fig: Any, alt: str, caption: str = "") -> str:
-    """Embed ``fig`` (kept as ``report.figures[name]``); figures of 2+ panels span the row."""
-    from ..plotting.figure import figure_bytes
+    """Embed ``fig`` (kept as ``report.figures[name]``), its text made readable as shown."""
+    from ..plotting.figure import figure_bytes, readable
 
-    report.figures[name] = fig
+    report.figures[name] = readable(fig)
     report.images[name] = figure_bytes(fig, "png")
-    wide = len([a for a in fig.axes if a.get_label() != "<colorbar>"]) > 1
-    return h.image(report.images[name], alt, caption, wide=wide)
+    return h.image(report.images[name], alt, caption)
 
 
 # ----------------------------------------------------------------------------- summary
 def _summary(report: Report) -> str:
-    items = []
-    if report.best_law is not None:
-        how = "lowest backtest error" if report.backtest is not None else "only law fitted"
-        if report.backtest is None and len(report.fits) > 1:
-            how = "first law that fitted (no backtest)"
-        items.append(h.card("Best law", report.best_law, how))
+    items = [_law_card(report)] if report.best_law is not None else []
     head = report.headline
     if "loss" in head:
         bounds = (head["loss_lower"], head["loss_upper"])
         given = report.options.get("target_compute") is not None
         where = "the given budget" if given else "10× the largest run's compute"
+        band = f"95% interval {h.interval(bounds)} nats/token"
+        if bounds[0] != bounds[0]:
+            band = _no_interval(report.fits[report.best_law])
         items.append(
             h.card(
                 f"Predicted loss at {where}",
                 f"{head['loss']:.4f}",
-                f"95% interval {h.interval(bounds)} nats/token at C = {head['compute']:.3g} "
-                "FLOPs, compute-optimally allocated",
+                f"{band} at C = {head['compute']:.3g} FLOPs, compute-optimally allocated",
             )
         )
+        n_bounds = (head["n_params_lower"], head["n_params_upper"])
         items.append(
             h.card(
                 "Compute-optimal allocation",
-                f"N = {head['n_params']:.3g}",
-                f"D = {head['tokens']:.3g} tokens "
+                f"N = {h.count(head['n_params'])}",
+                f"D = {h.count(head['tokens'])} tokens "
                 f"({head['tokens'] / head['n_params']:.1f} tokens/param); N 95% "
-                f"{h.interval((head['n_params_lower'], head['n_params_upper']), 3)}",
+                f"{h.count_interval(n_bounds)}",
             )
         )
     if "final_loss" in head:
         gain = head["baseline_loss"] - head["final_loss"]
+        why = degenerate(report.fits[report.best_law])
+        caveat = f"; the fit is degenerate ({why}): the gain may be far off" if why else ""
         items.append(
             h.card(
                 "Better schedule: predicted final loss",
                 f"{head['final_loss']:.4f}",
-                f"baseline {head['baseline_loss']:.4f} ({gain:+.4f} better)",
+                f"baseline {head['baseline_loss']:.4f} ({gain:+.4f} better){caveat}",
             )
         )
-    if report.backtest is not None and report.best_law is not None:
+    if report.ranked:
         row = report.backtest.summary.set_index("law").loc[report.best_law]
         items.append(
             h.card(
@@ -102,6 +102,28 @@ def _summary(report: Report) -> str:
     return "".join(parts)
 
 
+def _law_card(report: Report) -> str:
+    """Which law the summary speaks for, called best only when a backtest ranked it."""
+    if report.ranked:
+        return h.card("Best law", report.best_law, "lowest backtest error")
+    fitted = [name for name, result in report.fits.items() if result is not None]
+    if len(fitted) == 1:
+        return h.card("Law", report.best_law, "the only law fitted (not ranked)")
+    curves = all(report.fits[name].law.fits_curves for name in fitted)
+    why = (
+        "curve laws are not backtested"
+        if curves
+        else "no backtest ran (give --holdout, or two or more final-loss laws)"
+    )
+    return h.card("Law shown", report.best_law, f"the first law that fitted; not ranked: {why}")
+
+
+def _no_interval(result: FitResult) -> str:
+    """Why the headline has no interval."""
+    why = no_band(result)
+    return f"no interval: {why}" if why else "no interval (no bootstrap: --bootstrap 0)"
+
+
 # ----------------------------------------------------------------------------- data
 def _data(report: Report) -> str:
     from ..plotting.data import plot_runs
@@ -113,7 +135,8 @@ def _data(report: Report) -> str:
     for column in ("n_params", "tokens", "step", "loss"):
         if column in table:
             values = table[column]
-            rows.append([f"{column} range", f"{h.fmt(values.min())} – {h.fmt(values.max())}"])
+            show = h.count if column in ("n_params", "tokens") else h.fmt
+            rows.append([f"{column} range", f"{show(values.min())} – {show(values.max())}"])
     if {"n_params", "tokens"} <= set(table.columns):
         compute = FLOPS_PER_PARAM_TOKEN * table["n_params"] * table["tokens"]
         rows.append(["compute C = 6ND (FLOPs)", f"{compute.min():.3g} – {compute.max():.3g}"])
@@ -126,7 +149,11 @@ def _data(report: Report) -> str:
 
 # ----------------------------------------------------------------------------- laws
 def _law(report: Report, name: str, result: FitResult) -> str:
-    errors, intervals = result.stderr, result.ci95
+    why = no_band(result)
+    with np.errstate(all="ignore"):  # resamples that ran off to inf: their spread is inf
+        errors, intervals = result.stderr, result.ci95
+    if why:  # the same bootstrap the figures leave out (no_band)
+        errors, intervals = dict.fromkeys(result.params), dict.fromkeys(result.params)
     descriptions = {p.name: p.description for p in result.law.parameters}
     rows = [
         [p, h.fmt(v, 6), h.fmt(errors[p]), h.interval(intervals[p]), descriptions.get(p, "")]
@@ -137,17 +164,19 @@ def _law(report: Report, name: str, result: FitResult) -> str:
         ["points fitted", result.n_points],
         ["objective", h.fmt(result.objective, 6)],
         ["RMS residual", h.fmt(rms, 3)],
-        ["converged", "yes" if result.converged else "NO"],
+        ["converged", _converged(result)],
         ["bootstrap resamples", result.options.get("bootstrap", 0)],
     ]
     if report.backtest is not None and name in set(report.backtest.summary["law"]):
         row = report.backtest.summary.set_index("law").loc[name]
         quality.append(["backtest mean error", f"{100 * row['mean_relative_error']:.3f} %"])
-    tag = '<span class="tag">best</span>' if name == report.best_law else ""
+    ranked_best = report.ranked and name == report.best_law
+    tag = '<span class="tag">best (backtest)</span>' if ranked_best else ""
     parts = [
         f"<p><b>{h.esc(result.law.description)}</b>{tag}<br>"
         f'<span class="muted">{h.esc(result.law.reference)}</span></p>',
         h.table(["parameter", "value", "s.e.", "95% CI", "meaning"], rows),
+        h.paragraph(f"No bootstrap intervals: {why}.") if why else "",
         h.table(["fit quality", ""], quality),
         h.warning_list(list(result.warnings)) if result.warnings else "",
         h.figures(_law_figures(report, name, result)),
@@ -155,9 +184,21 @@ def _law(report: Report, name: str, result: FitResult) -> str:
     return "".join(parts)
 
 
+def _converged(result: FitResult) -> str:
+    """The optimizer's verdict, never a bare 'yes' beside a degenerate fit."""
+    if not result.converged:
+        return "NO"
+    why = degenerate(result)
+    return f"optimizer stopped, but the fit is degenerate ({why})" if why else "yes"
+
+
 def _law_figures(report: Report, name: str, result: FitResult) -> list[str]:
+    why = no_band(result)
+    caption = f"No bootstrap band: {why}." if why else ""
+    result = shown(result)
     if result.law.fits_curves:
-        return [_figure(report, f"{name}-curves", result.plot("curves"), "loss curves")]
+        fig = _clip_to_data(result.plot("curves"), result)
+        return [_figure(report, f"{name}-curves", fig, "loss curves", caption)]
     out = [
         _figure(report, f"{name}-compute", result.plot("compute"), "loss against compute"),
         _figure(report, f"{name}-tokens", result.plot("tokens"), "loss against tokens"),
@@ -172,7 +213,7 @@ def _law_figures(report: Report, name: str, result: FitResult) -> list[str]:
                 f"{name}-extrapolation",
                 result.plot("extrapolation", **target),
                 "extrapolation to the target",
-                "towards the headline's compute-optimal run",
+                " ".join(["Towards the headline's compute-optimal run.", caption]).strip(),
             )
         )
     if "compute" in head:
@@ -183,10 +224,20 @@ def _law_figures(report: Report, name: str, result: FitResult) -> list[str]:
                 f"{name}-frontier",
                 result.plot("frontier", compute=grid),
                 "compute-optimal frontier",
-                "N_opt(C) and D_opt(C)",
+                " ".join(["N_opt(C) and D_opt(C).", caption]).strip(),
             )
         )
     return out
+
+
+def _clip_to_data(fig: Any, result: FitResult) -> Any:
+    """Keep the loss axis of a curve figure to the observed losses (10 % margins), so that a
+    wide band or a runaway prediction cannot squash the data into a line."""
+    loss = result.data["loss"].to_numpy(float)
+    if len(loss) and fig.axes:
+        span = max(float(loss.max() - loss.min()), 1e-3)
+        fig.axes[0].set_ylim(loss.min() - 0.1 * span, loss.max() + 0.1 * span)
+    return fig
 
 
 def _min_compute(result: FitResult) -> float:
@@ -242,7 +293,11 @@ def _schedule(report: Report) -> str:
     choice = report.schedule_choice
     rows = [
         ["chosen", choice.schedule.spec, f"{choice.final_loss:.4f}"],
-        ["baseline", choice.baseline.spec, f"{choice.baseline_loss:.4f}"],
+        [
+            "baseline",
+            choice.baseline.spec or "as logged (see Notes)",
+            f"{choice.baseline_loss:.4f}",
+        ],
     ]
     fig = _figure(report, "schedule-choice", choice.plot(), "chosen schedule vs baseline")
     return h.table(["", "schedule", "predicted final loss"], rows) + h.figures([fig])
