@@ -75,7 +75,7 @@ def test_local_fit_avoids_the_bias_of_a_global_parabola() -> None:
     budgets = np.geomspace(1e18, 1e22, 5)
     runs = chinchilla_runs(budgets, (-3.0, 3.0), 13)
     truth = BETA / (ALPHA + BETA)
-    local = isoflop(runs, bootstrap=0).params["a"]
+    local = isoflop(runs, method="local", bootstrap=0).params["a"]
     vertices = [
         -np.polyfit(np.log(g["n_params"]), g["loss"], 2)[1]
         / (2 * np.polyfit(np.log(g["n_params"]), g["loss"], 2)[0])
