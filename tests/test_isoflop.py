@@ -119,9 +119,11 @@ def test_porian_basic_exponents_reproduced(data_dir) -> None:
         log_ratios += list(np.log(used["n_opt"].to_numpy() / authors))
     differences = np.abs(differences)
     assert len(differences) == 15
-    # Acceptance criterion of issue 3. Measured: 14 of 15 within 0.015, median 0.0039.
+    # Acceptance criterion of issues 3 and 17. Measured with method="auto": 14 of 15 within
+    # 0.015, median 0.0073 (method="local", the old default: 14, median 0.0039; dense budgets
+    # now fit their basin, where the authors' Akima minimum uses its lowest points only).
     assert np.sum(differences <= 0.015) >= 13
-    assert np.median(differences) <= 0.006
+    assert np.median(differences) <= 0.009
     # Per budget, our vertex vs the authors' bootstrap median of noisy Akima minima: measured
     # median |ln ratio| 0.022 (2.2 % in N*), bounded here at 3.5 %.
     assert np.median(np.abs(log_ratios)) < 0.035

@@ -7,9 +7,10 @@ a wide or off-centre grid is biased (laws.md §9.4), one through three points of
 profile throws most of the data away.  ``method="local"`` is the parabola through the lowest
 point and its neighbours (through three points: a smooth stand-in for the Akima interpolation
 of Porian et al. 2024, arXiv:2406.19146); ``"quadratic"`` fits every point of the budget
-(Hoffmann et al.'s Approach 2 as published); ``"auto"`` (default) widens, per budget, the
-window around the lowest point while its losses stay within 2 % of the lowest
-(:func:`_auto_window`).  benchmarks/isoflop_methods.py measures the three.
+(Hoffmann et al.'s Approach 2 as published); ``"auto"`` (default) uses, per budget, the points
+around the lowest whose losses are within 15 % of it when they are 9 or more (a dense
+profile), else the three points of ``"local"`` (:func:`_auto_window`).
+benchmarks/isoflop_methods.py measures the three.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ from ..results.isoflop_result import IsoflopResult
 # Fewest distinct N that place a parabola (vertex) around a minimum.
 MIN_POINTS = 3
 METHODS = ("auto", "local", "quadratic")
-# "auto": the window widens while its losses stay within this relative rise of the lowest
-# (benchmarks/isoflop_methods.py; Porian et al.'s configurations, tests/test_isoflop.py).
-RISE = 0.02
+# "auto": a budget's basin is the run of points around its lowest whose losses are within
+# BASIN_RISE of the lowest; the parabola is fitted over it when it holds at least
+# BASIN_POINTS points, else through the lowest point and its two neighbours. Chosen with
+# benchmarks/isoflop_methods.py (synthetic profiles) and Porian et al.'s 15 configurations
+# (tests/test_isoflop.py): a wider basin or fewer points drift from Porian et al.'s optima.
+BASIN_RISE = 0.15
+BASIN_POINTS = 9
 # Budgets equal to this relative precision are one budget (float round-off of 6·N·D).
 SAME_BUDGET_RTOL = 1e-9
 Grouping = float | Callable[[np.ndarray], Any] | None
@@ -81,10 +86,11 @@ def isoflop(
         or a function of the compute array returning budget labels, e.g.
         ``lambda c: 2.0 ** np.round(np.log2(c))``.
     method
-        How each budget's window is chosen. ``"auto"`` (default): the lowest point ± k
-        neighbours, k the largest (≥ 1) whose window has every loss within 2 % of the lowest:
-        dense profiles get wide windows (more points average the noise out), sparse ones
-        three points (a parabola far up a profile's walls is biased). ``"local"``: the
+        How each budget's window is chosen. ``"auto"`` (default): the basin, i.e. the lowest
+        point ± k neighbours with k as large as keeps every loss within 15 % of the lowest,
+        when it holds 9 or more points (dense profiles: more points average the noise out);
+        else the lowest point and its two neighbours (sparse profiles, where a wider parabola
+        reaches up the skewed walls). ``"local"``: the
         lowest point and ``neighbours`` on each side. ``"quadratic"``: every point of the
         budget (Hoffmann et al.'s Approach 2 as published).
     neighbours
@@ -185,8 +191,9 @@ def _describe(method: str, neighbours: int) -> str:
     if method == "quadratic":
         return "parabola in ln N over every point of each budget (Approach 2 as published)"
     return (
-        f"parabola in ln N over the lowest point and its neighbours on each side out to the "
-        f"last whose loss is within {RISE:.0%} of the lowest (at least one; method='auto')"
+        f"parabola in ln N over the points around the lowest whose losses are within "
+        f"{BASIN_RISE:.0%} of it when they are {BASIN_POINTS} or more, else through the lowest "
+        "point and its two neighbours (method='auto')"
     )
 
 
@@ -319,22 +326,23 @@ def _window(x: np.ndarray, loss: np.ndarray, method: str, neighbours: int) -> tu
 
 
 def _auto_window(x: np.ndarray, loss: np.ndarray) -> tuple[int, int]:
-    """The widest window (lowest ± k points) whose losses stay within ``RISE`` of the lowest.
+    """The budget's basin if it holds enough points, else the lowest point and its neighbours.
 
-    Near its minimum a profile is a parabola; far up its walls it is skewed and a parabola
-    through them is biased (laws.md §9.4). Within a loss rise of 2 % (Chinchilla's profile:
-    about ±0.3 decades of N around N*) the skew is small, and every point there averages
-    noise out of the vertex: dense profiles get wide windows, sparse ones the lowest point
-    and its two neighbours (as Porian et al.'s Akima minimum).
+    The basin is the lowest point ± k neighbours, k as large as keeps every loss in it within
+    ``BASIN_RISE`` of the lowest. With ``BASIN_POINTS`` or more points there, a parabola over
+    the basin averages the noise out of the vertex (dense profiles); with fewer, a parabola
+    through them reaches up the profile's skewed walls with too few points to average, and
+    the exact parabola through the lowest point and its two neighbours is less biased
+    (sparse grids such as Porian et al.'s). benchmarks/isoflop_methods.py measures the rule.
     """
     i, m = int(np.argmin(loss)), len(x)
-    best = (i - 1, i + 2)
+    basin = (i - 1, i + 2)
     for k in range(2, max(i, m - 1 - i) + 1):
         lo, hi = max(0, i - k), min(m, i + k + 1)
-        if loss[lo:hi].max() > loss[i] * (1 + RISE):
+        if loss[lo:hi].max() > loss[i] * (1 + BASIN_RISE):
             break
-        best = (lo, hi)
-    return best
+        basin = (lo, hi)
+    return basin if basin[1] - basin[0] >= BASIN_POINTS else (i - 1, i + 2)
 
 
 def _optima(
