@@ -120,13 +120,15 @@ def test_porian_basic_exponents_reproduced(data_dir) -> None:
     differences = np.abs(differences)
     assert len(differences) == 15
     # Acceptance criterion of issues 3 and 17. Measured with method="auto": 14 of 15 within
-    # 0.015, median 0.0073 (method="local", the old default: 14, median 0.0039; dense budgets
-    # now fit their basin, where the authors' Akima minimum uses its lowest points only).
+    # 0.015, median 0.0073 (method="local", the old default: 14, median 0.0039; auto widens
+    # some windows, where the authors' Akima minimum uses the lowest points only).
     assert np.sum(differences <= 0.015) >= 13
     assert np.median(differences) <= 0.009
     # Per budget, our vertex vs the authors' bootstrap median of noisy Akima minima: measured
-    # median |ln ratio| 0.022 (2.2 % in N*), bounded here at 3.5 %.
-    assert np.median(np.abs(log_ratios)) < 0.035
+    # median |ln ratio| 0.045 (4.5 % in N*) with method="auto", whose 5-point windows on
+    # these skewed profiles move each vertex while the exponent stays (method="local", 3
+    # points like the authors' interpolation: 0.022); bounded here at 6 %.
+    assert np.median(np.abs(log_ratios)) < 0.06
 
 
 # ----------------------------------------------------------------- flags and warnings
@@ -289,9 +291,10 @@ def dense_noisy_runs(seed: int, points: int = 15, noise: float = 0.003) -> pd.Da
     return pd.concat(rows, ignore_index=True)
 
 
-def test_dense_noisy_profiles_use_their_basin() -> None:
+def test_dense_noisy_profiles_use_wide_windows() -> None:
     # Issue 17: the 3-point parabola gave b = 0.486 / 0.490 / 0.458 on such data. Measured
-    # here (seeds 0-2): auto and quadratic 0.492 / 0.489 / 0.486, local 0.476 / 0.485 / 0.468.
+    # here (seeds 0-2): auto 0.491 / 0.489 / 0.485, quadratic 0.492 / 0.489 / 0.486, local
+    # 0.476 / 0.485 / 0.468.
     local_errors = []
     for seed in range(3):
         runs = dense_noisy_runs(seed)
@@ -300,7 +303,7 @@ def test_dense_noisy_profiles_use_their_basin() -> None:
         # Tolerance 0.01: the issue's goal; the measured worst is 0.006.
         assert abs(auto.params["b"] - TRUE_B17) < 0.01
         assert abs(quadratic.params["b"] - TRUE_B17) < 0.01
-        # Every budget's basin (losses within 15 % of the lowest) holds >= 9 of its 15 points.
+        # The noise calls for wide windows: measured 9 to 15 of the 15 points per budget.
         used = auto.budgets.loc[auto.budgets["used"]]
         assert (used["n_local"] >= 9).all() and len(used) >= 6
         assert (quadratic.budgets["window"] == "whole profile").all()
@@ -309,13 +312,25 @@ def test_dense_noisy_profiles_use_their_basin() -> None:
     assert max(local_errors) > 0.015
 
 
-def test_sparse_profiles_keep_three_points() -> None:
-    # 7 points over ±0.9 decades: the basin holds fewer than 9, so auto is the local parabola.
-    runs = dense_noisy_runs(0, points=7, noise=0.0)
-    auto, local = isoflop(runs, bootstrap=0), isoflop(runs, method="local", bootstrap=0)
+def test_smooth_skewed_profiles_keep_three_points() -> None:
+    # Noise-free profiles skewed by a cubic term (minimum exactly at N* = 0.08 C^0.55), on
+    # 9-point grids that drift across N*, as Porian et al.'s: a wide parabola misreads the
+    # skew, and with no noise to average auto keeps the lowest point and its neighbours.
+    rows = []
+    for j, c in enumerate(np.geomspace(1e18, 1e21, 4)):
+        u = np.linspace(-1.5, 1.5, 9) + 0.2 * (j - 1.5)
+        loss = 2 + 30 * c**-0.1 + 0.05 * u**2 + 0.01 * u**3
+        rows.append(
+            pd.DataFrame({"compute": c, "n_params": 0.08 * c**0.55 * np.exp(u), "loss": loss})
+        )
+    runs = pd.concat(rows, ignore_index=True)
+    auto = isoflop(runs, bootstrap=0)
+    quadratic = isoflop(runs, method="quadratic", bootstrap=0)
     assert (auto.budgets["window"] == "lowest -1/+1").all()
-    assert (auto.budgets["n_local"] == 3).all()
-    assert auto.params == local.params
+    assert auto.params == isoflop(runs, method="local", bootstrap=0).params
+    # Measured: auto (3 points) misses a = 0.55 by 9e-5, the whole-profile parabola by 0.0076.
+    assert abs(auto.params["a"] - 0.55) < 5e-4
+    assert abs(quadratic.params["a"] - 0.55) > 10 * abs(auto.params["a"] - 0.55)
 
 
 def test_window_column_json_report_and_options() -> None:

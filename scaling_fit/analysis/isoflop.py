@@ -7,9 +7,9 @@ a wide or off-centre grid is biased (laws.md §9.4), one through three points of
 profile throws most of the data away.  ``method="local"`` is the parabola through the lowest
 point and its neighbours (through three points: a smooth stand-in for the Akima interpolation
 of Porian et al. 2024, arXiv:2406.19146); ``"quadratic"`` fits every point of the budget
-(Hoffmann et al.'s Approach 2 as published); ``"auto"`` (default) uses, per budget, the points
-around the lowest whose losses are within 15 % of it when they are 9 or more (a dense
-profile), else the three points of ``"local"`` (:func:`_auto_window`).
+(Hoffmann et al.'s Approach 2 as published); ``"auto"`` (default) chooses, per budget, the window
+around the lowest point with the least estimated error, bias² (on a cubic fitted to the
+budget's basin) + variance (under the noise the profiles show; :func:`_auto_window`).
 benchmarks/isoflop_methods.py measures the three.
 """
 
@@ -31,13 +31,13 @@ from ..results.isoflop_result import IsoflopResult
 # Fewest distinct N that place a parabola (vertex) around a minimum.
 MIN_POINTS = 3
 METHODS = ("auto", "local", "quadratic")
-# "auto": a budget's basin is the run of points around its lowest whose losses are within
-# BASIN_RISE of the lowest; the parabola is fitted over it when it holds at least
-# BASIN_POINTS points, else through the lowest point and its two neighbours. Chosen with
-# benchmarks/isoflop_methods.py (synthetic profiles) and Porian et al.'s 15 configurations
-# (tests/test_isoflop.py): a wider basin or fewer points drift from Porian et al.'s optima.
+# "auto" chooses each budget's window within its basin, the run of points around the lowest
+# whose losses are within BASIN_RISE of it (beyond, a profile's walls are no cubic either).
+# Chosen with benchmarks/isoflop_methods.py and Porian et al.'s 15 configurations
+# (tests/test_isoflop.py): 30 % loses one Porian configuration.
 BASIN_RISE = 0.15
-BASIN_POINTS = 9
+# Points of the grid on which the reference cubic's minimum is searched.
+REFERENCE_GRID = 2001
 # Budgets equal to this relative precision are one budget (float round-off of 6·N·D).
 SAME_BUDGET_RTOL = 1e-9
 Grouping = float | Callable[[np.ndarray], Any] | None
@@ -86,13 +86,15 @@ def isoflop(
         or a function of the compute array returning budget labels, e.g.
         ``lambda c: 2.0 ** np.round(np.log2(c))``.
     method
-        How each budget's window is chosen. ``"auto"`` (default): the basin, i.e. the lowest
-        point ± k neighbours with k as large as keeps every loss within 15 % of the lowest,
-        when it holds 9 or more points (dense profiles: more points average the noise out);
-        else the lowest point and its two neighbours (sparse profiles, where a wider parabola
-        reaches up the skewed walls). ``"local"``: the
-        lowest point and ``neighbours`` on each side. ``"quadratic"``: every point of the
-        budget (Hoffmann et al.'s Approach 2 as published).
+        How each budget's window is chosen. ``"auto"`` (default): among the windows of the
+        lowest point ± k neighbours inside the budget's basin (the points whose losses are
+        within 15 % of the lowest), the one whose vertex has the least estimated squared
+        error: bias² on a cubic in ln N fitted to the basin, plus the vertex's variance under
+        the loss noise (the scatter about cubics through each budget's 5 lowest-centred
+        points, pooled over budgets). Dense noisy profiles get wide windows, smooth skewed
+        ones three points. ``"local"``: the lowest point and ``neighbours`` on each side.
+        ``"quadratic"``: every point of the budget (Hoffmann et al.'s Approach 2 as
+        published).
     neighbours
         Points on each side of the lowest one for ``method="local"`` (default 1: three
         points); giving it with the default method selects ``"local"``.
@@ -191,9 +193,9 @@ def _describe(method: str, neighbours: int) -> str:
     if method == "quadratic":
         return "parabola in ln N over every point of each budget (Approach 2 as published)"
     return (
-        f"parabola in ln N over the points around the lowest whose losses are within "
-        f"{BASIN_RISE:.0%} of it when they are {BASIN_POINTS} or more, else through the lowest "
-        "point and its two neighbours (method='auto')"
+        "parabola in ln N over the window around the lowest point with the least estimated "
+        f"bias² + noise variance, within the points {BASIN_RISE:.0%} above the lowest loss "
+        "(method='auto')"
     )
 
 
@@ -266,14 +268,16 @@ def _budget_labels(compute: np.ndarray, grouping: Grouping) -> np.ndarray:
     return labels
 
 
-def _locate(group: pd.DataFrame, method: str, neighbours: int, min_side: int) -> dict[str, Any]:
+def _locate(
+    group: pd.DataFrame, method: str, neighbours: int, min_side: int, noise: float
+) -> dict[str, Any]:
     """Optimum of one budget's profile by a parabola over a window around its lowest point."""
     n = group["n_params"].to_numpy(float)
     x = np.log(n)
     z, loss = np.log(group["tokens"].to_numpy(float)), group["loss"].to_numpy(float)
     i, m = int(np.argmin(loss)), len(x)
     interior = m >= MIN_POINTS and 0 < i < m - 1
-    lo, hi = _window(x, loss, method, neighbours) if interior else (0, m)
+    lo, hi = _window(x, loss, method, neighbours, noise) if interior else (0, m)
     if not interior:
         k = 1 if method == "auto" else m if method == "quadratic" else neighbours
         lo, hi = max(0, i - k), min(m, i + k + 1)
@@ -315,42 +319,87 @@ def _locate(group: pd.DataFrame, method: str, neighbours: int, min_side: int) ->
     return row
 
 
-def _window(x: np.ndarray, loss: np.ndarray, method: str, neighbours: int) -> tuple[int, int]:
+def _window(
+    x: np.ndarray, loss: np.ndarray, method: str, neighbours: int, noise: float
+) -> tuple[int, int]:
     """Index range [lo, hi) of the points the parabola of one budget is fitted to."""
     i, m = int(np.argmin(loss)), len(x)
     if method == "quadratic":
         return 0, m
     if method == "local":
         return max(0, i - neighbours), min(m, i + neighbours + 1)
-    return _auto_window(x, loss)
+    return _auto_window(x, loss, noise)
 
 
-def _auto_window(x: np.ndarray, loss: np.ndarray) -> tuple[int, int]:
-    """The budget's basin if it holds enough points, else the lowest point and its neighbours.
+def _pooled_noise(points: pd.DataFrame) -> float:
+    """Loss noise σ: scatter about cubics through each budget's lowest point ± 2, pooled.
 
-    The basin is the lowest point ± k neighbours, k as large as keeps every loss in it within
-    ``BASIN_RISE`` of the lowest. With ``BASIN_POINTS`` or more points there, a parabola over
-    the basin averages the noise out of the vertex (dense profiles); with fewer, a parabola
-    through them reaches up the profile's skewed walls with too few points to average, and
-    the exact parabola through the lowest point and its two neighbours is less biased
-    (sparse grids such as Porian et al.'s). benchmarks/isoflop_methods.py measures the rule.
+    A cubic through 5 consecutive points leaves 1 degree of freedom; it follows a smooth
+    profile's skew near its minimum, so what is left is noise, not the shape of the walls.
+    0 when no budget has 2 sampled N on each side of its lowest point.
     """
+    squares, dof = 0.0, 0
+    for _, group in points.groupby("budget"):
+        x, loss = np.log(group["n_params"].to_numpy(float)), group["loss"].to_numpy(float)
+        i = int(np.argmin(loss))
+        if 2 <= i <= len(x) - 3:
+            u, y = x[i - 2 : i + 3] - x[i], loss[i - 2 : i + 3]
+            residuals = y - np.polyval(np.polyfit(u, y, 3), u)
+            squares, dof = squares + float(residuals @ residuals), dof + 1
+    return float(np.sqrt(squares / dof)) if dof > 0 else 0.0
+
+
+def _basin(x: np.ndarray, loss: np.ndarray) -> tuple[int, int]:
+    """Lowest point ± k, k as large as keeps every loss within ``BASIN_RISE`` (k ≥ 2)."""
     i, m = int(np.argmin(loss)), len(x)
-    basin = (i - 1, i + 2)
-    for k in range(2, max(i, m - 1 - i) + 1):
-        lo, hi = max(0, i - k), min(m, i + k + 1)
-        if loss[lo:hi].max() > loss[i] * (1 + BASIN_RISE):
+    lo, hi = max(0, i - 2), min(m, i + 3)
+    for k in range(3, max(i, m - 1 - i) + 1):
+        wider = max(0, i - k), min(m, i + k + 1)
+        if loss[wider[0] : wider[1]].max() > loss[i] * (1 + BASIN_RISE):
             break
-        basin = (lo, hi)
-    return basin if basin[1] - basin[0] >= BASIN_POINTS else (i - 1, i + 2)
+        lo, hi = wider
+    return lo, hi
+
+
+def _auto_window(x: np.ndarray, loss: np.ndarray, noise: float) -> tuple[int, int]:
+    """The window (lowest ± k points, within the basin) with the least estimated error.
+
+    A cubic in ln N over the budget's basin (:func:`_basin`) stands in for the profile. For
+    each window, the bias is how far the vertex of a parabola fitted to the cubic's values
+    there lies from the cubic's minimum (the skew a wide parabola misreads), the variance
+    the delta method's gᵀ σ² (XᵀX)⁻¹ g, g = ∂vertex/∂(c₀, c₁, c₂), under the pooled noise
+    σ (:func:`_pooled_noise`). The window with the least bias² + variance wins: smooth skewed
+    profiles keep few points, noisy ones average many.
+    """
+    i = int(np.argmin(loss))
+    u = x - x[i]
+    lo, hi = _basin(x, loss)
+    reference = np.polyfit(u[lo:hi], loss[lo:hi], 3 if hi - lo >= 5 else 2)
+    grid = np.linspace(u[lo], u[hi - 1], REFERENCE_GRID)
+    target = grid[int(np.argmin(np.polyval(reference, grid)))]
+    smooth = np.polyval(reference, u)
+    best, best_error = (i - 1, i + 2), np.inf
+    for k in range(1, max(i - lo, hi - 1 - i) + 1):
+        window = slice(max(lo, i - k), min(hi, i + k + 1))
+        design = np.vander(u[window], 3, increasing=True)
+        c1, c2 = np.linalg.lstsq(design, smooth[window], rcond=None)[0][1:]
+        if c2 <= 0:
+            continue
+        gradient = np.array([0.0, -1.0 / (2 * c2), c1 / (2 * c2**2)])
+        variance = noise**2 * gradient @ np.linalg.pinv(design.T @ design) @ gradient
+        error = (-c1 / (2 * c2) - target) ** 2 + variance
+        if error < best_error - 1e-12:  # a tie (e.g. an exact parabola) keeps the narrower
+            best, best_error = (window.start, window.stop), error
+    return best
 
 
 def _optima(
     points: pd.DataFrame, method: str, neighbours: int, min_side: int, keep_flagged: bool
 ) -> pd.DataFrame:
     """Per-budget table; marks in ``points["local"]`` the points each window fit used."""
+    noise = _pooled_noise(points) if method == "auto" else 0.0
     table = pd.DataFrame(
-        [_locate(g, method, neighbours, min_side) for _, g in points.groupby("budget")]
+        [_locate(g, method, neighbours, min_side, noise) for _, g in points.groupby("budget")]
     )
     table["used"] = (table["flag"] == "") | keep_flagged
     table["at_edge"] = table["flag"].isin(["edge", "near_edge"])
