@@ -5,9 +5,10 @@ the smaller budgets' points into N*(C) are scored by the relative error of N* at
 largest budgets that have an optimum in the authors' ``optimal_pairs.csv`` (their
 interpolated optimum is the truth here):
 
-- ``local``: ``sf.isoflop`` with a parabola in ln N through the lowest point and its 1
-  neighbour on each side (the default), then N* = k·C^a;
-- ``whole``: the same with a parabola through every point of a budget (``neighbours=99``);
+- ``auto``: ``sf.isoflop``'s default window (a dense budget's basin, else 3 points);
+- ``local``: ``sf.isoflop(method="local")``, a parabola in ln N through the lowest point and
+  its 1 neighbour on each side, then N* = k·C^a;
+- ``whole``: the same with a parabola through every point of a budget (``method="quadratic"``);
 - ``lnd``: Chinchilla's L(N, D) fitted to every point of the smaller budgets (Huber on log
   loss), then its compute-optimal N at the large budgets.
 
@@ -41,8 +42,11 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             predicted = {
-                "local": sf.isoflop(small, bootstrap=0).frontier(large)["n_opt"].to_numpy(),
-                "whole": sf.isoflop(small, neighbours=99, bootstrap=0)
+                "auto": sf.isoflop(small, bootstrap=0).frontier(large)["n_opt"].to_numpy(),
+                "local": sf.isoflop(small, method="local", bootstrap=0)
+                .frontier(large)["n_opt"]
+                .to_numpy(),
+                "whole": sf.isoflop(small, method="quadratic", bootstrap=0)
                 .frontier(large)["n_opt"]
                 .to_numpy(),
                 "lnd": sf.fit(small, "chinchilla").compute_optimal(large)["n_params"].to_numpy(),

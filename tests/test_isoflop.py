@@ -75,7 +75,7 @@ def test_local_fit_avoids_the_bias_of_a_global_parabola() -> None:
     budgets = np.geomspace(1e18, 1e22, 5)
     runs = chinchilla_runs(budgets, (-3.0, 3.0), 13)
     truth = BETA / (ALPHA + BETA)
-    local = isoflop(runs, bootstrap=0).params["a"]
+    local = isoflop(runs, method="local", bootstrap=0).params["a"]
     vertices = [
         -np.polyfit(np.log(g["n_params"]), g["loss"], 2)[1]
         / (2 * np.polyfit(np.log(g["n_params"]), g["loss"], 2)[0])
@@ -119,12 +119,16 @@ def test_porian_basic_exponents_reproduced(data_dir) -> None:
         log_ratios += list(np.log(used["n_opt"].to_numpy() / authors))
     differences = np.abs(differences)
     assert len(differences) == 15
-    # Acceptance criterion of issue 3. Measured: 14 of 15 within 0.015, median 0.0039.
+    # Acceptance criterion of issues 3 and 17. Measured with method="auto": 14 of 15 within
+    # 0.015, median 0.0073 (method="local", the old default: 14, median 0.0039; auto widens
+    # some windows, where the authors' Akima minimum uses the lowest points only).
     assert np.sum(differences <= 0.015) >= 13
-    assert np.median(differences) <= 0.006
+    assert np.median(differences) <= 0.009
     # Per budget, our vertex vs the authors' bootstrap median of noisy Akima minima: measured
-    # median |ln ratio| 0.022 (2.2 % in N*), bounded here at 3.5 %.
-    assert np.median(np.abs(log_ratios)) < 0.035
+    # median |ln ratio| 0.045 (4.5 % in N*) with method="auto", whose 5-point windows on
+    # these skewed profiles move each vertex while the exponent stays (method="local", 3
+    # points like the authors' interpolation: 0.022); bounded here at 6 %.
+    assert np.median(np.abs(log_ratios)) < 0.06
 
 
 # ----------------------------------------------------------------- flags and warnings
@@ -264,3 +268,98 @@ def test_negative_grouping_tolerance_is_rejected(tolerance: object) -> None:
         DataError, match=r"grouping=.* \(--budget-rtol\): expected a relative tolerance >= 0"
     ):
         isoflop(parabola_runs(), grouping=tolerance)
+
+
+# ----------------------------------------------------------------- window rules (issue 17)
+
+# Issue 17's profiles: Chinchilla's law with E 1.8, A 480, B 2085, α 0.35, β 0.37, so
+# D*(C) ∝ C^b with b = α/(α+β).
+E17, A17, B17, ALPHA17, BETA17 = 1.8, 480.0, 2085.0, 0.35, 0.37
+TRUE_B17 = ALPHA17 / (ALPHA17 + BETA17)
+
+
+def dense_noisy_runs(seed: int, points: int = 15, noise: float = 0.003) -> pd.DataFrame:
+    """8 budgets 1e18–3e21, ``points`` N per budget over ±0.9 decades around N*, loss noise."""
+    rng = np.random.default_rng(seed)
+    g = (ALPHA17 * A17 / (BETA17 * B17)) ** (1 / (ALPHA17 + BETA17))
+    rows = []
+    for c in np.geomspace(1e18, 3e21, 8):
+        n = g * (c / 6) ** (1 - TRUE_B17) * np.logspace(-0.9, 0.9, points)
+        d = c / (6 * n)
+        loss = (E17 + A17 / n**ALPHA17 + B17 / d**BETA17) * (1 + noise * rng.normal(size=points))
+        rows.append(pd.DataFrame({"compute": c, "n_params": n, "tokens": d, "loss": loss}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_dense_noisy_profiles_use_wide_windows() -> None:
+    # Issue 17: the 3-point parabola gave b = 0.486 / 0.490 / 0.458 on such data. Measured
+    # here (seeds 0-2): auto 0.491 / 0.489 / 0.485, quadratic 0.492 / 0.489 / 0.486, local
+    # 0.476 / 0.485 / 0.468.
+    local_errors = []
+    for seed in range(3):
+        runs = dense_noisy_runs(seed)
+        auto = isoflop(runs, bootstrap=0)
+        quadratic = isoflop(runs, method="quadratic", bootstrap=0)
+        # Tolerance 0.01: the issue's goal; the measured worst is 0.006.
+        assert abs(auto.params["b"] - TRUE_B17) < 0.01
+        assert abs(quadratic.params["b"] - TRUE_B17) < 0.01
+        # The noise calls for wide windows: measured 9 to 15 of the 15 points per budget.
+        used = auto.budgets.loc[auto.budgets["used"]]
+        assert (used["n_local"] >= 9).all() and len(used) >= 6
+        assert (quadratic.budgets["window"] == "whole profile").all()
+        local_errors.append(abs(isoflop(runs, method="local", bootstrap=0).params["b"] - TRUE_B17))
+    # The old default is worse: measured errors 0.010 / 0.001 / 0.018.
+    assert max(local_errors) > 0.015
+
+
+def test_smooth_skewed_profiles_keep_three_points() -> None:
+    # Noise-free profiles skewed by a cubic term (minimum exactly at N* = 0.08 C^0.55), on
+    # 9-point grids that drift across N*, as Porian et al.'s: a wide parabola misreads the
+    # skew, and with no noise to average auto keeps the lowest point and its neighbours.
+    rows = []
+    for j, c in enumerate(np.geomspace(1e18, 1e21, 4)):
+        u = np.linspace(-1.5, 1.5, 9) + 0.2 * (j - 1.5)
+        loss = 2 + 30 * c**-0.1 + 0.05 * u**2 + 0.01 * u**3
+        rows.append(
+            pd.DataFrame({"compute": c, "n_params": 0.08 * c**0.55 * np.exp(u), "loss": loss})
+        )
+    runs = pd.concat(rows, ignore_index=True)
+    auto = isoflop(runs, bootstrap=0)
+    quadratic = isoflop(runs, method="quadratic", bootstrap=0)
+    assert (auto.budgets["window"] == "lowest -1/+1").all()
+    assert auto.params == isoflop(runs, method="local", bootstrap=0).params
+    # Measured: auto (3 points) misses a = 0.55 by 9e-5, the whole-profile parabola by 0.0076.
+    assert abs(auto.params["a"] - 0.55) < 5e-4
+    assert abs(quadratic.params["a"] - 0.55) > 10 * abs(auto.params["a"] - 0.55)
+
+
+def test_window_column_json_report_and_options() -> None:
+    runs = dense_noisy_runs(1)
+    result = isoflop(runs, method="local", neighbours=2, bootstrap=0)
+    assert set(result.budgets["window"]) == {"lowest -2/+2"}
+    assert (result.budgets["n_local"] == 5).all()
+    data = json.loads(result.to_json())
+    assert data["budgets"]["window"] == result.budgets["window"].tolist()
+    assert data["options"]["window"] == "local"
+    assert "2 neighbour(s) on each side" in data["options"]["method"]
+    assert "lowest -2/+2" in result.report()
+    # neighbours= with the default method means the local parabola.
+    implied = isoflop(runs, neighbours=2, bootstrap=0)
+    assert implied.params == result.params and implied.options["window"] == "local"
+    whole = isoflop(runs, method="quadratic", bootstrap=0)
+    assert "every point of each budget" in whole.options["method"]
+    assert (whole.budgets["n_local"] == 15).all()
+
+
+@pytest.mark.parametrize("method", ["best", "Auto", 3, None])
+def test_unknown_method_is_rejected(method: object) -> None:
+    with pytest.raises(DataError, match=r"method=.* \(--method\) is not a window rule") as info:
+        isoflop(parabola_runs(), method=method)
+    assert "expected one of 'auto', 'local', 'quadratic'" in str(info.value)
+
+
+def test_neighbours_with_the_whole_profile_is_rejected() -> None:
+    with pytest.raises(
+        DataError, match=r"neighbours=2 applies to method='local' \(--method\), not method="
+    ):
+        isoflop(parabola_runs(), method="quadratic", neighbours=2)

@@ -226,9 +226,9 @@ def test_gadre_backtest(fit_nb: dict[str, Any]) -> None:
 def test_porian_isoflop(fit_nb: dict[str, Any]) -> None:
     iso, authors = fit_nb["iso"], fit_nb["authors"]
     # Issue 3's criterion for each configuration: within 0.015 of the authors' basic
-    # exponent (0.4970 here). Measured 0.4957.
+    # exponent (0.4970 here). Measured 0.5033 (method="auto"; 0.4957 with method="local").
     assert iso.params["a"] == pytest.approx(authors["n_exponent"], abs=0.015)
-    assert iso.params["a"] == pytest.approx(0.4957, abs=1e-3)
+    assert iso.params["a"] == pytest.approx(0.5033, abs=1e-3)
     low, high = iso.ci95["a"]
     assert low < authors["n_exponent"] < high
     # This configuration's 12 budgets all have their minimum inside the sampled sizes.

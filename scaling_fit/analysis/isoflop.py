@@ -1,12 +1,16 @@
 """isoflop(): compute-optimal N and D from isoFLOP profiles (Hoffmann et al. 2022, Approach 2).
 
-Per compute budget the loss-optimal model size is the vertex of a parabola in ln N fitted
-**locally** to the lowest point of the profile and its neighbours; then N*(C) = k·C^a and
-D*(C) = k_D·C^b are fitted by ordinary least squares in log-log space.  A parabola over a wide
-or off-centre grid is biased (laws.md §9.4), so only the points next to the minimum are used:
-by default the exact parabola through three points, a smooth stand-in for the Akima
-interpolation of Porian et al. (2024, arXiv:2406.19146), whose ``basic`` exponents it
-reproduces (tests/test_isoflop.py).
+Per compute budget the loss-optimal model size is the vertex of a parabola in ln N fitted to
+a window of the profile around its lowest point; then N*(C) = k·C^a and D*(C) = k_D·C^b are
+fitted by ordinary least squares in log-log space.  The window is a trade-off: a parabola over
+a wide or off-centre grid is biased (laws.md §9.4), one through three points of a dense noisy
+profile throws most of the data away.  ``method="local"`` is the parabola through the lowest
+point and its neighbours (through three points: a smooth stand-in for the Akima interpolation
+of Porian et al. 2024, arXiv:2406.19146); ``"quadratic"`` fits every point of the budget
+(Hoffmann et al.'s Approach 2 as published); ``"auto"`` (default) chooses, per budget, the window
+around the lowest point with the least estimated error, bias² (on a cubic fitted to the
+budget's basin) + variance (under the noise the profiles show; :func:`_auto_window`).
+benchmarks/isoflop_methods.py measures the three.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ from ..results.isoflop_result import IsoflopResult
 
 # Fewest distinct N that place a parabola (vertex) around a minimum.
 MIN_POINTS = 3
+METHODS = ("auto", "local", "quadratic")
+# "auto" chooses each budget's window within its basin, the run of points around the lowest
+# whose losses are within BASIN_RISE of it (beyond, a profile's walls are no cubic either).
+# Chosen with benchmarks/isoflop_methods.py and Porian et al.'s 15 configurations
+# (tests/test_isoflop.py): 30 % loses one Porian configuration.
+BASIN_RISE = 0.15
+# Points of the grid on which the reference cubic's minimum is searched.
+REFERENCE_GRID = 2001
 # Budgets equal to this relative precision are one budget (float round-off of 6·N·D).
 SAME_BUDGET_RTOL = 1e-9
 Grouping = float | Callable[[np.ndarray], Any] | None
@@ -37,7 +49,8 @@ def isoflop(
     *,
     budget_column: str = "compute",
     grouping: Grouping = None,
-    neighbours: int = 1,
+    method: str = "auto",
+    neighbours: int | None = None,
     min_side: int = 2,
     duplicates: str = "min",
     keep_flagged: bool = False,
@@ -48,10 +61,11 @@ def isoflop(
 
     Method (Hoffmann et al. 2022, arXiv:2203.15556, §3.2 "Approach 2"; Porian et al. 2024,
     arXiv:2406.19146): group the runs by budget; in each, fit loss = c₀ + c₁ ln N + c₂ (ln N)²
-    to the lowest-loss N and its ``neighbours`` on each side (exact through 3 points by default)
-    and take the vertex as N*; D* is the vertex of the same fit in ln D (= C/(6N*) when the data
-    obey C = 6ND) and L* the parabola's minimum. Then ln N* = ln k + a ln C and
-    ln D* = ln k_D + b ln C by OLS over the budgets, as Porian et al.'s ``basic`` fit.
+    to a window of points around the lowest-loss N (``method``) and take the vertex as N*; D*
+    is the vertex of the same fit in ln D (= C/(6N*) when the data obey C = 6ND) and L* the
+    parabola's minimum. The window each budget used is its ``window`` column. Then
+    ln N* = ln k + a ln C and ln D* = ln k_D + b ln C by OLS over the budgets, as Porian et
+    al.'s ``basic`` fit.
 
     Flags, each warned (:class:`ScalingFitWarning`) and kept in ``result.warnings``:
     ``edge``, the lowest loss is at the smallest or largest N sampled, so the optimum lies
@@ -72,8 +86,19 @@ def isoflop(
         within a factor ``1 + r`` of a budget's smallest share it, labelled by their median);
         or a function of the compute array returning budget labels, e.g.
         ``lambda c: 2.0 ** np.round(np.log2(c))``.
+    method
+        How each budget's window is chosen. ``"auto"`` (default): among the windows of the
+        lowest point ± k neighbours inside the budget's basin (the points whose losses are
+        within 15 % of the lowest), the one whose vertex has the least estimated squared
+        error: bias² on a cubic in ln N fitted to the basin, plus the vertex's variance under
+        the loss noise (the scatter about cubics through each budget's 5 lowest-centred
+        points, pooled over budgets). Dense noisy profiles get wide windows, smooth skewed
+        ones three points. ``"local"``: the lowest point and ``neighbours`` on each side.
+        ``"quadratic"``: every point of the budget (Hoffmann et al.'s Approach 2 as
+        published).
     neighbours
-        Points on each side of the lowest one used by the local parabola (1: three points).
+        Points on each side of the lowest one for ``method="local"`` (default 1: three
+        points); giving it with the default method selects ``"local"``.
     min_side
         Sampled N needed on each side of the vertex for it not to be ``near_edge``.
     duplicates
@@ -97,11 +122,12 @@ def isoflop(
     if duplicates not in ("min", "mean"):
         raise DataError(f"duplicates={duplicates!r} is not supported: expected 'min' or 'mean'")
     check_bootstrap(bootstrap)
+    method, neighbours = _check_method(method, neighbours)
     if neighbours < 1 or min_side < 1:
         raise DataError(f"neighbours and min_side must be ≥ 1; found {neighbours}, {min_side}")
     check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     points, tokens_note = _prepare(runs, budget_column, grouping, duplicates)
-    table = _optima(points, neighbours, min_side, keep_flagged)
+    table = _optima(points, method, neighbours, min_side, keep_flagged)
     messages = _flag_messages(table, keep_flagged)
     used = table.loc[table["used"]]
     if len(used) < 2:
@@ -115,8 +141,9 @@ def isoflop(
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     options = {
-        "method": f"parabola in ln N through the lowest point and {neighbours} neighbour(s) "
-        f"on each side; near_edge if fewer than {min_side} sampled N on one side of it",
+        "method": f"{_describe(method, neighbours)}; near_edge if fewer than {min_side} "
+        "sampled N on one side of the vertex",
+        "window": method,
         "budget_column": budget_column,
         "grouping": "exact" if grouping is None else getattr(grouping, "__name__", grouping),
         "duplicates": duplicates,
@@ -138,6 +165,40 @@ def isoflop(
         options=options,
         samples=samples,
         version=__version__,
+    )
+
+
+def _check_method(method: Any, neighbours: int | None) -> tuple[str, int]:
+    """The window rule and the local neighbours; DataError for values that make no sense."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise DataError(
+            f"{argument('method', method)} is not a window rule: expected one of "
+            f"{', '.join(map(repr, METHODS))} ('auto' chooses per budget from the data)"
+        )
+    if neighbours is None:
+        return method, 1
+    if method == "auto":
+        return "local", neighbours
+    if method == "quadratic":
+        raise DataError(
+            f"neighbours={neighbours!r} applies to {argument('method', 'local')}, not "
+            f"{argument('method', method)}, which fits every point; drop one of them"
+        )
+    return method, neighbours
+
+
+def _describe(method: str, neighbours: int) -> str:
+    """One line saying how the windows were chosen."""
+    if method == "local":
+        return (
+            f"parabola in ln N through the lowest point and {neighbours} neighbour(s) on each side"
+        )
+    if method == "quadratic":
+        return "parabola in ln N over every point of each budget (Approach 2 as published)"
+    return (
+        "parabola in ln N over the window around the lowest point with the least estimated "
+        f"bias² + noise variance, within the points {BASIN_RISE:.0%} above the lowest loss "
+        "(method='auto')"
     )
 
 
@@ -211,13 +272,19 @@ def _budget_labels(compute: np.ndarray, grouping: Grouping) -> np.ndarray:
     return labels
 
 
-def _locate(group: pd.DataFrame, neighbours: int, min_side: int) -> dict[str, Any]:
-    """Optimum of one budget's profile by a parabola local to its lowest point."""
+def _locate(
+    group: pd.DataFrame, method: str, neighbours: int, min_side: int, noise: float
+) -> dict[str, Any]:
+    """Optimum of one budget's profile by a parabola over a window around its lowest point."""
     n = group["n_params"].to_numpy(float)
     x = np.log(n)
     z, loss = np.log(group["tokens"].to_numpy(float)), group["loss"].to_numpy(float)
     i, m = int(np.argmin(loss)), len(x)
-    lo, hi = max(0, i - neighbours), min(m, i + neighbours + 1)
+    interior = m >= MIN_POINTS and 0 < i < m - 1
+    lo, hi = _window(x, loss, method, neighbours, noise) if interior else (0, m)
+    if not interior:
+        k = 1 if method == "auto" else m if method == "quadratic" else neighbours
+        lo, hi = max(0, i - k), min(m, i + k + 1)
     row = {
         "budget": float(group["budget"].iloc[0]),
         "n_opt": float(n[i]),
@@ -225,6 +292,7 @@ def _locate(group: pd.DataFrame, neighbours: int, min_side: int) -> dict[str, An
         "loss_opt": float(loss[i]),
         "n_points": m,
         "n_local": hi - lo,
+        "window": "whole profile" if (lo, hi) == (0, m) else f"lowest -{i - lo}/+{hi - 1 - i}",
         "flag": "",
         "note": "",
         "curvature": np.nan,
@@ -233,13 +301,13 @@ def _locate(group: pd.DataFrame, neighbours: int, min_side: int) -> dict[str, An
     }
     if m < MIN_POINTS:
         return row | {"flag": "too_few", "note": f"{m} distinct N"}
-    if i in (0, m - 1):
+    if not interior:
         side = "smallest" if i == 0 else "largest"
         return row | {"flag": "edge", "note": f"lowest loss at the {side} N sampled"}
     c2, c1, c0 = np.polyfit(x[lo:hi] - x[i], loss[lo:hi], 2)
     d2, d1, _ = np.polyfit(z[lo:hi] - z[i], loss[lo:hi], 2)
     if c2 <= 0 or d2 <= 0:
-        return row | {"flag": "not_convex", "note": "the local parabola has no minimum"}
+        return row | {"flag": "not_convex", "note": "the fitted parabola has no minimum"}
     vertex = x[i] - c1 / (2 * c2)
     row |= {
         "n_opt": float(np.exp(vertex)),
@@ -255,11 +323,88 @@ def _locate(group: pd.DataFrame, neighbours: int, min_side: int) -> dict[str, An
     return row
 
 
+def _window(
+    x: np.ndarray, loss: np.ndarray, method: str, neighbours: int, noise: float
+) -> tuple[int, int]:
+    """Index range [lo, hi) of the points the parabola of one budget is fitted to."""
+    i, m = int(np.argmin(loss)), len(x)
+    if method == "quadratic":
+        return 0, m
+    if method == "local":
+        return max(0, i - neighbours), min(m, i + neighbours + 1)
+    return _auto_window(x, loss, noise)
+
+
+def _pooled_noise(points: pd.DataFrame) -> float:
+    """Loss noise σ: scatter about cubics through each budget's lowest point ± 2, pooled.
+
+    A cubic through 5 consecutive points leaves 1 degree of freedom; it follows a smooth
+    profile's skew near its minimum, so what is left is noise, not the shape of the walls.
+    0 when no budget has 2 sampled N on each side of its lowest point.
+    """
+    squares, dof = 0.0, 0
+    for _, group in points.groupby("budget"):
+        x, loss = np.log(group["n_params"].to_numpy(float)), group["loss"].to_numpy(float)
+        i = int(np.argmin(loss))
+        if 2 <= i <= len(x) - 3:
+            u, y = x[i - 2 : i + 3] - x[i], loss[i - 2 : i + 3]
+            residuals = y - np.polyval(np.polyfit(u, y, 3), u)
+            squares, dof = squares + float(residuals @ residuals), dof + 1
+    return float(np.sqrt(squares / dof)) if dof > 0 else 0.0
+
+
+def _basin(x: np.ndarray, loss: np.ndarray) -> tuple[int, int]:
+    """Lowest point ± k, k as large as keeps every loss within ``BASIN_RISE`` (k ≥ 2)."""
+    i, m = int(np.argmin(loss)), len(x)
+    lo, hi = max(0, i - 2), min(m, i + 3)
+    for k in range(3, max(i, m - 1 - i) + 1):
+        wider = max(0, i - k), min(m, i + k + 1)
+        if loss[wider[0] : wider[1]].max() > loss[i] * (1 + BASIN_RISE):
+            break
+        lo, hi = wider
+    return lo, hi
+
+
+def _auto_window(x: np.ndarray, loss: np.ndarray, noise: float) -> tuple[int, int]:
+    """The window (lowest ± k points, within the basin) with the least estimated error.
+
+    A cubic in ln N over the budget's basin (:func:`_basin`) stands in for the profile. For
+    each window, the bias is how far the vertex of a parabola fitted to the cubic's values
+    there lies from the cubic's minimum (the skew a wide parabola misreads), the variance
+    the delta method's gᵀ σ² (XᵀX)⁻¹ g, g = ∂vertex/∂(c₀, c₁, c₂), under the pooled noise
+    σ (:func:`_pooled_noise`). The window with the least bias² + variance wins: smooth skewed
+    profiles keep few points, noisy ones average many.
+    """
+    i = int(np.argmin(loss))
+    u = x - x[i]
+    lo, hi = _basin(x, loss)
+    reference = np.polyfit(u[lo:hi], loss[lo:hi], 3 if hi - lo >= 5 else 2)
+    grid = np.linspace(u[lo], u[hi - 1], REFERENCE_GRID)
+    target = grid[int(np.argmin(np.polyval(reference, grid)))]
+    smooth = np.polyval(reference, u)
+    best, best_error = (i - 1, i + 2), np.inf
+    for k in range(1, max(i - lo, hi - 1 - i) + 1):
+        window = slice(max(lo, i - k), min(hi, i + k + 1))
+        design = np.vander(u[window], 3, increasing=True)
+        c1, c2 = np.linalg.lstsq(design, smooth[window], rcond=None)[0][1:]
+        if c2 <= 0:
+            continue
+        gradient = np.array([0.0, -1.0 / (2 * c2), c1 / (2 * c2**2)])
+        variance = noise**2 * gradient @ np.linalg.pinv(design.T @ design) @ gradient
+        error = (-c1 / (2 * c2) - target) ** 2 + variance
+        if error < best_error - 1e-12:  # a tie (e.g. an exact parabola) keeps the narrower
+            best, best_error = (window.start, window.stop), error
+    return best
+
+
 def _optima(
-    points: pd.DataFrame, neighbours: int, min_side: int, keep_flagged: bool
+    points: pd.DataFrame, method: str, neighbours: int, min_side: int, keep_flagged: bool
 ) -> pd.DataFrame:
-    """Per-budget table; marks in ``points["local"]`` the points each local fit used."""
-    table = pd.DataFrame([_locate(g, neighbours, min_side) for _, g in points.groupby("budget")])
+    """Per-budget table; marks in ``points["local"]`` the points each window fit used."""
+    noise = _pooled_noise(points) if method == "auto" else 0.0
+    table = pd.DataFrame(
+        [_locate(g, method, neighbours, min_side, noise) for _, g in points.groupby("budget")]
+    )
     table["used"] = (table["flag"] == "") | keep_flagged
     table["at_edge"] = table["flag"].isin(["edge", "near_edge"])
     table["too_few"] = table["flag"] == "too_few"

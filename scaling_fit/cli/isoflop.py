@@ -63,6 +63,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="runs whose compute is within a factor 1+R share a budget (default: equal values)",
     )
     p.add_argument("--keep-flagged", action="store_true", help="fit flagged budgets too")
+    p.add_argument(
+        "--method",
+        default="auto",
+        metavar="RULE",
+        help="window of each budget's parabola: auto (default: the basin of a dense profile, "
+        "else 3 points), local (lowest point and its 2 neighbours) or quadratic (whole profile)",
+    )
     add_format_options(p, TABLES)
     p.set_defaults(func=run_isoflop)
 
@@ -113,6 +120,7 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
             result = isoflop(
                 table,
                 grouping=args.budget_rtol,
+                method=args.method,
                 bootstrap=args.bootstrap,
                 seed=args.seed,
                 keep_flagged=args.keep_flagged,

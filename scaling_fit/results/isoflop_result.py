@@ -36,9 +36,11 @@ class IsoflopResult(JsonResult):
     r2
         R² of the log-log fits (``n``, ``tokens``).
     budgets
-        One row per budget: ``budget, n_opt, tokens_opt, loss_opt, n_points, n_local, flag,
-        note, curvature`` (L = loss_opt + curvature·ln²(N/n_opt)), ``fit_n_min, fit_n_max``
-        (the local fit's N range), ``used, at_edge, too_few``.
+        One row per budget: ``budget, n_opt, tokens_opt, loss_opt, n_points, n_local``
+        (points in the parabola's window), ``window`` (``"lowest -i/+j"``: the lowest point
+        with i sampled N below and j above it; ``"whole profile"``), ``flag, note,
+        curvature`` (L = loss_opt + curvature·ln²(N/n_opt)), ``fit_n_min, fit_n_max`` (the
+        window's N range), ``used, at_edge, too_few``.
     points
         One row per (budget, N): ``budget, compute, n_params, tokens, loss, local``.
     warnings, options
@@ -148,7 +150,8 @@ class IsoflopResult(JsonResult):
             note = "" if ci[name] is None else " [{:.6g}, {:.6g}]".format(*ci[name])
             lines.append(f"    {name:<4} = {value:.6g}{note}")
         lines.append(f"    R² N* = {self.r2['n']:.4f}, D* = {self.r2['tokens']:.4f}")
-        columns = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "flag", "used"]
+        columns = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "window", "flag"]
+        columns.append("used")
         lines += ["[[Budgets]]", self.budgets[columns].to_string(index=False)]
         return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 
