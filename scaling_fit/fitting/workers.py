@@ -112,9 +112,17 @@ def run_tasks(
     try:
         for future in futures:
             yield future.result()
-    finally:
+    except GeneratorExit:  # the caller stopped early: drop the tasks not yet started
         for future in futures:
             future.cancel()
+        raise
+    except BaseException:
+        # A task failed, or Ctrl-C / SIGTERM: end the workers rather than let them compute
+        # results nobody reads.  No future is cancelled first: loky's manager thread fails
+        # every pending future as it shuts down, and a cancelled one makes it raise
+        # InvalidStateError (a traceback on stderr).
+        executor.shutdown(wait=False, kill_workers=True)
+        raise
 
 
 def watched(function: Callable[..., Any]) -> Callable[..., Any]:
