@@ -59,7 +59,8 @@ def test_gadre_errors_match_direct_fits(rpj: pd.DataFrame, gadre: BacktestResult
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fit warnings are recorded by the backtest
             direct = sf.fit(train, law)
-        predicted = direct.predict(targets, max_extrapolation=np.inf)
+            # Farseer's fit of these 4 sizes does not converge; the backtest scores it anyway
+            predicted = direct.predict(targets, max_extrapolation=np.inf, allow_unconverged=True)
         expected = np.abs(predicted - targets["loss"].to_numpy()) / targets["loss"].to_numpy()
         rows = gadre.errors[gadre.errors["law"] == law].set_index("run").loc[targets["run"]]
         # Same deterministic fit on the same points: equal up to rounding.

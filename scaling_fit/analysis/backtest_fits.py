@@ -133,8 +133,12 @@ def _fit_quietly(law: Law, train: pd.DataFrame, options: dict) -> tuple:
 
 
 def _predict(result: FitResult, inputs: Mapping[str, Any]) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return result.predict(max_extrapolation=np.inf, **inputs)
+    """The fit's predictions at the held-out runs, converged or not: a backtest measures what
+    the law fitted this way would have predicted (its fit warnings, "did not converge"
+    among them, travel with the backtest's rows)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "the fit of law .* predicting anyway")
+        return result.predict(max_extrapolation=np.inf, allow_unconverged=True, **inputs)
 
 
 def held_out_errors(law: Law, result: FitResult | None, held: pd.DataFrame) -> pd.DataFrame:
