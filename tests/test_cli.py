@@ -664,7 +664,9 @@ def test_isoflop_method_option_is_the_api_method(capsys, tmp_path):
     data.write_text("\n".join(lines) + "\n")
     windows = {}
     for method in ("auto", "local", "quadratic"):
-        code, out, err = run(capsys, "isoflop", data, "--bootstrap", 0, "--method", method)
+        code, out, err = run(
+            capsys, "isoflop", data, "--bootstrap", 0, "--method", method, "--format", "json"
+        )
         assert code == 0, err
         raw = json.loads(out)
         assert raw == json.loads(sf.isoflop(data, method=method, bootstrap=0).to_json())
@@ -675,7 +677,7 @@ def test_isoflop_method_option_is_the_api_method(capsys, tmp_path):
         "local": {"lowest -1/+1"},
         "quadratic": {"whole profile"},
     }
-    code, out, _ = run(capsys, "isoflop", data, "--bootstrap", 0)
+    code, out, _ = run(capsys, "isoflop", data, "--bootstrap", 0, "--format", "json")
     assert json.loads(out)["options"]["window"] == "auto"  # the default
 
 

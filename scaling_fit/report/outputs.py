@@ -32,7 +32,7 @@ def check_outputs(path: Path, overwrite: bool, figures: str | Path | None) -> No
     """
     from ..results.atomic import check_folder, check_target
 
-    check_target(path, overwrite=overwrite, flag="-o")
+    check_target(path, overwrite=overwrite)
     if figures is not None:
         check_folder(figures)
 

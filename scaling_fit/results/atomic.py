@@ -90,7 +90,11 @@ def check_target(path: str | os.PathLike, *, overwrite: bool = False, flag: str 
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputPathError(f"output directory {str(shown)!r} of {name} is not writable")
     if mode is not None and not overwrite:
-        fix = "pass --force to overwrite it" if flag else "pass overwrite=True to replace it"
+        fix = (
+            "pass --force to overwrite it"
+            if flag
+            else "pass overwrite=True (--force) to replace it"
+        )
         raise OutputExistsError(f"{name} exists; {fix}")
     return target
 
