@@ -54,7 +54,7 @@ def test_penalties_of_fitted_and_published_law(band_fit: sf.HparamsResult) -> No
     for label in ("fitted", "published"):
         assert np.all(cells[f"penalty_{label}"] >= 0)
     # The law fitted to these cells costs less on them than the published one (fitted on
-    # other cells too): 1.06 vs 1.22 permille (README); both of the order of the paper's
+    # other cells too): 1.02 vs 1.19 permille (README); both of the order of the paper's
     # 0.94 permille for its law on its own grid, so between 0.5 and 2 permille.
     penalty = band_fit.penalty
     assert penalty["fitted"] < penalty["published"]
