@@ -85,6 +85,13 @@ def test_step_law_cross_fits_close_to_the_full_grid(
     # interpolation across the arms.
     assert result.cells["penalty_fitted"].notna().all()
     assert 0.5e-3 < result.penalty["fitted"] < 3e-3
+    # The README's table (benchmarks/hparams_sweep_shapes.py): eta* 1.29e-3, B* 8.22e5 at
+    # the largest cell, penalty 1.53 permille (3 figures / 2 decimals quoted; point
+    # estimates are plain OLS, so exact to rounding).
+    row = result.predict(1.073741824e9, 5.69e10).iloc[0]
+    assert row["lr"] == pytest.approx(1.29e-3, rel=5e-3)
+    assert row["batch_size"] == pytest.approx(8.22e5, rel=5e-3)
+    assert result.penalty["fitted"] == pytest.approx(1.53e-3, abs=5e-6)
 
 
 def test_step_law_lr_only_sweep_predicts_lr_and_says_batch_is_not_identified(
@@ -106,6 +113,9 @@ def test_step_law_lr_only_sweep_predicts_lr_and_says_batch_is_not_identified(
     # Both laws' lr is scored along the LR line at the swept batch size (a grid edge).
     assert set(result.cells["how_fitted"]) == {"grid"}
     assert 0 < result.penalty["fitted"] < 2e-3
+    # The README's table: eta* 1.15e-3 at the largest cell, penalty 0.60 permille.
+    assert result.predict(1.073741824e9, 5.69e10).iloc[0]["lr"] == pytest.approx(1.15e-3, rel=5e-3)
+    assert result.penalty["fitted"] == pytest.approx(0.60e-3, abs=5e-6)
     raw = strict_json(result.to_json())
     assert raw["batch"] is None
     loaded = sf.HparamsResult.from_json(json.dumps(raw))
@@ -264,6 +274,21 @@ def test_nan_penalties_reach_json_as_null_through_the_cli(
     assert all(p is None for p in raw["cells"]["penalty_published"])
     code, out, _ = run(capsys, *argv[:-2], "--format", "text")
     assert "published Step Law not measured" in out
+
+
+def test_every_result_writer_writes_nan_and_inf_as_null() -> None:
+    # Every result's to_json and the CLI's JSON go through json_safe, whatever a to_dict
+    # missed: strict JSON, never "Out of range float values are not JSON compliant".
+    from scaling_fit.cli.common import json_text
+    from scaling_fit.results.json_file import JsonResult
+
+    class Stub(JsonResult):
+        def to_dict(self) -> dict:
+            return {"format": "stub", "v": [np.nan, np.inf, -np.inf, np.float64(2.0)]}
+
+    expected = {"format": "stub", "v": [None, None, None, 2.0]}
+    assert strict_json(Stub().to_json()) == expected
+    assert strict_json(json_text(Stub().to_dict())) == expected
 
 
 def test_json_writer_refuses_nan_with_one_line() -> None:

@@ -15,7 +15,7 @@ from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
 from .json_file import JsonResult, load_result_json, table_field
-from .json_safe import json_safe
+from .json_safe import json_columns, json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
 LAWS = {"lr": "steplaw_lr", "batch": "steplaw_batch"}
@@ -173,14 +173,13 @@ class HparamsResult(JsonResult):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
-        cells = self.cells.astype(object).where(self.cells.notna(), None)
         return {
             "format": JSON_FORMAT,
             "rule": self.rule,
             "penalty": json_safe(self.penalty),
             "lr": self.lr.to_dict(),
             "batch": None if self.batch is None else self.batch.to_dict(),
-            "cells": cells.to_dict(orient="list"),
+            "cells": json_columns(self.cells),
             "warnings": list(self.warnings),
         }
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import DataError, OutputExistsError
 from .atomic import write_text_atomic
+from .json_safe import json_safe
 
 Result = TypeVar("Result")
 
@@ -81,9 +82,10 @@ def dump_json(
     Returns
     -------
     str
-        The JSON text, without a trailing newline (the file gets one).
+        The JSON text, without a trailing newline (the file gets one); NaN and ±inf are
+        written as null.
     """
-    text = json_dumps(data, indent)
+    text = json_dumps(json_safe(data), indent)  # NaN and ±inf as null, whatever to_dict missed
     if path is not None:
         try:
             write_text_atomic(path, text + "\n", overwrite=overwrite)
