@@ -69,11 +69,20 @@ _LOSS = (1.7 + 400 / _N**0.34 + 410 / _D**0.28) * np.exp(
 )
 FITTED = sf.fit(pd.DataFrame({"n_params": _N, "tokens": _D, "loss": _LOSS}), "chinchilla").to_json()
 SWEEP = sweep().to_csv(index=False)
-# Every run at lr 1e-2 diverged (loss 7): 27 of the 108; one run's loss NaN.
+# Every run at lr 1e-2 diverged (loss 7): 27 of the 108.
 DIVERGED = sweep().assign(loss=lambda t: t["loss"].where(t["lr"] < 1e-2, 7.0)).to_csv(index=False)
-NAN_LOSS = sweep().assign(loss=lambda t: t["loss"].where(t.index != 5)).to_csv(index=False)
-INF_LOSS = sweep().assign(loss=lambda t: t["loss"].where(t.index != 5, np.inf)).to_csv(index=False)
+
+
+def loss_of_row(index: int, text: str) -> str:
+    """The sweep CSV with data row ``index``'s loss written as ``text`` (pandas 2.0's to_csv
+    warns when casting NaN or inf to text, so the line is edited)."""
+    lines = list(LINES)
+    lines[index + 1] = ",".join([*lines[index + 1].split(",")[:-1], text])
+    return "\n".join(lines) + "\n"
+
+
 LINES = SWEEP.splitlines()
+NAN_LOSS, INF_LOSS = loss_of_row(5, ""), loss_of_row(5, "inf")  # one run's loss blank / inf
 STEPS = steps_table().to_csv(index=False)
 
 
