@@ -133,23 +133,9 @@ def fit_hparams(
             f"and {lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at "
             "least 2 of each (add cells at other model sizes or token counts)"
         )
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(cells), np.full(len(cells), 1.0 / len(cells)), size=bootstrap)
     options = {"rule": rule, "band": band, "seq_len": seq_len, "bootstrap": bootstrap}
     options["seed"] = seed
-    fits, notes = {}, []
-    for name, law, inputs, quantity in (
-        ("lr", "steplaw_lr", ("n_params", "tokens"), "lr"),
-        ("batch", "steplaw_batch", ("tokens",), "batch"),
-    ):
-        used = cells.loc[cells["swept"].str.contains(quantity), "cell"].to_numpy()
-        if name == "batch" and cells.loc[used, "tokens"].nunique() < 2:
-            notes.append(_not_identified(cells, used))
-            fits[name] = None
-            continue
-        chosen = points[points["cell"].isin(used)]
-        fits[name] = _power_fit(get_law(law), chosen, inputs, _counts(counts, used, rng), options)
-    lr_fit, batch_fit = fits["lr"], fits["batch"]
+    lr_fit, batch_fit, notes = _fit_laws(cells, points, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
     fitted = [m for fit in (lr_fit, batch_fit) if fit is not None for m in fit.warnings]
     messages = [*units, *_lost_cells(table), *notes, *fitted, *_warnings(cells, rule)]
@@ -392,6 +378,29 @@ def _bootstrap(
     solution = np.full(rhs.shape, np.nan)
     solution[good] = np.linalg.solve(lhs[good], rhs[good][..., None])[..., 0]
     return solution
+
+
+def _fit_laws(
+    cells: pd.DataFrame, points: pd.DataFrame, options: dict
+) -> tuple[FitResult, FitResult | None, list[str]]:
+    """The lr law on the cells that vary lr, the batch law on those that vary the batch size
+    (None, with the reason, when they do not identify it), each with its bootstrap."""
+    rng = np.random.default_rng(options["seed"])
+    size = options["bootstrap"]
+    counts = rng.multinomial(len(cells), np.full(len(cells), 1.0 / len(cells)), size=size)
+    fits, notes = [], []
+    for law, inputs, quantity in (
+        ("steplaw_lr", ("n_params", "tokens"), "lr"),
+        ("steplaw_batch", ("tokens",), "batch"),
+    ):
+        used = cells.loc[cells["swept"].str.contains(quantity), "cell"].to_numpy()
+        if quantity == "batch" and cells.loc[used, "tokens"].nunique() < 2:
+            notes.append(_not_identified(cells, used))
+            fits.append(None)
+            continue
+        chosen = points[points["cell"].isin(used)]
+        fits.append(_power_fit(get_law(law), chosen, inputs, _counts(counts, used, rng), options))
+    return fits[0], fits[1], notes
 
 
 def _counts(counts: np.ndarray, used: np.ndarray, rng: np.random.Generator) -> np.ndarray:
