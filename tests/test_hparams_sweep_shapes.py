@@ -147,6 +147,16 @@ def test_synthetic_cross_with_diverged_and_nan_runs() -> None:
     assert "look like sequences" not in said  # batch sizes in tokens here
 
 
+def test_published_law_on_a_cross_is_not_read_through_diverged_runs() -> None:
+    # The published Step Law's (lr, B) on the synthetic cross lies off both lines. Before,
+    # a 2-D interpolation over all runs read 53.9 % and 22.1 % in two cells (triangles
+    # reaching the loss-7 runs); along the lines every cell is below 1 %.
+    result, _ = fit_recording(sweep("cross"), bootstrap=0)
+    published = result.cells["penalty_published"]
+    assert published.notna().all() and (published < 0.01).all()
+    assert set(result.cells["how_published"]) == {"lines"}
+
+
 def test_held_out_largest_size_of_a_cross() -> None:
     # The check: the law fitted on the three smaller sizes, asked about the largest:
     # lr* within 0.25 dex of the best run, loss penalty well under 1 %.
@@ -298,3 +308,30 @@ def test_json_writer_refuses_nan_with_one_line() -> None:
     with pytest.raises(sf.DataError, match=r"not JSON compliant.*field 'cells.p\[1\]' = nan"):
         json_dumps({"cells": {"p": [1.0, float("nan")]}})
     assert json_dumps({"x": json_safe([np.inf, np.nan, 1.0])}) == ('{\n  "x": [null, null, 1.0]\n}')
+
+
+def test_a_random_search_cell_is_read_in_its_delaunay_triangles() -> None:
+    # Runs sharing no lr or batch size (a random search): no grid, no lines. Points in
+    # general position have one Delaunay triangulation, so the reading is scipy's linear
+    # interpolation (to rounding, 1e-9).
+    from scipy.interpolate import LinearNDInterpolator
+
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-1, 1, 12), rng.uniform(-1, 1, 12)
+    cell = pd.DataFrame(
+        {"lr": 1e-3 * np.exp(x), "batch_size": 1e5 * np.exp(y), "loss": 3 + 0.01 * (x**2 + y**2)}
+    )
+    penalty, how = cell_penalty(cell, 1e-3 * np.exp(0.1), 1e5 * np.exp(-0.2))
+    reference = LinearNDInterpolator(np.column_stack([x, y]), cell["loss"])(0.1, -0.2)
+    assert how == "scattered"
+    assert penalty == pytest.approx(float(reference) / cell["loss"].min() - 1, rel=1e-9)
+    # A diverged run inside that triangle: not measured.
+    diverged = pd.DataFrame({"lr": [1e-3 * np.exp(0.1)], "batch_size": [1e5 * np.exp(-0.2)]})
+    with_failure = pd.concat([cell, diverged.assign(loss=7.0)], ignore_index=True)
+    assert cell_penalty(with_failure, 1e-3 * np.exp(0.1), 1e5 * np.exp(-0.2))[1] == (
+        "next to a diverged run"
+    )
+    # Three runs on one diagonal span no region: NaN, no QhullError.
+    line = pd.DataFrame({"lr": [1e-3, 2e-3, 4e-3], "batch_size": [1e5, 2e5, 4e5], "loss": 3.0})
+    penalty, how = cell_penalty(line, 2.5e-3, 2.2e5)
+    assert np.isnan(penalty) and how == "outside the swept runs"
