@@ -1,4 +1,4 @@
-"""Per-cell optima of a learning-rate × batch-size sweep, and the loss at any (lr, batch).
+"""Per-cell optima of a learning-rate × batch-size sweep, and which of its runs diverged.
 
 A *cell* is one (N, D) pair of a sweep; its runs differ in peak LR and batch size. Two rules
 give a cell's optimum:
@@ -7,7 +7,8 @@ give a cell's optimum:
   ``band`` % of the cell's best is near-optimal; the power laws are fitted to all of them.
 * ``smooth``: a quadratic in (log lr, log batch) fitted by least squares to the runs within
   ``SMOOTH_WINDOW`` of the best, and its minimum (one point per cell). It falls back to the
-  best run when the quadratic has no minimum inside the swept range.
+  best run when the quadratic has no minimum inside the swept range. A cell that is not a
+  2-D grid (a cross, an LR-only line) gets a parabola along each of its lines instead.
 
 A run *diverged* when its loss is NaN or infinite, or above ``DIVERGED_RATIO`` times its
 cell's best: it is counted, kept out of the optimum, and marks where the loss surface is not

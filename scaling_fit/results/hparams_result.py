@@ -43,7 +43,9 @@ class HparamsResult(JsonResult):
         ``batch_*`` and ``penalty_*`` (relative loss penalty versus the cell's best run;
         0.001 = 1 ‰) with ``how_*`` it was read (grid, lines, scattered, or why it is NaN).
     warnings
-        Grid-edge, single-run band and smooth-fallback messages.
+        Units, B* not identified, intervals not given, cells whose every run diverged, a
+        law's choice next to a diverged run, grid-edge, single-run band and smooth-fallback
+        messages.
     """
 
     lr: FitResult
