@@ -223,6 +223,8 @@ CASES = [
     ("plan: hp good", {"hp.json": json.dumps(HP)}, PLAN_HP, 0, None),
     ("plan: hp fitted on sequences", {"hp.json": json.dumps(HP_SEQUENCES)}, PLAN_HP, 0,
      ["warning:", "look like sequences", "--seq-len"]),
+    ("plan: hp batch null (an LR-only sweep)", {"hp.json": edit(HP, "batch", None)}, PLAN_HP,
+     0, ["warning:", "does not identify b*", "published step law"]),
     ("plan: hp missing", {}, PLAN_HP, 2, ["hp.json", "does not exist"]),
     ("plan: hp binary", {"hp.json": bytes(range(256))}, PLAN_HP, 2, ["hp.json", "not text"]),
     ("plan: hp not JSON", {"hp.json": "hello"}, PLAN_HP, 2, ["hp.json", "not valid json"]),
