@@ -69,7 +69,20 @@ _LOSS = (1.7 + 400 / _N**0.34 + 410 / _D**0.28) * np.exp(
 )
 FITTED = sf.fit(pd.DataFrame({"n_params": _N, "tokens": _D, "loss": _LOSS}), "chinchilla").to_json()
 SWEEP = sweep().to_csv(index=False)
+# Every run at lr 1e-2 diverged (loss 7): 27 of the 108.
+DIVERGED = sweep().assign(loss=lambda t: t["loss"].where(t["lr"] < 1e-2, 7.0)).to_csv(index=False)
+
+
+def loss_of_row(index: int, text: str) -> str:
+    """The sweep CSV with data row ``index``'s loss written as ``text`` (pandas 2.0's to_csv
+    warns when casting NaN or inf to text, so the line is edited)."""
+    lines = list(LINES)
+    lines[index + 1] = ",".join([*lines[index + 1].split(",")[:-1], text])
+    return "\n".join(lines) + "\n"
+
+
 LINES = SWEEP.splitlines()
+NAN_LOSS, INF_LOSS = loss_of_row(5, ""), loss_of_row(5, "inf")  # one run's loss blank / inf
 STEPS = steps_table().to_csv(index=False)
 
 
@@ -157,8 +170,18 @@ CASES = [
      ["1 distinct n_params"]),
     ("hparams: one lr per cell", {"sweep.csv": rows(lambda f: f[2] == "0.001")}, HPARAMS, 2,
      ["more than one lr", "several lr values per cell"]),
-    ("hparams: one batch per cell", {"sweep.csv": rows(lambda f: f[3] == "64")}, HPARAMS, 2,
-     ["more than one batch_size"]),
+    ("hparams: one batch per cell (LR-only)", {"sweep.csv": rows(lambda f: f[3] == "64")},
+     HPARAMS, 0, ["warning:", "b* is not identified", "lr-only sweep"]),
+    ("hparams: a cross (LR line and batch line)",
+     {"sweep.csv": rows(lambda f: f[3] == "180" or f[2] == "0.003")}, HPARAMS, 0, None),
+    ("hparams: diverged runs at loss 7", {"sweep.csv": DIVERGED}, HPARAMS, 0,
+     ["diverged runs left out: 27 of 108"]),
+    ("hparams: NaN loss in a CSV", {"sweep.csv": NAN_LOSS}, HPARAMS, 2,
+     ["column 'loss'", "--nan-policy omit"]),
+    ("hparams: NaN loss dropped", {"sweep.csv": NAN_LOSS}, [*HPARAMS, "--nan-policy", "omit"], 0,
+     ["warning:", "dropped 1 of 108 rows"]),
+    ("hparams: inf loss in a CSV", {"sweep.csv": INF_LOSS},
+     HPARAMS, 2, ["column 'loss'", "found inf"]),
     ("hparams: one run", {"sweep.csv": "\n".join(LINES[:2]) + "\n"}, HPARAMS, 2,
      ["more than one"]),
     ("hparams: tokens = 20 N", {"sweep.csv": sweep((20.0,)).to_csv(index=False)}, HPARAMS, 0,
@@ -200,6 +223,8 @@ CASES = [
     ("plan: hp good", {"hp.json": json.dumps(HP)}, PLAN_HP, 0, None),
     ("plan: hp fitted on sequences", {"hp.json": json.dumps(HP_SEQUENCES)}, PLAN_HP, 0,
      ["warning:", "look like sequences", "--seq-len"]),
+    ("plan: hp batch null (an LR-only sweep)", {"hp.json": edit(HP, "batch", None)}, PLAN_HP,
+     0, ["warning:", "does not identify b*", "published step law"]),
     ("plan: hp missing", {}, PLAN_HP, 2, ["hp.json", "does not exist"]),
     ("plan: hp binary", {"hp.json": bytes(range(256))}, PLAN_HP, 2, ["hp.json", "not text"]),
     ("plan: hp not JSON", {"hp.json": "hello"}, PLAN_HP, 2, ["hp.json", "not valid json"]),
@@ -370,11 +395,28 @@ SWEEP_FRAME = sweep()
 API_CASES = [
     ("fit_hparams: empty sweep", lambda: sf.fit_hparams(SWEEP_FRAME.iloc[:0]), "no runs"),
     (
-        "fit_hparams: NaN loss",
+        "fit_hparams: loss as text",
         lambda: sf.fit_hparams(
-            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME.index != 3))
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].astype(object)).assign(
+                loss=lambda t: t["loss"].where(t.index != 3, "diverged")
+            )
         ),
-        r"run 'row3', column 'loss': expected a finite number > 0, found nan",
+        r"run 'row3', column 'loss': expected a finite number > 0 \(NaN or inf marks a "
+        r"diverged run\), found 'diverged'",
+    ),
+    (
+        "fit_hparams: loss 0",
+        lambda: sf.fit_hparams(
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME.index != 3, 0.0))
+        ),
+        r"run 'row3', column 'loss': expected a finite number > 0",
+    ),
+    (
+        "fit_hparams: every cell's runs diverged but one lr",
+        lambda: sf.fit_hparams(
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME["lr"] == 1e-3))
+        ),
+        "the cells that vary lr have 0 distinct n_params",
     ),
     (
         "fit_hparams: seq_len='2048'",

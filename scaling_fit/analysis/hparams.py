@@ -11,7 +11,14 @@ The procedure of Step Law (Li et al. 2025, arXiv:2503.04715, the authors' ``fit_
 
 Each cell also gets the loss penalty of the fitted law and of the published one: the loss
 interpolated at the law's (lr, B) over the cell's best run, minus 1 (the Step Law paper's
-"relative error"; 0.94 ‰ for their law on their grid).
+"relative error"; 0.94 ‰ for their law on their grid), read off the grid, or along the two
+lines through the best run when the cell is a "cross" (:mod:`.hparams_penalty`).
+
+Sweeps as people run them: a full grid, a cross (LR varied at one batch size, batch varied
+at one LR), an LR-only sweep at one batch size per cell (η* is fitted, B* is not identified:
+``HparamsResult.batch`` is None) and cells of one or two runs. Diverged runs (NaN or
+infinite loss, or more than ``DIVERGED_RATIO`` times the cell's best) are counted and left
+out of the optimum and the penalty.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
-from .hparams_cells import RULES, cell_optima, relative_penalty
+from .hparams_cells import RULES, cell_optima, diverged
+from .hparams_penalty import NEXT_TO_DIVERGED, cell_penalty
 
 NEEDED = ("n_params", "tokens", "lr", "batch_size", "loss")
 # A bootstrap resample whose normal equations are this ill-conditioned (e.g. all cells drawn
@@ -71,7 +79,8 @@ def fit_hparams(
         :func:`scaling_fit.load_runs` reads (its aliases and unit suffixes apply).
     rule
         ``"band"`` (default): all runs within ``band`` % of their cell's best, as Step Law.
-        ``"smooth"``: one point per cell, the minimum of a quadratic in (log lr, log batch).
+        ``"smooth"``: one point per cell, the minimum of a quadratic in (log lr, log batch)
+        (along each line through the best run when the cell is not a 2-D grid).
         On the Step Law dense sweep the band rule's law has the lower loss penalty on cells
         left out of its fit (1.08 ‰ against 1.66 ‰, README), so it is the default.
     band
@@ -89,8 +98,20 @@ def fit_hparams(
     Returns
     -------
     HparamsResult
-        ``lr`` and ``batch`` (FitResults of the ``steplaw_lr`` / ``steplaw_batch`` forms),
+        ``lr`` and ``batch`` (FitResults of the ``steplaw_lr`` / ``steplaw_batch`` forms;
+        ``batch`` is None when no cell varies the batch size at two or more token counts),
         the per-cell table with penalties, and the warnings.
+
+    Notes
+    -----
+    Each law is fitted to the cells that vary its quantity: a cell whose converged runs share
+    one batch size (an LR-only line) gives the lr law a point, not the batch law. A run with
+    a NaN or infinite loss, or more than 1.5 times its cell's best
+    (:data:`~scaling_fit.analysis.hparams_cells.DIVERGED_RATIO`; on the Step Law dense sweep
+    no run lies between 1.22 and 1.70 times its cell's best) diverged: it is left out, and
+    counted per cell (``cells["n_diverged"]``, a line of :meth:`HparamsResult.report`).
+    Diverging at high learning rates is what a sweep expects, so it is no warning; a cell
+    whose every run diverged, and a law's choice next to a diverged run, are.
     """
     if rule not in RULES:
         raise DataError(f"rule={rule!r} is not supported: expected one of {', '.join(RULES)}")
@@ -105,20 +126,19 @@ def fit_hparams(
     units = _unit_warnings(table, seq_len)
     _check_swept(table)
     cells, points = cell_optima(table, rule, band)
-    if cells["n_params"].nunique() < 2 or cells["tokens"].nunique() < 2:
+    lr_cells = cells[cells["swept"].str.contains("lr")]
+    if lr_cells["n_params"].nunique() < 2 or lr_cells["tokens"].nunique() < 2:
         raise DataError(
-            f"the sweep has {cells['n_params'].nunique()} distinct n_params and "
-            f"{cells['tokens'].nunique()} distinct tokens values; the lr law needs at least 2 "
-            "of each (add cells at other model sizes or token counts)"
+            f"the cells that vary lr have {lr_cells['n_params'].nunique()} distinct n_params "
+            f"and {lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at "
+            "least 2 of each (add cells at other model sizes or token counts)"
         )
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(cells), np.full(len(cells), 1.0 / len(cells)), size=bootstrap)
     options = {"rule": rule, "band": band, "seq_len": seq_len, "bootstrap": bootstrap}
     options["seed"] = seed
-    lr_fit = _power_fit(get_law("steplaw_lr"), points, ("n_params", "tokens"), counts, options)
-    batch_fit = _power_fit(get_law("steplaw_batch"), points, ("tokens",), counts, options)
+    lr_fit, batch_fit, notes = _fit_laws(cells, points, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
-    messages = [*units, *lr_fit.warnings, *batch_fit.warnings, *_warnings(cells, rule)]
+    fitted = [m for fit in (lr_fit, batch_fit) if fit is not None for m in fit.warnings]
+    messages = [*units, *_lost_cells(table), *notes, *fitted, *_warnings(cells, rule)]
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     return HparamsResult(lr=lr_fit, batch=batch_fit, cells=cells, warnings=tuple(messages))
@@ -140,7 +160,8 @@ def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``n_params, tokens, lr, batch_size, penalty`` per held-out cell (NaN penalty when the
-        prediction falls outside the cell's swept region).
+        prediction falls outside the cell's swept runs or next to a diverged run; NaN
+        batch_size when the other cells do not identify B*).
     """
     table = _sweep_table(sweep, options.pop("seq_len", None), options.pop("columns", None))
     options["bootstrap"] = 0
@@ -150,8 +171,10 @@ def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
             warnings.simplefilter("ignore", ScalingFitWarning)  # the full fit reports them
             result = fit_hparams(table.drop(index=held.index), **options)
         lr = float(result.lr.law.predict(n, d, **result.lr.params))
-        batch = float(result.batch.law.predict(d, **result.batch.params))
-        penalty = relative_penalty(held, lr, batch)
+        batch = np.nan  # not identified: lr is scored at the cell's best batch size
+        if result.batch is not None:
+            batch = float(result.batch.law.predict(d, **result.batch.params))
+        penalty = cell_penalty(held, lr, batch)[0]
         rows.append({"n_params": n, "tokens": d, "lr": lr, "batch_size": batch, "penalty": penalty})
     return pd.DataFrame(rows)
 
@@ -180,31 +203,33 @@ def _sweep_table(
 
 def _check_sweep_values(table: pd.DataFrame) -> None:
     """DataError naming the first run whose n_params, tokens, lr, batch_size or loss is not a
-    finite number > 0 (logarithms of all of them are taken)."""
+    finite number > 0 (logarithms of all of them are taken); a NaN or +inf loss is allowed
+    (a diverged run)."""
     for column in NEEDED:
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
         bad = ~(np.isfinite(values) & (values > 0))
+        if column == "loss":  # a diverged run: NaN as given (not text) or +inf
+            bad &= ~((table[column].isna().to_numpy() & np.isnan(values)) | (values == np.inf))
         if bad.any():
             first = int(np.argmax(bad))
+            loss = " (NaN or inf marks a diverged run)" if column == "loss" else ""
             raise DataError(
                 f"sweep run {table['run'].iloc[first]!r}, column {column!r}: expected a finite "
-                f"number > 0, found {_shown(table[column].iloc[first])}; fix or drop that run "
-                f"({int(bad.sum())} of {len(values)} runs are bad)"
+                f"number > 0{loss}, found {_shown(table[column].iloc[first])}; fix or drop "
+                f"that run ({int(bad.sum())} of {len(values)} runs are bad)"
             )
     table[list(NEEDED)] = table[list(NEEDED)].astype(float)
 
 
 def _check_swept(table: pd.DataFrame) -> None:
-    """DataError when no (N, D) cell tries more than one lr, or more than one batch size:
-    the sweep then holds no optimum to fit."""
-    cells = table.groupby(["n_params", "tokens"])
-    for column in ("lr", "batch_size"):
-        if cells[column].nunique().max() < 2:
-            raise DataError(
-                f"no (n_params, tokens) cell of the sweep has runs at more than one {column}, "
-                f"so none has an optimal {column} to fit; expected a sweep (several {column} "
-                "values per cell, e.g. 4 learning rates x 3 batch sizes)"
-            )
+    """DataError when no (N, D) cell tries more than one lr: the sweep then holds no optimal
+    lr to fit (one batch size per cell is an LR-only sweep: B* is then not identified)."""
+    if table.groupby(["n_params", "tokens"])["lr"].nunique().max() < 2:
+        raise DataError(
+            "no (n_params, tokens) cell of the sweep has runs at more than one lr, so none "
+            "has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. 4 "
+            "learning rates x 3 batch sizes, or an LR line at one batch size)"
+        )
 
 
 def _shown(value: Any) -> str:
@@ -232,8 +257,9 @@ def _unit_warnings(table: pd.DataFrame, seq_len: int | None) -> list[str]:
         return []
     return [
         f"every batch_size is below {SEQUENCE_LIKE:,} ({sizes.min():g} to {sizes.max():g}): they "
-        "look like sequences, but the laws count tokens per step; pass seq_len= (--seq-len) "
-        "with the tokens per sequence, e.g. --seq-len 2048"
+        "look like sequences, but the laws count tokens per step; B* is fitted and reported in "
+        "the sweep's own unit, and the published law (tokens) cannot be scored on it. Pass "
+        "seq_len= (--seq-len) with the tokens per sequence, e.g. --seq-len 2048"
     ]
 
 
@@ -245,7 +271,7 @@ def _power_fit(
     target = np.log(points[law.output].to_numpy(float))
     coef, *_ = np.linalg.lstsq(design, target, rcond=None)
     residuals = design @ coef - target
-    cell = points["cell"].to_numpy()
+    cell = np.unique(points["cell"].to_numpy(), return_inverse=True)[1].reshape(-1)
     notes = _determination(law, design, cell, inputs)
     samples = correlation = None
     if len(counts) and not notes:
@@ -354,34 +380,114 @@ def _bootstrap(
     return solution
 
 
+def _fit_laws(
+    cells: pd.DataFrame, points: pd.DataFrame, options: dict
+) -> tuple[FitResult, FitResult | None, list[str]]:
+    """The lr law on the cells that vary lr, the batch law on those that vary the batch size
+    (None, with the reason, when they do not identify it), each with its bootstrap."""
+    rng = np.random.default_rng(options["seed"])
+    size = options["bootstrap"]
+    counts = rng.multinomial(len(cells), np.full(len(cells), 1.0 / len(cells)), size=size)
+    fits, notes = [], []
+    for law, inputs, quantity in (
+        ("steplaw_lr", ("n_params", "tokens"), "lr"),
+        ("steplaw_batch", ("tokens",), "batch"),
+    ):
+        used = cells.loc[cells["swept"].str.contains(quantity), "cell"].to_numpy()
+        if quantity == "batch" and cells.loc[used, "tokens"].nunique() < 2:
+            notes.append(_not_identified(cells, used))
+            fits.append(None)
+            continue
+        chosen = points[points["cell"].isin(used)]
+        fits.append(_power_fit(get_law(law), chosen, inputs, _counts(counts, used, rng), options))
+    return fits[0], fits[1], notes
+
+
+def _counts(counts: np.ndarray, used: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Resample counts over the cells a law is fitted to: the shared draw when that is every
+    cell, else a draw over those cells only (columns in the order of ``used``)."""
+    if len(used) == counts.shape[1] or not len(counts):
+        return counts[:, used] if len(counts) else np.zeros((0, len(used)), dtype=int)
+    return rng.multinomial(len(used), np.full(len(used), 1.0 / len(used)), size=len(counts))
+
+
+def _not_identified(cells: pd.DataFrame, used: np.ndarray) -> str:
+    """Why B* is not identified: no cell varies the batch size, or those that do share one
+    token count."""
+    if not len(used):
+        where = "no cell varies the batch size (an LR-only sweep)"
+    else:
+        where = (
+            f"the {len(used)} cells that vary the batch size all have tokens="
+            f"{cells.loc[used, 'tokens'].iloc[0]:.3g}, and B*(D) needs two token counts"
+        )
+    return (
+        f"B* is not identified: {where}. The batch law is not fitted (HparamsResult.batch is "
+        "None); lr* is the optimal LR at each cell's swept batch size, and the penalties are "
+        "read along the LR line at that batch size. Vary the batch size at one LR in cells at "
+        "two or more token counts to fit B*"
+    )
+
+
+def _lost_cells(table: pd.DataFrame) -> list[str]:
+    """A message naming the cells whose every run diverged (they hold no optimum)."""
+    lost = [
+        key
+        for key, runs in table.groupby(["n_params", "tokens"], sort=True)
+        if diverged(runs["loss"]).all()
+    ]
+    if not lost:
+        return []
+    names = ", ".join(f"N={n:.3g} D={d:.3g}" for n, d in lost)
+    return [
+        f"every run of {len(lost)} cells diverged (NaN or inf loss): {names}; they hold no "
+        "optimum and are left out. Rerun them at lower learning rates"
+    ]
+
+
 def _penalties(
-    cells: pd.DataFrame, sweep: pd.DataFrame, lr_fit: FitResult, batch_fit: FitResult
+    cells: pd.DataFrame, sweep: pd.DataFrame, lr_fit: FitResult, batch_fit: FitResult | None
 ) -> pd.DataFrame:
-    """Per cell, the relative loss penalty at the fitted and at the published law's choice."""
+    """Per cell, the relative loss penalty at the fitted and at the published law's choice,
+    and how it was read (``how_fitted``, ``how_published``: grid, lines, scattered or why
+    it is NaN). Without a fitted batch law (an LR-only sweep) both laws' lr is scored at each
+    cell's best batch size, so the two penalties compare the same thing."""
     published = (FitResult.from_params("steplaw_lr"), FitResult.from_params("steplaw_batch"))
     groups = dict(iter(sweep.groupby(["n_params", "tokens"], sort=True)))
     table = cells.copy()
     for label, (lr_law, batch_law) in (("fitted", (lr_fit, batch_fit)), ("published", published)):
         lr = lr_law.law.predict(table["n_params"], table["tokens"], **lr_law.params)
-        batch = batch_law.law.predict(table["tokens"], **batch_law.params)
+        batch = np.full(len(table), np.nan)
+        if batch_fit is not None:
+            batch = batch_law.law.predict(table["tokens"], **batch_law.params)
         table[f"lr_{label}"], table[f"batch_{label}"] = lr, batch
         keys = cells[["n_params", "tokens"]].itertuples(index=False)
-        table[f"penalty_{label}"] = [
-            relative_penalty(groups[tuple(key)], a, b)
+        scored = [
+            cell_penalty(groups[tuple(key)], a, b)
             for key, a, b in zip(keys, lr, batch, strict=True)
         ]
+        table[f"penalty_{label}"] = [value for value, _ in scored]
+        table[f"how_{label}"] = [how for _, how in scored]
     return table
 
 
 def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
     messages = []
     for label in ("fitted", "published"):
-        if cells[f"penalty_{label}"].isna().all():
+        penalty, how = cells[f"penalty_{label}"], cells[f"how_{label}"]
+        if penalty.isna().all():
             messages.append(
-                f"the {label} law's (lr, batch size) lies outside the swept region of every "
+                f"the {label} law's (lr, batch size) lies outside the swept runs of every "
                 "cell (or no cell varies both), so its loss penalty is not measured (NaN); "
                 "check that batch_size is in tokens per step (seq_len= (--seq-len) converts "
                 "sequences)"
+            )
+        elif (how == NEXT_TO_DIVERGED).any():
+            near = cells[how == NEXT_TO_DIVERGED]
+            messages.append(
+                f"the {label} law's (lr, batch size) lies between a converged and a diverged "
+                f"run in {len(near)} cells ({_cell_names(near)}): their penalty is not "
+                "measured (NaN), and a run there risks diverging"
             )
     edge = cells[cells["edge"] != ""]
     if len(edge):

@@ -1,4 +1,4 @@
-"""Per-cell optima of a learning-rate × batch-size sweep, and the loss at any (lr, batch).
+"""Per-cell optima of a learning-rate × batch-size sweep, and which of its runs diverged.
 
 A *cell* is one (N, D) pair of a sweep; its runs differ in peak LR and batch size. Two rules
 give a cell's optimum:
@@ -7,11 +7,12 @@ give a cell's optimum:
   ``band`` % of the cell's best is near-optimal; the power laws are fitted to all of them.
 * ``smooth``: a quadratic in (log lr, log batch) fitted by least squares to the runs within
   ``SMOOTH_WINDOW`` of the best, and its minimum (one point per cell). It falls back to the
-  best run when the quadratic has no minimum inside the swept range.
+  best run when the quadratic has no minimum inside the swept range. A cell that is not a
+  2-D grid (a cross, an LR-only line) gets a parabola along each of its lines instead.
 
-The loss at a predicted (lr, batch) is read off the cell's runs by linear interpolation over
-(log lr, log batch) (NaN outside the swept region): the Step Law paper's "relative error" of a
-law is that loss over the cell's best run, minus one.
+A run *diverged* when its loss is NaN or infinite, or above ``DIVERGED_RATIO`` times its
+cell's best: it is counted, kept out of the optimum, and marks where the loss surface is not
+measured (:mod:`scaling_fit.analysis.hparams_penalty` never interpolates across it).
 """
 
 from __future__ import annotations
@@ -23,9 +24,34 @@ import pandas as pd
 # of the Step Law dense sweep, all with a positive-definite fit whose minimum is inside the grid.
 SMOOTH_WINDOW = 0.02
 RULES = ("band", "smooth")
-# Shear of the (log lr, log batch) points before triangulating, as a fraction of the spans:
-# far above Qhull's rounding (1e-13), far below a cell's width (a sweep has < 100 values).
-SHEAR = 1e-3
+# A run whose loss exceeds this multiple of its cell's best diverged. On the Step Law dense
+# sweep (1,911 runs) no run lies between 1.22x and 1.70x its cell's best: the converged runs
+# reach 1.20x ("smooth loss"; 1.22x raw), the 180 diverged ones 1.70x-8x (loss 4-11). On its
+# MoE sweep every run is within 1.11x. 1.5x sits in that gap.
+DIVERGED_RATIO = 1.5
+# Two lr (or batch) values closer than this in log space are the same value (rounding in CSVs).
+SAME = 1e-6
+
+
+def diverged(loss: np.ndarray) -> np.ndarray:
+    """Which runs of one cell diverged: NaN or infinite loss, or above ``DIVERGED_RATIO``
+    times the best finite loss (all of them when none is finite)."""
+    loss = np.asarray(loss, dtype=float)
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return np.ones(len(loss), dtype=bool)
+    return ~finite | (loss > DIVERGED_RATIO * loss[finite].min())
+
+
+def swept(runs: pd.DataFrame) -> str:
+    """Which of lr and batch size the runs try more than one value of: ``"lr, batch"``,
+    ``"lr"``, ``"batch"`` or ``""``."""
+    names = [
+        name
+        for column, name in (("lr", "lr"), ("batch_size", "batch"))
+        if np.ptp(np.log(runs[column].to_numpy(float))) > SAME
+    ]
+    return ", ".join(names)
 
 
 def cell_optima(sweep: pd.DataFrame, rule: str, band: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,9 +65,16 @@ def cell_optima(sweep: pd.DataFrame, rule: str, band: float) -> tuple[pd.DataFra
     points
         ``cell, run, n_params, tokens, lr, batch_size``: the band runs (``band``) or each
         cell's smooth minimum (``smooth``).
+
+    Diverged runs (:func:`diverged`) are counted (``n_diverged``) and left out; a cell whose
+    every run diverged is left out. ``swept`` says which of lr and batch size the cell's
+    converged runs vary: a law is fitted only to the cells that vary its quantity.
     """
     rows, points = [], []
-    for index, ((n, d), runs) in enumerate(sweep.groupby(["n_params", "tokens"], sort=True)):
+    groups = [(key, runs) for key, runs in sweep.groupby(["n_params", "tokens"], sort=True)]
+    groups = [(key, runs) for key, runs in groups if not diverged(runs["loss"]).all()]
+    for index, ((n, d), every) in enumerate(groups):
+        runs = every[~diverged(every["loss"])]
         loss = runs["loss"].to_numpy(float)
         best = runs.iloc[int(np.argmin(loss))]
         near = runs[loss <= loss.min() * (1.0 + band / 100.0)]
@@ -49,12 +82,14 @@ def cell_optima(sweep: pd.DataFrame, rule: str, band: float) -> tuple[pd.DataFra
             "cell": index,
             "n_params": float(n),
             "tokens": float(d),
-            "n_runs": len(runs),
+            "n_runs": len(every),
+            "n_diverged": len(every) - len(runs),
+            "swept": swept(runs),
             "n_band": len(near),
             "best_loss": float(loss.min()),
             "best_lr": float(best["lr"]),
             "best_batch_size": float(best["batch_size"]),
-            "edge": _edge(runs, best),
+            "edge": _edge(every, best),
         }
         if rule == "band":
             chosen = near[["run", "lr", "batch_size"]].assign(cell=index, n_params=n, tokens=d)
@@ -80,6 +115,8 @@ def _edge(runs: pd.DataFrame, best: pd.Series) -> str:
     sides = []
     for column, name in (("lr", "lr"), ("batch_size", "batch")):
         values = runs[column].to_numpy(float)
+        if np.ptp(np.log(values)) <= SAME:
+            continue  # one value swept: no edge to be on
         if np.isclose(best[column], values.min(), rtol=1e-3):
             sides.append(f"{name} low")
         elif np.isclose(best[column], values.max(), rtol=1e-3):
@@ -99,8 +136,10 @@ def smooth_minimum(runs: pd.DataFrame) -> tuple[float, float, bool]:
     best = runs.iloc[int(np.argmin(loss))]
     fallback = (float(best["lr"]), float(best["batch_size"]), True)
     if len(near) < 6 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return fallback
+        return _line_minima(runs, best, fallback)
     design = np.column_stack([np.ones_like(x), x, y, x * x, x * y, y * y])
+    if np.linalg.matrix_rank(design) < design.shape[1]:  # a cross or lines: no 2-D quadratic
+        return _line_minima(runs, best, fallback)
     coef = np.linalg.lstsq(design, near["loss"].to_numpy(float), rcond=None)[0]
     hessian = np.array([[2 * coef[3], coef[4]], [coef[4], 2 * coef[5]]])
     if np.any(np.linalg.eigvalsh(hessian) <= 0):
@@ -111,64 +150,26 @@ def smooth_minimum(runs: pd.DataFrame) -> tuple[float, float, bool]:
     return float(np.exp(mx)), float(np.exp(my)), False
 
 
-def relative_penalty(runs: pd.DataFrame, lr: float, batch_size: float) -> float:
-    """Loss at (lr, batch) interpolated from the cell's runs, over its best loss, minus 1.
-
-    Linear interpolation over (log lr, log batch) inside the Delaunay triangles of the runs,
-    so the penalty is never below 0; NaN when the point lies outside the swept region, or
-    the runs do not span one (fewer than 3, or one lr or one batch size only). On a grid,
-    the mean of the interpolations over a cell's two diagonals (:func:`_sheared`), the same
-    on every platform.
-    """
-    from scipy.spatial import Delaunay, QhullError
-
-    where = np.column_stack([np.log(runs["lr"]), np.log(runs["batch_size"])])
+def _line_minima(
+    runs: pd.DataFrame, best: pd.Series, fallback: tuple[float, float, bool]
+) -> tuple[float, float, bool]:
+    """Smooth minimum of a cell that is not a 2-D grid (a cross, an LR-only line): a parabola
+    in log lr along the runs at the best batch size, and one in log batch along the runs at
+    the best lr; each coordinate falls back to the best run's when its line has no minimum
+    inside (fewer than 3 values within ``SMOOTH_WINDOW``, or no interior vertex)."""
     loss = runs["loss"].to_numpy(float)
-    if len(where) < 3 or np.linalg.matrix_rank(where - where.mean(axis=0)) < 2:
-        return float("nan")  # the runs vary lr or batch size only: no region to read from
-    point = np.log([lr, batch_size])
-    values = []
-    for shear in (SHEAR, -SHEAR):  # both diagonals of a grid cell (see _sheared)
-        try:
-            simplices = Delaunay(_sheared(where, shear)).simplices
-        except QhullError:
-            return float("nan")
-        values.append(_barycentric_value(where[simplices], loss, point, simplices))
-    return float(np.mean(values)) / loss.min() - 1.0
-
-
-def _sheared(where: np.ndarray, shear: float) -> np.ndarray:
-    """The points with a slight shear, so that a sweep's rectangular grid has one Delaunay
-    triangulation.
-
-    The four corners of a grid cell lie on a circle, so either diagonal is a Delaunay edge
-    and Qhull picks one by rounding, differently across SciPy versions (the held-out penalty
-    of the dense StepLaw sweep was 1.08 permille with one, 1.10 with another). Shearing x by
-    ``shear`` times y (in units of the spans) makes every cell a parallelogram with a unique
-    short diagonal; :func:`relative_penalty` interpolates over both shears and averages, so
-    neither diagonal is preferred. Points in general position triangulate the same either
-    way; the interpolation itself uses the unsheared points.
-    """
-    span = np.ptp(where, axis=0)
-    scale = span[0] / span[1] if span[1] > 0 else 1.0
-    return np.column_stack([where[:, 0] + shear * scale * where[:, 1], where[:, 1]])
-
-
-def _barycentric_value(
-    corners: np.ndarray, values: np.ndarray, point: np.ndarray, simplices: np.ndarray
-) -> float:
-    """Linear interpolation at ``point`` in the first triangle that contains it (NaN if none);
-    barycentric weights of all triangles at once (scipy's lazy per-triangle transform is
-    orders of magnitude slower on a busy machine)."""
-    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
-    v0, v1, v2 = b - a, c - a, point - a
-    det = v0[:, 0] * v1[:, 1] - v0[:, 1] * v1[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wb = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / det
-        wc = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / det
-        weights = np.column_stack([1.0 - wb - wc, wb, wc])  # inf/NaN for flat triangles
-    inside = np.flatnonzero(np.all(weights >= -1e-12, axis=1) & (det != 0))
-    if not len(inside):
-        return float("nan")
-    k = inside[0]
-    return float(weights[k] @ values[simplices[k]])
+    near = runs[loss <= loss.min() * (1.0 + SMOOTH_WINDOW)]
+    found = []
+    for column, other in (("lr", "batch_size"), ("batch_size", "lr")):
+        line = near[np.abs(np.log(near[other] / best[other])) < SAME]
+        x = np.log(line[column].to_numpy(float))
+        vertex = np.nan
+        if len(np.unique(np.round(x, 6))) >= 3:
+            a, b, _ = np.polyfit(x, line["loss"].to_numpy(float), 2)
+            vertex = -b / (2 * a) if a > 0 else np.nan
+        inside = np.isfinite(vertex) and x.min() <= vertex <= x.max()
+        found.append((float(np.exp(vertex)) if inside else float(best[column]), inside))
+    (lr, lr_found), (batch, batch_found) = found
+    if not (lr_found or batch_found):
+        return fallback
+    return lr, batch, False

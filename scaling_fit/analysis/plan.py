@@ -104,9 +104,9 @@ def plan(
         _row("tokens", tokens, np.nan, np.nan, "tokens", "given"),
         _row("compute", compute, np.nan, np.nan, "FLOPs", "C = 6 N D"),
     ]
-    lr, batch, source = _hparams(n_params, tokens, hparams, level)
-    rows.append(_row("peak_lr", *lr, "learning rate", f"steplaw_lr ({source})"))
-    rows.append(_row("batch_size", *batch, "tokens per step", f"steplaw_batch ({source})"))
+    lr, batch, (lr_source, batch_source) = _hparams(n_params, tokens, hparams, level)
+    rows.append(_row("peak_lr", *lr, "learning rate", f"steplaw_lr ({lr_source})"))
+    rows.append(_row("batch_size", *batch, "tokens per step", f"steplaw_batch ({batch_source})"))
     rows += _step_rows(np.asarray(batch, dtype=float), tokens, seq_len, warmup_fraction)
     if cbs is not None:
         rows += _cbs_rows(cbs, tokens, level)
@@ -207,30 +207,45 @@ def _run(
 
 def _hparams(
     n: float, d: float, hparams: HparamsResult | None, level: float
-) -> tuple[tuple[float, float, float], tuple[float, float, float], str]:
-    """(value, lower, upper) of the peak LR and of the batch in tokens, and their source."""
+) -> tuple[tuple[float, float, float], tuple[float, float, float], tuple[str, str]]:
+    """(value, lower, upper) of the peak LR and of the batch in tokens, and their sources
+    (the published batch law when ``hparams`` does not identify B*)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    published = "published; interval from the spread of the authors' bootstrap fits"
+    batch_law = get_law("steplaw_batch")
+    batch_value = batch_law.predict(d, **batch_law.published)
+    batch = _published(batch_value, [1, np.log(d)], BATCH_COVARIANCE, z)
     if hparams is not None:
         _warn_sequences(hparams)
         row = hparams.predict(n, d, level=level).iloc[0]
         source = f"fitted by fit_hparams, rule {hparams.rule}, bootstrap percentiles"
         lr = (row["lr"], row["lr_lower"], row["lr_upper"])
+        if not hparams.batch_identified:
+            warnings.warn(
+                "hparams= does not identify B* (an LR-only sweep): the batch size is the "
+                "published Step Law's, and the peak LR is the sweep's optimum at its own batch "
+                "size; sweep the batch size to fit both",
+                ScalingFitWarning,
+                stacklevel=3,
+            )
+            return lr, batch, (source, published)
         batch = (row["batch_size"], row["batch_size_lower"], row["batch_size_upper"])
-        return lr, batch, source
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + level / 2))
-    lr_law, batch_law = get_law("steplaw_lr"), get_law("steplaw_batch")
+        return lr, batch, (source, source)
+    lr_law = get_law("steplaw_lr")
     lr_value = lr_law.predict(n, d, **lr_law.published)
     lr = _published(lr_value, [1, np.log(n), np.log(d)], LR_COVARIANCE, z)
-    batch_value = batch_law.predict(d, **batch_law.published)
-    batch = _published(batch_value, [1, np.log(d)], BATCH_COVARIANCE, z)
-    return lr, batch, "published; interval from the spread of the authors' bootstrap fits"
+    return lr, batch, (published, published)
 
 
 def _warn_sequences(hparams: HparamsResult) -> None:
     """Warn when the sweep's batch sizes were fitted as given and look like sequences: the
     plan's batch_size (tokens) and steps would then be off by the sequence length."""
-    sizes = hparams.batch.data["batch_size"].to_numpy(float)
+    if hparams.batch is not None:
+        sizes = hparams.batch.data["batch_size"].to_numpy(float)
+    else:
+        sizes = hparams.cells.get("best_batch_size", pd.Series(dtype=float)).to_numpy(float)
     if hparams.lr.options.get("seq_len") is None and len(sizes) and sizes.max() < SEQUENCE_LIKE:
         warnings.warn(
             f"hparams= was fitted on batch sizes of {sizes.min():g} to {sizes.max():g} without "

@@ -258,10 +258,12 @@ def load_fit(path_text: str) -> FitResult:
 # ----------------------------------------------------------------------- output
 def json_text(data: Mapping[str, Any]) -> str:
     """Indented JSON with a final newline, arrays of numbers on one line each
-    (:func:`scaling_fit.results.json_file.json_dumps`); NaN is not allowed (write None)."""
+    (:func:`scaling_fit.results.json_file.json_dumps`); NaN and ±inf are written as null
+    (:func:`scaling_fit.results.json_safe.json_safe`)."""
     from ..results.json_file import json_dumps
+    from ..results.json_safe import json_safe
 
-    return json_dumps(data) + "\n"
+    return json_dumps(json_safe(data)) + "\n"
 
 
 def csv_text(table: Any) -> str:

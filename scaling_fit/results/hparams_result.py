@@ -15,13 +15,13 @@ from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
 from .json_file import JsonResult, load_result_json, table_field
-from .json_safe import json_safe
+from .json_safe import json_columns, json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
 LAWS = {"lr": "steplaw_lr", "batch": "steplaw_batch"}
 INPUTS = ("n_params", "tokens")
 CELL_COLUMNS = (*INPUTS, "penalty_fitted", "penalty_published")
-TEXT_COLUMNS = ("edge", "smooth_fallback")
+TEXT_COLUMNS = ("edge", "smooth_fallback", "swept", "how_fitted", "how_published")
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,18 +33,23 @@ class HparamsResult(JsonResult):
     lr
         Fitted η*(N, D) = c·N^a·D^b (law ``steplaw_lr``), with bootstrap samples over cells.
     batch
-        Fitted B*(D) = c·D^b in tokens (law ``steplaw_batch``).
+        Fitted B*(D) = c·D^b in tokens (law ``steplaw_batch``), or None when the sweep does
+        not identify it (an LR-only sweep: no cell varies the batch size at two or more
+        token counts; :attr:`batch_identified`).
     cells
-        One row per (N, D) cell: runs, band size, best run, the rule's optimum (``lr_opt``,
-        ``batch_opt``), ``edge`` (best run on the grid edge), and for the fitted and the
-        published law the predicted ``lr_*``, ``batch_*`` and ``penalty_*`` (relative loss
-        penalty versus the cell's best run; 0.001 = 1 ‰).
+        One row per (N, D) cell: runs, diverged runs, what it sweeps (``swept``), band size,
+        best run, the rule's optimum (``lr_opt``, ``batch_opt``), ``edge`` (best run on the
+        grid edge), and for the fitted and the published law the predicted ``lr_*``,
+        ``batch_*`` and ``penalty_*`` (relative loss penalty versus the cell's best run;
+        0.001 = 1 ‰) with ``how_*`` it was read (grid, lines, scattered, or why it is NaN).
     warnings
-        Grid-edge, single-run band and smooth-fallback messages.
+        Units, B* not identified, intervals not given, cells whose every run diverged, a
+        law's choice next to a diverged run, grid-edge, single-run band and smooth-fallback
+        messages.
     """
 
     lr: FitResult
-    batch: FitResult
+    batch: FitResult | None
     cells: pd.DataFrame
     warnings: tuple[str, ...] = ()
 
@@ -52,6 +57,12 @@ class HparamsResult(JsonResult):
     def rule(self) -> str:
         """The per-cell rule the laws were fitted with (``band`` or ``smooth``)."""
         return str(self.lr.options.get("rule"))
+
+    @property
+    def batch_identified(self) -> bool:
+        """Whether the sweep identifies B*(D) (False for an LR-only sweep: ``batch`` is None
+        and :meth:`predict` gives NaN batch sizes)."""
+        return self.batch is not None
 
     @property
     def penalty(self) -> dict[str, float]:
@@ -81,7 +92,8 @@ class HparamsResult(JsonResult):
         -------
         pandas.DataFrame
             ``n_params``, ``tokens``, ``lr``, ``batch_size`` and their ``_lower``/``_upper``
-            bounds (NaN without bootstrap samples).
+            bounds (NaN without bootstrap samples; ``batch_size`` NaN when B* is not
+            identified).
 
         Raises
         ------
@@ -100,12 +112,15 @@ class HparamsResult(JsonResult):
             ) from None
         table = pd.DataFrame({"n_params": n, "tokens": d})
         table["lr"] = self.lr.predict(n_params=n, tokens=d)
-        table["batch_size"] = self.batch.predict(tokens=d)
+        table["batch_size"] = np.nan if self.batch is None else self.batch.predict(tokens=d)
         for column, fit, inputs in (
             ("lr", self.lr, (n, d)),
             ("batch_size", self.batch, (d,)),
         ):
             lower, upper = np.full(len(n), np.nan), np.full(len(n), np.nan)
+            if fit is None:
+                table[f"{column}_lower"], table[f"{column}_upper"] = lower, upper
+                continue
             rows = _finite_rows(fit.samples)
             if len(rows):
                 params = {k: rows[:, i, None] for i, k in enumerate(fit.law.param_names)}
@@ -119,6 +134,10 @@ class HparamsResult(JsonResult):
         """A few lines: the rule, both laws with 95 % intervals, the penalties, warnings."""
         lines = [f"rule {self.rule} ({len(self.cells)} cells, {self.lr.n_points} points)"]
         for title, fit in (("lr*(N, D) = c N^a D^b", self.lr), ("B*(D) = c D^b", self.batch)):
+            if fit is None:
+                lines.append(f"{title}: not identified (no cell varies the batch size at two "
+                             "or more token counts)")  # fmt: skip
+                continue
             intervals = fit.ci95
             parts = []
             for name, value in fit.params.items():
@@ -127,23 +146,42 @@ class HparamsResult(JsonResult):
                     f"{name} {value:.4g}" + ("" if ci is None else f" [{ci[0]:.4g}, {ci[1]:.4g}]")
                 )
             lines.append(f"{title}: " + ", ".join(parts))
-        penalty = self.penalty
+        shown = {
+            label: "not measured" if np.isnan(value) else f"{1e3 * value:.2f} permille"
+            for label, value in self.penalty.items()
+        }
         lines.append(
-            f"mean loss penalty per cell: fitted {1e3 * penalty['fitted']:.2f} permille, "
-            f"published Step Law {1e3 * penalty['published']:.2f} permille"
+            f"mean loss penalty per cell: fitted {shown['fitted']}, published Step Law "
+            f"{shown['published']}"
         )
+        lines += self._diverged_lines()
         return "\n".join(lines + [f"warning: {m}" for m in self.warnings])
+
+    def _diverged_lines(self) -> list[str]:
+        """The count of diverged runs left out, and their cells (none when no run diverged)."""
+        if "n_diverged" not in self.cells or not (self.cells["n_diverged"] > 0).any():
+            return []
+        hit = self.cells[self.cells["n_diverged"] > 0]
+        names = ", ".join(
+            f"N={n:.3g} D={d:.3g} ({int(k)} of {int(r)})"
+            for n, d, k, r in hit[["n_params", "tokens", "n_diverged", "n_runs"]].to_numpy(float)
+        )
+        total = int(self.cells["n_runs"].sum())
+        return [
+            f"diverged runs left out: {int(hit['n_diverged'].sum())} of {total} (NaN or inf "
+            f"loss, or above 1.5x their cell's best), in {len(hit)} of {len(self.cells)} "
+            f"cells: {names}"
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the format :meth:`from_json` reads)."""
-        cells = self.cells.astype(object).where(self.cells.notna(), None)
         return {
             "format": JSON_FORMAT,
             "rule": self.rule,
             "penalty": json_safe(self.penalty),
             "lr": self.lr.to_dict(),
-            "batch": self.batch.to_dict(),
-            "cells": cells.to_dict(orient="list"),
+            "batch": None if self.batch is None else self.batch.to_dict(),
+            "cells": json_columns(self.cells),
             "warnings": list(self.warnings),
         }
 
@@ -160,7 +198,7 @@ class HparamsResult(JsonResult):
             )
             return cls(
                 lr=_law_field(raw, "lr"),
-                batch=_law_field(raw, "batch"),
+                batch=None if raw["batch"] is None else _law_field(raw, "batch"),
                 cells=cells,
                 warnings=tuple(messages),
             )

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import DataError, OutputExistsError
 from .atomic import write_text_atomic
+from .json_safe import json_safe
 
 Result = TypeVar("Result")
 
@@ -81,9 +82,10 @@ def dump_json(
     Returns
     -------
     str
-        The JSON text, without a trailing newline (the file gets one).
+        The JSON text, without a trailing newline (the file gets one); NaN and ±inf are
+        written as null.
     """
-    text = json_dumps(data, indent)
+    text = json_dumps(json_safe(data), indent)  # NaN and ±inf as null, whatever to_dict missed
     if path is not None:
         try:
             write_text_atomic(path, text + "\n", overwrite=overwrite)
@@ -114,16 +116,40 @@ def json_dumps(data: Any, indent: int | None = 2) -> str:
 
     Raises
     ------
-    ValueError
-        When ``data`` holds NaN or an infinity (strict JSON has neither).
+    DataError
+        When ``data`` holds NaN or an infinity (strict JSON has neither; results write them
+        as null through :func:`~scaling_fit.results.json_safe.json_safe`, so this names a
+        field that missed it, and the command line prints one line, not a traceback).
     TypeError
         When ``data`` holds something JSON cannot represent.
     """
-    if indent is None:
-        return json.dumps(data, allow_nan=False)
-    # A round trip checks the values as json.dumps does and makes keys strings, tuples lists.
-    plain = json.loads(json.dumps(data, allow_nan=False))
+    try:
+        if indent is None:
+            return json.dumps(data, allow_nan=False)
+        # A round trip checks the values as json.dumps does and makes keys strings.
+        plain = json.loads(json.dumps(data, allow_nan=False))
+    except ValueError as exc:
+        raise DataError(
+            f"cannot write strict JSON ({exc}) at {_non_finite(data) or 'a value'}: results "
+            "write NaN as null, so this is a bug in scaling_fit; please report it"
+        ) from None
     return _indented(plain, 0, indent)
+
+
+def _non_finite(value: Any, where: str = "") -> str | None:
+    """The path (``cells.penalty[3]``) of the first NaN or infinite float in ``value``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"field {where or '(top)'!r} = {value}"
+    items = value.items() if isinstance(value, dict) else None
+    if isinstance(value, list | tuple):
+        items = ((f"[{i}]", item) for i, item in enumerate(value))
+        return next((f for k, v in items if (f := _non_finite(v, where + k))), None)
+    if items is not None:
+        return next(
+            (f for k, v in items if (f := _non_finite(v, f"{where}.{k}" if where else str(k)))),
+            None,
+        )
+    return None
 
 
 def _indented(value: Any, level: int, indent: int) -> str:

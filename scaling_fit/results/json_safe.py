@@ -1,4 +1,5 @@
-"""Python values that strict JSON accepts: NaN → null, NumPy numbers → int/float, arrays → lists.
+"""Python values that strict JSON accepts: NaN and ±inf → null, NumPy numbers → int/float,
+arrays → lists.
 
 ``json.dumps(..., allow_nan=False)`` rejects NaN and NumPy scalars; every result's
 ``to_dict`` passes its numbers through :func:`json_safe` first.
@@ -16,7 +17,9 @@ from ..errors import DataError
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with NaN as None, NumPy scalars as Python ones, arrays and tuples as lists.
+    """``value`` with NaN and ±inf as None (strict JSON has neither; a result that must not
+    carry an infinity refuses it first, :func:`check_finite`), NumPy scalars as Python ones,
+    arrays and tuples as lists.
 
     Mappings and sequences are converted item by item; strings, None and other objects are
     returned unchanged.
@@ -30,12 +33,12 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
+        return float(value) if np.isfinite(value) else None
     return value
 
 
 def json_floats(value: Any) -> Any:
-    """Floats (nested lists for arrays) with NaN as None; None stays None."""
+    """Floats (nested lists for arrays) with NaN and ±inf as None; None stays None."""
     if value is None:
         return None
     return json_safe(np.asarray(value, dtype=float).tolist())
