@@ -152,26 +152,32 @@ def _growth(
         rows = held_out_errors(law, outcome[0], held)
         span.append(_span(table[split.fit], held))
         error.append(np.log1p(rows["signed_error"].to_numpy(float)))
-    k = growth_exponent(np.concatenate(span), np.concatenate(error))
+    measured = measured_growth(np.concatenate(span), np.concatenate(error))
+    k = GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
     widening = max((spans[0] / spans[1]) ** k, 1.0) if spans[1] > 0 else 1.0
-    return {"distance_growth": k, "widening": float(widening)}
+    return {"growth_measured": measured, "distance_growth": k, "widening": float(widening)}
 
 
 def growth_exponent(span: np.ndarray, log_error: np.ndarray) -> float:
-    """k of |log error| ∝ span^k from the near and far halves (cut at the median span),
-    clipped to [GROWTH_MIN, GROWTH_MAX]; GROWTH_MIN when the runs cannot show it."""
+    """The growth exponent used: :func:`measured_growth` clipped to [GROWTH_MIN, GROWTH_MAX],
+    GROWTH_MIN when the runs cannot show it."""
+    measured = measured_growth(span, log_error)
+    return GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
+
+
+def measured_growth(span: np.ndarray, log_error: np.ndarray) -> float:
+    """k of |log error| ∝ span^k from the near and far halves (cut at the median span); NaN
+    with fewer than 4 finite errors or halves less than 10^0.05 apart in span."""
     ok = np.isfinite(log_error) & (span > 0)
     span, log_error = span[ok], log_error[ok]
-    if len(span) < 4:
-        return GROWTH_MIN
-    far = span > np.median(span)
-    if far.all() or not far.any():
-        return GROWTH_MIN
+    far = span > np.median(span) if len(span) else span > 0
+    if len(span) < 4 or far.all() or not far.any():
+        return np.nan
     ratio = np.exp(np.mean(np.log(span[far])) - np.mean(np.log(span[~far])))
     near_rms, far_rms = (np.sqrt(np.mean(log_error[m] ** 2)) for m in (~far, far))
     if ratio < 10**0.05 or near_rms <= 0 or far_rms <= 0:
-        return GROWTH_MIN
-    return float(np.clip(np.log(far_rms / near_rms) / np.log(ratio), GROWTH_MIN, GROWTH_MAX))
+        return np.nan
+    return float(np.log(far_rms / near_rms) / np.log(ratio))
 
 
 def _pooled_summary(
