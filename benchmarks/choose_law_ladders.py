@@ -124,6 +124,9 @@ def main() -> None:
         table = pd.DataFrame(rows)
     print(summarise(table, ["law", "shape"]).to_string(index=False))
     print(summarise(table, ["n_factor", "m_factor"]).to_string(index=False))
+    print("without Farseer-generated ladders (a form none of the fitted laws has):")
+    own = table[table["law"] != "farseer"]
+    print(summarise(own, ["n_factor", "m_factor"]).to_string(index=False))
     inside = table[["recommended_inside", "averaged_inside"]].mean()
     print(f"all {len(table)} cases: recommended inside {inside.iloc[0]:.3f}, averaged inside "
           f"{inside.iloc[1]:.3f}; seconds per call: median {table['seconds'].median():.1f}, "

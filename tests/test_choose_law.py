@@ -309,6 +309,10 @@ def test_four_size_ladder_with_a_far_target_is_answered_and_covered() -> None:
     assert abs(result.recommended["loss"] / truth - 1) < 0.03
     assert result.recommended["lower"] <= truth <= result.recommended["upper"]
     assert result.averaged["lower"] <= truth <= result.averaged["upper"]
+    # The recommended interval is the hull of the chosen law's own and the averaged interval.
+    own = ranking.loc[result.chosen]
+    assert result.recommended["lower"] == min(own["lower"], result.averaged["lower"])
+    assert result.recommended["upper"] == max(own["upper"], result.averaged["upper"])
 
 
 def test_a_law_the_backtest_cannot_score_is_ranked_last_with_its_reason(monkeypatch) -> None:
