@@ -20,6 +20,11 @@ To spread the work, run seed ranges and merge their CSVs:
     python benchmarks/choose_law_ladders.py --full --seeds 2:5 -o b.csv
     python benchmarks/choose_law_ladders.py --merge a.csv b.csv
 
+``--real`` runs the same ladders cut from Gadre et al.'s runs instead (sets rpj, rw_original,
+c4_original; loss = C4 validation): the runs below 1e9 parameters at multipliers (5, 20, 80)
+or (5, 10, 20, 40, 80), 4 sizes (11M-411M), and as targets each set's 1.4B and 6.9B runs
+(3.5x and 16.7x beyond in N; the 1.4B runs at M = 320 or 640 also 4-8x beyond in M).
+
 ``--details FILE`` keeps every ranking and backtest summary (a pickle) to study other rules
 without refitting.  Wall-clock seconds per call are recorded; they depend on the load.
 """
@@ -80,6 +85,40 @@ def case(law: str, shape: tuple, factors: tuple, seed: int, k: int, details: lis
     return row
 
 
+def real_cases() -> list[dict]:
+    """Gadre et al.'s runs cut to 4-size ladders, predicting each set's 1.4B and 6.9B runs."""
+    gadre = sf.load_runs(
+        "data/gadre_overtraining/gadre_models_flat.csv", columns={"loss": "loss_c4_val"}
+    )
+    rows = []
+    for name in ("rpj", "rw_original", "c4_original"):
+        runs = gadre[gadre["dataset_name"] == name]
+        multiplier = (runs["tokens"] / runs["n_params"]).round()
+        for count, kept in MULTIPLIERS.items():
+            train = runs[(runs["n_params"] < 1e9) & multiplier.isin(kept)]
+            for _, run in runs[runs["n_params"] >= 1e9].iterrows():
+                target = {"n_params": run["n_params"], "tokens": run["tokens"]}
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", sf.ScalingFitWarning)
+                    result = sf.choose_law(train, LAWS, target, n_jobs=1, progress=False)
+                m = run["tokens"] / run["n_params"]
+                row = {"law": name, "shape": f"4x{count}",
+                       "n_factor": round(run["n_params"] / 4.1e8, 1),
+                       "m_factor": round(max(m / max(kept), 1.0), 1),
+                       "seed": 0, "chosen": result.chosen, "seconds": time.perf_counter() - start,
+                       "refused": result.backtest.emulation["refused"]}  # fmt: skip
+                for kind, pred in (
+                    ("recommended", result.recommended),
+                    ("averaged", result.averaged),
+                ):
+                    row[f"{kind}_error"] = pred["loss"] / run["loss"] - 1
+                    row[f"{kind}_inside"] = bool(pred["lower"] <= run["loss"] <= pred["upper"])
+                    row[f"{kind}_width"] = (pred["upper"] - pred["lower"]) / pred["loss"]
+                rows.append(row)
+    return rows
+
+
 def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Per group: cases, mean and worst |error| (%) and truths inside the 95 % intervals."""
     lines = []
@@ -99,6 +138,7 @@ def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="4 shapes, 5 seeds")
+    parser.add_argument("--real", action="store_true", help="ladders cut from Gadre et al.")
     parser.add_argument("--seeds", default=None, help="seeds a:b (default 0:1, --full 0:5)")
     parser.add_argument("-o", "--output", default=None, help="CSV of every case")
     parser.add_argument("--details", default=None, help="pickle of every ranking")
@@ -107,6 +147,14 @@ def main() -> None:
     pd.set_option("display.width", 250)
     if args.merge:
         table = pd.concat([pd.read_csv(f) for f in args.merge], ignore_index=True)
+    elif args.real:
+        table = pd.DataFrame(real_cases())
+        if args.output:
+            table.to_csv(args.output, index=False)
+        print("Gadre et al.'s sets (column law) cut to 4-size ladders:")
+        print(summarise(table, ["law", "shape"]).to_string(index=False))
+        print(summarise(table, ["n_factor", "m_factor"]).to_string(index=False))
+        return
     else:
         first, stop = (0, 5 if args.full else 1)
         if args.seeds:
