@@ -305,7 +305,8 @@ def test_four_size_ladder_with_a_far_target_is_answered_and_covered() -> None:
     assert (ranking.loc[["chinchilla", "kaplan", "overtraining"], "widening"] > 1.5).all()
     assert any("scaled by (target / scored distance)^k" in r for r in result.reasons)
     # Seeded (noise seed 0, bootstrap seed 0): the recommended law errs by 0.8 % (measured);
-    # 3 % allows another platform's optimiser ending elsewhere; the interval is +-30 % wide.
+    # 3 % allows another platform's optimiser ending elsewhere. The interval is [1.58, 2.56]
+    # around 2.10: wide (the drift of 3-size fits), but it holds the truth 2.086.
     assert abs(result.recommended["loss"] / truth - 1) < 0.03
     assert result.recommended["lower"] <= truth <= result.recommended["upper"]
     assert result.averaged["lower"] <= truth <= result.averaged["upper"]
@@ -351,3 +352,17 @@ def test_no_law_scored_is_a_clear_error_not_a_numpy_one() -> None:
         match=r"could not be scored: \{.kaplan.: .backtest not scored: x.\}",
     ):
         _choose(ranking)
+
+
+def test_backtest_shaped_like_a_far_target_on_a_small_ladder_runs_and_widens() -> None:
+    result = sf.backtest(ladder(), ["overtraining"], target=FAR)
+    # The over-training law's 4 parameters + 2: no rolling origin fits fewer than 6 runs.
+    assert result.stability["n_fit"].min() >= 6 and result.emulation["min_runs"] == 6
+    row = result.summary.iloc[0]
+    assert np.isfinite(row["rms_log_error"]) and row["distance_growth"] >= 1.0
+    # The target (1.1 decades out on N and M combined) lies beyond every scored run.
+    assert result.emulation["target_span"] > result.emulation["scored_span"]
+    expected = (result.emulation["target_span"] / result.emulation["scored_span"]) ** row[
+        "distance_growth"
+    ]
+    assert row["widening"] == pytest.approx(expected, rel=1e-12)
