@@ -25,6 +25,11 @@ c4_original; loss = C4 validation): the runs below 1e9 parameters at multipliers
 or (5, 10, 20, 40, 80), 4 sizes (11M-411M), and as targets each set's 1.4B and 6.9B runs
 (3.5x and 16.7x beyond in N; the 1.4B runs at M = 320 or 640 also 4-8x beyond in M).
 
+``--extra-runs K`` sets the fewest runs a rolling origin fits to the laws' free parameters + K
+(the library's ``EXTRA_RUNS`` is 2) and ``--shapes 4x3,4x5`` picks ladder shapes, to compare:
+
+    python benchmarks/choose_law_ladders.py --seeds 0:2 --shapes 4x3,4x5 --extra-runs 1
+
 ``--details FILE`` keeps every ranking and backtest summary (a pickle) to study other rules
 without refitting.  Wall-clock seconds per call are recorded; they depend on the load.
 """
@@ -139,12 +144,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="4 shapes, 5 seeds")
     parser.add_argument("--real", action="store_true", help="ladders cut from Gadre et al.")
+    parser.add_argument("--shapes", default=None, help="e.g. 4x3,4x5 (default: by --full)")
+    parser.add_argument("--extra-runs", type=int, default=None, help="study EXTRA_RUNS")
     parser.add_argument("--seeds", default=None, help="seeds a:b (default 0:1, --full 0:5)")
     parser.add_argument("-o", "--output", default=None, help="CSV of every case")
     parser.add_argument("--details", default=None, help="pickle of every ranking")
     parser.add_argument("--merge", nargs="+", default=None, help="summarise these CSVs only")
     args = parser.parse_args()
     pd.set_option("display.width", 250)
+    if args.extra_runs is not None:  # a study of the rule: both modules read the constant
+        import scaling_fit.analysis.target_backtest as backtest_module
+        import scaling_fit.analysis.target_holdout as holdout_module
+
+        backtest_module.EXTRA_RUNS = holdout_module.EXTRA_RUNS = args.extra_runs
+    shapes = SHAPES["full" if args.full else "small"]
+    if args.shapes:
+        shapes = [tuple(int(v) for v in shape.split("x")) for shape in args.shapes.split(",")]
     if args.merge:
         table = pd.concat([pd.read_csv(f) for f in args.merge], ignore_index=True)
     elif args.real:
@@ -161,7 +176,7 @@ def main() -> None:
             first, stop = (int(v) for v in args.seeds.split(":"))
         rows, details = [], ([] if args.details else None)
         for seed in range(first, stop):
-            for shape in SHAPES["full" if args.full else "small"]:
+            for shape in shapes:
                 for k, law in enumerate(GENERATING):
                     for factors in TARGETS:
                         rows.append(case(law, shape, factors, seed, k, details))

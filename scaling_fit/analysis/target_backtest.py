@@ -12,9 +12,11 @@ held-out run's distance beyond its fit set in decades (Euclidean over the N and
 tokens-per-parameter axes): the runs are cut at the median d into a near and a far half, and
 k = log(rms_far / rms_near) / log(d̄_far / d̄_near) (d̄ geometric means), clipped to
 [``GROWTH_MIN``, ``GROWTH_MAX``]; with fewer than 4 runs or halves closer than 1.12x in
-distance k = ``GROWTH_MIN``.  The summary's ``widening`` is (d_target / d_scored)^k when the
-target lies further than the scored runs (d_scored their geometric mean distance), else 1:
-the factor by which the backtest's RMS log error is expected to grow out to the target.
+distance k = ``GROWTH_MIN`` (the summary's ``growth_measured`` is k before clipping, NaN when
+not measurable; ``distance_growth`` after).  The summary's ``widening`` is
+(d_target / d_scored)^k when the target lies further than every scored run (d_scored the
+farthest one's distance; ``emulation["target_span"]`` and ``["scored_span"]``), else 1: the
+factor by which the backtest's RMS log error is expected to grow out to the target.
 ``GROWTH_MIN`` = 1 because a fitted exponent's error moves a log prediction in proportion to
 the decades extrapolated; the data can only raise it (a law whose error grows faster).
 """
@@ -153,7 +155,7 @@ def _growth(
         span.append(_span(table[split.fit], held))
         error.append(np.log1p(rows["signed_error"].to_numpy(float)))
     measured = measured_growth(np.concatenate(span), np.concatenate(error))
-    k = GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
+    k = _clipped(measured)
     widening = max((spans[0] / spans[1]) ** k, 1.0) if spans[1] > 0 else 1.0
     return {"growth_measured": measured, "distance_growth": k, "widening": float(widening)}
 
@@ -161,7 +163,10 @@ def _growth(
 def growth_exponent(span: np.ndarray, log_error: np.ndarray) -> float:
     """The growth exponent used: :func:`measured_growth` clipped to [GROWTH_MIN, GROWTH_MAX],
     GROWTH_MIN when the runs cannot show it."""
-    measured = measured_growth(span, log_error)
+    return _clipped(measured_growth(span, log_error))
+
+
+def _clipped(measured: float) -> float:
     return GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
 
 
