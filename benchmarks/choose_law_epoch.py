@@ -5,6 +5,12 @@ parameters or more, the run with the most compute (5 runs, 4.5B-16B).  Same colu
 ``choose_law_gadre.py``.  Run from the repository root:
 
     python benchmarks/choose_law_epoch.py [--n-jobs 2]
+
+Each call takes 1-3 minutes (Farseer is identified and bootstrapped); to spread the work, run
+subsets of the targets (in increasing compute) and merge their CSVs:
+
+    python benchmarks/choose_law_epoch.py --targets 0:2 -o a.csv   # and 2:4, 4:6
+    python benchmarks/choose_law_epoch.py --merge a.csv b.csv c.csv
 """
 
 from __future__ import annotations
@@ -24,12 +30,21 @@ LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--targets", default=None, help="targets a:b only (0-based)")
+    parser.add_argument("-o", "--output", default=None, help="CSV of every target")
+    parser.add_argument("--merge", nargs="+", default=None, help="summarise these CSVs only")
     args = parser.parse_args()
+    if args.merge:
+        summarise(pd.concat([pd.read_csv(f) for f in args.merge], ignore_index=True))
+        return
     runs = sf.load_runs("data/epoch_chinchilla/svg_extracted_data.csv")
     runs = runs.loc[~sf.highest_loss_mask(runs, 5)].reset_index(drop=True)
     train = runs[runs["n_params"] < 2e9]
     big = runs[runs["n_params"] >= 4e9].assign(size=lambda t: t["n_params"].round(-8))
-    targets = big.sort_values("compute").groupby("size").tail(1)
+    targets = big.sort_values("compute").groupby("size").tail(1).sort_values("compute")
+    if args.targets:
+        first, stop = (int(v) for v in args.targets.split(":"))
+        targets = targets.iloc[first:stop]
     rows = []
     for _, run in targets.iterrows():
         start = time.perf_counter()
@@ -47,7 +62,12 @@ def main() -> None:
             row[f"{kind}_width"] = (pred["upper"] - pred["lower"]) / pred["loss"]
         rows.append(row | {"seconds": time.perf_counter() - start})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
-    table = pd.DataFrame(rows)
+        if args.output:
+            pd.DataFrame(rows).to_csv(args.output, index=False)
+    summarise(pd.DataFrame(rows))
+
+
+def summarise(table: pd.DataFrame) -> None:
     for kind in ("chosen", "averaged"):
         error = 100 * np.abs(table[f"{kind}_error"])
         print(

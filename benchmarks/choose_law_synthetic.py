@@ -71,8 +71,8 @@ def recording(calls: list) -> None:
         calls[:] = [[out[0], table, None]]
         return out
 
-    def fits(tasks, n_jobs):
-        out = fits_fn(tasks, n_jobs)
+    def fits(tasks, n_jobs, progress=False):
+        out = fits_fn(tasks, n_jobs, progress)
         laws = {t[0].name: t[0] for t in tasks}
         calls[0][2] = list(laws.values())
         calls.append(out)
@@ -148,7 +148,7 @@ def main() -> None:
         first, stop = args.first, args.first + args.replicates
         if args.seeds:
             first, stop = (int(v) for v in args.seeds.split(":"))
-        rows, details = [], []
+        rows, details = [], ([] if args.details else None)
         if args.details:
             recording(CALLS)
         for r in range(first, stop):

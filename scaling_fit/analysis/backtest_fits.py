@@ -98,6 +98,11 @@ def refuse_curve_laws(laws: list[Law]) -> None:
         )
 
 
+def free_parameters(law: Law, options: Mapping[str, Any]) -> int:
+    """Parameters a fit of ``law`` with ``options`` estimates (those not in ``fixed``)."""
+    return len(law.parameters) - len(options.get("fixed") or {})
+
+
 def options_per_law(names: list[str], options: Mapping[str, Any] | None) -> dict[str, dict]:
     allowed = [p for p in inspect.signature(fit).parameters if p not in RESERVED]
     shared = {k: v for k, v in (options or {}).items() if k not in names}

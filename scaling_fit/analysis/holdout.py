@@ -121,8 +121,9 @@ def axis_values(table: pd.DataFrame, column: str) -> np.ndarray:
     return table[column].to_numpy(float)
 
 
-def scale_ids(values: np.ndarray) -> np.ndarray:
-    """Rank of each value's scale: values within SAME_SCALE_RTOL share one (0 = smallest)."""
+def scale_ids(values: np.ndarray, rtol: float = SAME_SCALE_RTOL) -> np.ndarray:
+    """Rank of each value's scale: sorted values less than ``rtol`` apart (relative) share one
+    (0 = smallest)."""
     order = np.sort(np.unique(values))
-    new = np.r_[True, order[1:] > order[:-1] * (1.0 + SAME_SCALE_RTOL)]
+    new = np.r_[True, order[1:] > order[:-1] * (1.0 + rtol)]
     return np.cumsum(new)[np.searchsorted(order, values)] - 1

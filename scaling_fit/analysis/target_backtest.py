@@ -5,6 +5,20 @@ Every law is fitted on each rolling-origin split of
 whose extrapolation is most like the target's; the summary pools those errors over the
 splits.  The stability table holds each split's prediction at the target, so a law whose
 prediction moves as the origin rolls shows it.
+
+**How the error grows with distance.**  Each law also predicts *every* held-out run of every
+kept split, and the growth exponent k of |log error| ∝ d^k is measured on them, d the
+held-out run's distance beyond its fit set in decades (Euclidean over the N and
+tokens-per-parameter axes): the runs are cut at the median d into a near and a far half, and
+k = log(rms_far / rms_near) / log(d̄_far / d̄_near) (d̄ geometric means), clipped to
+[``GROWTH_MIN``, ``GROWTH_MAX``]; with fewer than 4 runs or halves closer than 1.12x in
+distance k = ``GROWTH_MIN`` (the summary's ``growth_measured`` is k before clipping, NaN when
+not measurable; ``distance_growth`` after).  The summary's ``widening`` is
+(d_target / d_scored)^k when the target lies further than every scored run (d_scored the
+farthest one's distance; ``emulation["target_span"]`` and ``["scored_span"]``), else 1: the
+factor by which the backtest's RMS log error is expected to grow out to the target.
+``GROWTH_MIN`` = 1 because a fitted exponent's error moves a log prediction in proportion to
+the decades extrapolated; the data can only raise it (a law whose error grows faster).
 """
 
 from __future__ import annotations
@@ -19,8 +33,26 @@ from ..errors import DataError
 from ..laws import Law, get_law
 from ..results.backtest_result import BacktestResult
 from ..results.json_safe import json_safe
-from .backtest_fits import held_out_errors, options_per_law, run_fits, run_table, sweep_row
-from .target_holdout import MAX_ORIGINS, MIN_SCALES, TargetSplit, target_inputs, target_splits
+from .backtest_fits import (
+    free_parameters,
+    held_out_errors,
+    options_per_law,
+    run_fits,
+    run_table,
+    sweep_row,
+)
+from .target_holdout import (
+    EXTRA_RUNS,
+    MAX_ORIGINS,
+    MIN_SCALES,
+    TargetSplit,
+    distances,
+    target_inputs,
+    target_splits,
+)
+
+# Bounds of the growth exponent k of |log error| with distance (see the module docstring).
+GROWTH_MIN, GROWTH_MAX = 1.0, 3.0
 
 
 def target_backtest(
@@ -54,7 +86,11 @@ def target_backtest(
     options = options_per_law(names, fit_options)
     table, _ = run_table(runs, laws)
     goal = {"run": None, "loss": target.get("loss"), **target_inputs(target)}
-    splits, emulation = target_splits(table, goal, min_scales=min_scales, max_origins=max_origins)
+    min_runs = max(free_parameters(law, options[law.name]) for law in laws) + EXTRA_RUNS
+    splits, emulation = target_splits(
+        table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs
+    )
+    spans = _spans(table, goal, splits)
     tasks = [(law, table.loc[s.fit], options[law.name]) for law in laws for s in splits]
     done = iter(run_fits(tasks, n_jobs, progress))
     errors, summary, stability, fits, notes = [], [], [], {}, {}
@@ -69,7 +105,10 @@ def target_backtest(
             for k, (s, o) in enumerate(zip(splits, outcomes, strict=True))
         ]
         errors.append(pd.concat(rows, ignore_index=True))
-        summary.append(_pooled_summary(law, splits, outcomes, errors[-1]))
+        summary.append(
+            _pooled_summary(law, splits, outcomes, errors[-1])
+            | _growth(law, table, splits, outcomes, spans)
+        )
         stability += [
             sweep_row(law, k, table.loc[s.fit, "n_params"].max(), int(s.fit.sum()), o, goal)
             for k, (s, o) in enumerate(zip(splits, outcomes, strict=True))
@@ -83,8 +122,67 @@ def target_backtest(
         axis="n_params",
         target=json_safe(goal),
         warnings=notes,
-        emulation={**emulation, "splits": [s.description for s in splits]},
+        emulation={
+            **emulation,
+            "splits": [s.description for s in splits],
+            "target_span": spans[0],
+            "scored_span": spans[1],
+        },
     )
+
+
+def _span(fitted: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
+    """Decades beyond the fit on the N and tokens-per-parameter axes, combined (Euclidean)."""
+    return np.linalg.norm(distances(fitted, points)[:, :2], axis=1)
+
+
+def _spans(table: pd.DataFrame, goal: dict, splits: list[TargetSplit]) -> tuple[float, float]:
+    """The target's span beyond all runs, and the farthest scored run's span."""
+    target = float(_span(table, pd.DataFrame([goal]))[0])
+    scored = np.concatenate([_span(table[s.fit], table[s.scored]) for s in splits])
+    return target, float(scored.max())
+
+
+def _growth(
+    law: Law, table: pd.DataFrame, splits: list[TargetSplit], outcomes: list, spans: tuple
+) -> dict:
+    """Growth exponent k of |log error| with distance over every held-out run of the splits,
+    and the widening (d_target / d_scored)^k (at least 1)."""
+    span, error = [], []
+    for split, outcome in zip(splits, outcomes, strict=True):
+        held = table.loc[~split.fit]
+        rows = held_out_errors(law, outcome[0], held)
+        span.append(_span(table[split.fit], held))
+        error.append(np.log1p(rows["signed_error"].to_numpy(float)))
+    measured = measured_growth(np.concatenate(span), np.concatenate(error))
+    k = _clipped(measured)
+    widening = max((spans[0] / spans[1]) ** k, 1.0) if spans[1] > 0 else 1.0
+    return {"growth_measured": measured, "distance_growth": k, "widening": float(widening)}
+
+
+def growth_exponent(span: np.ndarray, log_error: np.ndarray) -> float:
+    """The growth exponent used: :func:`measured_growth` clipped to [GROWTH_MIN, GROWTH_MAX],
+    GROWTH_MIN when the runs cannot show it."""
+    return _clipped(measured_growth(span, log_error))
+
+
+def _clipped(measured: float) -> float:
+    return GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
+
+
+def measured_growth(span: np.ndarray, log_error: np.ndarray) -> float:
+    """k of |log error| ∝ span^k from the near and far halves (cut at the median span); NaN
+    with fewer than 4 finite errors or halves less than 10^0.05 apart in span."""
+    ok = np.isfinite(log_error) & (span > 0)
+    span, log_error = span[ok], log_error[ok]
+    far = span > np.median(span) if len(span) else span > 0
+    if len(span) < 4 or far.all() or not far.any():
+        return np.nan
+    ratio = np.exp(np.mean(np.log(span[far])) - np.mean(np.log(span[~far])))
+    near_rms, far_rms = (np.sqrt(np.mean(log_error[m] ** 2)) for m in (~far, far))
+    if ratio < 10**0.05 or near_rms <= 0 or far_rms <= 0:
+        return np.nan
+    return float(np.log(far_rms / near_rms) / np.log(ratio))
 
 
 def _pooled_summary(

@@ -18,6 +18,14 @@ distances and the target's.  The ``max_origins`` candidates whose closest held-o
 the target best are kept, and in each the held-out runs within ``TOLERANCE`` decades of its best
 match are scored.  When no split can reach the target's distance on some axis (too few scales)
 the result says so: the errors then measure a shorter extrapolation than the user's.
+
+**Fit-set size before distance.**  A split is used only when it fits at least ``min_runs``
+runs (:func:`~scaling_fit.analysis.target_backtest.target_backtest` asks for the laws' most
+free parameters + ``EXTRA_RUNS``): the origins that reach furthest fit the fewest runs, and a
+law fitted on as many runs as it has parameters interpolates them and scores NaN or noise.
+Distance is given up first; the ``note`` says when a split reaching further was refused, and
+how far the farthest usable one reaches on the N and tokens-per-parameter axes.  Tokens per
+parameter are grouped into scales within ``M_SCALE_RTOL`` (logged token counts are rounded).
 """
 
 from __future__ import annotations
@@ -41,6 +49,17 @@ MAX_ORIGINS = 3
 # The emulated distance on an axis is "short" when the target lies more than this many
 # decades further (2x).
 SHORT = float(np.log10(2.0))
+# Tokens per parameter less than 25 % apart are one M scale: logged token counts are rounded
+# (a 5x multiplier of a 54M model recorded as 3e8 tokens is M = 5.5), while the multipliers of
+# a ladder differ by 1.5x or more.
+M_SCALE_RTOL = 0.25
+# A split must fit this many runs more than the law's free parameters.  With p runs a p-parameter
+# law interpolates them (no residual left to average the noise), with p + 1 one residual; from
+# p + 2 on the fit averages over the noise of at least two runs.  On 4-size ladders p + 1
+# raised the mean error 20x out from 1.7 to 3.0 % (worst 13 % against 4 %) and widened the
+# intervals; p + 3 changed nothing (benchmarks/choose_law_ladders.py --extra-runs; README,
+# "Fewest runs per rolling origin").
+EXTRA_RUNS = 2
 
 
 class TargetSplit(NamedTuple):
@@ -123,33 +142,41 @@ def target_splits(
     *,
     min_scales: int = MIN_SCALES,
     max_origins: int = MAX_ORIGINS,
+    min_runs: int = 1,
 ) -> tuple[list[TargetSplit], dict[str, Any]]:
     """Rolling-origin splits of a one-row-per-run table most like the target's extrapolation.
 
-    Returns the splits, best match first, and an ``emulation`` record: the target's distances,
-    the largest distances the kept splits reach, the best mismatch and a plain-text ``note``
-    (empty when the data can emulate the target).
+    Only splits fitting at least ``min_runs`` runs are used.  Returns the splits, best match
+    first, and an ``emulation`` record: the target's distances, the largest distances the kept
+    splits reach, the best mismatch, ``min_runs``, ``refused`` (how many splits reaching closer
+    to the target fitted too few runs) and a plain-text ``note`` (empty when the data can
+    emulate the target).
     """
     goal = distances(table, pd.DataFrame([target]))[0]
-    candidates = [_split(table, fit, goal) for fit in _fit_sets(table, goal, min_scales)]
-    candidates = [c for c in candidates if c is not None]
+    every = [_split(table, fit, goal) for fit in _fit_sets(table, goal, min_scales)]
+    every = [c for c in every if c is not None]
+    candidates = [c for c in every if c.fit.sum() >= min_runs]
     if not candidates:
+        n_scales = scale_ids(table["n_params"].to_numpy(float)).max() + 1
         raise DataError(
-            f"cannot shape a backtest like the target: the runs have "
-            f"{scale_ids(table['n_params'].to_numpy(float)).max() + 1} N scale(s); a rolling "
-            f"origin needs at least {min_scales} to fit and one more to predict. Add runs at "
-            "more model sizes, or backtest with holdout='largest-compute'"
+            f"cannot shape a backtest like the target: the runs have {n_scales} N scale(s) "
+            f"and {len(table)} runs; a rolling origin needs at least {min_scales} scales and "
+            f"{min_runs} runs (the laws' free parameters + {EXTRA_RUNS}) to fit, and one more "
+            "scale to predict. Add runs at more model sizes, fit fewer parameters (fixed=), "
+            "or backtest with holdout='largest-compute'"
         )
     candidates.sort(key=lambda s: (np.nanmin(s.mismatch), -s.fit.sum()))
     kept = candidates[: max(int(max_origins), 1)]
-    return kept, _emulation(table, goal, kept)
+    best = np.nanmin(kept[0].mismatch)
+    refused = sum(np.nanmin(c.mismatch) < best - 1e-9 for c in every if c.fit.sum() < min_runs)
+    return kept, _emulation(table, goal, kept, min_runs, refused)
 
 
 def _fit_sets(table: pd.DataFrame, goal: np.ndarray, min_scales: int) -> list[np.ndarray]:
     """Fit masks: up to each N scale (≥ min_scales), and also up to each M scale when the
     target is more over-trained than every run."""
     n_scale = scale_ids(table["n_params"].to_numpy(float))
-    m_scale = scale_ids((table["tokens"] / table["n_params"]).to_numpy(float))
+    m_scale = scale_ids((table["tokens"] / table["n_params"]).to_numpy(float), M_SCALE_RTOL)
     n_cuts = [s for s in range(min_scales - 1, n_scale.max() + 1)]
     m_cuts = [m_scale.max()]
     if goal[1] > 0:  # beyond the largest M: also roll the origin along M
@@ -176,7 +203,9 @@ def _split(table: pd.DataFrame, fit: np.ndarray, goal: np.ndarray) -> TargetSpli
     return TargetSplit(fit, scored, mismatch, f"{text} ({fit.sum()} runs)")
 
 
-def _emulation(table: pd.DataFrame, goal: np.ndarray, splits: list[TargetSplit]) -> dict:
+def _emulation(
+    table: pd.DataFrame, goal: np.ndarray, splits: list[TargetSplit], min_runs: int, refused: int
+) -> dict:
     reached = np.zeros(3)
     for split in splits:
         far = distances(table[split.fit], table[split.scored])
@@ -195,10 +224,20 @@ def _emulation(table: pd.DataFrame, goal: np.ndarray, splits: list[TargetSplit])
             + "; ".join(notes)
             + "): its errors understate the error to expect at the target"
         )
+    if refused:
+        note = (note + "; " if note else "") + (
+            f"{refused} split(s) reaching closer to the target's distance fit fewer than "
+            f"{min_runs} runs (the laws' free parameters + {EXTRA_RUNS}) and were not used: "
+            f"the farthest usable split reaches {10 ** abs(reached[0]):.3g}x of the target's "
+            f"{10 ** abs(goal[0]):.3g}x in N and {10 ** abs(reached[1]):.3g}x of its "
+            f"{10 ** abs(goal[1]):.3g}x in tokens per parameter"
+        )
     return {
         "target_distance": dict(zip(AXES, map(float, goal), strict=True)),
         "emulated_distance": dict(zip(AXES, map(float, reached), strict=True)),
         "best_mismatch": float(np.nanmin(splits[0].mismatch)),
+        "min_runs": int(min_runs),
+        "refused": int(refused),
         "note": note,
     }
 

@@ -27,7 +27,10 @@ class BacktestResult(JsonResult):
     summary
         One row per law: ``mean_relative_error``, ``worst_relative_error``, ``worst_run``,
         ``n_fit``, ``n_held_out``, ``objective``, ``n_warnings`` (of the main fit) and
-        ``error`` (the message of a failed fit, empty otherwise).
+        ``error`` (the message of a failed fit, empty otherwise); shaped like a target, also
+        ``rms_log_error``, ``mean_signed_error``, ``growth_measured`` and ``distance_growth``
+        (growth exponent of the error with distance, before and after clipping) and
+        ``widening`` (:mod:`scaling_fit.analysis.target_backtest`).
     stability
         One row per law × number of largest scales dropped (0 = the main fit): ``dropped``,
         ``largest_fitted`` (largest axis value left), ``n_fit``, ``predicted`` (loss at the
@@ -42,7 +45,9 @@ class BacktestResult(JsonResult):
     emulation
         Only for a backtest shaped like the target (``target=`` inputs, see
         :mod:`scaling_fit.analysis.target_holdout`): the target's distance beyond the runs,
-        the distance the held-out runs reach, and a ``note`` when the data cannot emulate it.
+        the distance the held-out runs reach, ``min_runs`` and ``refused`` (splits too small
+        to fit), ``target_span`` and ``scored_span`` (decades, N and tokens per parameter
+        combined), and a ``note`` when the data cannot emulate it.
     """
 
     errors: pd.DataFrame

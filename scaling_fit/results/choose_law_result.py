@@ -27,10 +27,14 @@ class ChooseLawResult(JsonResult):
     ranking
         One row per law, best first: ``law, rank, score`` (the ranking score, a log-error
         scale: √(rms_log_error² + drift²)), ``rms_log_error`` (target-shaped backtest),
+        ``n_scored``, ``widening`` (factor by which the backtest error is expected to grow
+        out to the target's distance, ≥ 1), ``rms_at_target`` (their product),
         ``drift`` (RMS of log(full-fit prediction / rolling-origin prediction) at the target),
         ``bootstrap_sd`` (sd of the log prediction over bootstrap refits), ``sigma`` (the
         law's predictive log sd: √(score² + bootstrap_sd²)), ``weight`` (model averaging),
-        ``predicted``, ``lower``, ``upper`` and ``skipped`` (why a law was not fitted).
+        ``predicted``, ``lower``, ``upper``, ``skipped`` (why a law was not fitted) and
+        ``unscored`` (why the backtest could not score a fitted law: it is ranked last with
+        weight 0, and a warning says so).
     chosen
         The recommended law.
     recommended, averaged
@@ -59,8 +63,10 @@ class ChooseLawResult(JsonResult):
 
     def report(self) -> str:
         """Plain text: the target, the ranking, both predictions and the reasons."""
-        columns = ["rank", "law", "score", "rms_log_error", "drift", "bootstrap_sd", "weight"]
-        shown = self.ranking[[*columns, "predicted", "lower", "upper", "skipped"]]
+        columns = ["rank", "law", "score", "rms_log_error", "widening", "drift", "bootstrap_sd"]
+        shown = self.ranking[[*columns, "weight", "predicted", "lower", "upper"]]
+        why = self.ranking["skipped"] + self.ranking["unscored"]
+        shown = shown.assign(note=why) if (why != "").any() else shown
         level = round(100 * self.recommended["level"])
         target = ", ".join(f"{k} = {v:.4g}" for k, v in self.target.items() if v is not None)
         lines = [
