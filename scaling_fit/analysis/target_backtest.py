@@ -154,8 +154,8 @@ def _growth(
         rows = held_out_errors(law, outcome[0], held)
         span.append(_span(table[split.fit], held))
         error.append(np.log1p(rows["signed_error"].to_numpy(float)))
-    measured = measured_growth(np.concatenate(span), np.concatenate(error))
-    k = _clipped(measured)
+    span, error = np.concatenate(span), np.concatenate(error)
+    measured, k = measured_growth(span, error), growth_exponent(span, error)
     widening = max((spans[0] / spans[1]) ** k, 1.0) if spans[1] > 0 else 1.0
     return {"growth_measured": measured, "distance_growth": k, "widening": float(widening)}
 
@@ -163,10 +163,7 @@ def _growth(
 def growth_exponent(span: np.ndarray, log_error: np.ndarray) -> float:
     """The growth exponent used: :func:`measured_growth` clipped to [GROWTH_MIN, GROWTH_MAX],
     GROWTH_MIN when the runs cannot show it."""
-    return _clipped(measured_growth(span, log_error))
-
-
-def _clipped(measured: float) -> float:
+    measured = measured_growth(span, log_error)
     return GROWTH_MIN if np.isnan(measured) else float(np.clip(measured, GROWTH_MIN, GROWTH_MAX))
 
 
