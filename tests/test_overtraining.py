@@ -117,3 +117,19 @@ def test_published_values_predict_the_notebook_numbers(rpj: pd.DataFrame) -> Non
     np.testing.assert_allclose(
         predicted, [NOTEBOOK_PREDICTIONS[r] for r in targets.index], atol=5e-5
     )
+
+
+def test_c4_original_7b_run_lies_off_the_trend_even_when_fitted() -> None:
+    # README (benchmarks/choose_law_gadre.py --seen): a fit that sees c4_original's 6.9B run
+    # still misses it by 2.90 %, where rpj's is met within 0.1 %. Bounds: 2 % and 0.5 %,
+    # far from the measured values, so optimiser tolerances and platforms cannot flip them.
+    table = sf.load_runs(GADRE, columns={"loss": "loss_c4_val"})
+    misses = {}
+    for name in ("rpj", "c4_original"):
+        runs = table[table["dataset_name"] == name]
+        result = sf.fit(runs, "overtraining")
+        big = runs[runs["n_params"] > 5e9]
+        predicted = result.predict(big, max_extrapolation=np.inf)
+        misses[name] = float((predicted[0] - big["loss"].iloc[0]) / big["loss"].iloc[0])
+    assert misses["c4_original"] < -0.02
+    assert abs(misses["rpj"]) < 0.005
