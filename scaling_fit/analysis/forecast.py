@@ -185,7 +185,8 @@ def forecast(
             )
         ratio = compare_with_prior(prior, sched)
     law = "lr_annealing" if law is None else law
-    fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
+    # the forecast's own band measures its extrapolation: no length check of the fit
+    fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None, length_check=False)
     seen = int(table["step"].max())
     steps = np.unique(np.append(np.arange(seen, sched.total, max(int(every), 1)), sched.total))
     curve = predict_curve(fitted, sched, steps)
@@ -346,6 +347,7 @@ def _interval(
                 init=free,
                 points="unbinned",
                 n_refine=2,
+                length_check=False,
             )
         finals.append(predict_runs(refitted, end, {run: sched})[0])
     return _positive_percentiles(np.asarray(finals), level)
