@@ -732,7 +732,9 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     assert code == 0, err
     rows = read_csv(out)
     expected = predict_curve(api, WSD, every=1000)
-    assert list(rows[0]) == ["step", "lr", "loss"]
+    # the WSD's LR area is 1.6x the fitted cosine's: the length interval and its warning
+    assert list(rows[0]) == ["step", "lr", "loss", "loss_lower", "loss_upper"]
+    assert "1.6x beyond the longest fitted run" in err
     # After the 2,160-step warm-up: 3000, 4000, ..., and the last step.
     assert [int(r["step"]) for r in rows] == [*range(3000, 24000, 1000), 24000]
     assert [float(r["loss"]) for r in rows] == expected["loss"].tolist()
