@@ -108,7 +108,10 @@ def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
             curve = fitted.predict_curve(specs[run], steps=[last])
         warned = any("beyond the longest fitted run" in str(w.message) for w in caught)
         drift = any("regime change" in str(w.message) for w in caught)
-        loss, lo, hi = curve[["loss", "loss_lower", "loss_upper"]].iloc[0]
+        loss = curve["loss"].iloc[0]
+        # no interval when the backtest could not be measured (the warning says so)
+        lo, hi = curve.get("loss_lower", [np.nan]), curve.get("loss_upper", [np.nan])
+        lo, hi = float(np.asarray(lo)[0]), float(np.asarray(hi)[0])
         longest = fitted.options["length_check"]["longest_step"]
         rows.append(
             (last / longest, loss / truth - 1, lo <= truth <= hi, hi / loss - 1, warned, drift)
@@ -125,8 +128,9 @@ def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
         "mean error": f"{err.mean():+.2%}",
         "worst |error|": f"{np.abs(err).max():.2%}",
         "within 3 %": f"{int((np.abs(err) <= 0.03).sum())}/{err.size}",
-        "covered": f"{int(cover.sum())}/{cover.size}",
-        "mean half-width": f"{width.mean():.2%}",
+        "covered": f"{int(cover.sum())}/{cover.size}"
+        + (f" ({int(np.isnan(width).sum())} no interval)" if np.isnan(width).any() else ""),
+        "mean half-width": f"{np.nanmean(width):.2%}" if np.isfinite(width).any() else "-",
         "warned": f"{int(warned.sum())}/{warned.size}",
         "drift": f"{int(drift.sum())}/{drift.size}",
     }
