@@ -100,6 +100,8 @@ def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
     if not train or not longer:
         return None
     fitted = sf.fit(table[table["run"].isin(train)], law, schedules={r: specs[r] for r in train})
+    if not fitted.converged:  # predict_curve refuses it (FitError): say so in the table
+        return {"set": name, "fit": f"{len(train)} runs <= {up_to}", "predict": "not converged"}
     rows = []
     for run in longer:
         last, truth = end_of(table, run)
@@ -145,7 +147,7 @@ def part_extrapolation(law: str) -> None:
             row = extrapolate(law, name, up_to, table, specs)
             if row:
                 rows.append(row)
-    print(markdown(pd.DataFrame(rows)))
+    print(markdown(pd.DataFrame(rows).fillna("-")))
 
 
 def fit_drop(law: str, table: pd.DataFrame, specs: dict, train: list, cut: float):

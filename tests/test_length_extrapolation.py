@@ -7,6 +7,7 @@ law lacks: the issue's regime change).  Real runs: Luo et al.'s 100M curves.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 
@@ -142,3 +143,13 @@ def test_schaipp_runs_up_to_three_times_longer_are_covered(data_dir) -> None:
     # measured: 25 of 25 (README table); allow one miss in case a dependency version moves
     # a band edge past a truth that sits near it
     assert len(covered) == 25 and sum(covered) >= 24
+
+
+def test_an_unmeasured_backtest_warns_without_an_interval() -> None:
+    runs, specs = ladder(500, 1000, 2000)
+    result = sf.fit(runs, "lr_annealing", schedules=specs)
+    check = {**result.options["length_check"], "backtest": None, "note": "too few points"}
+    unmeasured = dataclasses.replace(result, options={**result.options, "length_check": check})
+    with pytest.warns(ScalingFitWarning, match=r"3\.0x beyond.*could not be measured.*too few"):
+        curve = unmeasured.predict_curve(spec(6000), steps=[6000])
+    assert list(curve.columns) == ["step", "lr", "loss"]

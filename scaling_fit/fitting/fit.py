@@ -198,22 +198,24 @@ def fit(
         correlation=correlation_of(best.jacobian, thetas),
         version=__version__,
     )
-    if not (law.fits_curves and length_check and result.converged):
-        return result
+    if law.fits_curves and length_check and result.converged:
+        settings = {"loss": loss, "delta": delta, "fixed": fixed, "tie": tie, "bounds": bounds}
+        result = _with_length_check(result, {**settings, "n_refine": n_refine})
+    return result
 
-    def refit(table: pd.DataFrame, scheds: dict[str, Any]) -> FitResult:
+
+def _with_length_check(result: FitResult, settings: dict[str, Any]) -> FitResult:
+    """``result`` with ``options["length_check"]``: its backtest and drift refits, made with
+    the same settings (:mod:`scaling_fit.fitting.length_check`)."""
+
+    def refit(table: pd.DataFrame, schedules: dict[str, Any]) -> FitResult:
         return fit(
             table,
-            law,
-            loss=loss,
-            delta=delta,
-            fixed=fixed,
-            tie=tie,
-            bounds=bounds,
+            result.law,
+            **settings,
             points="all",  # the table holds the fitted points, warm-up already left out
-            schedules=scheds,
+            schedules=schedules,
             init=result.params,
-            n_refine=n_refine,
             progress=False,
             length_check=False,
         )
