@@ -124,9 +124,9 @@ def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
         "set": name,
         "fit": f"{len(train)} runs <= {up_to}",
         "predict": f"{len(longer)} runs, {f.min():.1f}-{f.max():.1f}x",
-        "backtest": "{:+.2%} at {:.1f}x".format(
-            backtest.get("error", np.nan), backtest.get("factor", np.nan)
-        ),
+        "backtest": "{:+.2%} at {:.1f}x".format(backtest["error"], backtest["factor"])
+        if backtest
+        else "not measured",
         "mean error": f"{err.mean():+.2%}",
         "worst |error|": f"{np.abs(err).max():.2%}",
         "within 3 %": f"{int((np.abs(err) <= 0.03).sum())}/{err.size}",
