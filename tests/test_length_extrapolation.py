@@ -97,9 +97,13 @@ def test_the_check_survives_json_and_can_be_turned_off(tmp_path) -> None:
     assert again.options["length_check"] == result.options["length_check"]
     with pytest.warns(ScalingFitWarning, match="3.0x beyond"):
         again.predict_curve(spec(6000), steps=[6000])
+    backtest = result.options["length_check"]["backtest"]
+    assert f"backtest       = {backtest['error']:+.2%} at 2.00x (the shorter runs" in again.report()
+    assert "without steps before 400: L0 " in again.report()
     unchecked = sf.fit(runs, "lr_annealing", schedules=specs, length_check=False)
     assert "length_check" not in unchecked.options
     assert unchecked.params == result.params  # the check never changes the fit
+    assert "[[Length extrapolation]]" not in unchecked.report()
 
 
 def test_real_curves_three_times_longer_are_covered(data_dir) -> None:

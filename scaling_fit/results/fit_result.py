@@ -356,6 +356,8 @@ class FitResult(JsonResult):
 
     def report(self) -> str:
         """Plain-text report in the style of lmfit's ``fit_report``."""
+        from .length_band import length_summary
+
         lines = [
             f"[[Fit]] law {self.law.name}: {self.law.description}",
             f"    reference      = {self.law.reference}",
@@ -379,6 +381,7 @@ class FitResult(JsonResult):
                     if abs(r) > 0.5:
                         lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
         lines += self._meaning()
+        lines += length_summary(self)
         lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
         return "\n".join(lines)
 

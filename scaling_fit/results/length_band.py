@@ -180,3 +180,27 @@ def _warn_unmeasured(factor: float, check: dict) -> None:
         ScalingFitWarning,
         stacklevel=4,
     )
+
+
+def length_summary(result: FitResult) -> list[str]:
+    """Lines of :meth:`FitResult.report` on the measured length extrapolation (none without)."""
+    check = result.options.get("length_check") or {}
+    if "longest_step" not in check:
+        return []
+    lines = [f"[[Length extrapolation]] (longest fitted run: step {check['longest_step']})"]
+    backtest = check.get("backtest")
+    if backtest:
+        lines.append(
+            f"    backtest       = {backtest['error']:+.2%} at {backtest['factor']:.2f}x "
+            f"({backtest['method']} predicting {backtest['run']!r})"
+        )
+    drift = check.get("drift")
+    if drift:
+        moved = ", ".join(
+            f"{name} {result.params[name]:.4g} -> {float(drift['params'][name]):.4g}"
+            for name in result.free
+        )
+        lines.append(f"    without steps before {drift['from_step']}: {moved}")
+    if check.get("note"):
+        lines.append(f"    note           = {check['note']}")
+    return lines
