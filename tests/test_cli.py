@@ -726,6 +726,13 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     raw = json.loads(output.read_text())
     assert {name: p["value"] for name, p in raw["params"].items()} == api.params
     assert raw["options"]["points"] == "after_warmup"
+    assert raw["options"]["length_check"] == api.options["length_check"]
+    unchecked = tmp_path / "unchecked.json"
+    code, out, err = run(
+        capsys, "fit", curve_csv("cosine_24000"), "--law", "lr_annealing",
+        "--schedule", SPECS["cosine_24000"], "--no-length-check", "-o", unchecked,
+    )  # fmt: skip
+    assert "length_check" not in json.loads(unchecked.read_text())["options"]
     assert raw["options"]["schedules"] == {"cosine_24000": api.options["schedules"]["cosine_24000"]}
 
     code, out, err = predict(capsys, output, "--schedule", WSD, "--every", 1000)
