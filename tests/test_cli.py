@@ -726,13 +726,22 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     raw = json.loads(output.read_text())
     assert {name: p["value"] for name, p in raw["params"].items()} == api.params
     assert raw["options"]["points"] == "after_warmup"
+    assert raw["options"]["length_check"] == api.options["length_check"]
+    unchecked = tmp_path / "unchecked.json"
+    code, out, err = run(
+        capsys, "fit", curve_csv("cosine_24000"), "--law", "lr_annealing",
+        "--schedule", SPECS["cosine_24000"], "--no-length-check", "-o", unchecked,
+    )  # fmt: skip
+    assert "length_check" not in json.loads(unchecked.read_text())["options"]
     assert raw["options"]["schedules"] == {"cosine_24000": api.options["schedules"]["cosine_24000"]}
 
     code, out, err = predict(capsys, output, "--schedule", WSD, "--every", 1000)
     assert code == 0, err
     rows = read_csv(out)
     expected = predict_curve(api, WSD, every=1000)
-    assert list(rows[0]) == ["step", "lr", "loss"]
+    # the WSD's LR area is 1.6x the fitted cosine's: the length interval and its warning
+    assert list(rows[0]) == ["step", "lr", "loss", "loss_lower", "loss_upper"]
+    assert "1.6x beyond the longest fitted run" in err
     # After the 2,160-step warm-up: 3000, 4000, ..., and the last step.
     assert [int(r["step"]) for r in rows] == [*range(3000, 24000, 1000), 24000]
     assert [float(r["loss"]) for r in rows] == expected["loss"].tolist()

@@ -216,10 +216,17 @@ PROBE = "wsd:peak=3e-4,total=16000,warmup=1000,decay=0.3,final=3e-5,shape=sqrt"
 
 
 def test_predict_curve_method_and_band(boot_fit: sf.FitResult) -> None:
-    curve = boot_fit.predict_curve(PROBE, every=500)
-    pd.testing.assert_frame_equal(curve, curves.predict_curve(boot_fit, PROBE, every=500))
-    banded = boot_fit.predict_curve(PROBE, every=500, level=0.95)
-    assert list(banded.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi"]
+    # PROBE is longer than the fitted runs: the method adds the length interval and warns
+    # (tests/test_length_extrapolation.py); the module function predicts the bare curve
+    with pytest.warns(sf.ScalingFitWarning, match="beyond the longest fitted run"):
+        curve = boot_fit.predict_curve(PROBE, every=500)
+    bare = curves.predict_curve(boot_fit, PROBE, every=500)
+    pd.testing.assert_frame_equal(curve[["step", "lr", "loss"]], bare)
+    with pytest.warns(sf.ScalingFitWarning, match="beyond the longest fitted run"):
+        banded = boot_fit.predict_curve(PROBE, every=500, level=0.95)
+    assert list(banded.columns) == [
+        "step", "lr", "loss", "loss_lower", "loss_upper", "loss_lo", "loss_hi"
+    ]  # fmt: skip
     assert np.all(banded["loss_lo"] < banded["loss_hi"])
     true = sf.FitResult.from_params("lr_annealing", TRUTH).predict_curve(PROBE, every=500)
     inside = (banded["loss_lo"] <= true["loss"]) & (true["loss"] <= banded["loss_hi"])

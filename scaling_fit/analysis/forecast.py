@@ -67,7 +67,8 @@ class Forecast:
         Predicted loss at the end of training (step ``total`` of the schedule).
     interval : tuple of float or None
         ``level`` interval of ``final_loss``: the noise part and the law part (``error_band``)
-        added in quadrature on the log scale (None when neither is available).
+        added in quadrature on the log scale: finite, > 0 and around ``final_loss``, or None
+        when neither is available or the forecast final loss is <= 0 (with a warning).
     noise_interval : tuple of float or None
         The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
     error_band : float or None
@@ -184,13 +185,17 @@ def forecast(
             )
         ratio = compare_with_prior(prior, sched)
     law = "lr_annealing" if law is None else law
-    fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None)
+    # the forecast's own band measures its extrapolation: no length check of the fit
+    fitted = fit_law(table, law, schedules={run: sched}, fixed=fixed or None, length_check=False)
     seen = int(table["step"].max())
     steps = np.unique(np.append(np.arange(seen, sched.total, max(int(every), 1)), sched.total))
     curve = predict_curve(fitted, sched, steps)
     final = float(curve["loss"].iloc[-1])
-    noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
+    if not (np.isfinite(final) and final > 0):
+        _warn_not_a_loss(final, seen / sched.total, prior is not None)
+        return Forecast(final, None, curve, seen, fitted, None, band, ratio)
+    noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
     interval = _combined(final, noise, band)
     return Forecast(final, interval, curve, seen, fitted, noise, band, ratio)
 
@@ -258,15 +263,38 @@ def band_quantile(errors: Sequence[float], level: float) -> float:
     return float(ordered[min(rank, len(ordered)) - 1])
 
 
+def _warn_not_a_loss(final: float, seen_fraction: float, with_prior: bool) -> None:
+    """Say that a forecast of a final loss <= 0 (or not finite) is no forecast at all."""
+    hint = (
+        "refit fewer parameters (refit=, --refit) or forecast later in the run"
+        if with_prior
+        else "pass prior= (--prior FIT.json, a fit of other runs) so the seen part only sets "
+        "the level, or forecast later in the run"
+    )
+    warnings.warn(
+        f"forecast: the law fitted to the first {seen_fraction:.0%} of the run predicts a "
+        f"final loss of {final:.4g}, which no loss can be (the seen part does not pin the "
+        f"law's shape); no interval is given (interval=None). {hint[0].upper()}{hint[1:]}",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
+
+
 def _combined(
     final: float, noise: tuple[float, float] | None, band: float | None
 ) -> tuple[float, float] | None:
-    """Noise interval and law band added in quadrature on the log scale, around ``final``."""
+    """Noise interval and law band added in quadrature on the log scale, around ``final``.
+
+    Multiplicative on a final loss > 0 (:func:`forecast` gives no interval otherwise), so
+    both bounds are finite and > 0 whatever the noise interval holds.
+    """
     if band is None:
         return noise
     low = high = 0.0
     if noise is not None:  # the bootstrap's spread below and above the forecast, in log
-        low, high = max(np.log(final / noise[0]), 0.0), max(np.log(noise[1] / final), 0.0)
+        high = max(np.log(noise[1] / final), 0.0) if noise[1] > 0 else 0.0
+        # a lower bound <= 0 says nothing on the log scale: the spread above, mirrored
+        low = max(np.log(final / noise[0]), 0.0) if noise[0] > 0 else high
     law = np.log1p(band)
     return float(final * np.exp(-np.hypot(low, law))), float(final * np.exp(np.hypot(high, law)))
 
@@ -319,12 +347,32 @@ def _interval(
                 init=free,
                 points="unbinned",
                 n_refine=2,
+                length_check=False,
             )
         finals.append(predict_runs(refitted, end, {run: sched})[0])
-    finals = np.asarray(finals)
-    finals = finals[np.isfinite(finals)]
-    if finals.size < 2:
+    return _positive_percentiles(np.asarray(finals), level)
+
+
+def _positive_percentiles(finals: np.ndarray, level: float) -> tuple[float, float] | None:
+    """The ``level`` central range of the resamples' final losses, from those that are a loss.
+
+    A resample whose refit predicts a final loss <= 0 or not finite is a failed refit, left
+    out like one (a percentile through it gave a lower bound <= 0, and NaN once logged); when
+    more than the interval's lower tail failed, a warning says the noise part is unreliable.
+    None when fewer than 2 resamples are left.
+    """
+    usable = finals[np.isfinite(finals) & (finals > 0)]
+    failed = finals.size - usable.size
+    if failed > 0.5 * (1.0 - level) * finals.size:
+        warnings.warn(
+            f"forecast: {failed} of {finals.size} bootstrap refits predicted a final loss "
+            "<= 0 or not finite and were left out, more than the interval's tail: its noise "
+            "part is unreliable (the seen part barely pins the law; a prior= helps)",
+            ScalingFitWarning,
+            stacklevel=4,
+        )
+    if usable.size < 2:
         return None
     tail = 50.0 * (1.0 - level)
-    lo, hi = np.percentile(finals, [tail, 100.0 - tail])
+    lo, hi = np.percentile(usable, [tail, 100.0 - tail])
     return float(lo), float(hi)

@@ -38,6 +38,7 @@ from ..fitting.identifiability import correlated_pairs, runaway_parameters
 from ..progress import check_progress, progress_bar
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
+from ..results.length_band import length_band
 from ..results.schedule_choice import ScheduleChoice
 from ..schedules import Schedule, ScheduleLike, as_schedule
 from .forecast_prior import prior_schedules
@@ -151,6 +152,9 @@ def best_schedule(
     chosen = schedules.from_spec(best["spec"])
     base = _baseline(baseline, peak, total, warmup)
     curve = predict_curve(fit, chosen, every=every)
+    band = length_band(fit, chosen, curve)  # longer than the fitted runs: interval, warning
+    if band is not None:
+        curve["loss_lower"], curve["loss_upper"] = band
     base_curve = predict_curve(fit, base, every=every)
     final, base_final = float(curve["loss"].iloc[-1]), float(base_curve["loss"].iloc[-1])
     return ScheduleChoice(

@@ -62,6 +62,13 @@ def add_parser(commands: Any, output: Parser) -> None:
     add_bootstrap_options(f)
     add_jobs_option(f)
     add_schedule_options(f)
+    f.add_argument(
+        "--no-length-check",
+        action="store_false",
+        dest="length_check",
+        help="curve laws: skip the two extra fits that measure how the law extrapolates in "
+        "length (predict then gives no interval beyond the longest run)",
+    )
     add_format_options(f)
     f.add_argument(
         "--full",
@@ -99,7 +106,14 @@ def run_fit(args: argparse.Namespace) -> int:
             exclude, dropped = _top_loss_mask(args, runs, law.fits_curves)
             notes.append(dropped)
         options = fit_arguments(args) | schedule_arguments(args)
-        result = fit(runs, law, exclude=exclude, n_jobs=args.n_jobs, **options)
+        result = fit(
+            runs,
+            law,
+            exclude=exclude,
+            n_jobs=args.n_jobs,
+            length_check=args.length_check,
+            **options,
+        )
     for note in notes:  # after the fit: an error stays the only line on stderr
         say(args, note)
     summary = _summary(result, list(dict.fromkeys([*result.warnings, *caught])))

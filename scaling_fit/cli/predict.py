@@ -5,9 +5,11 @@ compute-optimal N, D and loss per budget (``--compute``; cost model C = K·N·D 
 unless ``--flops-per-param-token``), with bootstrap intervals (``--level``, 0.95).  A
 loss-curve fit predicts ``step, lr, loss`` under a schedule (``--schedule SPEC``, every
 ``--every`` steps or at ``--steps``), and with ``--level P`` the bootstrap band ``lower,
-upper``.  Stdout gets the table, readable (at most 20 rows, then a count), or with
-``--format csv`` (the default of ``-o FILE``) as CSV, or with ``--format json`` one array per
-column.
+upper``; a schedule longer than the fitted runs adds ``loss_lower, loss_upper``, the
+interval of the law's measured length extrapolation, and warns
+(:mod:`scaling_fit.results.length_band`).  Stdout gets the table, readable (at most 20
+rows, then a count), or with ``--format csv`` (the default of ``-o FILE``) as CSV, or with
+``--format json`` one array per column.
 """
 
 from __future__ import annotations

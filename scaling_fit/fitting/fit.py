@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
 from .identifiability import correlation_of, degeneracy_messages
+from .length_check import length_check as measure_length
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -61,6 +63,7 @@ def fit(
     n_jobs: int = 1,
     n_refine: int = 10,
     progress: bool | str = "auto",
+    length_check: bool = True,
 ) -> FitResult:
     """Fit a scaling law to runs by robust multi-start least squares.
 
@@ -120,6 +123,12 @@ def fit(
         ``"auto"`` (default): a progress bar of the refined starts and of the bootstrap on a
         terminal, for work lasting more than 2 s; ``True``: always; ``False``: never (see
         :mod:`scaling_fit.progress`).
+    length_check
+        Loss-curve laws: measure how the law extrapolates in length within these runs (two
+        extra fits: the shorter runs predict the longest, and a fit without the first 20 %
+        of steps), kept in ``options["length_check"]``; :meth:`FitResult.predict_curve`
+        turns it into an interval and a warning beyond the longest run
+        (:mod:`scaling_fit.fitting.length_check`).  False skips it.
 
     Returns
     -------
@@ -172,7 +181,7 @@ def fit(
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     chosen = {"loss": loss, "delta": delta, "bounds": bounds, "init": init}
     options = _options(data, chosen, len(grid) + len(extra), solutions, bootstrap, seed)
-    return FitResult(
+    result = FitResult(
         law=law,
         params=_natural_dict(space, best.theta),
         free=space.free,
@@ -189,6 +198,30 @@ def fit(
         correlation=correlation_of(best.jacobian, thetas),
         version=__version__,
     )
+    if law.fits_curves and length_check and result.converged:
+        settings = {"loss": loss, "delta": delta, "fixed": fixed, "tie": tie, "bounds": bounds}
+        result = _with_length_check(result, {**settings, "n_refine": n_refine})
+    return result
+
+
+def _with_length_check(result: FitResult, settings: dict[str, Any]) -> FitResult:
+    """``result`` with ``options["length_check"]``: its backtest and drift refits, made with
+    the same settings (:mod:`scaling_fit.fitting.length_check`)."""
+
+    def refit(table: pd.DataFrame, schedules: dict[str, Any]) -> FitResult:
+        return fit(
+            table,
+            result.law,
+            **settings,
+            points="all",  # the table holds the fitted points, warm-up already left out
+            schedules=schedules,
+            init=result.params,
+            progress=False,
+            length_check=False,
+        )
+
+    measured = measure_length(result, refit)
+    return dataclasses.replace(result, options={**result.options, "length_check": measured})
 
 
 def _options(

@@ -263,14 +263,24 @@ class FitResult(JsonResult):
         level
             With a bootstrapped fit, add the ``level`` percentile band of the bootstrap
             predictions as columns ``loss_lo`` and ``loss_hi``.
+
+        Beyond the longest fitted run (in steps or LR area), columns ``loss_lower`` and
+        ``loss_upper`` hold the interval of the law's measured length extrapolation, and
+        more than 1.1x beyond a warning says how far and what the law's own backtest within
+        the fitted runs missed by (:mod:`scaling_fit.results.length_band`).
         allow_unconverged
             Predict from a fit that did not converge (with a warning) instead of raising
             :class:`~scaling_fit.errors.FitError`.
         """
+        from ..schedules.spec import as_schedule
         from .curves import curve_band, predict_curve
+        from .length_band import length_band
 
         self._require_converged("predict_curve", allow_unconverged)
         table = predict_curve(self, schedule, steps, every=every)
+        band = length_band(self, as_schedule(schedule), table)
+        if band is not None:
+            table["loss_lower"], table["loss_upper"] = band
         if level is not None:
             check_level(level)
             samples = self._require_samples("predict_curve(level=...)")
@@ -346,6 +356,8 @@ class FitResult(JsonResult):
 
     def report(self) -> str:
         """Plain-text report in the style of lmfit's ``fit_report``."""
+        from .length_band import length_summary
+
         lines = [
             f"[[Fit]] law {self.law.name}: {self.law.description}",
             f"    reference      = {self.law.reference}",
@@ -369,6 +381,7 @@ class FitResult(JsonResult):
                     if abs(r) > 0.5:
                         lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
         lines += self._meaning()
+        lines += length_summary(self)
         lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
         return "\n".join(lines)
 

@@ -19,7 +19,8 @@ class ScheduleChoice:
     schedule : Schedule
         The candidate with the lowest predicted final loss.
     curve : pandas.DataFrame
-        Its predicted curve: ``step``, ``lr``, ``loss``.
+        Its predicted curve: ``step``, ``lr``, ``loss`` (and ``loss_lower``, ``loss_upper``
+        when it is longer than the fitted runs: :mod:`scaling_fit.results.length_band`).
     final_loss : float
         Its predicted loss at the end of training (step ``total_steps``).
     baseline : Schedule

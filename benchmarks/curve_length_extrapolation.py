@@ -1,0 +1,227 @@
+"""Length extrapolation of the curve laws on every shipped set of real curves (issue 24).
+
+Sets: ``data/multipower_law`` (Luo et al. 2025; 25M, 100M, 400M; runs of 16k, 24k and 72k
+steps) and ``data/schaipp_lr_schedules`` (Schaipp et al. 2025; 124M at peak LR 1e-4, 5e-4,
+2e-3; runs of 15k-50k steps).  Three parts:
+
+1. **Extrapolation** (the README table): fit a law to the runs of one set up to a length,
+   predict the final loss of every longer run; the relative error, and whether the interval
+   of ``predict_curve`` (columns ``loss_lower``, ``loss_upper``: the law's own backtest within
+   the fitted runs, scaled by the length beyond, widened by the refit without early steps;
+   :mod:`scaling_fit.results.length_band`) covers the truth, and whether it warned.  Before
+   this change the same predictions came with no interval and no warning.
+2. **How many early steps to leave out** (``DRIFT_DROP`` of
+   :mod:`scaling_fit.fitting.length_check`): fit the runs of at most half the longest length
+   leaving out the points before 0/5/10/20/30 % of the longest fitted run's steps, predict
+   the longest runs; each set held out in turn, the fraction with the smallest mean worst
+   error on the other five, and the held-out set's error at it.
+3. **How the error grows with the length beyond**: each set's longest constant-LR run cut at
+   1/2, 1/3, 1/4, 1/8 of its steps, fitted alone, predicting its end.
+
+Run: ``python benchmarks/curve_length_extrapolation.py [--law lr_annealing|multipower]
+[--part 1 2 3]`` (lr_annealing: about a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import scaling_fit as sf
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+MPL_SPECS = {
+    "constant_24000": "constant:peak=3e-4,total=24000,warmup=2160",
+    "constant_72000": "constant:peak=3e-4,total=72000,warmup=2160",
+    "cosine_24000": "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5",
+    "cosine_72000": "cosine:peak=3e-4,total=72000,warmup=2160,final=3e-5",
+    "wsd_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5,shape=exp",
+    "wsdld_20000_24000": "wsd:peak=3e-4,total=24000,warmup=2160,decay=4000,final=3e-5",
+    "wsdcon_3": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@3e-5",
+    "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
+    "wsdcon_18": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@1.8e-4",
+}
+DROPS = (0.0, 0.05, 0.1, 0.2, 0.3)
+CUTS = (2, 3, 4, 8)
+
+
+def multipower_set(size: int) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Luo et al.'s curves of one size: ``run, step, loss`` and each run's schedule."""
+    frames = [
+        pd.read_csv(DATA / "multipower_law" / f"csv_{size}" / f"{name}.csv").assign(run=name)
+        for name in MPL_SPECS
+    ]
+    return pd.concat(frames, ignore_index=True)[["run", "step", "loss"]], dict(MPL_SPECS)
+
+
+def schaipp_set(peak: float) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Schaipp et al.'s validation curves at one peak LR (the first point, step 0, left out)."""
+    folder = DATA / "schaipp_lr_schedules"
+    runs = pd.read_csv(folder / "runs.csv")
+    specs = json.loads((folder / "schedules.json").read_text())
+    names = runs["run"][np.isclose(runs["peak_lr"], peak)].tolist()
+    curves = pd.read_csv(folder / "val_curves.csv.gz")
+    curves = curves[curves["run"].isin(names) & (curves["step"] > 0)]
+    return curves.rename(columns={"val_loss": "loss"}), {n: specs[n] for n in names}
+
+
+SETS = {
+    **{f"multipower {s}M": (lambda s=s: multipower_set(s)) for s in (25, 100, 400)},
+    **{f"schaipp {p:g}": (lambda p=p: schaipp_set(p)) for p in (1e-4, 5e-4, 2e-3)},
+}
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A GitHub table of ``table``'s cells as text."""
+    lines = [" | ".join(table.columns), " | ".join("---" for _ in table.columns)]
+    lines += [" | ".join(str(v) for v in row) for row in table.itertuples(index=False)]
+    return "\n".join(f"| {line} |" for line in lines)
+
+
+def total(spec: str) -> int:
+    return int(spec.split("total=")[1].split(",")[0])
+
+
+def end_of(table: pd.DataFrame, run: str) -> tuple[int, float]:
+    rows = table[table["run"] == run]
+    last = int(rows["step"].max())
+    return last, float(rows.loc[rows["step"] == last, "loss"].iloc[0])
+
+
+def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
+    """Fit the runs of at most ``up_to`` steps, predict every longer run's end."""
+    train = [r for r in specs if total(specs[r]) <= up_to]
+    longer = [r for r in specs if total(specs[r]) > up_to]
+    if not train or not longer:
+        return None
+    fitted = sf.fit(table[table["run"].isin(train)], law, schedules={r: specs[r] for r in train})
+    if not fitted.converged:  # predict_curve refuses it (FitError): say so in the table
+        return {"set": name, "fit": f"{len(train)} runs <= {up_to}", "predict": "not converged"}
+    rows = []
+    for run in longer:
+        last, truth = end_of(table, run)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            curve = fitted.predict_curve(specs[run], steps=[last])
+        warned = any("beyond the longest fitted run" in str(w.message) for w in caught)
+        drift = any("regime change" in str(w.message) for w in caught)
+        loss = curve["loss"].iloc[0]
+        # no interval when the backtest could not be measured (the warning says so)
+        lo, hi = curve.get("loss_lower", [np.nan]), curve.get("loss_upper", [np.nan])
+        lo, hi = float(np.asarray(lo)[0]), float(np.asarray(hi)[0])
+        longest = fitted.options["length_check"]["longest_step"]
+        rows.append(
+            (last / longest, loss / truth - 1, lo <= truth <= hi, hi / loss - 1, warned, drift)
+        )
+    f, err, cover, width, warned, drift = (np.array(c) for c in zip(*rows, strict=True))
+    backtest = fitted.options["length_check"]["backtest"] or {}
+    return {
+        "set": name,
+        "fit": f"{len(train)} runs <= {up_to}",
+        "predict": f"{len(longer)} runs, {f.min():.1f}-{f.max():.1f}x",
+        "backtest": "{:+.2%} at {:.1f}x".format(backtest["error"], backtest["factor"])
+        if backtest
+        else "not measured",
+        "mean error": f"{err.mean():+.2%}",
+        "worst |error|": f"{np.abs(err).max():.2%}",
+        "within 3 %": f"{int((np.abs(err) <= 0.03).sum())}/{err.size}",
+        "covered": f"{int(cover.sum())}/{cover.size}"
+        + (f" ({int(np.isnan(width).sum())} no interval)" if np.isnan(width).any() else ""),
+        "mean half-width": f"{np.nanmean(width):.2%}" if np.isfinite(width).any() else "-",
+        "warned": f"{int(warned.sum())}/{warned.size}",
+        "drift": f"{int(drift.sum())}/{drift.size}",
+    }
+
+
+def part_extrapolation(law: str) -> None:
+    rows = []
+    for name, get in SETS.items():
+        table, specs = get()
+        lengths = sorted({total(s) for s in specs.values()})
+        for up_to in lengths[:-1]:
+            row = extrapolate(law, name, up_to, table, specs)
+            if row:
+                rows.append(row)
+    print(markdown(pd.DataFrame(rows).fillna("-")))
+
+
+def fit_drop(law: str, table: pd.DataFrame, specs: dict, train: list, cut: float):
+    rows = table[table["run"].isin(train)]
+    return sf.fit(
+        rows,
+        law,
+        schedules={r: specs[r] for r in train},
+        exclude=(rows["step"] < cut).to_numpy(),
+        length_check=False,
+    )
+
+
+def part_drop(law: str) -> None:
+    worst = {}
+    for name, get in SETS.items():
+        table, specs = get()
+        longest = max(total(s) for s in specs.values())
+        train = [r for r in specs if total(specs[r]) <= longest / 2]
+        test = [r for r in specs if total(specs[r]) == longest]
+        cap = table[table["run"].isin(train)]["step"].max()
+        for drop in DROPS:
+            fitted = fit_drop(law, table, specs, train, drop * cap)
+            errors = []
+            for run in test:
+                last, truth = end_of(table, run)
+                predicted = fitted.predict_curve(specs[run], steps=[last])["loss"].iloc[0]
+                errors.append(predicted / truth - 1)
+            worst[(name, drop)] = float(np.max(np.abs(errors)))
+    table = pd.DataFrame(
+        [[name] + [f"{worst[(name, d)]:.2%}" for d in DROPS] for name in SETS],
+        columns=["set (worst |error|, 2x)"] + [f"drop {d:.0%}" for d in DROPS],
+    )
+    print(markdown(table))
+    print()
+    for held in SETS:
+        others = [n for n in SETS if n != held]
+        best = min(DROPS, key=lambda d: np.mean([worst[(n, d)] for n in others]))
+        print(
+            f"- held out {held}: best on the other five {best:.0%}; held-out worst "
+            f"{worst[(held, best)]:.2%} (no drop {worst[(held, 0.0)]:.2%})"
+        )
+
+
+def part_growth(law: str) -> None:
+    rows = []
+    for name, get in SETS.items():
+        table, specs = get()
+        longest = max(total(s) for s in specs.values())
+        for run in [r for r in specs if total(specs[r]) == longest]:
+            if not run.startswith(("constant", "stable")):
+                continue
+            last, truth = end_of(table, run)
+            errors = []
+            for cut in CUTS:
+                seen = table[(table["run"] == run) & (table["step"] <= last / cut)]
+                fitted = sf.fit(seen, law, schedules={run: specs[run]}, length_check=False)
+                predicted = fitted.predict_curve(specs[run], steps=[last])["loss"].iloc[0]
+                errors.append(predicted / truth - 1)
+            rows.append([name, run] + [f"{e:+.2%}" for e in errors])
+    print(markdown(pd.DataFrame(rows, columns=["set", "run"] + [f"cut 1/{c}" for c in CUTS])))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--law", default="lr_annealing", choices=["lr_annealing", "multipower"])
+    parser.add_argument("--part", type=int, nargs="*", default=[1, 2, 3])
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    parts = {1: part_extrapolation, 2: part_drop, 3: part_growth}
+    for part in args.part:
+        print(f"\n## part {part}: {parts[part].__name__[5:]} ({args.law})\n")
+        parts[part](args.law)
+
+
+if __name__ == "__main__":
+    main()

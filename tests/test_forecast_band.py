@@ -1,0 +1,61 @@
+"""A forecast's interval is never NaN, <= 0 or inverted (issue 24, item 3).
+
+At 25 % seen without a prior, a short cosine run whose loss falls fast early (an extra
+exp(-S1/0.3) term the annealing law lacks) is fitted by a law that predicts a final loss far
+too low, sometimes <= 0, and some bootstrap refits predict losses <= 0: the lower percentile
+was then <= 0 and its log NaN (the issue's ``(nan, 1.29)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scaling_fit as sf
+from scaling_fit.analysis.forecast import _combined, _positive_percentiles
+from scaling_fit.errors import ScalingFitWarning
+from scaling_fit.schedules import as_schedule
+
+
+def fast_early_run(total: int, seed: int) -> tuple[str, pd.DataFrame]:
+    """A cosine run logged every 10 steps, 0.15 % noise, seen to 25 %."""
+    spec = f"cosine:peak=3e-3,total={total},warmup={total // 20},final=3e-4"
+    area = np.cumsum(as_schedule(spec).lr)
+    steps = np.arange(10, total // 4 + 1, 10)
+    s1 = area[steps - 1]
+    clean = 1.6 + 2.0 * s1**-0.7 + 1.5 * np.exp(-s1 / 0.3)
+    noise = np.random.default_rng(seed).normal(0.0, 1.5e-3, steps.size)
+    return spec, pd.DataFrame({"run": "r", "step": steps, "loss": clean * np.exp(noise)})
+
+
+def test_a_bootstrap_through_losses_below_zero_gives_a_positive_interval() -> None:
+    # total 2000, seed 2: before the fix interval (nan, 1.62), noise interval (-0.47, 1.53)
+    spec, log = fast_early_run(2000, 2)
+    with pytest.warns(ScalingFitWarning, match="left out"):
+        result = sf.forecast(log, spec, n_boot=12)
+    lo, hi = result.interval
+    assert np.isfinite([lo, hi]).all()
+    assert 0 < lo < result.final_loss < hi
+
+
+def test_a_final_loss_below_zero_is_said_and_gets_no_interval() -> None:
+    # total 1000, seed 0: the fit predicts about -4.3 (interval (-2.9, -6.5) before the fix)
+    spec, log = fast_early_run(1000, 0)
+    with pytest.warns(ScalingFitWarning, match="which no loss can be.*prior="):
+        result = sf.forecast(log, spec, n_boot=2)
+    assert result.final_loss <= 0
+    assert result.interval is None and result.noise_interval is None
+
+
+def test_combined_interval_is_positive_whatever_the_noise_interval_holds() -> None:
+    for noise in [(-0.5, 1.5), (1.2, 1.4), (0.9, 1.1), None]:  # around, above, below 1.0
+        lo, hi = _combined(1.0, noise, 0.05)
+        assert 0 < lo < 1.0 < hi and np.isfinite(hi)
+
+
+def test_percentiles_leave_out_resamples_that_are_no_loss() -> None:
+    finals = np.array([1.0, 1.1, 1.2, np.nan, 0.9])
+    assert _positive_percentiles(finals, 0.5) == pytest.approx((0.975, 1.125))
+    with pytest.warns(ScalingFitWarning, match="2 of 5 bootstrap refits"):
+        assert _positive_percentiles(np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), 0.95)[0] > 0
