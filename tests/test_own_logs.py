@@ -106,6 +106,48 @@ def test_hf_trainer_train_loss_needs_no_nan_policy(capsys, hf_log: Path) -> None
     assert "law lr_annealing: 190 points" in out + err  # 200 training lines, 10 in warm-up
 
 
+def trainer_state(tmp_path: Path) -> Path:
+    """The same log as Hugging Face's Trainer saves it in a checkpoint: ``trainer_state.json``
+    with the lines as its ``log_history``, in ``my-run/checkpoint-2000/``."""
+    folder = tmp_path / "my-run" / "checkpoint-2000"
+    folder.mkdir(parents=True)
+    history = [json.loads(line) for line in hf_trainer_log().splitlines()]
+    state = {"global_step": 2000, "max_steps": 2000, "log_history": history}
+    path = folder / "trainer_state.json"
+    path.write_text(json.dumps(state, indent=2))
+    return path
+
+
+def test_hf_trainer_state_is_read_as_its_log(capsys, tmp_path: Path) -> None:
+    path = trainer_state(tmp_path)
+    table = sf.load_runs(path, columns={"loss": "loss"})
+    # The run is the output folder (every checkpoint's file has the same name); 200 steps.
+    assert table["run"].unique().tolist() == ["my-run"]
+    assert table["step"].tolist() == list(range(10, 2001, 10))
+    argv = ["fit", path, "--law", "lr_annealing", "--col", "loss=eval_loss"]
+    code, out, err = run_cli(capsys, [*argv, "--nan-policy", "omit", "--warmup", "100"])
+    assert code == 0, err
+    assert "law lr_annealing: 19 points" in out + err  # as from the JSON lines
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"global_step": 10}', "non-empty 'log_history' list; found keys ['global_step']"),
+        ('[{"step": 1, "loss": 2.0}]', "found a JSON list"),
+        ('{"log_history": [{"step": 1, "loss": 2.0}, 3]}', "log_history[1] is int"),
+    ],
+    ids=["not-json", "no-history", "a-list", "entry-not-object"],
+)
+def test_a_bad_trainer_state_names_what_is_wrong(capsys, tmp_path: Path, text, words) -> None:
+    path = tmp_path / "trainer_state.json"
+    path.write_text(text)
+    code, _, err = run_cli(capsys, ["fit", path, "--law", "lr_annealing"])
+    assert code == 2
+    assert words in err and str(path) in err
+
+
 def test_lines_of_a_step_join_across_timestamps_but_not_across_losses(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     lines = [

@@ -17,6 +17,10 @@ aliases.  Formats, detected from the file name and header:
   (TensorBoard's name for the log directory itself) is named after the file's folder.
 - **JSON lines** (``.jsonl``, ``.ndjson``): one JSON object per line; nested objects are
   flattened with ``/`` (``{"train": {"loss": 2.1}}`` → ``train/loss``).
+- **Hugging Face Trainer state** (``trainer_state.json``, saved with every checkpoint): its
+  ``log_history``, one object per logging event (training lines with ``loss`` and
+  ``learning_rate``, evaluation lines with ``eval_loss``), read as JSON lines are; the run is
+  named after the output folder (the checkpoint folder's parent).
 
 Rows of reshaped tables are labelled for error messages by strings (``"line 3"``,
 ``"step 200"``) instead of CSV data-row numbers.
@@ -42,6 +46,7 @@ TENSORBOARD_NAME = re.compile(r"^run-(?P<run>.+)-tag-(?P<tag>.+)$")
 # ("lr=3e-4 - bs=256"), metric names do not: the run ends at the last " - ".
 PANEL_COLUMN = re.compile(r"^(?P<run>.+) - (?P<metric>.+?)(?P<extreme>__MIN|__MAX)?$")
 JSON_LINES = (".jsonl", ".ndjson")
+TRAINER_STATE = "trainer_state.json"  # Hugging Face Trainer's file; its log is "log_history"
 # Digits of the largest integer a float holds (1.8e308): a JSON integer with more is refused.
 FLOAT_DIGITS = 309
 
@@ -87,6 +92,76 @@ def read_json_lines(path: str) -> pd.DataFrame:
     frame = pd.json_normalize(records, sep="/").astype(object)
     frame.index = pd.Index(labels)
     return frame.where(frame.notna(), None)
+
+
+def is_trainer_state(path: str) -> bool:
+    """A Hugging Face ``trainer_state.json`` (possibly compressed), by its name."""
+    name = Path(path).name.lower()
+    for suffix in COMPRESSED:
+        name = name.removesuffix(suffix)
+    return name == TRAINER_STATE
+
+
+def trainer_state_run(path: str) -> str:
+    """The run a ``trainer_state.json`` belongs to: its folder, or the folder holding the
+    ``checkpoint-N`` folder it was saved in."""
+    folder = Path(path).resolve().parent
+    if re.fullmatch(r"checkpoint-\d+", folder.name) and folder.parent.name:
+        folder = folder.parent
+    return folder.name or "trainer_state"
+
+
+def read_trainer_state(path: str) -> pd.DataFrame:
+    """One row per entry of a ``trainer_state.json``'s ``log_history``, labelled
+    ``"log_history[I]"`` (0-based, as the file's list).
+
+    Raises
+    ------
+    DataError
+        If the file is not JSON, has no ``log_history`` list, or an entry is not an object.
+    """
+    try:
+        with open_text(path, "utf-8-sig") as handle:
+            state = json.loads(handle.read(), parse_int=_json_int)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+    except _TooLarge as exc:
+        raise DataError(
+            f"{path}: the integer {str(exc)[:12]}... is too large for a float (largest "
+            "1.8e308); fix or remove that value"
+        ) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = f"{exc.msg} at line {exc.lineno}" if hasattr(exc, "msg") else "nested too deep"
+        raise DataError(
+            f"{path}: not valid JSON ({reason}); expected Hugging Face Trainer's state file"
+        ) from None
+    except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
+        if is_compression_failure(exc):
+            raise compression_error(path, exc) from None
+        raise
+    history = state.get("log_history") if isinstance(state, dict) else None
+    if not isinstance(history, list) or not history:
+        raise DataError(
+            f"{path}: expected Hugging Face Trainer's state, an object with a non-empty "
+            f"'log_history' list; found {_json_kind(state, history)}"
+        )
+    bad = next((i for i, entry in enumerate(history) if not isinstance(entry, dict)), None)
+    if bad is not None:
+        raise DataError(
+            f"{path}: log_history[{bad}] is {type(history[bad]).__name__}, expected an object "
+            '({"step": 100, "loss": 3.2, ...})'
+        )
+    frame = pd.json_normalize(history, sep="/").astype(object)
+    frame.index = pd.Index([f"log_history[{i}]" for i in range(len(history))])
+    return frame.where(frame.notna(), None)
+
+
+def _json_kind(state: Any, history: Any) -> str:
+    if not isinstance(state, dict):
+        return f"a JSON {type(state).__name__}"
+    if history is None:
+        return f"keys {sorted(state)[:8]}"
+    return f"log_history = {type(history).__name__} {str(history)[:40]!r}"
 
 
 def _json_records(path: str) -> tuple[list[dict], list[str]]:

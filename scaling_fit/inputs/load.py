@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning
 from .columns import CANONICAL, FLOPS_PER_PARAM_TOKEN, NON_NEGATIVE, NUMERIC
-from .formats import TENSORBOARD_HEADER, is_json_lines, join_lines_on_step
+from .formats import TENSORBOARD_HEADER, is_json_lines, is_trainer_state, join_lines_on_step
 from .query import Query, parse_query, query_mask
 from .sources import DATAFRAME, read_sources, stems
 
@@ -241,7 +241,7 @@ def _tidy(
     for column in (c for c in NUMERIC if c in table.columns):
         table[column] = _numbers(table[column], name, labels)
     units = _apply_name_units(table, labels)
-    if is_json_lines(name):  # metrics logged on separate lines of one step: one row
+    if is_json_lines(name) or is_trainer_state(name):  # metrics on separate lines: one row
         table = join_lines_on_step(table, [c for c in CANONICAL if c in table.columns])
     if "run" in table.columns:
         table["run"] = _run_names(table["run"])

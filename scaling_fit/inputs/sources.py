@@ -121,6 +121,8 @@ def _tensorboard(run: str, tags: Mapping[str, tuple[str, pd.DataFrame]]) -> Sour
 def _read_file(path: str, numeric: NumericColumn | None) -> pd.DataFrame:
     if formats.is_json_lines(path) and Path(path).is_file():
         return formats.read_json_lines(path)
+    if formats.is_trainer_state(path) and Path(path).is_file():
+        return formats.read_trainer_state(path)
     return _read_csv(path, numeric)
 
 
@@ -222,9 +224,17 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
+def _stem(name: str) -> str:
+    if name == DATAFRAME:
+        return "run"
+    if formats.is_trainer_state(name):  # every run's file has this name: the folder's
+        return formats.trainer_state_run(name)
+    return Path(name).stem
+
+
 def stems(names: Sequence[str]) -> list[str]:
     """Run-name prefix per source: the file stem, or the path when stems collide."""
-    stems = ["run" if n == DATAFRAME else Path(n).stem for n in names]
+    stems = [_stem(n) for n in names]
     if len(set(stems)) == len(stems):
         return stems
     common = os.path.commonpath([os.path.dirname(os.path.abspath(n)) for n in names])
