@@ -741,7 +741,7 @@ def test_fit_and_predict_curve_law_match_api(capsys, tmp_path):
     expected = predict_curve(api, WSD, every=1000)
     # the WSD's LR area is 1.6x the fitted cosine's: the length interval and its warning
     assert list(rows[0]) == ["step", "lr", "loss", "loss_lower", "loss_upper"]
-    assert "1.6x beyond the longest fitted run" in err
+    assert "1.6x the LR area (S1) of the longest fitted run (step 23920) at about its" in err
     # After the 2,160-step warm-up: 3000, 4000, ..., and the last step.
     assert [int(r["step"]) for r in rows] == [*range(3000, 24000, 1000), 24000]
     assert [float(r["loss"]) for r in rows] == expected["loss"].tolist()

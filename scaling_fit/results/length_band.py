@@ -80,6 +80,8 @@ def length_band(
     )
     if not (factors > 1.0).any():
         return None
+    far = int(np.argmax(factors))
+    check = {**check, "beyond": _beyond(steps[far], factors[far], check)}
     loss = table["loss"].to_numpy(float)
     backtest = check.get("backtest")
     if backtest is None:
@@ -137,8 +139,7 @@ def _warn(
 ) -> None:
     far = int(np.argmax(factors))
     text = (
-        f"predicting {factors[far]:.1f}x beyond the longest fitted run (step "
-        f"{check['longest_step']}, in steps or LR area); the law's own backtest within your "
+        f"predicting {check['beyond']}; the law's own backtest within your "
         f"runs ({backtest['method']}) missed by {backtest['error']:+.1%} at "
         f"{backtest['factor']:.1f}x, read as +/-{np.expm1(half[far]):.1%} at "
         f"{factors[far]:.1f}x (the error grows with the length beyond, x - 1): interval "
@@ -168,12 +169,24 @@ def _drift_text(result: FitResult, check: dict, moved: float) -> str:
     )
 
 
+def _beyond(step: float, factor: float, check: dict) -> str:
+    """Where the farthest row lies: ``factor`` times the longest fitted run, or, for a run of
+    about its length (within :data:`WARN_FACTOR`), times its LR area S1 (a schedule that
+    stays near its peak longer extrapolates in S1 at the same length)."""
+    longest = check["longest_step"]
+    if step / longest >= WARN_FACTOR:
+        return f"{factor:.1f}x beyond the longest fitted run (step {longest})"
+    return (
+        f"{factor:.1f}x the LR area (S1) of the longest fitted run (step {longest}) at about "
+        f"its length (step {int(step)})"
+    )
+
+
 def _warn_unmeasured(factor: float, check: dict) -> None:
     if factor <= WARN_FACTOR:
         return
     warnings.warn(
-        f"predicting {factor:.1f}x beyond the longest fitted run (step "
-        f"{check['longest_step']}, in steps or LR area), and the law's length extrapolation "
+        f"predicting {check['beyond']}, and the law's length extrapolation "
         f"could not be measured within your runs ({check.get('note') or 'no backtest'}): a "
         "curve law fitted to short runs can predict a longer one far too low; fit runs of "
         "several lengths",
