@@ -335,3 +335,62 @@ def test_a_random_search_cell_is_read_in_its_delaunay_triangles() -> None:
     line = pd.DataFrame({"lr": [1e-3, 2e-3, 4e-3], "batch_size": [1e5, 2e5, 4e5], "loss": 3.0})
     penalty, how = cell_penalty(line, 2.5e-3, 2.2e5)
     assert np.isnan(penalty) and how == "outside the swept runs"
+
+
+def test_cells_whose_lr_lines_all_diverged_say_so() -> None:
+    # Per cell only the 3 highest LRs of the line (2, 4, 8 x the guess): the two above 3 lr*
+    # diverge (loss ~7), so every cell keeps one converged run and no LR line is left.
+    table = sweep("lr").groupby(["n_params", "tokens"]).tail(3)
+    with pytest.raises(sf.DataError, match=r"8 of 8 cells have converged runs at one lr only"):
+        sf.fit_hparams(table, bootstrap=0)
+    with pytest.raises(sf.DataError, match=r"16 of their runs diverged.*lower learning rates"):
+        sf.fit_hparams(table, bootstrap=0)
+
+
+def test_cells_used_by_neither_law_are_named() -> None:
+    table = sweep("grid")
+    first = table.groupby(["n_params", "tokens"]).ngroup() == 0
+    # The first cell keeps one run: it holds no optimum and is in neither law.
+    table = pd.concat([table[first].iloc[[17]], table[~first]])
+    result, said = fit_recording(table, bootstrap=0)
+    assert "1 of 8 cells have their converged runs at a single (lr, batch size)" in said
+    assert "neither law uses them" in said
+    # Not also called "a single run in the near-optimal band" (its optimum is not used).
+    assert not any("N=1e+08 D=2e+09" in m for m in result.warnings if "near-optimal" in m)
+
+
+def test_predict_says_why_intervals_are_nan_and_when_the_ratio_is_a_guess() -> None:
+    # Two cells at 20 tokens per parameter: a and b of the lr law cannot be told apart, and
+    # two cells give no bootstrap intervals for either law.
+    table = sweep("grid", sizes=(1e8, 2e8))
+    table = table[table["tokens"] == 20.0 * table["n_params"]]
+    with pytest.warns(sf.ScalingFitWarning):
+        result = sf.fit_hparams(table, bootstrap=100)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        row = result.predict(1e9, 4e10).iloc[0]
+    said = " ".join(str(w.message) for w in caught)
+    assert np.isnan(row["lr_lower"]) and np.isnan(row["batch_size_lower"])
+    assert "no interval for lr" in said and "cannot be told apart" in said
+    assert "no interval for batch_size" in said and "needs more cells" in said
+    assert "lr at 40 tokens per parameter is a guess" in said
+    with warnings.catch_warnings(record=True) as caught:  # at the cells' own ratio: no guess
+        warnings.simplefilter("always")
+        result.predict(1e9, 2e10)
+    assert not any("is a guess" in str(w.message) for w in caught)
+
+
+def test_plan_labels_a_fitted_value_without_interval(tmp_path: Path, capsys) -> None:
+    result = sf.fit_hparams(sweep("grid"), bootstrap=0)
+    result.to_json(tmp_path / "hp.json")
+    path = str(tmp_path / "hp.json")
+    code = main(
+        ["plan", "--hparams", path, "--n-params", "1e9", "--tokens", "2e10", "--format=json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    rows = {r["quantity"]: r for r in json.loads(out)["rows"]}
+    assert rows["peak_lr"]["lower"] is None
+    assert "no bootstrap interval" in rows["peak_lr"]["law"]
+    assert "bootstrap percentiles" not in rows["batch_size"]["law"]
+    assert "no interval for" not in err  # bootstrap=0 was the user's choice: nothing to warn

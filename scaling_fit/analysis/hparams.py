@@ -38,7 +38,7 @@ from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
-from .hparams_cells import RULES, cell_optima, diverged
+from .hparams_cells import DIVERGED_RATIO, RULES, cell_optima, diverged
 from .hparams_penalty import NEXT_TO_DIVERGED, cell_penalty
 
 NEEDED = ("n_params", "tokens", "lr", "batch_size", "loss")
@@ -128,17 +128,14 @@ def fit_hparams(
     cells, points = cell_optima(table, rule, band)
     lr_cells = cells[cells["swept"].str.contains("lr")]
     if lr_cells["n_params"].nunique() < 2 or lr_cells["tokens"].nunique() < 2:
-        raise DataError(
-            f"the cells that vary lr have {lr_cells['n_params'].nunique()} distinct n_params "
-            f"and {lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at "
-            "least 2 of each (add cells at other model sizes or token counts)"
-        )
+        raise DataError(_too_few_lr_cells(cells, lr_cells))
     options = {"rule": rule, "band": band, "seq_len": seq_len, "bootstrap": bootstrap}
     options["seed"] = seed
     lr_fit, batch_fit, notes = _fit_laws(cells, points, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
     fitted = [m for fit in (lr_fit, batch_fit) if fit is not None for m in fit.warnings]
-    messages = [*units, *_lost_cells(table), *notes, *fitted, *_warnings(cells, rule)]
+    messages = [*units, *_lost_cells(table), *_unused_cells(cells), *notes, *fitted]
+    messages += _warnings(cells, rule)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     return HparamsResult(lr=lr_fit, batch=batch_fit, cells=cells, warnings=tuple(messages))
@@ -445,6 +442,39 @@ def _lost_cells(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def _too_few_lr_cells(cells: pd.DataFrame, lr_cells: pd.DataFrame) -> str:
+    """Why the lr law cannot be fitted: too few distinct N or D among the cells whose
+    converged runs vary lr, and how many cells lost their LR line to diverged runs."""
+    message = (
+        f"the cells that vary lr have {lr_cells['n_params'].nunique()} distinct n_params and "
+        f"{lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at least 2 "
+        "of each"
+    )
+    flat = cells[~cells["swept"].str.contains("lr")]
+    if len(flat):
+        lost = int(flat["n_diverged"].sum())
+        message += f"; {len(flat)} of {len(cells)} cells have converged runs at one lr only"
+        if lost:
+            message += (
+                f" ({lost} of their runs diverged: NaN/inf loss or above "
+                f"{DIVERGED_RATIO:g}x the cell's best; rerun those at lower learning rates)"
+            )
+    return message + " (add cells at other model sizes or token counts)"
+
+
+def _unused_cells(cells: pd.DataFrame) -> list[str]:
+    """A message naming the cells whose converged runs share one lr and one batch size:
+    they hold no optimum, and neither law uses them."""
+    unused = cells[cells["swept"] == ""]
+    if not len(unused):
+        return []
+    return [
+        f"{len(unused)} of {len(cells)} cells have their converged runs at a single (lr, "
+        f"batch size): {_cell_names(unused)}. They hold no optimum and neither law uses them; "
+        "add runs at other learning rates there"
+    ]
+
+
 def _penalties(
     cells: pd.DataFrame, sweep: pd.DataFrame, lr_fit: FitResult, batch_fit: FitResult | None
 ) -> pd.DataFrame:
@@ -497,7 +527,7 @@ def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
             f"grid ({'; '.join(sides)}): {_cell_names(edge)}. The optimum may lie outside; extend "
             "the sweep there"
         )
-    single = cells[cells["n_band"] == 1]
+    single = cells[(cells["n_band"] == 1) & (cells["swept"] != "")]  # unused: said already
     if rule == "band" and len(single):
         messages.append(
             f"{len(single)} cells have a single run in the near-optimal band: "
