@@ -181,7 +181,7 @@ CASES = [
     ("hparams: NaN loss dropped", {"sweep.csv": NAN_LOSS}, [*HPARAMS, "--nan-policy", "omit"], 0,
      ["warning:", "dropped 1 of 108 rows"]),
     ("hparams: inf loss in a CSV", {"sweep.csv": INF_LOSS},
-     HPARAMS, 2, ["column 'loss'", "found inf"]),
+     HPARAMS, 2, ["column 'loss'", "found inf", "diverged run", "--nan-policy omit"]),
     ("hparams: one run", {"sweep.csv": "\n".join(LINES[:2]) + "\n"}, HPARAMS, 2,
      ["more than one"]),
     ("hparams: tokens = 20 N", {"sweep.csv": sweep((20.0,)).to_csv(index=False)}, HPARAMS, 0,

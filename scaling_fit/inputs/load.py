@@ -440,9 +440,12 @@ def _check_values(table: pd.DataFrame, name: str, labels: Mapping[str, str]) -> 
         if bad.any():
             first = int(np.argmax(bad))
             expected = "≥ 0" if column in NON_NEGATIVE else "> 0"
+            diverged = ""
+            if column == "loss" and np.isinf(values[first]):  # a run that diverged
+                diverged = f" (a diverged run: leave its loss empty and pass {OMIT})"
             raise DataError(
                 f"{_at(name, table.index[first], labels, column)}: expected a finite number "
-                f"{expected}, found {float(values[first])!r}; fix or remove that row"
+                f"{expected}, found {float(values[first])!r}; fix or remove that row{diverged}"
             )
     loss = table["loss"].to_numpy(float)
     if len(loss) > 1 and np.all(loss == loss[0]):
