@@ -394,3 +394,13 @@ def test_plan_labels_a_fitted_value_without_interval(tmp_path: Path, capsys) -> 
     assert "no bootstrap interval" in rows["peak_lr"]["law"]
     assert "bootstrap percentiles" not in rows["batch_size"]["law"]
     assert "no interval for" not in err  # bootstrap=0 was the user's choice: nothing to warn
+
+
+def test_lr_only_lines_short_of_the_published_lr_do_not_blame_the_batch_unit() -> None:
+    # Two runs per cell at 1/8 and 1/4 of the guessed LR (tokens per step): the published
+    # law's lr lies beyond each LR line; batch sizes are not used (B* not identified).
+    table = sweep("lr").groupby(["n_params", "tokens"]).head(2)
+    result, said = fit_recording(table, bootstrap=0)
+    assert result.batch is None and np.isnan(result.penalty["published"])
+    assert "the published law's lr lies outside the swept LR line of every cell" in said
+    assert "tokens per step" not in said

@@ -505,7 +505,13 @@ def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
     messages = []
     for label in ("fitted", "published"):
         penalty, how = cells[f"penalty_{label}"], cells[f"how_{label}"]
-        if penalty.isna().all():
+        if penalty.isna().all() and cells[f"batch_{label}"].isna().all():  # LR-only
+            messages.append(
+                f"the {label} law's lr lies outside the swept LR line of every cell (or next "
+                "to a diverged run), so its loss penalty is not measured (NaN); extend the "
+                "LR lines towards it to score it"
+            )
+        elif penalty.isna().all():
             messages.append(
                 f"the {label} law's (lr, batch size) lies outside the swept runs of every "
                 "cell (or no cell varies both), so its loss penalty is not measured (NaN); "
