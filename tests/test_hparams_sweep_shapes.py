@@ -404,3 +404,27 @@ def test_lr_only_lines_short_of_the_published_lr_do_not_blame_the_batch_unit() -
     assert result.batch is None and np.isnan(result.penalty["published"])
     assert "the published law's lr lies outside the swept LR line of every cell" in said
     assert "tokens per step" not in said
+
+
+def test_a_tidy_dataframe_with_sizes_and_rates_as_text_is_read_like_a_csv() -> None:
+    table = sweep("cross")
+    expected, _ = fit_recording(table, bootstrap=0)
+    text = table.assign(
+        n_params=[f"{n / 1e6:g}M" for n in table["n_params"]],
+        tokens=[f"{d / 1e9:g}B" for d in table["tokens"]],
+        lr=[repr(x) for x in table["lr"]],
+    )
+    result, _ = fit_recording(text, bootstrap=0)
+    # The same numbers (100M, 2B are exact; repr round-trips floats): the same fit.
+    assert result.lr.params == pytest.approx(expected.lr.params, rel=1e-9)
+
+
+def test_a_cell_ruined_by_one_low_loss_says_to_check_that_run() -> None:
+    table = sweep("cross")
+    # One run of the first cell logged at half its loss: every other run of that cell is then
+    # above 1.5x its best and counts as diverged.
+    table.loc[5, "loss"] *= 0.5
+    _, said = fit_recording(table, bootstrap=0)
+    assert "1 of 8 cells have their converged runs at a single (lr, batch size)" in said
+    assert "Their other 10 runs count as diverged" in said  # a cross cell: 11 runs
+    assert "check the best run's loss" in said

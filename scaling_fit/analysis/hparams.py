@@ -33,7 +33,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.load import load_runs
+from ..inputs.load import load_runs, parse_number
 from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
@@ -191,6 +191,9 @@ def _sweep_table(
         raise DataError("the sweep has no runs; expected one row per run of the sweep")
     if "run" not in table.columns:
         table["run"] = [f"row{i}" for i in range(len(table))]
+    for column in NEEDED:  # text as load_runs reads it ("125M", "3e-4"); NaN stays NaN
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = [_as_number(cell) for cell in table[column]]
     _check_sweep_values(table)
     if seq_len is not None:
         check_seq_len(seq_len)
@@ -227,6 +230,17 @@ def _check_swept(table: pd.DataFrame) -> None:
             "has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. 4 "
             "learning rates x 3 batch sizes, or an LR line at one batch size)"
         )
+
+
+def _as_number(cell: Any) -> Any:
+    """A cell of a tidy sweep DataFrame as a float when :func:`parse_number` reads it (125M,
+    3e-4, 1,000); a missing cell as NaN; anything else as given, for the error to quote."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return np.nan
+    try:
+        return parse_number(cell)
+    except ValueError:
+        return cell
 
 
 def _shown(value: Any) -> str:
@@ -468,10 +482,18 @@ def _unused_cells(cells: pd.DataFrame) -> list[str]:
     unused = cells[cells["swept"] == ""]
     if not len(unused):
         return []
+    lost = int(unused["n_diverged"].sum())
+    why = ""
+    if lost:
+        why = (
+            f" Their other {lost} runs count as diverged (NaN/inf loss, or above "
+            f"{DIVERGED_RATIO:g}x the cell's best): if they did not diverge, check the best "
+            "run's loss for a logging error."
+        )
     return [
         f"{len(unused)} of {len(cells)} cells have their converged runs at a single (lr, "
-        f"batch size): {_cell_names(unused)}. They hold no optimum and neither law uses them; "
-        "add runs at other learning rates there"
+        f"batch size): {_cell_names(unused)}.{why} They hold no optimum and neither law uses "
+        "them; add runs at other learning rates there"
     ]
 
 
