@@ -428,3 +428,14 @@ def test_a_cell_ruined_by_one_low_loss_says_to_check_that_run() -> None:
     assert "1 of 8 cells have their converged runs at a single (lr, batch size)" in said
     assert "Their other 10 runs count as diverged" in said  # a cross cell: 11 runs
     assert "check the best run's loss" in said
+
+
+def test_holdout_penalty_says_which_left_out_cell_leaves_too_little() -> None:
+    # Cells at (1e8, 2e9), (2e8, 4e9), (1e8, 8e9): fittable, but without the only 2e8 cell
+    # the rest hold one model size.
+    table = sweep("grid", sizes=(1e8, 2e8))
+    table = table[table["tokens"].isin([2e9, 4e9, 8e9])]
+    with pytest.raises(sf.DataError, match=r"holdout_penalty: without the cell N=2e\+08 D=4e\+09"):
+        sf.holdout_penalty(table)
+    with pytest.raises(sf.DataError, match=r"^rule='x' is not supported"):  # not a refit's
+        sf.holdout_penalty(table, rule="x")

@@ -162,11 +162,21 @@ def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
     """
     table = _sweep_table(sweep, options.pop("seq_len", None), options.pop("columns", None))
     options["bootstrap"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingFitWarning)
+        fit_hparams(table, **options)  # bad options or sweep: their own error, not a refit's
     rows = []
     for (n, d), held in table.groupby(["n_params", "tokens"], sort=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScalingFitWarning)  # the full fit reports them
-            result = fit_hparams(table.drop(index=held.index), **options)
+            try:
+                result = fit_hparams(table.drop(index=held.index), **options)
+            except DataError as exc:
+                raise DataError(
+                    f"holdout_penalty: without the cell N={n:.3g} D={d:.3g} the other cells "
+                    f"cannot be fitted: {exc}. Each leave-one-cell-out refit needs the rest "
+                    "to hold 2 model sizes and 2 token counts that vary lr"
+                ) from None
         lr = float(result.lr.law.predict(n, d, **result.lr.params))
         batch = np.nan  # not identified: lr is scored at the cell's best batch size
         if result.batch is not None:
