@@ -439,3 +439,13 @@ def test_holdout_penalty_says_which_left_out_cell_leaves_too_little() -> None:
         sf.holdout_penalty(table)
     with pytest.raises(sf.DataError, match=r"^rule='x' is not supported"):  # not a refit's
         sf.holdout_penalty(table, rule="x")
+
+
+def test_a_batch_only_sweep_is_named_as_such() -> None:
+    # The cross's batch line alone (the runs at each cell's guessed LR).
+    table = sweep("cross")
+    guessed = table.groupby(["n_params", "tokens"])["lr"].transform(lambda x: x.mode().iloc[0])
+    batch_line = table[table["lr"] == guessed]
+    assert batch_line.groupby(["n_params", "tokens"])["batch_size"].nunique().min() == 5
+    with pytest.raises(sf.DataError, match=r"varies only the batch size: a batch-only sweep"):
+        sf.fit_hparams(batch_line, bootstrap=0)

@@ -234,11 +234,14 @@ def _check_sweep_values(table: pd.DataFrame) -> None:
 def _check_swept(table: pd.DataFrame) -> None:
     """DataError when no (N, D) cell tries more than one lr: the sweep then holds no optimal
     lr to fit (one batch size per cell is an LR-only sweep: B* is then not identified)."""
-    if table.groupby(["n_params", "tokens"])["lr"].nunique().max() < 2:
+    cells = table.groupby(["n_params", "tokens"])
+    if cells["lr"].nunique().max() < 2:
+        batch_only = cells["batch_size"].nunique().max() > 1
+        what = " (it varies only the batch size: a batch-only sweep)" if batch_only else ""
         raise DataError(
-            "no (n_params, tokens) cell of the sweep has runs at more than one lr, so none "
-            "has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. 4 "
-            "learning rates x 3 batch sizes, or an LR line at one batch size)"
+            f"no (n_params, tokens) cell of the sweep has runs at more than one lr{what}, so "
+            "none has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. "
+            "4 learning rates x 3 batch sizes, or an LR line at one batch size)"
         )
 
 
