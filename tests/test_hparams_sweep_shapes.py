@@ -449,3 +449,13 @@ def test_a_batch_only_sweep_is_named_as_such() -> None:
     assert batch_line.groupby(["n_params", "tokens"])["batch_size"].nunique().min() == 5
     with pytest.raises(sf.DataError, match=r"varies only the batch size: a batch-only sweep"):
         sf.fit_hparams(batch_line, bootstrap=0)
+
+
+def test_seq_len_on_batch_sizes_already_in_tokens_is_warned() -> None:
+    # The synthetic sweep's batch sizes are tokens (3.8e4 to 5.7e6): x 2048 is 8e7 to 1e10
+    # tokens per step, far beyond any run.
+    _, said = fit_recording(sweep("cross"), seq_len=2048, bootstrap=0)
+    assert "they look like tokens already. Leave out seq_len= (--seq-len)" in said
+    sequences = sweep("cross").assign(batch_size=lambda t: (t["batch_size"] / 2048).round())
+    _, said = fit_recording(sequences, seq_len=2048, bootstrap=0)
+    assert "look like tokens" not in said

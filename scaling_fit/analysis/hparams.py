@@ -275,8 +275,17 @@ def check_seq_len(seq_len: Any) -> None:
 
 
 def _unit_warnings(table: pd.DataFrame, seq_len: int | None) -> list[str]:
-    """A message when every batch size is small enough to count sequences, not tokens."""
+    """A message when every batch size is small enough to count sequences, not tokens, or
+    (with ``seq_len``) large enough to count tokens already."""
     sizes = table["batch_size"].astype(float)
+    if seq_len is not None and len(sizes) and sizes.min() / seq_len >= SEQUENCE_LIKE:
+        given = sizes / seq_len
+        return [
+            f"every batch_size is {SEQUENCE_LIKE:,} or more ({given.min():g} to "
+            f"{given.max():g}) before seq_len={seq_len:g} multiplies it, so "
+            f"{sizes.min():.3g} to {sizes.max():.3g} tokens per step: they look like tokens "
+            "already. Leave out seq_len= (--seq-len) if batch_size counts tokens"
+        ]
     if seq_len is not None or not len(sizes) or sizes.max() >= SEQUENCE_LIKE:
         return []
     return [
