@@ -182,7 +182,7 @@ def _hyperbola(b_noise: float) -> pd.DataFrame:
 def test_b_noise_outside_the_swept_batches_is_called_an_extrapolation(b_noise: float) -> None:
     # B_noise 50x below the smallest or 60x above the largest batch: the hyperbola's bend is
     # never seen, and the fit (inside the 1000x search, so not "at the edge") extrapolates.
-    with pytest.warns(sf.ScalingFitWarning, match="outside the swept batch sizes") as caught:
+    with pytest.warns(sf.ScalingFitWarning, match="outside the fitted batch sizes") as caught:
         result = sf.fit_critical_batch(_hyperbola(b_noise))
     fitted = result.fits["b_noise"].iloc[0]
     assert not 5e4 <= fitted <= 1.6e6
@@ -205,3 +205,13 @@ def test_an_infinite_steps_cell_is_named_as_a_number() -> None:
     with pytest.raises(sf.DataError, match=r"column 'steps'.*found inf;") as caught:
         sf.fit_critical_batch(table)
     assert "np.float64" not in str(caught.value)
+
+
+def test_a_group_whose_batches_never_reached_the_target_says_so() -> None:
+    # 6 batch sizes (5e4, 1e5, 2e5, ...), the 4 largest blank (never reached the target).
+    table = _hyperbola(3e5)
+    table["steps"] = table["steps"].where(table["batch_size"] < 1.5e5)
+    with pytest.raises(sf.DataError, match=r"6 batch sizes, of which 2 reached the target"):
+        sf.fit_critical_batch(table)
+    with pytest.raises(sf.DataError, match=r"0 reached the target"):
+        sf.fit_critical_batch(table.assign(steps=np.nan))
