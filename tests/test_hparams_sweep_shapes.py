@@ -459,3 +459,20 @@ def test_seq_len_on_batch_sizes_already_in_tokens_is_warned() -> None:
     sequences = sweep("cross").assign(batch_size=lambda t: (t["batch_size"] / 2048).round())
     _, said = fit_recording(sequences, seq_len=2048, bootstrap=0)
     assert "look like tokens" not in said
+
+
+def test_a_dataframe_with_aliased_columns_keeps_its_diverged_runs() -> None:
+    # The cross with its diverged runs as NaN (and, in a second frame, inf), under the
+    # aliases learning_rate / bs / val_loss and a count column in millions: the same fit and
+    # the same diverged count as the canonical frame (was load_runs' "expected a value, found
+    # an empty/NaN cell ... nan_policy='omit'", an argument fit_hparams does not take).
+    table = sweep("cross")
+    table["loss"] = table["loss"].where(table["loss"] < 5.0)
+    expected, _ = fit_recording(table, bootstrap=0)
+    renamed = {"lr": "learning_rate", "batch_size": "bs", "loss": "val_loss"}
+    for marker in (np.nan, np.inf):
+        aliased = table.fillna({"loss": marker}).rename(columns=renamed)
+        aliased["params (M)"] = aliased.pop("n_params") / 1e6
+        result, _ = fit_recording(aliased, bootstrap=0)
+        assert result.cells["n_diverged"].sum() == expected.cells["n_diverged"].sum() > 0
+        assert result.lr.params == pytest.approx(expected.lr.params, rel=1e-9)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.load import load_runs, parse_number
+from ..inputs.load import canonical_frame, load_runs, parse_number
 from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
@@ -76,7 +76,9 @@ def fit_hparams(
     sweep
         One row per run with ``n_params`` (non-embedding), ``tokens``, ``lr`` (peak),
         ``batch_size`` and the final ``loss``: a DataFrame or anything
-        :func:`scaling_fit.load_runs` reads (its aliases and unit suffixes apply).
+        :func:`scaling_fit.load_runs` reads (its aliases and unit suffixes apply). A
+        DataFrame's NaN or infinite loss is a diverged run whatever the column is called; a
+        file's is refused by the loader (drop it with ``--nan-policy omit``).
     rule
         ``"band"`` (default): all runs within ``band`` % of their cell's best, as Step Law.
         ``"smooth"``: one point per cell, the minimum of a quadratic in (log lr, log batch)
@@ -190,7 +192,12 @@ def _sweep_table(
     sweep: Any, seq_len: int | None, columns: Mapping[str, str] | None
 ) -> pd.DataFrame:
     tidy = isinstance(sweep, pd.DataFrame) and set(NEEDED) <= set(sweep.columns)
-    table = sweep.copy() if tidy and not columns else load_runs(sweep, columns=columns)
+    if tidy and not columns:  # e.g. load_runs' own table: its other columns are not renamed
+        table = sweep.copy()
+    elif isinstance(sweep, pd.DataFrame):  # named as load_runs names them; NaN/inf loss kept
+        table = canonical_frame(sweep, columns)
+    else:
+        table = load_runs(sweep, columns=columns)
     missing = [c for c in NEEDED if c not in table.columns]
     if missing:
         raise DataError(

@@ -203,6 +203,22 @@ def load_runs(
     return table
 
 
+def canonical_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with its columns named as :func:`load_runs` names them (aliases,
+    ``columns=``, a unit in a count column's name multiplied out), its values unchecked.
+
+    For callers that accept values :func:`load_runs` refuses: :func:`scaling_fit.fit_hparams`
+    takes a NaN or infinite loss as a diverged run and checks the rest itself.
+    """
+    mapping = _column_map(frame, DATAFRAME, columns or {})
+    labels = {canonical: column for column, canonical in mapping.items() if canonical in CANONICAL}
+    table = frame.rename(columns=mapping)
+    for column in (c for c in COUNTS if c in table.columns and _name_unit(labels[c])):
+        table[column] = _numbers(table[column], DATAFRAME, labels)
+    _apply_name_units(table, labels)
+    return table
+
+
 def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
     """Whether a CSV column (by its header name) will be a numeric canonical column: then
     pandas may read it as numbers; any other column stays text as written."""
