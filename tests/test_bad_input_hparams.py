@@ -428,6 +428,28 @@ API_CASES = [
         lambda: sf.fit_hparams(SWEEP_FRAME, bootstrap=2.5),
         r"bootstrap=2.5 \(--bootstrap\)",
     ),
+    (  # before: pandas' "No objects to concatenate"
+        "fit_hparams: every run diverged (NaN)",
+        lambda: sf.fit_hparams(SWEEP_FRAME.assign(loss=np.nan)),
+        r"every run of the sweep diverged \(NaN or inf loss in all 108 runs\)",
+    ),
+    (
+        "fit_hparams: every run diverged (None in an object column)",
+        lambda: sf.fit_hparams(SWEEP_FRAME.astype(object).assign(loss=None)),
+        "every run of the sweep diverged",
+    ),
+    (  # before: the bare "1 distinct n_params", not why
+        "fit_hparams: all cells but one diverged",
+        lambda: sf.fit_hparams(
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME["n_params"] == 1e8))
+        ),
+        r"1 distinct n_params.*; every run of 6 cells diverged",
+    ),
+    (  # before: True read as loss 1.0 in every run, and a fit
+        "fit_hparams: a True/False loss column",
+        lambda: sf.fit_hparams(SWEEP_FRAME.assign(loss=True)),
+        "sweep column 'loss' holds True/False; expected numbers",
+    ),
     (
         "HparamsResult.predict: lengths 2 and 3",
         lambda: HP_RESULT.predict([1e9, 2e9], [1e10, 2e10, 3e10]),

@@ -127,16 +127,23 @@ def fit_hparams(
     table = _sweep_table(sweep, seq_len, columns)
     units = _unit_warnings(table, seq_len)
     _check_swept(table)
+    lost = _lost_cells(table)
+    if _diverged_everywhere(table):
+        raise DataError(
+            f"every run of the sweep diverged (NaN or inf loss in all {len(table)} runs), so "
+            "no cell holds an optimum; expected converged runs (finite losses). Rerun at "
+            "lower learning rates"
+        )
     cells, points = cell_optima(table, rule, band)
     lr_cells = cells[cells["swept"].str.contains("lr")]
     if lr_cells["n_params"].nunique() < 2 or lr_cells["tokens"].nunique() < 2:
-        raise DataError(_too_few_lr_cells(cells, lr_cells))
+        raise DataError(_too_few_lr_cells(cells, lr_cells) + "".join(f"; {m}" for m in lost))
     options = {"rule": rule, "band": band, "seq_len": seq_len, "bootstrap": bootstrap}
     options["seed"] = seed
     lr_fit, batch_fit, notes = _fit_laws(cells, points, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
     fitted = [m for fit in (lr_fit, batch_fit) if fit is not None for m in fit.warnings]
-    messages = [*units, *_lost_cells(table), *_unused_cells(cells), *notes, *fitted]
+    messages = [*units, *lost, *_unused_cells(cells), *notes, *fitted]
     messages += _warnings(cells, rule)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
@@ -223,6 +230,11 @@ def _check_sweep_values(table: pd.DataFrame) -> None:
     finite number > 0 (logarithms of all of them are taken); a NaN or +inf loss is allowed
     (a diverged run)."""
     for column in NEEDED:
+        if pd.api.types.is_bool_dtype(table[column]):
+            raise DataError(
+                f"sweep column {column!r} holds True/False; expected numbers (the "
+                f"{column} of each run). Map the right column with columns={{...}}"
+            )
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
         bad = ~(np.isfinite(values) & (values > 0))
         if column == "loss":  # a diverged run: NaN as given (not text) or +inf
@@ -467,6 +479,11 @@ def _not_identified(cells: pd.DataFrame, used: np.ndarray) -> str:
         "read along the LR line at that batch size. Vary the batch size at one LR in cells at "
         "two or more token counts to fit B*"
     )
+
+
+def _diverged_everywhere(table: pd.DataFrame) -> bool:
+    """Whether no run of the sweep has a finite loss."""
+    return not np.isfinite(table["loss"].to_numpy(float)).any()
 
 
 def _lost_cells(table: pd.DataFrame) -> list[str]:
