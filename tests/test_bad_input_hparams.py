@@ -181,7 +181,7 @@ CASES = [
     ("hparams: NaN loss dropped", {"sweep.csv": NAN_LOSS}, [*HPARAMS, "--nan-policy", "omit"], 0,
      ["warning:", "dropped 1 of 108 rows"]),
     ("hparams: inf loss in a CSV", {"sweep.csv": INF_LOSS},
-     HPARAMS, 2, ["column 'loss'", "found inf"]),
+     HPARAMS, 2, ["column 'loss'", "found inf", "diverged run", "--nan-policy omit"]),
     ("hparams: one run", {"sweep.csv": "\n".join(LINES[:2]) + "\n"}, HPARAMS, 2,
      ["more than one"]),
     ("hparams: tokens = 20 N", {"sweep.csv": sweep((20.0,)).to_csv(index=False)}, HPARAMS, 0,
@@ -427,6 +427,28 @@ API_CASES = [
         "fit_hparams: bootstrap=2.5",
         lambda: sf.fit_hparams(SWEEP_FRAME, bootstrap=2.5),
         r"bootstrap=2.5 \(--bootstrap\)",
+    ),
+    (  # before: pandas' "No objects to concatenate"
+        "fit_hparams: every run diverged (NaN)",
+        lambda: sf.fit_hparams(SWEEP_FRAME.assign(loss=np.nan)),
+        r"every run of the sweep diverged \(NaN or inf loss in all 108 runs\)",
+    ),
+    (
+        "fit_hparams: every run diverged (None in an object column)",
+        lambda: sf.fit_hparams(SWEEP_FRAME.astype(object).assign(loss=None)),
+        "every run of the sweep diverged",
+    ),
+    (  # before: the bare "1 distinct n_params", not why
+        "fit_hparams: all cells but one diverged",
+        lambda: sf.fit_hparams(
+            SWEEP_FRAME.assign(loss=SWEEP_FRAME["loss"].where(SWEEP_FRAME["n_params"] == 1e8))
+        ),
+        r"1 distinct n_params.*; every run of 6 cells diverged",
+    ),
+    (  # before: True read as loss 1.0 in every run, and a fit
+        "fit_hparams: a True/False loss column",
+        lambda: sf.fit_hparams(SWEEP_FRAME.assign(loss=True)),
+        "sweep column 'loss' holds True/False; expected numbers",
     ),
     (
         "HparamsResult.predict: lengths 2 and 3",

@@ -169,3 +169,49 @@ def test_plan_with_a_critical_batch_fit(zhang: sf.CriticalBatchResult) -> None:
     )
     assert "2x-steps" in rows.loc["critical_batch_noise", "law"]
     assert "20 %" in rows.loc["critical_batch_20", "law"]
+
+
+def _hyperbola(b_noise: float) -> pd.DataFrame:
+    """Steps S = 1000 (1 + b_noise/B) at 6 batch sizes from 5e4 to 1.6e6, 2 % noise."""
+    batch = np.geomspace(5e4, 1.6e6, 6)
+    noise = np.exp(np.random.default_rng(0).normal(0, 0.02, len(batch)))
+    return pd.DataFrame({"batch_size": batch, "steps": 1e3 * (1 + b_noise / batch) * noise})
+
+
+@pytest.mark.parametrize("b_noise", [1e3, 1e8])
+def test_b_noise_outside_the_swept_batches_is_called_an_extrapolation(b_noise: float) -> None:
+    # B_noise 50x below the smallest or 60x above the largest batch: the hyperbola's bend is
+    # never seen, and the fit (inside the 1000x search, so not "at the edge") extrapolates.
+    with pytest.warns(sf.ScalingFitWarning, match="outside the fitted batch sizes") as caught:
+        result = sf.fit_critical_batch(_hyperbola(b_noise))
+    fitted = result.fits["b_noise"].iloc[0]
+    assert not 5e4 <= fitted <= 1.6e6
+    assert not any("edge of the search" in str(w.message) for w in caught)
+
+
+def test_b_noise_inside_the_swept_batches_is_not_warned() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sf.ScalingFitWarning)
+        result = sf.fit_critical_batch(_hyperbola(3e5))
+    # 2 % noise on 6 points: B_noise within 15 % of 3e5.
+    assert result.fits["b_noise"].iloc[0] == pytest.approx(3e5, rel=0.15)
+
+
+def test_an_infinite_steps_cell_is_named_as_a_number() -> None:
+    table = _hyperbola(3e5)
+    table.loc[2, "steps"] = np.inf
+    with pytest.raises(sf.DataError, match=r"column 'steps'.*found inf;") as caught:
+        sf.fit_critical_batch(table)
+    assert "np.float64" not in str(caught.value)
+
+
+def test_a_group_whose_batches_never_reached_the_target_says_so() -> None:
+    # 6 batch sizes (5e4, 1e5, 2e5, ...), the 4 largest blank (never reached the target).
+    table = _hyperbola(3e5)
+    table["steps"] = table["steps"].where(table["batch_size"] < 1.5e5)
+    with pytest.raises(sf.DataError, match=r"6 batch sizes, of which 2 reached the target"):
+        sf.fit_critical_batch(table)
+    with pytest.raises(sf.DataError, match=r"0 reached the target"):
+        sf.fit_critical_batch(table.assign(steps=np.nan))

@@ -119,7 +119,8 @@ def test_api_predict_of_a_small_sweep() -> None:
     # Before: IndexError: index -1 is out of bounds for axis 0 with size 0.
     hp, said = fit_recording(small_sweep(), seq_len=2048, bootstrap=200)
     assert "vary together" in said
-    row = hp.predict(1e9, 2e10).iloc[0]
+    with pytest.warns(sf.ScalingFitWarning, match="no interval for lr.*vary together"):
+        row = hp.predict(1e9, 2e10).iloc[0]
     assert np.isfinite(row["lr"]) and np.isnan(row["lr_lower"]) and np.isnan(row["lr_upper"])
     assert row["batch_size_lower"] <= row["batch_size"] <= row["batch_size_upper"]
     assert any("vary together" in w for w in hp.warnings)
@@ -145,4 +146,5 @@ def test_as_many_cells_as_parameters_says_why_there_are_no_intervals() -> None:
     hp, said = fit_recording(sweep[keep], seq_len=2048, bootstrap=100)
     assert "more cells than the law's 3 parameters" in said
     assert hp.lr.samples is None
-    assert np.isnan(hp.predict(3e8, 6e9).iloc[0]["lr_lower"])
+    with pytest.warns(sf.ScalingFitWarning, match="no interval for lr.*3 parameters"):
+        assert np.isnan(hp.predict(3e8, 6e9).iloc[0]["lr_lower"])

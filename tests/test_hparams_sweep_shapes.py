@@ -335,3 +335,144 @@ def test_a_random_search_cell_is_read_in_its_delaunay_triangles() -> None:
     line = pd.DataFrame({"lr": [1e-3, 2e-3, 4e-3], "batch_size": [1e5, 2e5, 4e5], "loss": 3.0})
     penalty, how = cell_penalty(line, 2.5e-3, 2.2e5)
     assert np.isnan(penalty) and how == "outside the swept runs"
+
+
+def test_cells_whose_lr_lines_all_diverged_say_so() -> None:
+    # Per cell only the 3 highest LRs of the line (2, 4, 8 x the guess): the two above 3 lr*
+    # diverge (loss ~7), so every cell keeps one converged run and no LR line is left.
+    table = sweep("lr").groupby(["n_params", "tokens"]).tail(3)
+    with pytest.raises(sf.DataError, match=r"8 of 8 cells have converged runs at one lr only"):
+        sf.fit_hparams(table, bootstrap=0)
+    with pytest.raises(sf.DataError, match=r"16 of their runs diverged.*lower learning rates"):
+        sf.fit_hparams(table, bootstrap=0)
+
+
+def test_cells_used_by_neither_law_are_named() -> None:
+    table = sweep("grid")
+    first = table.groupby(["n_params", "tokens"]).ngroup() == 0
+    # The first cell keeps one run: it holds no optimum and is in neither law.
+    table = pd.concat([table[first].iloc[[17]], table[~first]])
+    result, said = fit_recording(table, bootstrap=0)
+    assert "1 of 8 cells have their converged runs at a single (lr, batch size)" in said
+    assert "neither law uses them" in said
+    # Not also called "a single run in the near-optimal band" (its optimum is not used).
+    assert not any("N=1e+08 D=2e+09" in m for m in result.warnings if "near-optimal" in m)
+
+
+def test_predict_says_why_intervals_are_nan_and_when_the_ratio_is_a_guess() -> None:
+    # Two cells at 20 tokens per parameter: a and b of the lr law cannot be told apart, and
+    # two cells give no bootstrap intervals for either law.
+    table = sweep("grid", sizes=(1e8, 2e8))
+    table = table[table["tokens"] == 20.0 * table["n_params"]]
+    with pytest.warns(sf.ScalingFitWarning):
+        result = sf.fit_hparams(table, bootstrap=100)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        row = result.predict(1e9, 4e10).iloc[0]
+    said = " ".join(str(w.message) for w in caught)
+    assert np.isnan(row["lr_lower"]) and np.isnan(row["batch_size_lower"])
+    assert "no interval for lr" in said and "cannot be told apart" in said
+    assert "no interval for batch_size" in said and "needs more cells" in said
+    assert "lr at 40 tokens per parameter is a guess" in said
+    with warnings.catch_warnings(record=True) as caught:  # at the cells' own ratio: no guess
+        warnings.simplefilter("always")
+        result.predict(1e9, 2e10)
+    assert not any("is a guess" in str(w.message) for w in caught)
+
+
+def test_plan_labels_a_fitted_value_without_interval(tmp_path: Path, capsys) -> None:
+    result = sf.fit_hparams(sweep("grid"), bootstrap=0)
+    result.to_json(tmp_path / "hp.json")
+    path = str(tmp_path / "hp.json")
+    code = main(
+        ["plan", "--hparams", path, "--n-params", "1e9", "--tokens", "2e10", "--format=json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    rows = {r["quantity"]: r for r in json.loads(out)["rows"]}
+    assert rows["peak_lr"]["lower"] is None
+    assert "no bootstrap interval" in rows["peak_lr"]["law"]
+    assert "bootstrap percentiles" not in rows["batch_size"]["law"]
+    assert "no interval for" not in err  # bootstrap=0 was the user's choice: nothing to warn
+
+
+def test_lr_only_lines_short_of_the_published_lr_do_not_blame_the_batch_unit() -> None:
+    # Two runs per cell at 1/8 and 1/4 of the guessed LR (tokens per step): the published
+    # law's lr lies beyond each LR line; batch sizes are not used (B* not identified).
+    table = sweep("lr").groupby(["n_params", "tokens"]).head(2)
+    result, said = fit_recording(table, bootstrap=0)
+    assert result.batch is None and np.isnan(result.penalty["published"])
+    assert "the published law's lr lies outside the swept LR line of every cell" in said
+    assert "tokens per step" not in said
+
+
+def test_a_tidy_dataframe_with_sizes_and_rates_as_text_is_read_like_a_csv() -> None:
+    table = sweep("cross")
+    expected, _ = fit_recording(table, bootstrap=0)
+    text = table.assign(
+        n_params=[f"{n / 1e6:g}M" for n in table["n_params"]],
+        tokens=[f"{d / 1e9:g}B" for d in table["tokens"]],
+        lr=[repr(x) for x in table["lr"]],
+    )
+    result, _ = fit_recording(text, bootstrap=0)
+    # The same numbers (100M, 2B are exact; repr round-trips floats): the same fit.
+    assert result.lr.params == pytest.approx(expected.lr.params, rel=1e-9)
+
+
+def test_a_cell_ruined_by_one_low_loss_says_to_check_that_run() -> None:
+    table = sweep("cross")
+    # One run of the first cell logged at half its loss: every other run of that cell is then
+    # above 1.5x its best and counts as diverged.
+    table.loc[5, "loss"] *= 0.5
+    _, said = fit_recording(table, bootstrap=0)
+    assert "1 of 8 cells have their converged runs at a single (lr, batch size)" in said
+    assert "Their other 10 runs count as diverged" in said  # a cross cell: 11 runs
+    assert "check the best run's loss" in said
+
+
+def test_holdout_penalty_says_which_left_out_cell_leaves_too_little() -> None:
+    # Cells at (1e8, 2e9), (2e8, 4e9), (1e8, 8e9): fittable, but without the only 2e8 cell
+    # the rest hold one model size.
+    table = sweep("grid", sizes=(1e8, 2e8))
+    table = table[table["tokens"].isin([2e9, 4e9, 8e9])]
+    with pytest.raises(sf.DataError, match=r"holdout_penalty: without the cell N=2e\+08 D=4e\+09"):
+        sf.holdout_penalty(table)
+    with pytest.raises(sf.DataError, match=r"^rule='x' is not supported"):  # not a refit's
+        sf.holdout_penalty(table, rule="x")
+
+
+def test_a_batch_only_sweep_is_named_as_such() -> None:
+    # The cross's batch line alone (the runs at each cell's guessed LR).
+    table = sweep("cross")
+    guessed = table.groupby(["n_params", "tokens"])["lr"].transform(lambda x: x.mode().iloc[0])
+    batch_line = table[table["lr"] == guessed]
+    assert batch_line.groupby(["n_params", "tokens"])["batch_size"].nunique().min() == 5
+    with pytest.raises(sf.DataError, match=r"varies only the batch size: a batch-only sweep"):
+        sf.fit_hparams(batch_line, bootstrap=0)
+
+
+def test_seq_len_on_batch_sizes_already_in_tokens_is_warned() -> None:
+    # The synthetic sweep's batch sizes are tokens (3.8e4 to 5.7e6): x 2048 is 8e7 to 1e10
+    # tokens per step, far beyond any run.
+    _, said = fit_recording(sweep("cross"), seq_len=2048, bootstrap=0)
+    assert "they look like tokens already. Leave out seq_len= (--seq-len)" in said
+    sequences = sweep("cross").assign(batch_size=lambda t: (t["batch_size"] / 2048).round())
+    _, said = fit_recording(sequences, seq_len=2048, bootstrap=0)
+    assert "look like tokens" not in said
+
+
+def test_a_dataframe_with_aliased_columns_keeps_its_diverged_runs() -> None:
+    # The cross with its diverged runs as NaN (and, in a second frame, inf), under the
+    # aliases learning_rate / bs / val_loss and a count column in millions: the same fit and
+    # the same diverged count as the canonical frame (was load_runs' "expected a value, found
+    # an empty/NaN cell ... nan_policy='omit'", an argument fit_hparams does not take).
+    table = sweep("cross")
+    table["loss"] = table["loss"].where(table["loss"] < 5.0)
+    expected, _ = fit_recording(table, bootstrap=0)
+    renamed = {"lr": "learning_rate", "batch_size": "bs", "loss": "val_loss"}
+    for marker in (np.nan, np.inf):
+        aliased = table.fillna({"loss": marker}).rename(columns=renamed)
+        aliased["params (M)"] = aliased.pop("n_params") / 1e6
+        result, _ = fit_recording(aliased, bootstrap=0)
+        assert result.cells["n_diverged"].sum() == expected.cells["n_diverged"].sum() > 0
+        assert result.lr.params == pytest.approx(expected.lr.params, rel=1e-9)

@@ -86,8 +86,15 @@ def fit_critical_batch(
         table[group] = "all"
     _check_groups(table, group, where)
     rows = []
-    for name, sweep in table.groupby(group, sort=False):
-        sweep = sweep[np.isfinite(sweep["steps"].astype(float))]
+    for name, every in table.groupby(group, sort=False):
+        sweep = every[np.isfinite(every["steps"].astype(float))]
+        if len(sweep) < len(every) and sweep["batch_size"].nunique() < 3:
+            raise DataError(
+                f"group {name!r}: {every['batch_size'].nunique()} batch sizes, of which "
+                f"{sweep['batch_size'].nunique()} reached the target (blank steps: never "
+                "reached); fitting S_min and B_noise needs at least 3 that reach it. Choose a "
+                "higher target loss (steps_to_target), or train those runs longer"
+            )
         rows.append({group: name, **_fit_one(sweep, name, level)})
         for column in ("n_params", "tokens", "target_loss"):
             if column in sweep.columns:
@@ -136,7 +143,9 @@ def _positive_column(table: pd.DataFrame, column: str, where: str, *, blank_ok: 
         label = table.index[np.argmax(bad.to_numpy())]
         row = f"index {label!r}" if where == DATAFRAME else f"row {label}"
         cell = cells.at[label]  # a number as written, text quoted
-        shown = str(cell).strip() if np.isfinite(values.at[label]) else repr(cell)
+        number = values.at[label]
+        text = isinstance(cell, str)  # text as written, quoted; a number as a number
+        shown = str(cell).strip() if np.isfinite(number) else repr(cell) if text else f"{number:g}"
         blank_text = " (blank: never reached the target)" if blank_ok else ""
         raise DataError(
             f"{where}, {row}, column {column!r}: expected a positive number up to "
@@ -214,6 +223,15 @@ def _fit_one(sweep: pd.DataFrame, name: Any, level: float) -> dict[str, float]:
             stacklevel=3,
         )
     b_noise = np.exp(u)
+    if min(u - lo, hi - u) >= 1e-3 and not batch.min() <= b_noise <= batch.max():
+        warnings.warn(
+            f"group {name!r}: B_noise = {b_noise:.3g} lies outside the fitted batch sizes "
+            f"({batch.min():.3g} to {batch.max():.3g}, those that reached the target): they do "
+            "not bracket it, so it is an extrapolation of S = S_min (1 + B_noise/B); add "
+            "batch sizes around it",
+            ScalingFitWarning,
+            stacklevel=3,
+        )
     with np.errstate(over="ignore"):
         upper = b_noise * np.exp(half)
     if not np.isfinite(upper):

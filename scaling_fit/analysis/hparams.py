@@ -33,12 +33,12 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError, ScalingFitWarning
-from ..inputs.load import load_runs
+from ..inputs.load import canonical_frame, load_runs, parse_number
 from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
-from .hparams_cells import RULES, cell_optima, diverged
+from .hparams_cells import DIVERGED_RATIO, RULES, cell_optima, diverged
 from .hparams_penalty import NEXT_TO_DIVERGED, cell_penalty
 
 NEEDED = ("n_params", "tokens", "lr", "batch_size", "loss")
@@ -76,7 +76,9 @@ def fit_hparams(
     sweep
         One row per run with ``n_params`` (non-embedding), ``tokens``, ``lr`` (peak),
         ``batch_size`` and the final ``loss``: a DataFrame or anything
-        :func:`scaling_fit.load_runs` reads (its aliases and unit suffixes apply).
+        :func:`scaling_fit.load_runs` reads (its aliases and unit suffixes apply). A
+        DataFrame's NaN or infinite loss is a diverged run whatever the column is called; a
+        file's is refused by the loader (drop it with ``--nan-policy omit``).
     rule
         ``"band"`` (default): all runs within ``band`` % of their cell's best, as Step Law.
         ``"smooth"``: one point per cell, the minimum of a quadratic in (log lr, log batch)
@@ -125,20 +127,24 @@ def fit_hparams(
     table = _sweep_table(sweep, seq_len, columns)
     units = _unit_warnings(table, seq_len)
     _check_swept(table)
+    lost = _lost_cells(table)
+    if _diverged_everywhere(table):
+        raise DataError(
+            f"every run of the sweep diverged (NaN or inf loss in all {len(table)} runs), so "
+            "no cell holds an optimum; expected converged runs (finite losses). Rerun at "
+            "lower learning rates"
+        )
     cells, points = cell_optima(table, rule, band)
     lr_cells = cells[cells["swept"].str.contains("lr")]
     if lr_cells["n_params"].nunique() < 2 or lr_cells["tokens"].nunique() < 2:
-        raise DataError(
-            f"the cells that vary lr have {lr_cells['n_params'].nunique()} distinct n_params "
-            f"and {lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at "
-            "least 2 of each (add cells at other model sizes or token counts)"
-        )
+        raise DataError(_too_few_lr_cells(cells, lr_cells) + "".join(f"; {m}" for m in lost))
     options = {"rule": rule, "band": band, "seq_len": seq_len, "bootstrap": bootstrap}
     options["seed"] = seed
     lr_fit, batch_fit, notes = _fit_laws(cells, points, options)
     cells = _penalties(cells, table, lr_fit, batch_fit)
     fitted = [m for fit in (lr_fit, batch_fit) if fit is not None for m in fit.warnings]
-    messages = [*units, *_lost_cells(table), *notes, *fitted, *_warnings(cells, rule)]
+    messages = [*units, *lost, *_unused_cells(cells), *notes, *fitted]
+    messages += _warnings(cells, rule)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     return HparamsResult(lr=lr_fit, batch=batch_fit, cells=cells, warnings=tuple(messages))
@@ -165,11 +171,21 @@ def holdout_penalty(sweep: Any, **options: Any) -> pd.DataFrame:
     """
     table = _sweep_table(sweep, options.pop("seq_len", None), options.pop("columns", None))
     options["bootstrap"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingFitWarning)
+        fit_hparams(table, **options)  # bad options or sweep: their own error, not a refit's
     rows = []
     for (n, d), held in table.groupby(["n_params", "tokens"], sort=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScalingFitWarning)  # the full fit reports them
-            result = fit_hparams(table.drop(index=held.index), **options)
+            try:
+                result = fit_hparams(table.drop(index=held.index), **options)
+            except DataError as exc:
+                raise DataError(
+                    f"holdout_penalty: without the cell N={n:.3g} D={d:.3g} the other cells "
+                    f"cannot be fitted: {exc}. Each leave-one-cell-out refit needs the rest "
+                    "to hold 2 model sizes and 2 token counts that vary lr"
+                ) from None
         lr = float(result.lr.law.predict(n, d, **result.lr.params))
         batch = np.nan  # not identified: lr is scored at the cell's best batch size
         if result.batch is not None:
@@ -183,7 +199,12 @@ def _sweep_table(
     sweep: Any, seq_len: int | None, columns: Mapping[str, str] | None
 ) -> pd.DataFrame:
     tidy = isinstance(sweep, pd.DataFrame) and set(NEEDED) <= set(sweep.columns)
-    table = sweep.copy() if tidy and not columns else load_runs(sweep, columns=columns)
+    if tidy and not columns:  # e.g. load_runs' own table: its other columns are not renamed
+        table = sweep.copy()
+    elif isinstance(sweep, pd.DataFrame):  # named as load_runs names them; NaN/inf loss kept
+        table = canonical_frame(sweep, columns)
+    else:
+        table = load_runs(sweep, columns=columns)
     missing = [c for c in NEEDED if c not in table.columns]
     if missing:
         raise DataError(
@@ -194,6 +215,9 @@ def _sweep_table(
         raise DataError("the sweep has no runs; expected one row per run of the sweep")
     if "run" not in table.columns:
         table["run"] = [f"row{i}" for i in range(len(table))]
+    for column in NEEDED:  # text as load_runs reads it ("125M", "3e-4"); NaN stays NaN
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = [_as_number(cell) for cell in table[column]]
     _check_sweep_values(table)
     if seq_len is not None:
         check_seq_len(seq_len)
@@ -206,6 +230,11 @@ def _check_sweep_values(table: pd.DataFrame) -> None:
     finite number > 0 (logarithms of all of them are taken); a NaN or +inf loss is allowed
     (a diverged run)."""
     for column in NEEDED:
+        if pd.api.types.is_bool_dtype(table[column]):
+            raise DataError(
+                f"sweep column {column!r} holds True/False; expected numbers (the "
+                f"{column} of each run). Map the right column with columns={{...}}"
+            )
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
         bad = ~(np.isfinite(values) & (values > 0))
         if column == "loss":  # a diverged run: NaN as given (not text) or +inf
@@ -224,12 +253,26 @@ def _check_sweep_values(table: pd.DataFrame) -> None:
 def _check_swept(table: pd.DataFrame) -> None:
     """DataError when no (N, D) cell tries more than one lr: the sweep then holds no optimal
     lr to fit (one batch size per cell is an LR-only sweep: B* is then not identified)."""
-    if table.groupby(["n_params", "tokens"])["lr"].nunique().max() < 2:
+    cells = table.groupby(["n_params", "tokens"])
+    if cells["lr"].nunique().max() < 2:
+        batch_only = cells["batch_size"].nunique().max() > 1
+        what = " (it varies only the batch size: a batch-only sweep)" if batch_only else ""
         raise DataError(
-            "no (n_params, tokens) cell of the sweep has runs at more than one lr, so none "
-            "has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. 4 "
-            "learning rates x 3 batch sizes, or an LR line at one batch size)"
+            f"no (n_params, tokens) cell of the sweep has runs at more than one lr{what}, so "
+            "none has an optimal lr to fit; expected a sweep (several lr values per cell, e.g. "
+            "4 learning rates x 3 batch sizes, or an LR line at one batch size)"
         )
+
+
+def _as_number(cell: Any) -> Any:
+    """A cell of a tidy sweep DataFrame as a float when :func:`parse_number` reads it (125M,
+    3e-4, 1,000); a missing cell as NaN; anything else as given, for the error to quote."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return np.nan
+    try:
+        return parse_number(cell)
+    except ValueError:
+        return cell
 
 
 def _shown(value: Any) -> str:
@@ -251,8 +294,17 @@ def check_seq_len(seq_len: Any) -> None:
 
 
 def _unit_warnings(table: pd.DataFrame, seq_len: int | None) -> list[str]:
-    """A message when every batch size is small enough to count sequences, not tokens."""
+    """A message when every batch size is small enough to count sequences, not tokens, or
+    (with ``seq_len``) large enough to count tokens already."""
     sizes = table["batch_size"].astype(float)
+    if seq_len is not None and len(sizes) and sizes.min() / seq_len >= SEQUENCE_LIKE:
+        given = sizes / seq_len
+        return [
+            f"every batch_size is {SEQUENCE_LIKE:,} or more ({given.min():g} to "
+            f"{given.max():g}) before seq_len={seq_len:g} multiplies it, so "
+            f"{sizes.min():.3g} to {sizes.max():.3g} tokens per step: they look like tokens "
+            "already. Leave out seq_len= (--seq-len) if batch_size counts tokens"
+        ]
     if seq_len is not None or not len(sizes) or sizes.max() >= SEQUENCE_LIKE:
         return []
     return [
@@ -429,6 +481,11 @@ def _not_identified(cells: pd.DataFrame, used: np.ndarray) -> str:
     )
 
 
+def _diverged_everywhere(table: pd.DataFrame) -> bool:
+    """Whether no run of the sweep has a finite loss."""
+    return not np.isfinite(table["loss"].to_numpy(float)).any()
+
+
 def _lost_cells(table: pd.DataFrame) -> list[str]:
     """A message naming the cells whose every run diverged (they hold no optimum)."""
     lost = [
@@ -442,6 +499,47 @@ def _lost_cells(table: pd.DataFrame) -> list[str]:
     return [
         f"every run of {len(lost)} cells diverged (NaN or inf loss): {names}; they hold no "
         "optimum and are left out. Rerun them at lower learning rates"
+    ]
+
+
+def _too_few_lr_cells(cells: pd.DataFrame, lr_cells: pd.DataFrame) -> str:
+    """Why the lr law cannot be fitted: too few distinct N or D among the cells whose
+    converged runs vary lr, and how many cells lost their LR line to diverged runs."""
+    message = (
+        f"the cells that vary lr have {lr_cells['n_params'].nunique()} distinct n_params and "
+        f"{lr_cells['tokens'].nunique()} distinct tokens values; the lr law needs at least 2 "
+        "of each"
+    )
+    flat = cells[~cells["swept"].str.contains("lr")]
+    if len(flat):
+        lost = int(flat["n_diverged"].sum())
+        message += f"; {len(flat)} of {len(cells)} cells have converged runs at one lr only"
+        if lost:
+            message += (
+                f" ({lost} of their runs diverged: NaN/inf loss or above "
+                f"{DIVERGED_RATIO:g}x the cell's best; rerun those at lower learning rates)"
+            )
+    return message + " (add cells at other model sizes or token counts)"
+
+
+def _unused_cells(cells: pd.DataFrame) -> list[str]:
+    """A message naming the cells whose converged runs share one lr and one batch size:
+    they hold no optimum, and neither law uses them."""
+    unused = cells[cells["swept"] == ""]
+    if not len(unused):
+        return []
+    lost = int(unused["n_diverged"].sum())
+    why = ""
+    if lost:
+        why = (
+            f" Their other {lost} runs count as diverged (NaN/inf loss, or above "
+            f"{DIVERGED_RATIO:g}x the cell's best): if they did not diverge, check the best "
+            "run's loss for a logging error."
+        )
+    return [
+        f"{len(unused)} of {len(cells)} cells have their converged runs at a single (lr, "
+        f"batch size): {_cell_names(unused)}.{why} They hold no optimum and neither law uses "
+        "them; add runs at other learning rates there"
     ]
 
 
@@ -475,7 +573,13 @@ def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
     messages = []
     for label in ("fitted", "published"):
         penalty, how = cells[f"penalty_{label}"], cells[f"how_{label}"]
-        if penalty.isna().all():
+        if penalty.isna().all() and cells[f"batch_{label}"].isna().all():  # LR-only
+            messages.append(
+                f"the {label} law's lr lies outside the swept LR line of every cell (or next "
+                "to a diverged run), so its loss penalty is not measured (NaN); extend the "
+                "LR lines towards it to score it"
+            )
+        elif penalty.isna().all():
             messages.append(
                 f"the {label} law's (lr, batch size) lies outside the swept runs of every "
                 "cell (or no cell varies both), so its loss penalty is not measured (NaN); "
@@ -497,7 +601,7 @@ def _warnings(cells: pd.DataFrame, rule: str) -> list[str]:
             f"grid ({'; '.join(sides)}): {_cell_names(edge)}. The optimum may lie outside; extend "
             "the sweep there"
         )
-    single = cells[cells["n_band"] == 1]
+    single = cells[(cells["n_band"] == 1) & (cells["swept"] != "")]  # unused: said already
     if rule == "band" and len(single):
         messages.append(
             f"{len(single)} cells have a single run in the near-optimal band: "

@@ -222,6 +222,7 @@ def _hparams(
         row = hparams.predict(n, d, level=level).iloc[0]
         source = f"fitted by fit_hparams, rule {hparams.rule}, bootstrap percentiles"
         lr = (row["lr"], row["lr_lower"], row["lr_upper"])
+        lr_source = source if np.isfinite(row["lr_lower"]) else _no_interval(hparams)
         if not hparams.batch_identified:
             warnings.warn(
                 "hparams= does not identify B* (an LR-only sweep): the batch size is the "
@@ -230,13 +231,20 @@ def _hparams(
                 ScalingFitWarning,
                 stacklevel=3,
             )
-            return lr, batch, (source, published)
+            return lr, batch, (lr_source, published)
         batch = (row["batch_size"], row["batch_size_lower"], row["batch_size_upper"])
-        return lr, batch, (source, source)
+        batch_source = source if np.isfinite(row["batch_size_lower"]) else _no_interval(hparams)
+        return lr, batch, (lr_source, batch_source)
     lr_law = get_law("steplaw_lr")
     lr_value = lr_law.predict(n, d, **lr_law.published)
     lr = _published(lr_value, [1, np.log(n), np.log(d)], LR_COVARIANCE, z)
     return lr, batch, (published, published)
+
+
+def _no_interval(hparams: HparamsResult) -> str:
+    """The source of a fitted quantity without bootstrap bounds (fitted with bootstrap=0, or
+    a warning of HparamsResult.predict says why)."""
+    return f"fitted by fit_hparams, rule {hparams.rule}; no bootstrap interval"
 
 
 def _warn_sequences(hparams: HparamsResult) -> None:

@@ -203,6 +203,22 @@ def load_runs(
     return table
 
 
+def canonical_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with its columns named as :func:`load_runs` names them (aliases,
+    ``columns=``, a unit in a count column's name multiplied out), its values unchecked.
+
+    For callers that accept values :func:`load_runs` refuses: :func:`scaling_fit.fit_hparams`
+    takes a NaN or infinite loss as a diverged run and checks the rest itself.
+    """
+    mapping = _column_map(frame, DATAFRAME, columns or {})
+    labels = {canonical: column for column, canonical in mapping.items() if canonical in CANONICAL}
+    table = frame.rename(columns=mapping)
+    for column in (c for c in COUNTS if c in table.columns and _name_unit(labels[c])):
+        table[column] = _numbers(table[column], DATAFRAME, labels)
+    _apply_name_units(table, labels)
+    return table
+
+
 def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
     """Whether a CSV column (by its header name) will be a numeric canonical column: then
     pandas may read it as numbers; any other column stays text as written."""
@@ -440,9 +456,12 @@ def _check_values(table: pd.DataFrame, name: str, labels: Mapping[str, str]) -> 
         if bad.any():
             first = int(np.argmax(bad))
             expected = "≥ 0" if column in NON_NEGATIVE else "> 0"
+            diverged = ""
+            if column == "loss" and np.isinf(values[first]):  # a run that diverged
+                diverged = f" (a diverged run: leave its loss empty and pass {OMIT})"
             raise DataError(
                 f"{_at(name, table.index[first], labels, column)}: expected a finite number "
-                f"{expected}, found {float(values[first])!r}; fix or remove that row"
+                f"{expected}, found {float(values[first])!r}; fix or remove that row{diverged}"
             )
     loss = table["loss"].to_numpy(float)
     if len(loss) > 1 and np.all(loss == loss[0]):

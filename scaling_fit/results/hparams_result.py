@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
 from .intervals import check_level
@@ -99,6 +100,14 @@ class HparamsResult(JsonResult):
         ------
         DataError
             When ``level`` is not strictly between 0 and 1, or N or D is not finite and > 0.
+
+        Warns
+        -----
+        ScalingFitWarning
+            When the sweep could not give a law bootstrap samples (NaN bounds; the fit's
+            reason is quoted), and
+            when the lr law's cells share one tokens-per-parameter ratio (its exponents are
+            then not separately determined) and the prediction is at another.
         """
         check_level(level)
         check_positive_inputs({"n_params": n_params, "tokens": tokens}, "HparamsResult.predict")
@@ -111,6 +120,7 @@ class HparamsResult(JsonResult):
                 "of values, or one value to use for all"
             ) from None
         table = pd.DataFrame({"n_params": n, "tokens": d})
+        _warn_other_ratio(self.lr, n, d)
         table["lr"] = self.lr.predict(n_params=n, tokens=d)
         table["batch_size"] = np.nan if self.batch is None else self.batch.predict(tokens=d)
         for column, fit, inputs in (
@@ -122,6 +132,8 @@ class HparamsResult(JsonResult):
                 table[f"{column}_lower"], table[f"{column}_upper"] = lower, upper
                 continue
             rows = _finite_rows(fit.samples)
+            if not len(rows):
+                _warn_no_interval(column, fit)
             if len(rows):
                 params = {k: rows[:, i, None] for i, k in enumerate(fit.law.param_names)}
                 draws = fit.law.predict(*inputs, **params)
@@ -209,6 +221,47 @@ class HparamsResult(JsonResult):
             build,
             what="hyperparameter fit",
             expected="the JSON written by `scaling-fit hparams` or HparamsResult.to_json()",
+        )
+
+
+# Cells whose tokens per parameter differ by less than this (in ln) share one ratio.
+SAME_RATIO = 1e-3
+# A prediction within this factor of the cells' shared ratio is at that ratio.
+RATIO_SLACK = 1.01
+
+
+def _warn_no_interval(column: str, fit: FitResult) -> None:
+    """Warn that ``column``'s bounds are NaN, quoting why the sweep gave the fit no bootstrap
+    samples (silent when it was fitted with ``bootstrap=0``, a choice, not a shortfall)."""
+    if not fit.warnings:
+        return
+    reason = "; ".join(fit.warnings)
+    warnings.warn(
+        f"HparamsResult.predict: no interval for {column} ({column}_lower and "
+        f"{column}_upper are NaN): {reason}",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_other_ratio(fit: FitResult, n: np.ndarray, d: np.ndarray) -> None:
+    """Warn when every cell of the lr law has one tokens-per-parameter ratio (a and b are
+    then not separately determined) and some prediction is at another ratio."""
+    if not len(n) or fit.data is None or not {"n_params", "tokens"} <= set(fit.data.columns):
+        return
+    ratios = np.log(fit.data["tokens"].to_numpy(float) / fit.data["n_params"].to_numpy(float))
+    if not len(ratios) or np.ptp(ratios) > SAME_RATIO:
+        return
+    asked = np.log(d / n)
+    off = np.abs(asked - ratios.mean()) > np.log(RATIO_SLACK)
+    if off.any():
+        warnings.warn(
+            f"HparamsResult.predict: every cell of the lr law has {np.exp(ratios.mean()):.3g} "
+            "tokens per parameter, so its exponents a and b are not separately determined, "
+            f"and lr at {np.exp(asked[off][0]):.3g} tokens per parameter is a guess; add "
+            "cells with other token counts at the same model size",
+            ScalingFitWarning,
+            stacklevel=3,
         )
 
 
