@@ -11,6 +11,7 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit.analysis.choose_law import choose_law
+from scaling_fit.analysis.target_backtest import target_backtest
 from scaling_fit.analysis.target_holdout import distances, target_inputs, target_splits
 
 # Gadre et al.'s fit to their RedPajama runs (their notebook; data/gadre_overtraining/SOURCE.md)
@@ -366,3 +367,39 @@ def test_backtest_shaped_like_a_far_target_on_a_small_ladder_runs_and_widens() -
         "distance_growth"
     ]
     assert row["widening"] == pytest.approx(expected, rel=1e-12)
+
+
+# ----------------------------------------------------------------------- probed shapes
+def test_target_loss_and_origin_counts_are_checked_before_any_fit() -> None:
+    # A known target loss that is no number crashed in the stability sweep (TypeError:
+    # float - str); min_scales/max_origins of the wrong type reached range() and int().
+    target = {"n_params": 1e10, "tokens": 2e11}
+    for bad in ("x", float("nan"), -1.0):
+        with pytest.raises(sf.DataError, match=r"loss must be the target's known loss, a pos"):
+            sf.backtest(grid(), ["kaplan"], target={**target, "loss": bad})
+        with pytest.raises(sf.DataError, match=r"loss must be the target's known loss"):
+            choose_law(grid(), ["kaplan"], target={**target, "loss": bad}, bootstrap=10)
+    for name, bad, words in [
+        ("min_scales", 1, r"min_scales=1: expected a whole number in \[2, 1,000\]"),
+        ("min_scales", 2.5, r"min_scales=2.5: expected a whole number"),
+        ("min_scales", None, r"min_scales=None: expected a whole number"),
+        ("max_origins", 0, r"max_origins=0: expected a whole number in \[1, 1,000\]"),
+        ("max_origins", None, r"max_origins=None: expected a whole number"),
+    ]:
+        with pytest.raises(sf.DataError, match=words):
+            choose_law(grid(), ["kaplan"], target=target, bootstrap=10, **{name: bad})
+        with pytest.raises(sf.DataError, match=words):
+            target_backtest(grid(), ["kaplan"], target, **{name: bad})
+
+
+def test_a_target_less_trained_than_every_run_is_not_called_over_trained() -> None:
+    # M = 0.5, 10x below the runs' 5..80: the warning said "prefer a law built for
+    # over-training" and the emulation note "10x beyond the runs".
+    target = {"n_params": 1e9, "tokens": 5e8}
+    with pytest.warns(sf.ScalingFitWarning) as caught:
+        result = choose_law(grid(noise=0.003), ["kaplan"], target=target, bootstrap=10)
+    far = [str(w.message) for w in caught if "outside the fitted runs' range" in str(w.message)]
+    assert len(far) == 1 and "(0.5) lie 10x outside" in far[0]
+    assert "less trained" in far[0] and "over-training" not in far[0]
+    note = result.backtest.emulation["note"]
+    assert "tokens_per_param: the target lies 10x below the runs" in note

@@ -72,7 +72,7 @@ from ..results.choose_law_result import ChooseLawResult
 from ..results.intervals import check_level
 from .backtest_fits import free_parameters, options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
-from .target_holdout import MAX_ORIGINS, MIN_SCALES, target_inputs
+from .target_holdout import MAX_ORIGINS, MIN_SCALES, check_origins, target_inputs, target_loss
 
 DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
 WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
@@ -151,7 +151,8 @@ def choose_law(
     laws = [get_law(law) for law in laws]
     if not laws:
         raise DataError(f"{argument('laws', [])}: no law to choose from; give one or more")
-    goal = {**target_inputs(target), "loss": target.get("loss")}
+    goal = {**target_inputs(target), "loss": target_loss(target)}
+    min_scales, max_origins = check_origins(min_scales, max_origins)
     options = options_per_law([law.name for law in laws], fit_options)
     table, _ = run_table(runs, laws)
     skipped = {} if fit_unidentified else _unidentified(laws, table, options)
@@ -314,11 +315,13 @@ def _notes(
     beyond = bt.emulation["target_distance"]["tokens_per_param"]
     if abs(beyond) > FAR_TOKENS_PER_PARAM:
         m = table["tokens"] / table["n_params"]
+        advice = "add runs trained that long, and prefer a law built for over-training"
+        if beyond < 0:  # below every run's M: an over-training term says nothing there
+            advice = "add runs with that few tokens per parameter (the target is less trained)"
         messages.append(
             f"the target's tokens per parameter ({goal['tokens'] / goal['n_params']:.4g}) lie "
             f"{10 ** abs(beyond):.3g}x outside the fitted runs' range [{m.min():.4g}, "
-            f"{m.max():.4g}]: laws disagree most there; add runs trained that long, and "
-            "prefer a law built for over-training"
+            f"{m.max():.4g}]: laws disagree most there; {advice}"
         )
     if bt.emulation.get("note"):
         reasons.append(bt.emulation["note"])

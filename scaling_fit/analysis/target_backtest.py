@@ -46,8 +46,10 @@ from .target_holdout import (
     MAX_ORIGINS,
     MIN_SCALES,
     TargetSplit,
+    check_origins,
     distances,
     target_inputs,
+    target_loss,
     target_splits,
 )
 
@@ -85,7 +87,8 @@ def target_backtest(
         raise DataError(f"laws= needs one or more distinct laws; found {names}")
     options = options_per_law(names, fit_options)
     table, _ = run_table(runs, laws)
-    goal = {"run": None, "loss": target.get("loss"), **target_inputs(target)}
+    goal = {"run": None, "loss": target_loss(target), **target_inputs(target)}
+    min_scales, max_origins = check_origins(min_scales, max_origins)
     min_runs = max(free_parameters(law, options[law.name]) for law in laws) + EXTRA_RUNS
     splits, emulation = target_splits(
         table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs

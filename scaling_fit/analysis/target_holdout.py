@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
+from ..inputs.validate import check_whole
 from .holdout import scale_ids
 
 AXES = ("n_params", "tokens_per_param", "compute")
@@ -117,6 +118,31 @@ def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
                 f"finite; found N = {n:.4g}, D = {d:.4g}, C = {c:.4g}"
             )
     return {"n_params": n, "tokens": d, "compute": c}
+
+
+def target_loss(target: Mapping[str, Any]) -> float | None:
+    """The target's known loss (``target["loss"]``, to score the predictions), or None."""
+    value = target.get("loss")
+    if value is None:
+        return None
+    try:
+        loss = float(value)
+    except (TypeError, ValueError):
+        loss = np.nan
+    if not (np.isfinite(loss) and loss > 0):
+        raise DataError(
+            f"{argument('target', dict(target))}: loss must be the target's known loss, a "
+            f"positive finite number; found {value!r}. Give it, or leave loss out"
+        )
+    return loss
+
+
+def check_origins(min_scales: Any, max_origins: Any) -> tuple[int, int]:
+    """``min_scales`` and ``max_origins`` as ints; DataError unless whole numbers, the first
+    ≥ 2 (a law in N needs two sizes to fit) and the second ≥ 1."""
+    check_whole("min_scales", min_scales, 2, 1000, f"default {MIN_SCALES}")
+    check_whole("max_origins", max_origins, 1, 1000, f"default {MAX_ORIGINS}")
+    return int(min_scales), int(max_origins)
 
 
 def distances(fitted: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
@@ -213,8 +239,9 @@ def _emulation(
     notes = []
     for axis, want, got in zip(AXES, goal, reached, strict=True):
         if abs(want) - abs(got) > SHORT:
+            side = "below" if want < 0 else "beyond"  # M of an under-trained target: below
             notes.append(
-                f"{axis}: the target lies {10 ** abs(want):.3g}x beyond the runs, the data can "
+                f"{axis}: the target lies {10 ** abs(want):.3g}x {side} the runs, the data can "
                 f"emulate only {10 ** abs(got):.3g}x"
             )
     note = ""
