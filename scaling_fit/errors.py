@@ -65,6 +65,7 @@ FLAGS: dict[str, str] = {
     "holdout": "--holdout",
     "grouping": "--budget-rtol",
     "keep_flagged": "--keep-flagged",
+    "min_side": "--min-side",
     "method": "--method",
     "flops_per_param_token": "--flops-per-param-token",
     "level": "--level",
