@@ -90,9 +90,15 @@ def target_backtest(
     goal = {"run": None, "loss": target_loss(target), **target_inputs(target)}
     min_scales, max_origins = check_origins(min_scales, max_origins)
     min_runs = max(free_parameters(law, options[law.name]) for law in laws) + EXTRA_RUNS
-    splits, emulation = target_splits(
-        table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs
-    )
+    try:
+        splits, emulation = target_splits(
+            table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs
+        )
+    except DataError as exc:  # say which law asks for how many runs
+        needs = ", ".join(
+            f"{law.name} {free_parameters(law, options[law.name]) + EXTRA_RUNS}" for law in laws
+        )
+        raise DataError(f"{exc}; runs each law needs per fit: {needs}") from None
     spans = _spans(table, goal, splits)
     tasks = [(law, table.loc[s.fit], options[law.name]) for law in laws for s in splits]
     done = iter(run_fits(tasks, n_jobs, progress))

@@ -184,12 +184,15 @@ def target_splits(
     candidates = [c for c in every if c.fit.sum() >= min_runs]
     if not candidates:
         n_scales = scale_ids(table["n_params"].to_numpy(float)).max() + 1
+        largest = max((int(c.fit.sum()) for c in every), default=0)
         raise DataError(
             f"cannot shape a backtest like the target: the runs have {n_scales} N scale(s) "
             f"and {len(table)} runs; a rolling origin needs at least {min_scales} scales and "
             f"{min_runs} runs (the laws' free parameters + {EXTRA_RUNS}) to fit, and one more "
-            "scale to predict. Add runs at more model sizes, fit fewer parameters (fixed=), "
-            "or backtest with holdout='largest-compute'"
+            f"scale to predict (the largest fit set here holds {largest} runs). Add runs at "
+            f"more model sizes, leave out the laws with most parameters, fit fewer parameters "
+            f"({argument('fixed')}), or backtest without a target "
+            f"({argument('holdout', 'largest-compute')})"
         )
     candidates.sort(key=lambda s: (np.nanmin(s.mismatch), -s.fit.sum()))
     kept = candidates[: max(int(max_origins), 1)]
