@@ -403,3 +403,17 @@ def test_a_target_less_trained_than_every_run_is_not_called_over_trained() -> No
     assert "less trained" in far[0] and "over-training" not in far[0]
     note = result.backtest.emulation["note"]
     assert "tokens_per_param: the target lies 10x below the runs" in note
+
+
+def test_warnings_of_the_fits_the_answer_rests_on_are_passed_on() -> None:
+    # Losses that rise with N (a mislabelled column): the final fits put exponents at their
+    # bounds, and choose_law recommended a law from them without a word.  Which of the fits'
+    # equivalent warnings fires may vary with the optimiser; that one is passed on does not.
+    runs = grid()
+    runs = runs.assign(loss=2.0 + runs["n_params"] / 1e8)
+    target = {"n_params": 1e10, "tokens": 2e11}
+    with pytest.warns(sf.ScalingFitWarning) as caught:
+        result = choose_law(runs, ["chinchilla", "overtraining"], target=target, bootstrap=10)
+    passed = [str(w.message) for w in caught if "(fit on all runs): " in str(w.message)]
+    assert any(m.startswith(f"{result.chosen} (fit on all runs): ") for m in passed), passed
+    assert set(passed) <= set(result.warnings)

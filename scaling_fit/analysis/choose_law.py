@@ -49,6 +49,9 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    bootstrap spread, its backtest error and the spread between the laws; the averaged
    point is the weighted mean of the log predictions.
 
+The warnings of the final fits of the laws the answer rests on (weight > 0, or chosen), e.g.
+a parameter at its bound, are passed on, each prefixed with the law's name.
+
 Laws whose parameters the runs cannot identify (fewer distinct N or D than
 ⌈free parameters / inputs⌉ + 1, e.g. Farseer's nine on four model sizes) are not fitted —
 their fits are the slowest and their extrapolations the least stable — and the ranking says
@@ -174,6 +177,7 @@ def choose_law(
     messages, reasons = _notes(bt, goal, table, ranking)
     chosen, why = _choose(ranking)
     reasons = (*reasons, why)
+    messages += _fit_notes(ranking, finals, chosen)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     best = ranking.set_index("law").loc[chosen]
@@ -341,6 +345,18 @@ def _notes(
             f"its error with distance measured on the held-out runs: {each}"
         )
     return messages, tuple(reasons)
+
+
+def _fit_notes(ranking: pd.DataFrame, finals: dict[str, tuple], chosen: str) -> list[str]:
+    """Warnings of the fits on all runs of the laws the answer rests on (weight > 0, or
+    chosen): a parameter at its bound or not identified makes that law's prediction suspect."""
+    used = set(ranking.loc[ranking["weight"] > 0, "law"]) | {chosen}
+    return [
+        f"{law} (fit on all runs): {message}"
+        for law in ranking["law"]
+        if law in used and law in finals
+        for message in finals[law][2]
+    ]
 
 
 def _choose(ranking: pd.DataFrame) -> tuple[str, str]:
