@@ -417,3 +417,30 @@ def test_warnings_of_the_fits_the_answer_rests_on_are_passed_on() -> None:
     passed = [str(w.message) for w in caught if "(fit on all runs): " in str(w.message)]
     assert any(m.startswith(f"{result.chosen} (fit on all runs): ") for m in passed), passed
     assert set(passed) <= set(result.warnings)
+
+
+def test_cli_compare_with_a_target_applies_the_fit_and_input_flags(tmp_path, capsys) -> None:
+    # With a target, compare read the runs without --where/--nan-policy and fitted without
+    # --fix/--tie/--delta: all were silently ignored. Now its answer is the API's with them.
+    from scaling_fit.cli.main import main
+
+    runs = grid(noise=0.003)
+    path = tmp_path / "runs.csv"
+    runs.to_csv(path, index=False)
+    target = {"n_params": 1e10, "tokens": 2e11}
+    argv = ["compare", str(path), "--law", "chinchilla", "--target-n", "1e10"]
+    argv += ["--target-tokens", "2e11", "--quiet", "--format", "json"]
+    flags = ["--fix", "E=1.9", "--where", "n_params > 1e7"]
+    assert main([*argv, *flags]) == 0
+    out = json.loads(capsys.readouterr().out)
+    api = choose_law(
+        runs[runs["n_params"] > 1e7], ["chinchilla"], target, fit_options={"fixed": {"E": 1.9}}
+    )
+    # The same fits on the same runs with the same seed: equal up to round-off of the CSV.
+    assert out["recommended"]["loss"] == pytest.approx(api.recommended["loss"], rel=1e-6)
+    assert out["ranking"][0]["n_scored"] == api.ranking.loc[0, "n_scored"]
+    # A held-out run chosen by hand has no place in a backtest shaped like the target.
+    assert main([*argv, "--holdout-run", "n1e+07-m5"]) == 2
+    assert "with a target (--target-n/--target-tokens/--target-compute) the backtest is " in (
+        capsys.readouterr().err
+    )

@@ -107,13 +107,17 @@ def run_compare(args: argparse.Namespace) -> int:
 def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
     """``compare --target-n … --target-tokens …``: :func:`scaling_fit.choose_law`."""
     from ..analysis.choose_law import choose_law
-    from ..inputs.load import load_runs
 
-    with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
-        result = choose_law(
-            runs, args.laws, target, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
+    if args.holdout_run is not None or args.holdout != "largest-compute":
+        raise UsageError(
+            "--holdout/--holdout-run choose a backtest's held-out runs; with a target "
+            "(--target-n/--target-tokens/--target-compute) the backtest is shaped like the "
+            "target: drop one of them"
         )
+    with captured_warnings() as caught:
+        runs = read_runs(args)  # --col, --where, --nan-policy as without a target
+        options = fit_arguments(args)  # --fix, --tie, --loss, --delta
+        result = choose_law(runs, args.laws, target, fit_options=options, n_jobs=args.n_jobs)
     warn_lines(args, caught)
     emit(args, result.report(), result.to_dict, lambda table: _choice_table(result, table))
     return 0
