@@ -105,6 +105,10 @@ CASES = [
     # M = 0.05, 4x below every run's: not advice to prefer an over-training law.
     ("target less trained than the runs", GOOD, target("1e11", "5e9"), 0,
      ["tokens per parameter (0.05) lie 4x outside", "less trained"]),
+    ("fit-unidentified without a target", GOOD, [*RUN, "--fit-unidentified"], 2,
+     ["--fit-unidentified needs a target"]),
+    ("holdout-run with a target", GOOD, [*target("1e11", "2e12"), "--holdout-run", "x"], 2,
+     ["--holdout/--holdout-run", "shaped like the target: drop one of them"]),
     ("ranking without a target", GOOD, [*RUN, "--table", "ranking"], 2,
      ["--table ranking needs a target"]),
     # ---- --n-jobs

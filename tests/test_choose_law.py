@@ -176,6 +176,7 @@ def test_unidentified_laws_are_skipped_and_far_over_training_warns() -> None:
         result = choose_law(runs, ["farseer", "overtraining"], target=target, bootstrap=10)
     skipped = result.ranking.set_index("law").loc["farseer", "skipped"]
     assert skipped.startswith("not identified: 5 distinct n_params for 9 free parameters")
+    assert skipped.endswith("pass fit_unidentified=True (--fit-unidentified) to fit it anyway")
     assert result.ranking.set_index("law").loc["farseer", "weight"] == 0
     assert result.chosen == "overtraining"
 
@@ -444,3 +445,22 @@ def test_cli_compare_with_a_target_applies_the_fit_and_input_flags(tmp_path, cap
     assert "with a target (--target-n/--target-tokens/--target-compute) the backtest is " in (
         capsys.readouterr().err
     )
+
+
+def test_cli_fit_unidentified_reaches_choose_law(tmp_path, capsys, monkeypatch) -> None:
+    # The skipped-law reason told CLI users to pass fit_unidentified=True, which no flag set.
+    import scaling_fit.analysis.choose_law as module
+    from scaling_fit.cli.main import main
+
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        raise sf.DataError("stop here")
+
+    monkeypatch.setattr(module, "choose_law", spy)
+    path = tmp_path / "runs.csv"
+    grid().to_csv(path, index=False)
+    argv = ["compare", str(path), "--law", "farseer", "--target-n", "1e10", "--target-tokens"]
+    assert main([*argv, "2e11", "--fit-unidentified"]) == 2
+    assert seen["fit_unidentified"] is True and "stop here" in capsys.readouterr().err

@@ -212,7 +212,7 @@ def _unidentified(laws: list[Law], table: pd.DataFrame, options: dict) -> dict[s
             if distinct < needed:
                 out[law.name] = (
                     f"not identified: {distinct} distinct {column} for {free} free parameters "
-                    f"(needs {needed}); pass fit_unidentified=True to fit it anyway"
+                    f"(needs {needed}); pass {argument('fit_unidentified', True)} to fit it anyway"
                 )
                 break
     return out
