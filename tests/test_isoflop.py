@@ -437,3 +437,20 @@ def test_three_budgets_give_no_interval() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # 4 budgets: an interval, and no warning
         assert isoflop(four, bootstrap=100).ci95["a"] is not None
+
+
+def test_frontier_and_curves_refuse_arguments_that_make_no_sense() -> None:
+    # frontier("x") raised numpy's ValueError, frontier([nan]) and ([-1]) returned rows of
+    # NaN without a word; curves(1.5) raised TypeError and curves(0) returned an empty table.
+    result = isoflop(parabola_runs(), bootstrap=0)
+    for bad, words in [
+        ("x", r"frontier: compute= .* expected numbers .* found 'x'"),
+        ([np.nan], r"frontier: compute= .* must be finite and > 0; found nan"),
+        ([1e22, -1.0], r"frontier: compute= .* must be finite and > 0; found -1.0"),
+    ]:
+        with pytest.raises(DataError, match=words):
+            result.frontier(bad)
+    for bad in (0, 1, 1.5, "50"):
+        with pytest.raises(DataError, match=r"n_grid=.*: expected a whole number in \[2,"):
+            result.curves(bad)
+    assert len(result.curves(2)) == 2 * len(result.budgets)
