@@ -464,3 +464,17 @@ def test_cli_fit_unidentified_reaches_choose_law(tmp_path, capsys, monkeypatch) 
     argv = ["compare", str(path), "--law", "farseer", "--target-n", "1e10", "--target-tokens"]
     assert main([*argv, "2e11", "--fit-unidentified"]) == 2
     assert seen["fit_unidentified"] is True and "stop here" in capsys.readouterr().err
+
+
+def test_one_law_by_name_is_a_list_of_one() -> None:
+    # laws="kaplan" was iterated letter by letter ("unknown law 'k'"); laws=None a TypeError.
+    target = {"n_params": 1e10, "tokens": 2e11}
+    assert choose_law(grid(), "kaplan", target=target, bootstrap=10).chosen == "kaplan"
+    assert sf.backtest(grid(), "kaplan", target=target).summary["law"].tolist() == ["kaplan"]
+    for call in (
+        lambda: choose_law(grid(), None, target=target),
+        lambda: sf.backtest(grid(), None),
+        lambda: sf.backtest(grid(), {"kaplan": 1}, target=target),
+    ):
+        with pytest.raises(sf.DataError, match=r"laws=.* \(--law\): expected law names or Law"):
+            call()

@@ -69,11 +69,11 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.validate import check_bootstrap, check_n_jobs
-from ..laws import Law, get_law
+from ..laws import Law
 from ..progress import check_progress
 from ..results.choose_law_result import ChooseLawResult
 from ..results.intervals import check_level
-from .backtest_fits import free_parameters, options_per_law, run_fits, run_table
+from .backtest_fits import free_parameters, get_laws, options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
 from .target_holdout import MAX_ORIGINS, MIN_SCALES, check_origins, target_inputs, target_loss
 
@@ -112,7 +112,8 @@ def choose_law(
     runs
         Tidy runs table or anything :func:`scaling_fit.load_runs` accepts (final points).
     laws
-        L(N, D) law names or :class:`Law` objects (default: the four registered ones).
+        L(N, D) law names or :class:`Law` objects (default: the four registered ones); one
+        name alone is one law.
     target
         Two of ``n_params``, ``tokens``, ``compute`` (C = 6·N·D), e.g.
         ``{"n_params": 7e9, "tokens": 2e12}``; add ``"loss"`` to score the predictions.
@@ -151,7 +152,7 @@ def choose_law(
             f"{argument('target', target)}: expected the target's inputs as a mapping, e.g. "
             "{'n_params': 7e9, 'tokens': 2e12}"
         )
-    laws = [get_law(law) for law in laws]
+    laws = get_laws(laws)
     if not laws:
         raise DataError(f"{argument('laws', [])}: no law to choose from; give one or more")
     goal = {**target_inputs(target), "loss": target_loss(target)}

@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..laws import Law, get_law
+from ..laws import Law
 from ..results.backtest_result import BacktestResult
 from ..results.json_safe import json_safe
 from .backtest_fits import (
     free_parameters,
+    get_laws,
     held_out_errors,
     options_per_law,
     run_fits,
@@ -81,7 +82,7 @@ def target_backtest(
             f"holdout='target' needs target= as inputs such as "
             f"{{'n_params': 7e9, 'tokens': 2e12}}; found {target!r}"
         )
-    laws = [get_law(law) for law in laws]
+    laws = get_laws(laws)
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
         raise DataError(f"laws= needs one or more distinct laws; found {names}")
