@@ -478,3 +478,21 @@ def test_one_law_by_name_is_a_list_of_one() -> None:
     ):
         with pytest.raises(sf.DataError, match=r"laws=.* \(--law\): expected law names or Law"):
             call()
+
+
+def test_a_law_too_big_for_every_fit_set_is_ranked_not_fatal() -> None:
+    # 4 sizes x 2 multipliers (8 runs): a 3-size fit set holds 6 runs, Chinchilla needs 7.
+    # That one law made the whole call a DataError (as Farseer did on 6 sizes x 2 with the
+    # default laws); now it is ranked with the reason and Kaplan's law answers.
+    runs = grid(noise=0.003)
+    runs = runs[(runs["n_params"] <= 3e8) & runs["tokens"].ne(20 * runs["n_params"])]
+    target = {"n_params": 3e9, "tokens": 2.4e11}
+    result = choose_law(runs, ["chinchilla", "kaplan"], target=target, bootstrap=10)
+    row = result.ranking.set_index("law").loc["chinchilla"]
+    assert row["skipped"].startswith(
+        "not backtested: a fit needs 7 runs (free parameters + 2), the largest rolling-origin "
+        "fit set holds 6"
+    )
+    assert row["weight"] == 0 and result.chosen == "kaplan"
+    with pytest.raises(sf.DataError, match=r"no law can be fitted and backtested on these runs"):
+        choose_law(runs, ["chinchilla"], target=target, bootstrap=10)

@@ -55,7 +55,9 @@ a parameter at its bound, are passed on, each prefixed with the law's name.
 Laws whose parameters the runs cannot identify (fewer distinct N or D than
 ⌈free parameters / inputs⌉ + 1, e.g. Farseer's nine on four model sizes) are not fitted —
 their fits are the slowest and their extrapolations the least stable — and the ranking says
-why; ``fit_unidentified=True`` fits them anyway.
+why; ``fit_unidentified=True`` fits them anyway.  A law needing more runs per fit (free
+parameters + 2) than the largest rolling-origin fit set holds cannot be backtested: it is
+ranked with that reason (weight 0) and the other laws are answered without it.
 """
 
 from __future__ import annotations
@@ -75,7 +77,15 @@ from ..results.choose_law_result import ChooseLawResult
 from ..results.intervals import check_level
 from .backtest_fits import free_parameters, get_laws, options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
-from .target_holdout import MAX_ORIGINS, MIN_SCALES, check_origins, target_inputs, target_loss
+from .target_holdout import (
+    EXTRA_RUNS,
+    MAX_ORIGINS,
+    MIN_SCALES,
+    check_origins,
+    largest_fit_set,
+    target_inputs,
+    target_loss,
+)
 
 DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
 WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
@@ -160,12 +170,13 @@ def choose_law(
     options = options_per_law([law.name for law in laws], fit_options)
     table, _ = run_table(runs, laws)
     skipped = {} if fit_unidentified else _unidentified(laws, table, options)
+    skipped |= _unbacktestable(laws, table, goal, options, min_scales, skipped)
     kept = [law for law in laws if law.name not in skipped]
     if not kept:
-        raise DataError(f"no law can be identified by these runs: {skipped}")
+        raise DataError(f"no law can be fitted and backtested on these runs: {skipped}")
     bt = target_backtest(
-        table, kept, goal, fit_options=fit_options, min_scales=min_scales,
-        max_origins=max_origins, n_jobs=n_jobs, progress=progress,
+        table, kept, goal, fit_options={law.name: options[law.name] for law in kept},
+        min_scales=min_scales, max_origins=max_origins, n_jobs=n_jobs, progress=progress,
     )  # fmt: skip
     tasks = [
         (law, table, {**options[law.name], "bootstrap": bootstrap, "seed": seed}) for law in kept
@@ -216,6 +227,27 @@ def _unidentified(laws: list[Law], table: pd.DataFrame, options: dict) -> dict[s
                     f"(needs {needed}); pass {argument('fit_unidentified', True)} to fit it anyway"
                 )
                 break
+    return out
+
+
+def _unbacktestable(
+    laws: list[Law], table: pd.DataFrame, goal: dict, options: dict, min_scales: int, done: dict
+) -> dict[str, str]:
+    """Laws needing more runs per fit than the largest rolling-origin fit set holds, and why.
+
+    Without this, one such law (Farseer's 9 parameters on 6 sizes x 2 multipliers) made the
+    backtest of every law impossible.
+    """
+    largest = largest_fit_set(table, goal, min_scales)
+    out = {}
+    for law in laws:
+        needed = free_parameters(law, options[law.name]) + EXTRA_RUNS
+        if law.name not in done and needed > largest:
+            out[law.name] = (
+                f"not backtested: a fit needs {needed} runs (free parameters + {EXTRA_RUNS}), "
+                f"the largest rolling-origin fit set holds {largest}; add runs or fix "
+                f"parameters ({argument('fixed')})"
+            )
     return out
 
 

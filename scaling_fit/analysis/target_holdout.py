@@ -201,6 +201,12 @@ def target_splits(
     return kept, _emulation(table, goal, kept, min_runs, refused)
 
 
+def largest_fit_set(table: pd.DataFrame, target: Mapping[str, float], min_scales: int) -> int:
+    """Runs in the largest rolling-origin fit set for this target (0 when there is none)."""
+    goal = distances(table, pd.DataFrame([target]))[0]
+    return max((int(mask.sum()) for mask in _fit_sets(table, goal, min_scales)), default=0)
+
+
 def _fit_sets(table: pd.DataFrame, goal: np.ndarray, min_scales: int) -> list[np.ndarray]:
     """Fit masks: up to each N scale (≥ min_scales), and also up to each M scale when the
     target is more over-trained than every run."""
