@@ -422,6 +422,13 @@ def test_no_usable_budget_says_what_the_flags_point_to() -> None:
         DataError, match=r"9 budgets hold a single run: .* group them, e\.g\. grouping=0.05"
     ):
         isoflop(runs.assign(compute=runs["compute"] * jitter), bootstrap=0)
+    # A ladder (one run per size, compute 10x apart) is no isoFLOP data: grouping would not
+    # help, and the error says what the data is instead.
+    ladder = pd.DataFrame({"compute": 10.0 ** np.arange(17, 23), "n_params": 1e8, "loss": 3.0})
+    with pytest.raises(
+        DataError, match=r"6 budgets hold a single run, their compute far apart: isoFLOP prof"
+    ):
+        isoflop(ladder.assign(n_params=ladder["compute"] ** 0.5), bootstrap=0)
 
 
 def test_three_budgets_give_no_interval() -> None:

@@ -43,6 +43,8 @@ REFERENCE_GRID = 2001
 # the 95 % percentile interval of the exponent held the truth in 53-70 % of simulated cases,
 # over 4 in 87-97 % (benchmarks/isoflop_few_budgets.py).
 MIN_BOOTSTRAP_BUDGETS = 4
+# "No usable budget" suggests grouping= when consecutive budgets are this close (median).
+GROUPING_HINT = 0.1
 # Budgets equal to this relative precision are one budget (float round-off of 6·N·D).
 SAME_BUDGET_RTOL = 1e-9
 Grouping = float | Callable[[np.ndarray], Any] | None
@@ -183,10 +185,18 @@ def _no_fit_hint(table: pd.DataFrame, min_side: int) -> str:
     """What the flags of a table without 2 usable budgets point to (may be "")."""
     hints = []
     single = int((table["n_points"] == 1).sum())
-    if single > len(table) / 2:  # most budgets one run: compute values a few % apart
-        hints.append(
+    budgets = np.sort(table["budget"].to_numpy(float))
+    gaps = budgets[1:] / budgets[:-1] - 1.0
+    if single > len(table) / 2 and len(gaps) and np.median(gaps) < GROUPING_HINT:
+        hints.append(  # compute values a few % apart: one budget each, unless grouped
             f"{single} budgets hold a single run: runs whose compute differs at all are "
             f"separate budgets; group them, e.g. {argument('grouping', 0.05)}. "
+        )
+    elif single > len(table) / 2:  # far apart: a ladder of sizes, not isoFLOP profiles
+        hints.append(
+            f"{single} budgets hold a single run, their compute far apart: isoFLOP profiles "
+            "need several model sizes trained with the same compute (for a ladder of sizes, "
+            "fit a law: scaling-fit fit / compare). "
         )
     near = int((table["flag"] == "near_edge").sum())
     if near:
