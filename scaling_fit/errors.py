@@ -65,6 +65,8 @@ FLAGS: dict[str, str] = {
     "holdout": "--holdout",
     "grouping": "--budget-rtol",
     "keep_flagged": "--keep-flagged",
+    "min_side": "--min-side",
+    "fit_unidentified": "--fit-unidentified",
     "method": "--method",
     "flops_per_param_token": "--flops-per-param-token",
     "level": "--level",

@@ -27,6 +27,15 @@ RUNS = final_losses()
 LINES = RUNS.splitlines()
 GOOD = {"runs.csv": RUNS}
 RUN = ["compare", "runs.csv", "--law", "chinchilla"]
+# 4 sizes x 2 token multipliers (20 and 80 tokens per parameter): 8 runs, 8 distinct D.
+SMALL = {
+    "runs.csv": "n_params,tokens,loss\n"
+    + "".join(
+        f"{n:g},{m * n:g},{1.7 + 400 / n**0.34 + 410 / (m * n) ** 0.28!r}\n"
+        for n in (1e8, 3e8, 1e9, 3e9)
+        for m in (20, 80)
+    )
+}
 
 
 def target(n: str, d: str) -> list[str]:
@@ -89,6 +98,19 @@ CASES = [
     ("target N only", GOOD, [*RUN, "--target-n", "7e9"], 2, ["needs two of"]),
     ("target disagreeing", GOOD, [*target("7e9", "1e12"), "--target-compute", "1e10"], 2,
      ["disagrees with 6·n·d"]),
+    # 4 sizes x 2 token counts: no 3-size fit set holds Chinchilla's 5 parameters + 2 runs.
+    ("target on a 4x2 ladder", SMALL, target("1e11", "2e12"), 2,
+     ["no law can be fitted and backtested", "a fit needs 7 runs (free parameters + 2), the "
+      "largest rolling-origin fit set holds 6", "fixed= (--fix)"]),
+    ("target on a 4x2 ladder, kaplan too", SMALL, [*target("1e11", "2e12"), "--law", "kaplan"],
+     0, None),
+    # M = 0.05, 4x below every run's: not advice to prefer an over-training law.
+    ("target less trained than the runs", GOOD, target("1e11", "5e9"), 0,
+     ["tokens per parameter (0.05) lie 4x outside", "less trained"]),
+    ("fit-unidentified without a target", GOOD, [*RUN, "--fit-unidentified"], 2,
+     ["--fit-unidentified needs a target"]),
+    ("holdout-run with a target", GOOD, [*target("1e11", "2e12"), "--holdout-run", "x"], 2,
+     ["--holdout/--holdout-run", "shaped like the target: drop one of them"]),
     ("ranking without a target", GOOD, [*RUN, "--table", "ranking"], 2,
      ["--table ranking needs a target"]),
     # ---- --n-jobs

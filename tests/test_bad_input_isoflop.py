@@ -26,6 +26,16 @@ def profiles(budgets=BUDGETS, header: str = "compute,n_params,loss", group: str 
 DATA = profiles()
 LINES = DATA.splitlines()
 GOOD = {"iso.csv": DATA}
+# Offsets -0.5, 0, +0.5 of each budget: the vertex has one sampled N on each side.
+THREE = [line for i, line in enumerate(LINES[1:]) if i % 5 in (1, 2, 3)]
+# Budget 1e19 with every loss 3.0: a flat profile, not an optimum at the edge.
+FLAT = (
+    "\n".join(
+        LINES[:1]
+        + [x if not x.startswith("1e+19,") else x.rsplit(",", 1)[0] + ",3.0" for x in LINES[1:]]
+    )
+    + "\n"
+)
 RUN = ["isoflop", "iso.csv", "--bootstrap", "0"]
 GROUPED = {  # group b: the same sizes, 1 % higher losses
     "iso.csv": profiles(header="g,compute,n_params,loss", group="a,")
@@ -77,6 +87,15 @@ CASES = [
     ("-o exists", {**GOOD, "out.json": "{}"}, [*RUN, "-o", "out.json"], 2,
      ["exists; pass --force"]),
     # ---- the profiles
+    # ---- --min-side and profiles probed as a new user would
+    ("min-side 0", GOOD, [*RUN, "--min-side", "0"], 2,
+     ["min_side=0 (--min-side)", "whole number in [1,"]),
+    ("min-side text", GOOD, [*RUN, "--min-side", "x"], 2, ["--min-side", "'x'"]),
+    ("three points per budget", {"iso.csv": "\n".join(LINES[:1] + THREE) + "\n"}, RUN, 2,
+     ["near_edge", "min_side=1 (--min-side)"]),
+    ("three points, min-side 1", {"iso.csv": "\n".join(LINES[:1] + THREE) + "\n"},
+     [*RUN, "--min-side", "1"], 0, None),
+    ("a flat budget", {"iso.csv": FLAT}, RUN, 0, ["same loss", "flat profile has no minimum"]),
     ("one budget", {"iso.csv": profiles(budgets=(1e19,))}, RUN, 2,
      ["at least 2 usable budgets"]),
     ("no compute or tokens", {"iso.csv": DATA.replace("compute", "flops_x")}, RUN, 2,

@@ -363,3 +363,101 @@ def test_neighbours_with_the_whole_profile_is_rejected() -> None:
         DataError, match=r"neighbours=2 applies to method='local' \(--method\), not method="
     ):
         isoflop(parabola_runs(), method="quadratic", neighbours=2)
+
+
+# ----------------------------------------------------------------- probed shapes
+
+
+def test_a_flat_budget_is_not_called_an_edge_optimum() -> None:
+    # Every loss of one budget equal: argmin took the smallest N and the warning said "the
+    # optimum sits at the edge ... sample N further beyond that edge", which no sampling fixes.
+    runs = parabola_runs()
+    flat = runs["compute"] == runs["compute"].unique()[2]
+    runs.loc[flat, "loss"] = 3.0
+    with pytest.warns(ScalingFitWarning) as caught:
+        result = isoflop(runs, bootstrap=0)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "the loss is not convex around its lowest point" in messages[0]
+    assert "every sampled N has the same loss (3): a flat profile has no minimum" in messages[0]
+    assert result.budgets["flag"].tolist() == ["", "", "not_convex", "", "", ""]
+    # The other budgets are exact parabolas: the exponent stays at round-off.
+    assert result.params["a"] == pytest.approx(0.55, abs=1e-9)
+
+
+def test_window_arguments_of_the_wrong_type_are_data_errors() -> None:
+    # Each reached a comparison or an index as it was: TypeError or numpy's IndexError.
+    runs = parabola_runs()
+    for kwargs, words in [
+        ({"min_side": "2"}, r"min_side='2' \(--min-side\): expected a whole number in \[1,"),
+        ({"min_side": 1.5}, r"min_side=1.5 \(--min-side\): expected a whole number"),
+        ({"min_side": None}, r"min_side=None \(--min-side\): expected a whole number"),
+        ({"neighbours": 2.5}, r"neighbours=2.5: expected a whole number in \[1,"),
+        ({"neighbours": "2"}, r"neighbours='2': expected a whole number"),
+        ({"method": "local", "neighbours": 0}, r"neighbours=0: expected a whole number"),
+        ({"keep_flagged": "yes"}, r"keep_flagged='yes' \(--keep-flagged\): expected True or"),
+    ]:
+        with pytest.raises(DataError, match=words):
+            isoflop(runs, bootstrap=0, **kwargs)
+
+
+def test_no_usable_budget_says_what_the_flags_point_to() -> None:
+    # Three points per budget centred on the optimum: every vertex has one sampled N on each
+    # side, so all are near_edge; the error names min_side (and its flag), which accepts them.
+    c = np.repeat([1e18, 1e19, 1e20], 3)
+    offsets = np.tile([-0.5, 0.1, 0.5], 3)  # ln N - ln N*: the lowest point is the middle one
+    n = 0.08 * c**0.55 * np.exp(offsets)
+    runs = pd.DataFrame({"compute": c, "n_params": n, "loss": 2 + 30 * c**-0.1 + offsets**2})
+    with pytest.raises(
+        DataError,
+        match=r"3 budget\(s\) are near_edge, their vertex with fewer than 2 sampled N on one "
+        r"side: sample N further out, or accept one with min_side=1 \(--min-side\)",
+    ):
+        isoflop(runs, bootstrap=0)
+    accepted = isoflop(runs, bootstrap=0, min_side=1)  # exact parabolas: round-off only
+    assert accepted.budgets["used"].all() and accepted.params["a"] == pytest.approx(0.55, abs=1e-9)
+    # Compute recorded per run, 1-3 % apart within a budget: every run its own budget; the
+    # error says so and what grouping to pass.
+    jitter = 1 + np.random.default_rng(0).uniform(0.01, 0.03, len(runs))
+    with pytest.raises(
+        DataError, match=r"9 budgets hold a single run: .* group them, e\.g\. grouping=0.05"
+    ):
+        isoflop(runs.assign(compute=runs["compute"] * jitter), bootstrap=0)
+    # A ladder (one run per size, compute 10x apart) is no isoFLOP data: grouping would not
+    # help, and the error says what the data is instead.
+    ladder = pd.DataFrame({"compute": 10.0 ** np.arange(17, 23), "n_params": 1e8, "loss": 3.0})
+    with pytest.raises(
+        DataError, match=r"6 budgets hold a single run, their compute far apart: isoFLOP prof"
+    ):
+        isoflop(ladder.assign(n_params=ladder["compute"] ** 0.5), bootstrap=0)
+
+
+def test_three_budgets_give_no_interval() -> None:
+    # Over 3 budgets the bootstrap's "95 %" interval held the true exponent in 53-70 % of
+    # simulated cases (benchmarks/isoflop_few_budgets.py): it is refused, with a warning.
+    runs = parabola_runs()
+    three = runs[runs["compute"] <= runs["compute"].unique()[2]]
+    with pytest.warns(ScalingFitWarning, match=r"no bootstrap: 3 budgets cannot give a trust"):
+        result = isoflop(three, bootstrap=100)
+    assert result.samples is None and result.ci95["a"] is None
+    assert result.params["a"] == pytest.approx(0.55, abs=1e-9)  # the point fit is unchanged
+    four = runs[runs["compute"] <= runs["compute"].unique()[3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 4 budgets: an interval, and no warning
+        assert isoflop(four, bootstrap=100).ci95["a"] is not None
+
+
+def test_frontier_and_curves_refuse_arguments_that_make_no_sense() -> None:
+    # frontier("x") raised numpy's ValueError, frontier([nan]) and ([-1]) returned rows of
+    # NaN without a word; curves(1.5) raised TypeError and curves(0) returned an empty table.
+    result = isoflop(parabola_runs(), bootstrap=0)
+    for bad, words in [
+        ("x", r"frontier: compute= .* expected numbers .* found 'x'"),
+        ([np.nan], r"frontier: compute= .* must be finite and > 0; found nan"),
+        ([1e22, -1.0], r"frontier: compute= .* must be finite and > 0; found -1.0"),
+    ]:
+        with pytest.raises(DataError, match=words):
+            result.frontier(bad)
+    for bad in (0, 1, 1.5, "50"):
+        with pytest.raises(DataError, match=r"n_grid=.*: expected a whole number in \[2,"):
+            result.curves(bad)
+    assert len(result.curves(2)) == 2 * len(result.budgets)

@@ -19,11 +19,18 @@ import pandas as pd
 
 from ..errors import DataError, argument
 from ..inputs.validate import check_n_jobs
-from ..laws import Law, get_law
+from ..laws import Law
 from ..progress import check_progress
 from ..results.backtest_result import BacktestResult
 from ..results.json_safe import json_safe
-from .backtest_fits import held_out_errors, options_per_law, run_fits, run_table, sweep_row
+from .backtest_fits import (
+    get_laws,
+    held_out_errors,
+    options_per_law,
+    run_fits,
+    run_table,
+    sweep_row,
+)
 from .holdout import axis_values, choose_holdout, scale_ids
 
 # Default cap on scales dropped by the stability sweep: each step refits every law.
@@ -51,7 +58,7 @@ def backtest(
         Tidy runs table or anything :func:`scaling_fit.load_runs` accepts; each run's final
         point is used. ``compute`` defaults to 6·N·D.
     laws
-        Law names or :class:`Law` objects (distinct names).
+        Law names or :class:`Law` objects (distinct names); one name alone is one law.
     holdout
         Default: ``"target"`` when ``target`` gives inputs, else ``"largest-compute"``.
         ``"target"`` holds out runs so that the fit-to-holdout extrapolation matches the
@@ -96,7 +103,7 @@ def backtest(
             runs, laws, target, fit_options=fit_options, n_jobs=n_jobs, progress=progress
         )
     holdout = "largest-compute" if holdout is None else holdout
-    laws = [get_law(law) for law in laws]
+    laws = get_laws(laws)
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
         raise DataError(

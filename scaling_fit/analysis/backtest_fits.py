@@ -6,24 +6,40 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, argument
 from ..fitting.fit import fit
 from ..fitting.workers import run_tasks, worker_count
 from ..inputs.points import as_table, final_point_per_run, with_compute
 from ..inputs.validate import check_fit_arguments
-from ..laws import Law
+from ..laws import Law, get_law
 from ..progress import progress_bar
 from ..results.extrapolation import row_extrapolation
 from ..results.fit_result import FitResult
 
 # fit() arguments a backtest sets itself, so fit_options may not.
 RESERVED = ("runs", "law", "exclude", "points", "progress")
+
+
+def get_laws(laws: Any) -> list[Law]:
+    """Laws from names or :class:`Law` objects; one name or law counts as a list of one.
+
+    A bare ``"kaplan"`` was iterated letter by letter ("unknown law 'k'"), None raised
+    TypeError.
+    """
+    if isinstance(laws, (str, Law)):
+        laws = [laws]
+    if not isinstance(laws, Iterable) or isinstance(laws, Mapping):
+        raise DataError(
+            f"{argument('laws', laws)}: expected law names or Law objects, e.g. "
+            "['chinchilla', 'overtraining']"
+        )
+    return [get_law(law) for law in laws]
 
 
 def run_fits(

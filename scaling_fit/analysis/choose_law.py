@@ -49,10 +49,15 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    bootstrap spread, its backtest error and the spread between the laws; the averaged
    point is the weighted mean of the log predictions.
 
+The warnings of the final fits of the laws the answer rests on (weight > 0, or chosen), e.g.
+a parameter at its bound, are passed on, each prefixed with the law's name.
+
 Laws whose parameters the runs cannot identify (fewer distinct N or D than
 ⌈free parameters / inputs⌉ + 1, e.g. Farseer's nine on four model sizes) are not fitted —
 their fits are the slowest and their extrapolations the least stable — and the ranking says
-why; ``fit_unidentified=True`` fits them anyway.
+why; ``fit_unidentified=True`` fits them anyway.  A law needing more runs per fit (free
+parameters + 2) than the largest rolling-origin fit set holds cannot be backtested: it is
+ranked with that reason (weight 0) and the other laws are answered without it.
 """
 
 from __future__ import annotations
@@ -66,13 +71,21 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.validate import check_bootstrap, check_n_jobs
-from ..laws import Law, get_law
+from ..laws import Law
 from ..progress import check_progress
 from ..results.choose_law_result import ChooseLawResult
 from ..results.intervals import check_level
-from .backtest_fits import free_parameters, options_per_law, run_fits, run_table
+from .backtest_fits import free_parameters, get_laws, options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
-from .target_holdout import MAX_ORIGINS, MIN_SCALES, target_inputs
+from .target_holdout import (
+    EXTRA_RUNS,
+    MAX_ORIGINS,
+    MIN_SCALES,
+    check_origins,
+    largest_fit_set,
+    target_inputs,
+    target_loss,
+)
 
 DEFAULT_LAWS = ("chinchilla", "kaplan", "farseer", "overtraining")
 WEIGHTINGS = ("inverse-variance", "likelihood", "equal", "best")
@@ -109,7 +122,8 @@ def choose_law(
     runs
         Tidy runs table or anything :func:`scaling_fit.load_runs` accepts (final points).
     laws
-        L(N, D) law names or :class:`Law` objects (default: the four registered ones).
+        L(N, D) law names or :class:`Law` objects (default: the four registered ones); one
+        name alone is one law.
     target
         Two of ``n_params``, ``tokens``, ``compute`` (C = 6·N·D), e.g.
         ``{"n_params": 7e9, "tokens": 2e12}``; add ``"loss"`` to score the predictions.
@@ -148,19 +162,21 @@ def choose_law(
             f"{argument('target', target)}: expected the target's inputs as a mapping, e.g. "
             "{'n_params': 7e9, 'tokens': 2e12}"
         )
-    laws = [get_law(law) for law in laws]
+    laws = get_laws(laws)
     if not laws:
         raise DataError(f"{argument('laws', [])}: no law to choose from; give one or more")
-    goal = {**target_inputs(target), "loss": target.get("loss")}
+    goal = {**target_inputs(target), "loss": target_loss(target)}
+    min_scales, max_origins = check_origins(min_scales, max_origins)
     options = options_per_law([law.name for law in laws], fit_options)
     table, _ = run_table(runs, laws)
     skipped = {} if fit_unidentified else _unidentified(laws, table, options)
+    skipped |= _unbacktestable(laws, table, goal, options, min_scales, skipped)
     kept = [law for law in laws if law.name not in skipped]
     if not kept:
-        raise DataError(f"no law can be identified by these runs: {skipped}")
+        raise DataError(f"no law can be fitted and backtested on these runs: {skipped}")
     bt = target_backtest(
-        table, kept, goal, fit_options=fit_options, min_scales=min_scales,
-        max_origins=max_origins, n_jobs=n_jobs, progress=progress,
+        table, kept, goal, fit_options={law.name: options[law.name] for law in kept},
+        min_scales=min_scales, max_origins=max_origins, n_jobs=n_jobs, progress=progress,
     )  # fmt: skip
     tasks = [
         (law, table, {**options[law.name], "bootstrap": bootstrap, "seed": seed}) for law in kept
@@ -173,6 +189,7 @@ def choose_law(
     messages, reasons = _notes(bt, goal, table, ranking)
     chosen, why = _choose(ranking)
     reasons = (*reasons, why)
+    messages += _fit_notes(ranking, finals, chosen)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     best = ranking.set_index("law").loc[chosen]
@@ -207,9 +224,30 @@ def _unidentified(laws: list[Law], table: pd.DataFrame, options: dict) -> dict[s
             if distinct < needed:
                 out[law.name] = (
                     f"not identified: {distinct} distinct {column} for {free} free parameters "
-                    f"(needs {needed}); pass fit_unidentified=True to fit it anyway"
+                    f"(needs {needed}); pass {argument('fit_unidentified', True)} to fit it anyway"
                 )
                 break
+    return out
+
+
+def _unbacktestable(
+    laws: list[Law], table: pd.DataFrame, goal: dict, options: dict, min_scales: int, done: dict
+) -> dict[str, str]:
+    """Laws needing more runs per fit than the largest rolling-origin fit set holds, and why.
+
+    Without this, one such law (Farseer's 9 parameters on 6 sizes x 2 multipliers) made the
+    backtest of every law impossible.
+    """
+    largest = largest_fit_set(table, goal, min_scales)
+    out = {}
+    for law in laws:
+        needed = free_parameters(law, options[law.name]) + EXTRA_RUNS
+        if law.name not in done and needed > largest:
+            out[law.name] = (
+                f"not backtested: a fit needs {needed} runs (free parameters + {EXTRA_RUNS}), "
+                f"the largest rolling-origin fit set holds {largest}; add runs or fix "
+                f"parameters ({argument('fixed')})"
+            )
     return out
 
 
@@ -314,11 +352,13 @@ def _notes(
     beyond = bt.emulation["target_distance"]["tokens_per_param"]
     if abs(beyond) > FAR_TOKENS_PER_PARAM:
         m = table["tokens"] / table["n_params"]
+        advice = "add runs trained that long, and prefer a law built for over-training"
+        if beyond < 0:  # below every run's M: an over-training term says nothing there
+            advice = "add runs with that few tokens per parameter (the target is less trained)"
         messages.append(
             f"the target's tokens per parameter ({goal['tokens'] / goal['n_params']:.4g}) lie "
             f"{10 ** abs(beyond):.3g}x outside the fitted runs' range [{m.min():.4g}, "
-            f"{m.max():.4g}]: laws disagree most there; add runs trained that long, and "
-            "prefer a law built for over-training"
+            f"{m.max():.4g}]: laws disagree most there; {advice}"
         )
     if bt.emulation.get("note"):
         reasons.append(bt.emulation["note"])
@@ -338,6 +378,18 @@ def _notes(
             f"its error with distance measured on the held-out runs: {each}"
         )
     return messages, tuple(reasons)
+
+
+def _fit_notes(ranking: pd.DataFrame, finals: dict[str, tuple], chosen: str) -> list[str]:
+    """Warnings of the fits on all runs of the laws the answer rests on (weight > 0, or
+    chosen): a parameter at its bound or not identified makes that law's prediction suspect."""
+    used = set(ranking.loc[ranking["weight"] > 0, "law"]) | {chosen}
+    return [
+        f"{law} (fit on all runs): {message}"
+        for law in ranking["law"]
+        if law in used and law in finals
+        for message in finals[law][2]
+    ]
 
 
 def _choose(ranking: pd.DataFrame) -> tuple[str, str]:

@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..laws import Law, get_law
+from ..laws import Law
 from ..results.backtest_result import BacktestResult
 from ..results.json_safe import json_safe
 from .backtest_fits import (
     free_parameters,
+    get_laws,
     held_out_errors,
     options_per_law,
     run_fits,
@@ -46,8 +47,10 @@ from .target_holdout import (
     MAX_ORIGINS,
     MIN_SCALES,
     TargetSplit,
+    check_origins,
     distances,
     target_inputs,
+    target_loss,
     target_splits,
 )
 
@@ -79,17 +82,24 @@ def target_backtest(
             f"holdout='target' needs target= as inputs such as "
             f"{{'n_params': 7e9, 'tokens': 2e12}}; found {target!r}"
         )
-    laws = [get_law(law) for law in laws]
+    laws = get_laws(laws)
     names = [law.name for law in laws]
     if not laws or len(set(names)) != len(names):
         raise DataError(f"laws= needs one or more distinct laws; found {names}")
     options = options_per_law(names, fit_options)
     table, _ = run_table(runs, laws)
-    goal = {"run": None, "loss": target.get("loss"), **target_inputs(target)}
+    goal = {"run": None, "loss": target_loss(target), **target_inputs(target)}
+    min_scales, max_origins = check_origins(min_scales, max_origins)
     min_runs = max(free_parameters(law, options[law.name]) for law in laws) + EXTRA_RUNS
-    splits, emulation = target_splits(
-        table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs
-    )
+    try:
+        splits, emulation = target_splits(
+            table, goal, min_scales=min_scales, max_origins=max_origins, min_runs=min_runs
+        )
+    except DataError as exc:  # say which law asks for how many runs
+        needs = ", ".join(
+            f"{law.name} {free_parameters(law, options[law.name]) + EXTRA_RUNS}" for law in laws
+        )
+        raise DataError(f"{exc}; runs each law needs per fit: {needs}") from None
     spans = _spans(table, goal, splits)
     tasks = [(law, table.loc[s.fit], options[law.name]) for law in laws for s in splits]
     done = iter(run_fits(tasks, n_jobs, progress))

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
+from ..inputs.validate import check_whole
 from .holdout import scale_ids
 
 AXES = ("n_params", "tokens_per_param", "compute")
@@ -119,6 +120,31 @@ def target_inputs(target: Mapping[str, Any]) -> dict[str, float]:
     return {"n_params": n, "tokens": d, "compute": c}
 
 
+def target_loss(target: Mapping[str, Any]) -> float | None:
+    """The target's known loss (``target["loss"]``, to score the predictions), or None."""
+    value = target.get("loss")
+    if value is None:
+        return None
+    try:
+        loss = float(value)
+    except (TypeError, ValueError):
+        loss = np.nan
+    if not (np.isfinite(loss) and loss > 0):
+        raise DataError(
+            f"{argument('target', dict(target))}: loss must be the target's known loss, a "
+            f"positive finite number; found {value!r}. Give it, or leave loss out"
+        )
+    return loss
+
+
+def check_origins(min_scales: Any, max_origins: Any) -> tuple[int, int]:
+    """``min_scales`` and ``max_origins`` as ints; DataError unless whole numbers, the first
+    ≥ 2 (a law in N needs two sizes to fit) and the second ≥ 1."""
+    check_whole("min_scales", min_scales, 2, 1000, f"default {MIN_SCALES}")
+    check_whole("max_origins", max_origins, 1, 1000, f"default {MAX_ORIGINS}")
+    return int(min_scales), int(max_origins)
+
+
 def distances(fitted: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
     """Decades each point lies beyond the fitted runs on each of ``AXES`` (rows × 3)."""
     n, d = points["n_params"].to_numpy(float), points["tokens"].to_numpy(float)
@@ -158,18 +184,27 @@ def target_splits(
     candidates = [c for c in every if c.fit.sum() >= min_runs]
     if not candidates:
         n_scales = scale_ids(table["n_params"].to_numpy(float)).max() + 1
+        largest = max((int(c.fit.sum()) for c in every), default=0)
         raise DataError(
             f"cannot shape a backtest like the target: the runs have {n_scales} N scale(s) "
             f"and {len(table)} runs; a rolling origin needs at least {min_scales} scales and "
             f"{min_runs} runs (the laws' free parameters + {EXTRA_RUNS}) to fit, and one more "
-            "scale to predict. Add runs at more model sizes, fit fewer parameters (fixed=), "
-            "or backtest with holdout='largest-compute'"
+            f"scale to predict (the largest fit set here holds {largest} runs). Add runs at "
+            f"more model sizes, leave out the laws with most parameters, fit fewer parameters "
+            f"({argument('fixed')}), or backtest without a target "
+            f"({argument('holdout', 'largest-compute')})"
         )
     candidates.sort(key=lambda s: (np.nanmin(s.mismatch), -s.fit.sum()))
     kept = candidates[: max(int(max_origins), 1)]
     best = np.nanmin(kept[0].mismatch)
     refused = sum(np.nanmin(c.mismatch) < best - 1e-9 for c in every if c.fit.sum() < min_runs)
     return kept, _emulation(table, goal, kept, min_runs, refused)
+
+
+def largest_fit_set(table: pd.DataFrame, target: Mapping[str, float], min_scales: int) -> int:
+    """Runs in the largest rolling-origin fit set for this target (0 when there is none)."""
+    goal = distances(table, pd.DataFrame([target]))[0]
+    return max((int(mask.sum()) for mask in _fit_sets(table, goal, min_scales)), default=0)
 
 
 def _fit_sets(table: pd.DataFrame, goal: np.ndarray, min_scales: int) -> list[np.ndarray]:
@@ -213,8 +248,9 @@ def _emulation(
     notes = []
     for axis, want, got in zip(AXES, goal, reached, strict=True):
         if abs(want) - abs(got) > SHORT:
+            side = "below" if want < 0 else "beyond"  # M of an under-trained target: below
             notes.append(
-                f"{axis}: the target lies {10 ** abs(want):.3g}x beyond the runs, the data can "
+                f"{axis}: the target lies {10 ** abs(want):.3g}x {side} the runs, the data can "
                 f"emulate only {10 ** abs(got):.3g}x"
             )
     note = ""

@@ -61,6 +61,11 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p.add_argument("--target-n", type=number, metavar="N", help=f"N of {target} (7B)")
     p.add_argument("--target-tokens", type=number, metavar="D", help=f"D of {target} (2T)")
     p.add_argument("--target-compute", type=number, metavar="C", help=f"FLOPs of {target}")
+    p.add_argument(
+        "--fit-unidentified",
+        action="store_true",
+        help="with a target: fit laws with more parameters than the runs' sizes identify",
+    )
     p.set_defaults(func=run_compare)
 
 
@@ -83,8 +88,9 @@ def run_compare(args: argparse.Namespace) -> int:
     target = {k: getattr(args, f) for f, k in TARGET_FLAGS.items() if getattr(args, f) is not None}
     if target:
         return _run_choose_law(args, target)
-    if args.table == "ranking":
-        raise UsageError("--table ranking needs a target: give --target-n and --target-tokens")
+    if args.table == "ranking" or args.fit_unidentified:
+        flag = "--table ranking" if args.table == "ranking" else "--fit-unidentified"
+        raise UsageError(f"{flag} needs a target: give --target-n and --target-tokens")
     with captured_warnings() as caught:
         runs = read_runs(args)
         holdout = args.holdout if args.holdout_run is None else _run_mask(runs, args.holdout_run)
@@ -107,13 +113,20 @@ def run_compare(args: argparse.Namespace) -> int:
 def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
     """``compare --target-n … --target-tokens …``: :func:`scaling_fit.choose_law`."""
     from ..analysis.choose_law import choose_law
-    from ..inputs.load import load_runs
 
-    with captured_warnings() as caught:
-        runs = load_runs(list(args.paths), columns=dict(args.col) or None)
-        result = choose_law(
-            runs, args.laws, target, fit_options={"loss": args.loss}, n_jobs=args.n_jobs
+    if args.holdout_run is not None or args.holdout != "largest-compute":
+        raise UsageError(
+            "--holdout/--holdout-run choose a backtest's held-out runs; with a target "
+            "(--target-n/--target-tokens/--target-compute) the backtest is shaped like the "
+            "target: drop one of them"
         )
+    with captured_warnings() as caught:
+        runs = read_runs(args)  # --col, --where, --nan-policy as without a target
+        options = fit_arguments(args)  # --fix, --tie, --loss, --delta
+        result = choose_law(
+            runs, args.laws, target, fit_options=options, n_jobs=args.n_jobs,
+            fit_unidentified=args.fit_unidentified,
+        )  # fmt: skip
     warn_lines(args, caught)
     emit(args, result.report(), result.to_dict, lambda table: _choice_table(result, table))
     return 0

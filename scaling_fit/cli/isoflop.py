@@ -64,6 +64,13 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--keep-flagged", action="store_true", help="fit flagged budgets too")
     p.add_argument(
+        "--min-side",
+        type=int,
+        default=2,
+        metavar="K",
+        help="sampled N needed on each side of a budget's optimum, else it is near_edge (2)",
+    )
+    p.add_argument(
         "--method",
         default="auto",
         metavar="RULE",
@@ -124,6 +131,7 @@ def _analyse(args: argparse.Namespace, key: dict, table: pd.DataFrame) -> Isoflo
                 bootstrap=args.bootstrap,
                 seed=args.seed,
                 keep_flagged=args.keep_flagged,
+                min_side=args.min_side,
             )
         except DataError as exc:
             where = f"group {_label(key)}: " if key else ""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..inputs.validate import check_positive_inputs, check_whole
 from .intervals import percentile_interval
 from .json_file import JsonResult
 from .json_safe import json_columns
@@ -88,6 +89,8 @@ class IsoflopResult(JsonResult):
             ``tokens_lower``/``tokens_upper``.
         """
         used = self.budgets.loc[self.budgets["used"], "budget"]
+        if compute is not None:  # "x", NaN or -1 gave numpy's error or rows of NaN
+            check_positive_inputs({"compute": compute}, "IsoflopResult.frontier")
         c = np.geomspace(used.min(), used.max(), 50) if compute is None else compute
         c = np.atleast_1d(np.asarray(c, dtype=float))
         p, table = self.params, pd.DataFrame({"compute": c})
@@ -103,6 +106,7 @@ class IsoflopResult(JsonResult):
 
     def curves(self, n_grid: int = 50) -> pd.DataFrame:
         """Each budget's local parabola over the N range it was fitted on."""
+        check_whole("n_grid", n_grid, 2, 100_000, "points per parabola, e.g. 50")
         parts = []
         for row in self.budgets.loc[np.isfinite(self.budgets["curvature"])].itertuples():
             n = np.geomspace(row.fit_n_min, row.fit_n_max, n_grid)
