@@ -1,11 +1,19 @@
 """Synthetic learning-rate × batch-size sweeps in the shapes people run (issue 17, item 3):
 a full grid, a "cross" (LR varied at the guessed batch size, batch varied at the guessed LR,
-factor-2 steps) and an LR-only line, with runs above 3x the optimal LR diverged (loss ~7)."""
+factor-2 steps) and an LR-only line, with runs above 3x the optimal LR diverged (loss ~7);
+and the helpers the hparams tests share (a fit with its warnings, strict JSON, the CLI)."""
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pandas as pd
+import pytest
+
+import scaling_fit as sf
+from scaling_fit.cli.main import main
 
 SIZES = (1e8, 2e8, 4e8, 8e8)
 RATIOS = (20.0, 80.0)  # tokens per parameter
@@ -51,3 +59,27 @@ def sweep(shape: str = "cross", seed: int = 0, sizes: tuple[float, ...] = SIZES)
                         lr, batch = guess_lr * 2.0**i, guess_batch * 2.0**j
                         rows.append((n, d, lr, batch, loss_at(n, d, lr, batch, rng)))
     return pd.DataFrame(rows, columns=["n_params", "tokens", "lr", "batch_size", "loss"])
+
+
+# ---------------------------------------------- helpers the hparams tests share
+def fit_recording(table: pd.DataFrame, **options: object) -> tuple[sf.HparamsResult, str]:
+    """fit_hparams and the text of its ScalingFitWarnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sf.ScalingFitWarning)
+        result = sf.fit_hparams(table, **options)
+    return result, "\n".join(str(w.message) for w in caught)
+
+
+def strict_json(text: str) -> dict:
+    """Parsed JSON; NaN or Infinity in the text fail the test."""
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"JSON holds {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -4,16 +4,14 @@ a clear optimum and 0.1 % noise."""
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hparams_sweeps import fit_recording, run, strict_json
 
 import scaling_fit as sf
-from scaling_fit.cli.main import main
 
 SIZES = (1e8, 3e8, 1e9)
 LRS = (3e-4, 1e-3, 3e-3, 1e-2)
@@ -38,29 +36,6 @@ def small_sweep(tokens_per_param: tuple[float, ...] = (20.0,), seed: int = 0) ->
                     loss = base * (1 + shape) * np.exp(rng.normal(0, 0.001))
                     rows.append((n, d, lr, batch, loss))
     return pd.DataFrame(rows, columns=["n_params", "tokens", "lr", "batch_size", "loss"])
-
-
-def fit_recording(sweep: pd.DataFrame, **options: object) -> tuple[sf.HparamsResult, str]:
-    """fit_hparams and the text of its ScalingFitWarnings (a small sweep earns several)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sf.ScalingFitWarning)
-        result = sf.fit_hparams(sweep, **options)
-    return result, "\n".join(str(w.message) for w in caught)
-
-
-def strict_json(text: str) -> dict:
-    """Parsed JSON; NaN or Infinity in the text fail the test."""
-
-    def refuse(name: str) -> None:
-        raise AssertionError(f"JSON holds {name}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -11,36 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hparams_sweeps import sweep
+from hparams_sweeps import fit_recording, run, strict_json, sweep
 
 import scaling_fit as sf
 from scaling_fit.analysis.hparams_penalty import cell_penalty
 from scaling_fit.cli.main import main
 
 DENSE = Path(__file__).resolve().parents[1] / "data" / "steplaw" / "dense_lr_bs_loss.csv.gz"
-
-
-def fit_recording(table: pd.DataFrame, **options: object) -> tuple[sf.HparamsResult, str]:
-    """fit_hparams and the text of its ScalingFitWarnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sf.ScalingFitWarning)
-        result = sf.fit_hparams(table, **options)
-    return result, "\n".join(str(w.message) for w in caught)
-
-
-def strict_json(text: str) -> dict:
-    """Parsed JSON; NaN or Infinity in the text fail the test."""
-
-    def refuse(name: str) -> None:
-        raise AssertionError(f"JSON holds {name}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def lines_of(table: pd.DataFrame, lr_only: bool = False) -> pd.DataFrame:
