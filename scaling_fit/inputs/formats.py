@@ -122,23 +122,14 @@ def read_trainer_state(path: str) -> pd.DataFrame:
     """
     try:
         with open_text(path, "utf-8-sig") as handle:
-            state = json.loads(handle.read(), parse_int=_json_int)
+            text = handle.read()
     except UnicodeDecodeError as exc:
         raise not_utf8(path, exc) from None
-    except _TooLarge as exc:
-        raise DataError(
-            f"{path}: the integer {str(exc)[:12]}... is too large for a float (largest "
-            "1.8e308); fix or remove that value"
-        ) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = f"{exc.msg} at line {exc.lineno}" if hasattr(exc, "msg") else "nested too deep"
-        raise DataError(
-            f"{path}: not valid JSON ({reason}); expected Hugging Face Trainer's state file"
-        ) from None
     except Exception as exc:  # zlib.error, EOFError, LZMAError, ...: not one base class
         if is_compression_failure(exc):
             raise compression_error(path, exc) from None
         raise
+    state = _loads(text, path, "expected Hugging Face Trainer's state file", "line")
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list) or not history:
         raise DataError(
@@ -177,22 +168,30 @@ def _json_records(path: str) -> tuple[list[dict], list[str]]:
     return records, labels
 
 
-def _json_line(line: str, path: str, number: int) -> dict:
-    """One line's JSON object; DataError naming the line when it is not one."""
+def _loads(text: str, where: str, expected: str, position: str) -> Any:
+    """``text`` parsed as JSON; a DataError at ``where`` for invalid JSON (the error's
+    ``position``, ``"line"`` or ``"column"``, named) or an integer beyond the float range."""
     try:
-        record = json.loads(line, parse_int=_json_int)
+        return json.loads(text, parse_int=_json_int)
     except _TooLarge as exc:
         digits = len(str(exc).lstrip("-"))
         raise DataError(
-            f"{path}, line {number}: the integer {str(exc)[:12]}... ({digits} digits) is too "
-            "large for a float (largest 1.8e308); fix or remove that value"
+            f"{where}: the integer {str(exc)[:12]}... ({digits} digits) is too large for a "
+            "float (largest 1.8e308); fix or remove that value"
         ) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = f"{exc.msg} at column {exc.colno}" if hasattr(exc, "msg") else "nested too deep"
+    except json.JSONDecodeError as exc:
+        at = exc.lineno if position == "line" else exc.colno
         raise DataError(
-            f"{path}, line {number}: not valid JSON ({reason}); "
-            'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
+            f"{where}: not valid JSON ({exc.msg} at {position} {at}); {expected}"
         ) from None
+    except RecursionError:
+        raise DataError(f"{where}: not valid JSON (nested too deep); {expected}") from None
+
+
+def _json_line(line: str, path: str, number: int) -> dict:
+    """One line's JSON object; DataError naming the line when it is not one."""
+    expected = 'expected one JSON object per line, e.g. {"step": 100, "loss": 3.2}'
+    record = _loads(line, f"{path}, line {number}", expected, "column")
     if not isinstance(record, dict):
         raise DataError(
             f"{path}, line {number}: expected a JSON object ({{...}}), found "
