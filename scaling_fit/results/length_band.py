@@ -52,9 +52,11 @@ def area_at(lr: np.ndarray, step: int) -> float:
     return float(np.sum(history_lr(lr, step)[:step]))
 
 
-def length_factor(step: float, area: float, fitted_step: float, fitted_area: float) -> float:
-    """How far beyond the fitted runs a point lies: max(step ratio, S₁ ratio, 1)."""
-    return float(max(step / fitted_step, area / fitted_area, 1.0))
+def length_factor(step: Any, area: Any, fitted_step: float, fitted_area: float) -> Any:
+    """How far beyond the fitted runs a point lies: max(step ratio, S₁ ratio, 1) (of arrays
+    elementwise)."""
+    factor = np.maximum(np.maximum(np.divide(step, fitted_step), np.divide(area, fitted_area)), 1.0)
+    return float(factor) if np.ndim(factor) == 0 else factor
 
 
 def length_band(
@@ -70,14 +72,8 @@ def length_band(
         return None
     steps = table["step"].to_numpy()
     areas = np.cumsum(history_lr(sched.lr, int(steps.max(initial=0))))
-    factors = np.array(
-        [
-            length_factor(
-                s, areas[s - 1] if s else 0.0, check["longest_step"], check["longest_area"]
-            )
-            for s in steps
-        ]
-    )
+    area = np.where(steps > 0, areas[np.maximum(steps, 1) - 1], 0.0)
+    factors = length_factor(steps, area, check["longest_step"], check["longest_area"])
     if not (factors > 1.0).any():
         return None
     far = int(np.argmax(factors))
