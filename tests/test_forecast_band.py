@@ -14,6 +14,7 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit.analysis.forecast import _combined, _positive_percentiles
+from scaling_fit.analysis.forecast_prior import prior_length_band
 from scaling_fit.errors import ScalingFitWarning
 from scaling_fit.schedules import as_schedule
 
@@ -59,3 +60,47 @@ def test_percentiles_leave_out_resamples_that_are_no_loss() -> None:
     assert _positive_percentiles(finals, 0.5) == pytest.approx((0.975, 1.125))
     with pytest.warns(ScalingFitWarning, match="2 of 5 bootstrap refits"):
         assert _positive_percentiles(np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), 0.95)[0] > 0
+
+
+def fast_early_ladder(*lengths: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Full cosine runs of the fast-early curve of :func:`fast_early_run`, 0.15 % noise."""
+    frames, specs = [], {}
+    for k, total in enumerate(lengths):
+        spec = f"cosine:peak=3e-3,total={total},warmup={total // 20},final=3e-4"
+        steps = np.arange(10, total + 1, 10)
+        s1 = np.cumsum(as_schedule(spec).lr)[steps - 1]
+        clean = 1.6 + 2.0 * s1**-0.7 + 1.5 * np.exp(-s1 / 0.3)
+        noise = np.random.default_rng(100 * seed + k).normal(0.0, 1.5e-3, steps.size)
+        frames.append(
+            pd.DataFrame({"run": f"T{total}", "step": steps, "loss": clean * np.exp(noise)})
+        )
+        specs[f"T{total}"] = spec
+    return pd.concat(frames, ignore_index=True), specs
+
+
+def test_a_prior_from_shorter_runs_widens_the_band_by_its_own_length_error() -> None:
+    # The issue's case: a prior fitted to the same model's shorter runs (500-2,000 steps),
+    # a 6,000-step run forecast at 25 % seen. The prior's shape extrapolates 3x in length;
+    # its own backtest (500-1,000 steps predicting 2,000) measures how badly, and the band
+    # must hold that: before, the band was the published runs' 25 %-seen band (< 2 %).
+    runs, specs = fast_early_ladder(500, 1000, 2000)
+    prior = sf.fit(runs, "lr_annealing", schedules=specs)
+    truth, target = fast_early_ladder(6000, seed=7)
+    seen = truth[truth["step"] <= 1500]
+    with pytest.warns(ScalingFitWarning, match=r"3\.0x beyond the longest run the prior"):
+        result = sf.forecast(seen, target["T6000"], prior=prior, n_boot=0)
+    with pytest.warns(ScalingFitWarning, match="prior's shape is extrapolated"):
+        length, factor = prior_length_band(prior, as_schedule(target["T6000"]))
+    assert factor == pytest.approx(3.0, rel=0.01)  # 6,000 / 2,000 steps (S1 ratio is smaller)
+    assert result.error_band >= length  # the length band is part of the law band
+    final = float(truth["loss"].iloc[-1])
+    low, high = result.interval
+    assert low <= final <= high
+    assert abs(result.final_loss / final - 1) > 0.02  # the case is real: a plain band misses it
+
+
+def test_a_prior_as_long_as_the_run_adds_nothing() -> None:
+    runs, specs = fast_early_ladder(1000, 2000)
+    prior = sf.fit(runs, "lr_annealing", schedules=specs)
+    assert prior_length_band(prior, as_schedule(specs["T2000"])) is None
+    assert prior_length_band(prior, as_schedule(specs["T1000"])) is None

@@ -51,7 +51,7 @@ from ..schedules import ScheduleLike, as_schedule
 from ..schedules.by_run import warmup_of
 from .forecast_errors import ERRORS, LAW
 from .forecast_peak_errors import PEAK_ERRORS
-from .forecast_prior import compare_with_prior, peak_band
+from .forecast_prior import compare_with_prior, peak_band, prior_length_band
 
 DEFAULT_REFIT = ("L0", "A")
 BLOCKS = 10  # a resampled block holds about 1/BLOCKS of the seen points
@@ -192,6 +192,8 @@ def forecast(
     curve = predict_curve(fitted, sched, steps)
     final = float(curve["loss"].iloc[-1])
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
+    if prior is not None and band is not None:
+        band = _with_prior_length(band, prior_length_band(prior, sched, seen))
     if not (np.isfinite(final) and final > 0):
         _warn_not_a_loss(final, seen / sched.total, prior is not None)
         return Forecast(final, None, curve, seen, fitted, None, band, ratio)
@@ -249,6 +251,13 @@ def error_band(
         measured = {k: at_fraction(lambda f, k=k: PEAK_ERRORS[(k, f)]) for k in knots}
         return peak_band(same_peak, measured, peak_ratio)
     return same_peak
+
+
+def _with_prior_length(band: float, length: tuple[float, float] | None) -> float:
+    """The measured band and the prior's length band added in quadrature on the log scale."""
+    if length is None:
+        return band
+    return float(np.expm1(np.hypot(np.log1p(band), np.log1p(length[0]))))
 
 
 def band_quantile(errors: Sequence[float], level: float) -> float:

@@ -83,7 +83,7 @@ def length_band(
     if backtest is None:
         _warn_unmeasured(factors.max(), check)
         return None
-    half = _half_width(result, backtest, factors)
+    half = half_width(result, backtest, factors)
     lower, upper = loss * np.exp(-half), loss * np.exp(half)
     late = _late_prediction(result, sched, table, check, factors)
     if late is not None:
@@ -93,8 +93,8 @@ def length_band(
     return lower, upper
 
 
-def _half_width(result: FitResult, backtest: dict[str, Any], factors: np.ndarray) -> np.ndarray:
-    """h(f) of the module docstring, per row (0 within the fitted runs)."""
+def half_width(result: FitResult, backtest: dict[str, Any], factors: np.ndarray) -> np.ndarray:
+    """h(f) of the module docstring (log scale), per factor (0 within the fitted runs)."""
     noise = float(np.sqrt(np.mean(np.square(result.residuals)))) if result.residuals.size else 0.0
     measured = max(abs(backtest["error"]), noise)
     beyond = max(backtest["factor"] - 1.0, 1e-9)
