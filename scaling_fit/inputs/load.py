@@ -169,7 +169,8 @@ def load_runs(
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
     query = None if where is None else parse_query(where, "where")  # before any file is read
-    sources = read_sources(source, columns or {}, _numeric_column(columns or {}))
+    mapping = columns or {}
+    sources = read_sources(source, mapping, _numeric_column(mapping), _canonical_column(mapping))
     names = [name for name, _, _ in sources]
     frames, derived, steps_distinct = [], {}, True
     for (name, raw, _), stem in zip(sources, stems(names), strict=True):
@@ -230,6 +231,20 @@ def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
         return named and canonical in NUMERIC
 
     return numeric
+
+
+def _canonical_column(columns: Mapping[str, str]) -> Callable[[str], str | None]:
+    """The canonical column a log store's tag, key or param will be read as (``columns``
+    first, then the aliases a mapped column does not override), or None."""
+    mapped = {column: canonical for canonical, column in columns.items()}
+
+    def canonical(name: str) -> str | None:
+        if name in mapped:
+            return mapped[name]
+        found = _canonical_of(name)
+        return None if found in columns else found
+
+    return canonical
 
 
 def _select(table: pd.DataFrame, query: Query) -> tuple[pd.DataFrame, dict[str, Any]]:
