@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ScalingFitWarning
+from ..errors import DataError, ScalingFitWarning
 from .store_runs import Canonical, check_same_tags, columns_used, require, run_table
 
 EXTRA = "tensorboard"
@@ -89,8 +89,13 @@ def read_log_dir(
     sources, used = [], []
     for run, files in runs.items():
         name = f"run {run!r} (TensorBoard {_where(path, files)})"
-        series, hparams = _read_run(files, event_pb2.Event, crc.value)
-        table, repeated = run_table(run, name, series, hparams, columns, canonical)
+        series, hparams, damaged = _read_run(files, event_pb2.Event, crc.value)
+        try:
+            table, repeated = run_table(run, name, series, hparams, columns, canonical)
+        except DataError as exc:  # say what was lost first: a damaged file may be why
+            raise DataError("; ".join([str(exc), *damaged])) from None
+        for note in damaged:
+            warnings.warn(note, ScalingFitWarning, stacklevel=3)
         if repeated:
             warnings.warn(
                 f"{name}: {repeated} steps were logged more than once (a restarted run); "
@@ -110,11 +115,13 @@ def _where(path: str, files: list[str]) -> str:
 
 def _read_run(
     files: list[str], event: Any, crc: Any
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
-    """Scalars (tag → steps, values in write order) and hparams of one run's files."""
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any], list[str]]:
+    """Scalars (tag → steps, values in write order) and hparams of one run's files, and a
+    note per damaged file."""
     steps: dict[str, list[int]] = {}
     values: dict[str, list[float]] = {}
     hparams: dict[str, Any] = {}
+    damaged = []
     for path in files:
         records, dropped, why = read_records(path, crc)
         for record in records:
@@ -125,9 +132,9 @@ def _read_run(
                 continue
             _add_scalars(parsed, steps, values, hparams)
         if dropped or why:
-            _warn_dropped(path, len(records), dropped, why)
+            damaged.append(_dropped(path, len(records), dropped, why))
     series = {t: (np.array(steps[t], np.int64), np.array(values[t], float)) for t in steps}
-    return series, hparams
+    return series, hparams, damaged
 
 
 def _add_scalars(
@@ -213,11 +220,8 @@ def _masked(crc: int) -> int:
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
-def _warn_dropped(path: str, read: int, dropped: int, why: str) -> None:
+def _dropped(path: str, read: int, dropped: int, why: str) -> str:
+    """What a damaged file lost, for a warning (or an error it may explain)."""
     reason = f" ({why}: a job killed mid-write, or a damaged file)" if why else ""
     lost = f"dropped {dropped} record{'s' * (dropped != 1)}" if dropped else "dropped the rest"
-    warnings.warn(
-        f"{path}: read {read} intact records, {lost}{reason}",
-        ScalingFitWarning,
-        stacklevel=5,
-    )
+    return f"{path}: read {read} intact records, {lost}{reason}"
