@@ -89,6 +89,7 @@ def main() -> None:
     written = time.perf_counter() - started
     print(f"# {platform.node()}, {os.cpu_count()} CPUs, files written in {written:.0f} s")
     print(f"# {args.runs} runs x {args.steps} steps, loss and LR at every step")
+    print("# load average before reading: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     whole, table = timed(sf.load_runs, str(root))
     assert len(table) == args.runs * args.steps, len(table)
     reading, _ = timed(tensorboard_events.read_log_dir, str(root), {}, _alias)

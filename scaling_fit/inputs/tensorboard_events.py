@@ -19,22 +19,24 @@ TensorBoard hparams (the ``hparams`` plugin's session start) are the run-level v
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import struct
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, ScalingFitWarning
-from .store_runs import Canonical, check_same_tags, columns_used, require, run_table
+from .store_runs import Canonical, check_same_tags, columns_used, require, run_table, wanted
 
 EXTRA = "tensorboard"
 HEADER = struct.Struct("<QI")  # record length, masked CRC-32C of the length
 CRC = struct.Struct("<I")
+MASK_DELTA = 0xA282EAD8  # TFRecord's masked CRC: rotated right by 15 bits, plus this
 STARTED = re.compile(r"tfevents\.(\d+)")  # events.out.tfevents.<unix time>.<host>...
 DT_FLOAT, DT_DOUBLE = 1, 2  # TensorProto dtypes of the scalars writers write
 
@@ -87,9 +89,11 @@ def read_log_dir(
     event_pb2 = require("tensorboard.compat.proto.event_pb2", EXTRA, "TensorBoard event files")
     crc = require("google_crc32c", EXTRA, "TensorBoard event files")
     sources, used = [], []
+    mapped = set(columns.values())
+    keep = functools.cache(lambda tag: tag in mapped or wanted(tag, canonical) is not None)
     for run, files in runs.items():
         name = f"run {run!r} (TensorBoard {_where(path, files)})"
-        series, hparams, damaged = _read_run(files, event_pb2.Event, crc.value)
+        series, hparams, damaged = _read_run(files, event_pb2.Event, crc.value, keep)
         try:
             table, repeated = run_table(run, name, series, hparams, columns, canonical)
         except DataError as exc:  # say what was lost first: a damaged file may be why
@@ -114,46 +118,67 @@ def _where(path: str, files: list[str]) -> str:
 
 
 def _read_run(
-    files: list[str], event: Any, crc: Any
+    files: list[str], event: Any, crc: Any, keep: Callable[[str], bool]
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any], list[str]]:
-    """Scalars (tag → steps, values in write order) and hparams of one run's files, and a
-    note per damaged file."""
-    steps: dict[str, list[int]] = {}
-    values: dict[str, list[float]] = {}
+    """Scalars (tag → steps, values in write order; a tag not ``keep(tag)``: only named,
+    with no points) and hparams of one run's files, and a note per damaged file."""
+    points: dict[str, tuple[list[int], list[float]] | None] = {}
     hparams: dict[str, Any] = {}
     damaged = []
     for path in files:
         records, dropped, why = read_records(path, crc)
-        for record in records:
-            try:
-                parsed = event.FromString(record)
-            except Exception:  # protobuf's DecodeError: a record whose checksums held
-                dropped += 1
-                continue
-            _add_scalars(parsed, steps, values, hparams)
+        dropped += _scan(records, event.FromString, points, hparams, keep)
         if dropped or why:
             damaged.append(_dropped(path, len(records), dropped, why))
-    series = {t: (np.array(steps[t], np.int64), np.array(values[t], float)) for t in steps}
+    empty = (np.zeros(0, np.int64), np.zeros(0))
+    series = {
+        tag: empty if p is None else (np.array(p[0], np.int64), np.array(p[1], float))
+        for tag, p in points.items()
+    }
     return series, hparams, damaged
 
 
-def _add_scalars(
-    event: Any, steps: dict[str, list[int]], values: dict[str, list[float]], hparams: dict
-) -> None:
-    for value in event.summary.value:
-        kind = value.WhichOneof("value")
-        if kind == "simple_value":
-            number = value.simple_value
-        elif kind == "tensor" and value.metadata.plugin_data.plugin_name != "hparams":
-            number = _tensor_scalar(value.tensor)
-            if number is None:
-                continue
-        else:
-            if value.metadata.plugin_data.plugin_name == "hparams":
-                hparams.update(_hparams(value.metadata.plugin_data.content))
+def _scan(
+    records: list[bytes],
+    parse: Callable[[bytes], Any],
+    points: dict[str, tuple[list[int], list[float]] | None],
+    hparams: dict[str, Any],
+    keep: Callable[[str], bool],
+) -> int:
+    """Add the scalars of ``records`` to ``points`` (and hparams); the records that did not
+    parse.  One pass, the hot loop of the reader: TF1 ``simple_value`` and TF2 one-float
+    tensors are read inline, anything else through :func:`_tensor_scalar`."""
+    failed = 0
+    for record in records:
+        try:
+            event = parse(record)
+        except Exception:  # protobuf's DecodeError: a record whose checksums held
+            failed += 1
             continue
-        steps.setdefault(value.tag, []).append(event.step)
-        values.setdefault(value.tag, []).append(number)
+        step = event.step
+        for value in event.summary.value:
+            kind = value.WhichOneof("value")
+            if kind == "simple_value":
+                number = value.simple_value
+            elif kind != "tensor":
+                continue
+            else:
+                tensor = value.tensor
+                if tensor.dtype == DT_FLOAT and len(tensor.float_val) == 1:
+                    number = tensor.float_val[0]
+                elif value.metadata.plugin_data.plugin_name == "hparams":
+                    hparams.update(_hparams(value.metadata.plugin_data.content))
+                    continue
+                elif (number := _tensor_scalar(tensor)) is None:
+                    continue
+            tag = value.tag
+            if tag not in points:
+                points[tag] = ([], []) if keep(tag) else None
+            kept = points[tag]
+            if kept is not None:
+                kept[0].append(step)
+                kept[1].append(number)
+    return failed
 
 
 def _tensor_scalar(tensor: Any) -> float | None:
@@ -201,23 +226,20 @@ def read_records(path: str, crc: Any) -> tuple[list[bytes], int, str]:
         if size - position < HEADER.size:
             return records, dropped + 1, f"the last record is cut short at byte {position}"
         length, length_crc = HEADER.unpack_from(data, position)
-        if _masked(crc(data[position : position + 8])) != length_crc:
+        c = crc(data[position : position + 8])  # masked (inline: the loop's hot path)
+        if (((c >> 15) | (c << 17)) + MASK_DELTA) & 0xFFFFFFFF != length_crc:
             return records, dropped, f"bytes {position}-{size} fail their checksum"
         start, end = position + HEADER.size, position + HEADER.size + length
         if end + CRC.size > size:
             return records, dropped + 1, f"the last record is cut short at byte {position}"
         record = data[start:end]
-        if _masked(crc(record)) == CRC.unpack_from(data, end)[0]:
+        c = crc(record)
+        if (((c >> 15) | (c << 17)) + MASK_DELTA) & 0xFFFFFFFF == CRC.unpack_from(data, end)[0]:
             records.append(record)
         else:
             dropped += 1
         position = end + CRC.size
     return records, dropped, ""
-
-
-def _masked(crc: int) -> int:
-    """TFRecord's masked CRC: rotated right by 15 bits plus a constant."""
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def _dropped(path: str, read: int, dropped: int, why: str) -> str:
