@@ -139,8 +139,9 @@ def load_runs(
         event file) and an MLflow tracking store (``sqlite:///mlflow.db``, ``mlflow.db``, an
         ``mlruns`` directory) are read in place, one run per run directory or MLflow run,
         their tags and params named as columns (:mod:`.tensorboard_events`,
-        :mod:`.mlflow_store`; extras ``[tensorboard]``, ``[mlflow]``).  TensorBoard files with other names:
-        ``{"<run>": {"<tag>": path, …}, …}``, e.g. ``{"r1": {"loss": "a.csv", "lr": "b.csv"}}``.
+        :mod:`.mlflow_store`; extras ``[tensorboard]``, ``[mlflow]``).  TensorBoard CSVs
+        with other names: ``{"<run>": {"<tag>": path, …}, …}``, e.g.
+        ``{"r1": {"loss": "a.csv", "lr": "b.csv"}}``.
     columns
         Explicit mapping canonical name → your column, e.g. ``{"loss": "loss_c4_val"}``;
         wins over the aliases.  An unmapped column that is itself named like the canonical

@@ -222,23 +222,24 @@ def read_records(path: str, crc: Any) -> tuple[list[bytes], int, str]:
     with open(path, "rb") as handle:
         data = handle.read()
     records, dropped, position, size = [], 0, 0, len(data)
+    header, checksum, keep = HEADER.unpack_from, CRC.unpack_from, records.append  # hot loop
     while position < size:
-        if size - position < HEADER.size:
+        if size - position < 12:  # the length and its checksum
             return records, dropped + 1, f"the last record is cut short at byte {position}"
-        length, length_crc = HEADER.unpack_from(data, position)
-        c = crc(data[position : position + 8])  # masked (inline: the loop's hot path)
+        length, length_crc = header(data, position)
+        c = crc(data[position : position + 8])  # masked inline, as TFRecord masks it
         if (((c >> 15) | (c << 17)) + MASK_DELTA) & 0xFFFFFFFF != length_crc:
             return records, dropped, f"bytes {position}-{size} fail their checksum"
-        start, end = position + HEADER.size, position + HEADER.size + length
-        if end + CRC.size > size:
+        end = position + 12 + length
+        if end + 4 > size:
             return records, dropped + 1, f"the last record is cut short at byte {position}"
-        record = data[start:end]
+        record = data[position + 12 : end]
         c = crc(record)
-        if (((c >> 15) | (c << 17)) + MASK_DELTA) & 0xFFFFFFFF == CRC.unpack_from(data, end)[0]:
-            records.append(record)
+        if (((c >> 15) | (c << 17)) + MASK_DELTA) & 0xFFFFFFFF == checksum(data, end)[0]:
+            keep(record)
         else:
             dropped += 1
-        position = end + CRC.size
+        position = end + 4
     return records, dropped, ""
 
 
