@@ -204,3 +204,11 @@ def test_missing_extra_is_one_line(capsys, tmp_path, monkeypatch, extra) -> None
     words = [f'pip install "scaling_fit[{extra}]"']
     _check_api(source, [], 2, words)
     run_case(capsys, tmp_path, {}, ["fit", source, "--law", "chinchilla"], 2, words)
+
+
+def test_output_over_an_mlflow_store_is_refused(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("mlflow.db").write_bytes(b"SQLite format 3\x00")  # -o is checked before any read
+    argv = ["fit", "sqlite:///mlflow.db", "--law", "chinchilla", "-o", "mlflow.db", "--force"]
+    run_case(capsys, tmp_path, {}, argv, 2, ["is the input file", "refusing to overwrite"])
+    assert Path("mlflow.db").read_bytes() == b"SQLite format 3\x00"
