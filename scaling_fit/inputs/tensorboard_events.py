@@ -96,7 +96,7 @@ def read_log_dir(
         series, hparams, damaged = _read_run(files, event_pb2.Event, crc.value, keep)
         try:
             table, repeated = run_table(run, name, series, hparams, columns, canonical)
-        except DataError as exc:  # say what was lost first: a damaged file may be why
+        except DataError as exc:  # with what a damaged file lost: it may be why
             raise DataError("; ".join([str(exc), *damaged])) from None
         for note in damaged:
             warnings.warn(note, ScalingFitWarning, stacklevel=3)
