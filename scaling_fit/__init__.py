@@ -13,6 +13,7 @@ from ._version import __version__
 from .errors import (
     DataError,
     FitError,
+    MissingExtraError,
     OutputExistsError,
     OutputPathError,
     ScalingFitError,
@@ -108,6 +109,7 @@ __all__ = [
     "HparamsResult",
     "IsoflopResult",
     "Law",
+    "MissingExtraError",
     "OutputExistsError",
     "OutputPathError",
     "Parameter",

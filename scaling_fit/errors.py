@@ -39,6 +39,10 @@ class OutputPathError(ScalingFitError, ValueError):
     missing or not writable (the CLI exits 2 before any work)."""
 
 
+class MissingExtraError(ScalingFitError, ImportError):
+    """An optional dependency (a ``pip install "scaling_fit[extra]"``) is needed and missing."""
+
+
 class ScalingFitWarning(UserWarning):
     """Base class of warnings about a fit: bounds, identifiability, convergence, extrapolation."""
 

@@ -44,7 +44,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p = commands.add_parser(
         "compare", parents=[output], help="backtest laws: fit small runs, predict held-out ones"
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files or globs, TensorBoard log dirs, MLflow stores (sqlite:///mlflow.db)",
+    )
     add_laws_option(p, "law to compare (repeat)")
     holdout = p.add_mutually_exclusive_group()
     holdout.add_argument("--holdout", default="largest-compute", help=HOLDOUT_HELP)

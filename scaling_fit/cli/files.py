@@ -64,7 +64,7 @@ def write(text: str, path: str | None, force: bool) -> None:
 def _expand(inputs: Iterable[str]) -> list[str]:
     found: list[str] = []
     for item in inputs:
-        item = os.fspath(item)
+        item = os.fspath(item).removeprefix("sqlite:///")  # an MLflow store's URI: its file
         found += sorted(glob.glob(item)) if glob.has_magic(item) else [item]
     return found
 

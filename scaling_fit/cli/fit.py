@@ -44,7 +44,12 @@ def add_parser(commands: Any, output: Parser) -> None:
         parents=[output],
         help="fit a law to runs: a compact result, or JSON (--format json, -o)",
     )
-    f.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    f.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files or globs, TensorBoard log dirs, MLflow stores (sqlite:///mlflow.db)",
+    )
     which = f.add_mutually_exclusive_group(required=True)
     which.add_argument("--law", help="law name (see `scaling-fit laws`)")
     which.add_argument("--formula", help="your own law, e.g. 'E + A/N**alpha + B/D**beta'")

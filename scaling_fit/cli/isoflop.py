@@ -46,7 +46,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p = commands.add_parser(
         "isoflop", parents=[output], help="compute-optimal N*(C), D*(C) from isoFLOP profiles"
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files or globs, TensorBoard log dirs, MLflow stores (sqlite:///mlflow.db)",
+    )
     p.add_argument(
         "--group-by",
         action="append",

@@ -41,7 +41,12 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
     p = commands.add_parser(
         "report", parents=[output], help="write an HTML report of fits, analyses and figures"
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or globs")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files or globs, TensorBoard log dirs, MLflow stores (sqlite:///mlflow.db)",
+    )
     add_laws_option(p, "law to fit (repeat; several are backtested to pick the best)")
     p.add_argument("--holdout", help=HOLDOUT_HELP)
     add_schedule_options(p)

@@ -8,7 +8,9 @@ missing ``tokens`` is derived from ``step · batch_size`` (tokens per step) or e
 ``compute / (6 · n_params)``, a missing ``compute`` from ``6 · n_params · tokens``, a missing
 ``n_params`` from ``compute / (6 · tokens)`` (isoFLOP data read off figures); each is
 recorded in ``attrs["derived"]``.  Log formats (W&B, TensorBoard, JSON lines) are reshaped
-first by :mod:`.formats`.  Bad input raises :class:`DataError` naming the file, the
+first by :mod:`.formats`; TensorBoard event files and MLflow stores are read by
+:mod:`.tensorboard_events` and :mod:`.mlflow_store` into one table per run
+(:mod:`.store_runs`).  Bad input raises :class:`DataError` naming the file, the
 row (``row R (line L)``: R-th data row, line L = R + 1 of the CSV) and the column.
 """
 
@@ -133,8 +135,13 @@ def load_runs(
         A path, a glob pattern (``"runs/*.csv"``), a list of them, or a DataFrame (copied).
         Files may be plain CSVs, W&B panel or run-history exports, TensorBoard scalar CSVs
         named ``run-<run>-tag-<tag>.csv`` or JSON lines (``.jsonl``), detected from the name
-        and header (:mod:`scaling_fit.inputs.formats`).  TensorBoard files with other names:
-        ``{"<run>": {"<tag>": path, …}, …}``, e.g. ``{"r1": {"loss": "a.csv", "lr": "b.csv"}}``.
+        and header (:mod:`scaling_fit.inputs.formats`).  A TensorBoard log directory (or
+        event file) and an MLflow tracking store (``sqlite:///mlflow.db``, ``mlflow.db``, an
+        ``mlruns`` directory) are read in place, one run per run directory or MLflow run,
+        their tags and params named as columns (:mod:`.tensorboard_events`,
+        :mod:`.mlflow_store`; extras ``[tensorboard]``, ``[mlflow]``).  TensorBoard CSVs
+        with other names: ``{"<run>": {"<tag>": path, …}, …}``, e.g.
+        ``{"r1": {"loss": "a.csv", "lr": "b.csv"}}``.
     columns
         Explicit mapping canonical name → your column, e.g. ``{"loss": "loss_c4_val"}``;
         wins over the aliases.  An unmapped column that is itself named like the canonical
@@ -165,11 +172,14 @@ def load_runs(
         For missing or empty files, ambiguous or missing columns, unparseable, non-finite,
         non-positive or missing values, duplicate rows or steps, a bad ``where`` query or
         one that keeps no row.
+    MissingExtraError
+        For a TensorBoard log directory or MLflow store without its extra installed.
     """
     if nan_policy not in ("raise", "omit"):
         raise DataError(f"nan_policy={nan_policy!r} is not supported: use 'raise' or 'omit'")
     query = None if where is None else parse_query(where, "where")  # before any file is read
-    sources = read_sources(source, columns or {}, _numeric_column(columns or {}))
+    mapping = columns or {}
+    sources = read_sources(source, mapping, _numeric_column(mapping), _canonical_column(mapping))
     names = [name for name, _, _ in sources]
     frames, derived, steps_distinct = [], {}, True
     for (name, raw, _), stem in zip(sources, stems(names), strict=True):
@@ -230,6 +240,20 @@ def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
         return named and canonical in NUMERIC
 
     return numeric
+
+
+def _canonical_column(columns: Mapping[str, str]) -> Callable[[str], str | None]:
+    """The canonical column a log store's tag, key or param will be read as (``columns``
+    first, then the aliases a mapped column does not override), or None."""
+    mapped = {column: canonical for canonical, column in columns.items()}
+
+    def canonical(name: str) -> str | None:
+        if name in mapped:
+            return mapped[name]
+        found = _canonical_of(name)
+        return None if found in columns else found
+
+    return canonical
 
 
 def _select(table: pd.DataFrame, query: Query) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from . import formats
+from . import formats, mlflow_store, tensorboard_events
+from .store_runs import Canonical
 from .validate import (
     check_archive,
     check_header,
@@ -39,14 +40,20 @@ NumericColumn = Callable[[str], bool]
 
 
 def read_sources(
-    source: Any, columns: Mapping[str, str], numeric: NumericColumn | None = None
+    source: Any,
+    columns: Mapping[str, str],
+    numeric: NumericColumn | None = None,
+    canonical: Canonical | None = None,
 ) -> list[Source]:
     """Sources as ``(name for messages, table to tidy, files read)``, reshaped by format.
 
     CSV columns for which ``numeric(name)`` is true are read by pandas' C parser as numbers
     when every cell is a plain number (the usual case, and ~10x faster and leaner than
     text); a column with any other cell (``125M``, blank, ``n/a``) is kept as text, as
-    every other column is, for the loader's unit parser and its messages.
+    every other column is, for the loader's unit parser and its messages.  A TensorBoard
+    log directory or event file and an MLflow store (:func:`_log_store`) give one source per
+    run, holding the tags and run-level values that ``canonical(name)`` (the loader's
+    aliases and ``columns``) names a canonical column.
     """
     if isinstance(source, pd.DataFrame):
         return [(DATAFRAME, source.copy(), [DATAFRAME])]
@@ -68,6 +75,10 @@ def read_sources(
     sources, boards = [], {}
     mapped_value = "Value" in columns.values()  # --col loss=Value: read the file as it is
     for path in paths.values():
+        runs = _log_store(path, columns, canonical or (lambda _: None))
+        if runs is not None:
+            sources.extend(runs)
+            continue
         frame = _read_file(path, numeric)
         board = formats.tensorboard_name(path)
         if board and formats.is_tensorboard(frame) and not mapped_value:
@@ -77,6 +88,30 @@ def read_sources(
         else:
             sources.append((path, frame, [path]))
     return sources + [_tensorboard(run, tags) for run, tags in boards.items()]
+
+
+def _log_store(path: str, columns: Mapping[str, str], canonical: Canonical) -> list[Source] | None:
+    """The runs of a TensorBoard log directory or event file, or of an MLflow store (a
+    ``sqlite:///`` URI, a SQLite file, an ``mlruns`` directory or a folder holding one);
+    None for any other file."""
+    if mlflow_store.is_sqlite_uri(path):
+        return mlflow_store.read_store(path, columns, canonical)
+    if os.path.isdir(path):
+        if tensorboard_events.has_event_files(path):
+            return tensorboard_events.read_log_dir(path, columns, canonical)
+        store = mlflow_store.store_in(path)
+        if store is not None:
+            return mlflow_store.read_store(store, columns, canonical)
+        raise DataError(
+            f"{path}: is a directory with no TensorBoard event files (events.out.tfevents.*) "
+            "below it and no MLflow store (mlflow.db, mlruns/); expected a log file (CSV, JSON "
+            "lines), a TensorBoard log directory or an MLflow tracking store"
+        )
+    if tensorboard_events.is_event_file(path) and os.path.isfile(path):
+        return tensorboard_events.read_log_dir(path, columns, canonical)
+    if mlflow_store.is_sqlite_file(path):
+        return mlflow_store.read_store(path, columns, canonical)
+    return None
 
 
 def _paths_given(source: Any) -> list[str]:
