@@ -47,9 +47,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from bench_schaipp_schedules import DATA, PEAKS, schedules, split  # the same runs and split
+from curve_length_extrapolation import TINY_SIZES, tiny_ladder_set, total
 
 import scaling_fit as sf
 from scaling_fit.analysis import forecast as forecast_module
+from scaling_fit.analysis.forecast_prior import prior_length_band
 from scaling_fit.results.curves import predict_runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +75,7 @@ class Case:
     curve: pd.DataFrame
     spec: str
     prior: sf.FitResult
+    group: str = ""  # the calibration set: one model size or peak LR of a dataset
 
 
 def luo_cases() -> Iterator[Case]:
@@ -81,7 +84,8 @@ def luo_cases() -> Iterator[Case]:
         table = sf.load_runs([str(folder / f"{name}.csv") for name in LUO_SPECS])
         prior = sf.fit(table[table["run"].isin(LUO_TRAIN)], "lr_annealing", schedules=LUO_SPECS)
         for name in LUO_TEST:
-            yield Case("luo", name, table[table["run"] == name], LUO_SPECS[name], prior)
+            curve = table[table["run"] == name]
+            yield Case("luo", name, curve, LUO_SPECS[name], prior, f"luo {size}M")
 
 
 def schaipp_cases() -> Iterator[Case]:
@@ -94,7 +98,24 @@ def schaipp_cases() -> Iterator[Case]:
         train, others = split(runs, peak)
         prior = sf.fit(val[val["run"].isin(train)], "lr_annealing", schedules=specs)
         for name in others[others["kind"].isin(["cosine", "wsd"])]["run"]:
-            yield Case("schaipp", name, val[val["run"] == name], specs[name], prior)
+            curve = val[val["run"] == name]
+            yield Case("schaipp", name, curve, specs[name], prior, f"schaipp {peak:g}")
+
+
+def tiny_cases() -> Iterator[Case]:
+    """Our tiny ladder (``data/tiny_ladder``): every run of >= 1,000 steps at peak LR 2e-3
+    (both seeds), prior ``lr_annealing`` fitted to the same size's shorter seed-0 runs."""
+    for size in TINY_SIZES:
+        table, specs = tiny_ladder_set(size)
+        seed1, seed1_specs = tiny_ladder_set(size, seed=1)
+        lengths = {run: total(spec) for run, spec in {**specs, **seed1_specs}.items()}
+        for run, spec in {**specs, **seed1_specs}.items():
+            if lengths[run] < 1000:
+                continue
+            shorter = [r for r in specs if lengths[r] < lengths[run]]
+            prior = sf.fit(table[table["run"].isin(shorter)], "lr_annealing", schedules=specs)
+            curve = table if run in specs else seed1
+            yield Case("tiny", run, curve[curve["run"] == run], spec, prior, f"tiny {size}")
 
 
 def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
@@ -103,12 +124,14 @@ def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
     curve = case.curve.sort_values("step")
     last = curve.iloc[-1]
     end = pd.DataFrame({"run": [case.run], "step": [int(last["step"])]})
-    total = sf.schedules.from_spec(case.spec).total
+    schedule = sf.schedules.from_spec(case.spec)
     for fraction in FRACTIONS:
-        seen = curve[curve["step"] <= fraction * total]
+        seen = curve[curve["step"] <= fraction * schedule.total]
         boots = n_boot if fraction == 0.5 else 0
         for name, prior in (("none", None), ("prior", case.prior)):
             result = sf.forecast(seen, case.spec, prior=prior, n_boot=boots)
+            last_seen = int(seen["step"].max())
+            length = None if prior is None else prior_length_band(prior, schedule, last_seen)
             at_last = predict_runs(result.fit, end, {case.run: case.spec})[0]
             scale = at_last / result.final_loss  # move the intervals from step T to the point
             noise, full = (
@@ -116,7 +139,21 @@ def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
                 for v in (result.noise_interval, result.interval)
             )
             error = at_last / last["loss"] - 1
-            rows.append((case.dataset, case.run, fraction, name, error, noise, full, last["loss"]))
+            h = 0.0 if length is None else float(np.log1p(length[0]))
+            rows.append(
+                (
+                    case.dataset,
+                    case.run,
+                    fraction,
+                    name,
+                    error,
+                    noise,
+                    full,
+                    last["loss"],
+                    h,
+                    case.group,
+                )
+            )
     return rows
 
 
@@ -124,11 +161,22 @@ def measure(n_boot: int) -> pd.DataFrame:
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for cases in (luo_cases(), schaipp_cases()):
+        for cases in (luo_cases(), schaipp_cases(), tiny_cases()):
             for case in cases:
                 rows += forecast_rows(case, n_boot)
-    columns = ["dataset", "run", "seen", "prior", "error", "noise", "interval", "truth"]
-    return pd.DataFrame(rows, columns=columns)
+    columns = ["dataset", "run", "seen", "prior", "error", "noise", "interval", "truth", "h", "set"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.assign(score=scores(table["error"], table["h"]))
+
+
+def scores(error: pd.Series, h: pd.Series) -> np.ndarray:
+    """The part of each error that the prior's length band h (log scale) does not explain,
+    as a relative error: expm1(sqrt(max(0, log(1 + e)^2 - h^2))).  A band b from these
+    scores holds an error exactly when |log(1 + e)| <= hypot(log(1 + b), h), the interval of
+    ``sf.forecast`` (``_with_prior_length``)."""
+    with np.errstate(invalid="ignore"):  # a forecast <= 0 has no interval: NaN, left out
+        log_error = np.log1p(error.to_numpy(float))
+    return np.expm1(np.sqrt(np.maximum(log_error**2 - h.to_numpy(float) ** 2, 0.0)))
 
 
 def print_errors(table: pd.DataFrame) -> None:
@@ -137,17 +185,25 @@ def print_errors(table: pd.DataFrame) -> None:
     print(groups.agg(["mean", "max", "count"]).unstack("prior").to_string(), "\n")
 
 
+def by_set(rows: pd.DataFrame) -> dict[str, tuple[float, ...]]:
+    """Each calibration set's finite scores, sorted (the form of ``ERRORS``' values)."""
+    finite = rows[np.isfinite(rows["score"])]
+    return {name: tuple(np.sort(g["score"].to_numpy())) for name, g in finite.groupby("set")}
+
+
 def print_transfer(table: pd.DataFrame, level: float = 0.95) -> None:
-    """Coverage of the error band when the other set's errors make it (leave one set out)."""
-    print(f"leave one set out: share of |error| inside the other set's {level:.0%} band")
+    """Coverage of the band made without each set (leave one set out), set by set."""
+    print(
+        f"leave one set out: share of the set's forecasts inside the {level:.0%} band of the others"
+    )
     for (seen, prior), group in table.groupby(["seen", "prior"]):
+        band = forecast_module.band_quantile(by_set(group), level)
         cells = []
-        for held, other in (("luo", "schaipp"), ("schaipp", "luo")):
-            errors = group.loc[group["dataset"] == other, "error"].abs().to_numpy()
-            band = forecast_module.band_quantile(errors, level)
-            inside = np.mean(group.loc[group["dataset"] == held, "error"].abs() <= band)
-            cells.append(f"{held} {inside:.0%} (band {band:.2%})")
-        print(f"  seen {seen:.0%} {prior:<6}" + "; ".join(cells))
+        for held in sorted(group["set"].unique()):
+            without = forecast_module.band_quantile(by_set(group[group["set"] != held]), level)
+            inside = np.mean(group.loc[group["set"] == held, "score"] <= without)
+            cells.append(f"{held} {inside:.0%}")
+        print(f"  seen {seen:.0%} {prior:<6} band {band:.2%}: " + ", ".join(cells))
 
 
 def print_coverage(table: pd.DataFrame) -> None:
@@ -168,25 +224,33 @@ def print_coverage(table: pd.DataFrame) -> None:
 
 def write_calibration(table: pd.DataFrame) -> None:
     lines = [
-        '"""Measured relative errors of ``scaling_fit.forecast``: the law part of its interval.',
+        '"""Measured errors of ``scaling_fit.forecast``: the law part of its interval.',
         "",
         "Generated by ``python benchmarks/bench_forecast.py --calibrate``; do not edit by hand.",
-        "|predicted / actual - 1| of the last curve point of 95 published runs (Luo et al. 2025:",
-        "18 test runs at 25M-400M; Schaipp et al. 2025: 77 cosine and WSD runs at 124M), each",
-        "forecast by ``lr_annealing`` from the first 25 %, 50 % or 75 % of its steps, without a",
-        "prior and with one fitted to its set's training runs (see the benchmark's docstring).",
+        "The last curve point of every forecast run of three sets of real curves (Luo et al.",
+        "2025: 18 test runs at 25M-400M; Schaipp et al. 2025: 77 cosine and WSD runs at 124M;",
+        "our tiny ladder, data/tiny_ladder: 31 runs of >= 1,000 steps at 25k-0.8M parameters),",
+        "each forecast by ``lr_annealing`` from the first 25 %, 50 % or 75 % of its steps,",
+        "without a prior and with one fitted to its set's training runs (the ladder: the same",
+        "size's shorter runs).  Each value is the part of |predicted / actual - 1| that the",
+        "prior's own length band h does not explain, expm1(sqrt(max(0, log(1 + e)^2 - h^2)))",
+        "(h = 0 without a prior or within the prior's runs), keyed by calibration set (a model",
+        "size or peak LR); forecasts of a loss <= 0 (no interval) are left out.",
         '"""',
         "",
         'LAW = "lr_annealing"',
-        "# (fraction seen, with a prior) -> the runs' errors, sorted",
+        "# (fraction seen, with a prior) -> calibration set -> its scores, sorted",
         "# fmt: off",
-        "ERRORS: dict[tuple[float, bool], tuple[float, ...]] = {",
+        "ERRORS: dict[tuple[float, bool], dict[str, tuple[float, ...]]] = {",
     ]
     for (seen, prior), group in table.groupby(["seen", "prior"]):
-        values = ", ".join(f"{v:.4g}" for v in np.sort(group["error"].abs().to_numpy()))
-        lines.append(f"    ({seen}, {prior == 'prior'}): (")
-        lines += textwrap.wrap(values, 92, initial_indent=" " * 8, subsequent_indent=" " * 8)
-        lines.append("    ),")
+        lines.append(f"    ({seen}, {prior == 'prior'}): {{")
+        for name, values in by_set(group).items():
+            text = ", ".join(f"{v:.4g}" for v in values) + ("," if len(values) == 1 else "")
+            lines.append(f'        "{name}": (')
+            lines += textwrap.wrap(text, 88, initial_indent=" " * 12, subsequent_indent=" " * 12)
+            lines.append("        ),")
+        lines.append("    },")
     lines += ["}", "# fmt: on"]
     OUTPUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUTPUT}")

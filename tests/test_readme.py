@@ -155,8 +155,8 @@ def test_quoted_choose_law_numbers(readme: dict[str, Any]) -> None:
 
 
 def test_quoted_forecast_numbers(readme: dict[str, Any]) -> None:
-    # "2.7277 (loss predicted at step 24000), 11888" and "(1.57, 4.75)": as quoted, to the
+    # "2.7277 (loss predicted at step 24000), 11888" and "(1.88, 3.96)": as quoted, to the
     # digits quoted.
     job = readme["job"]
     assert job.final_loss == pytest.approx(2.7277, abs=5e-5) and job.seen_steps == 11888
-    np.testing.assert_allclose(job.interval, (1.57, 4.75), atol=5e-3)
+    np.testing.assert_allclose(job.interval, (1.88, 3.96), atol=5e-3)
