@@ -46,7 +46,7 @@ MPL_SPECS = {
     "wsdcon_9": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@9e-5",
     "wsdcon_18": "multistage:peak=3e-4,total=16000,warmup=2160,stages=8000@1.8e-4",
 }
-DROPS = (0.0, 0.05, 0.1, 0.2, 0.3)
+DROPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4)
 CUTS = (2, 3, 4, 8)
 
 
@@ -70,9 +70,24 @@ def schaipp_set(peak: float) -> tuple[pd.DataFrame, dict[str, str]]:
     return curves.rename(columns={"val_loss": "loss"}), {n: specs[n] for n in names}
 
 
+def tiny_ladder_set(size: str, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Our tiny byte-level ladder (``data/tiny_ladder``), one size (e.g. ``d32L2``): the
+    held-out loss of its runs at peak LR 2e-3 with one seed, every schedule."""
+    folder = DATA / "tiny_ladder"
+    curves = pd.read_csv(folder / "curves.csv")
+    specs = json.loads((folder / "schedules.json").read_text())
+    mine = curves[
+        curves["run"].str.startswith(f"{size}_") & curves["run"].str.endswith(f"_lr0.002_s{seed}")
+    ]
+    mine = mine.dropna(subset=["eval_loss"])[["run", "step", "eval_loss"]]
+    return mine.rename(columns={"eval_loss": "loss"}), {r: specs[r] for r in pd.unique(mine["run"])}
+
+
+TINY_SIZES = ("d32L2", "d48L2", "d64L3", "d96L3", "d128L4")
 SETS = {
     **{f"multipower {s}M": (lambda s=s: multipower_set(s)) for s in (25, 100, 400)},
     **{f"schaipp {p:g}": (lambda p=p: schaipp_set(p)) for p in (1e-4, 5e-4, 2e-3)},
+    **{f"tiny {s}": (lambda s=s: tiny_ladder_set(s)) for s in TINY_SIZES},
 }
 
 
@@ -93,48 +108,66 @@ def end_of(table: pd.DataFrame, run: str) -> tuple[int, float]:
     return last, float(rows.loc[rows["step"] == last, "loss"].iloc[0])
 
 
-def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
-    """Fit the runs of at most ``up_to`` steps, predict every longer run's end."""
+def predictions(law: str, up_to: int, table, specs) -> tuple[sf.FitResult, pd.DataFrame] | None:
+    """Fit the runs of at most ``up_to`` steps, predict every longer run's end: the fit and
+    one row per prediction (factor, error, covered, half-width, warned, drift), or None."""
     train = [r for r in specs if total(specs[r]) <= up_to]
     longer = [r for r in specs if total(specs[r]) > up_to]
     if not train or not longer:
         return None
     fitted = sf.fit(table[table["run"].isin(train)], law, schedules={r: specs[r] for r in train})
-    if not fitted.converged:  # predict_curve refuses it (FitError): say so in the table
-        return {"set": name, "fit": f"{len(train)} runs <= {up_to}", "predict": "not converged"}
+    if not fitted.converged:  # predict_curve refuses it (FitError)
+        return fitted, pd.DataFrame()
     rows = []
     for run in longer:
         last, truth = end_of(table, run)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             curve = fitted.predict_curve(specs[run], steps=[last])
-        warned = any("beyond the longest fitted run" in str(w.message) for w in caught)
-        drift = any("regime change" in str(w.message) for w in caught)
         loss = curve["loss"].iloc[0]
         # no interval when the backtest could not be measured (the warning says so)
         lo, hi = curve.get("loss_lower", [np.nan]), curve.get("loss_upper", [np.nan])
         lo, hi = float(np.asarray(lo)[0]), float(np.asarray(hi)[0])
-        longest = fitted.options["length_check"]["longest_step"]
         rows.append(
-            (last / longest, loss / truth - 1, lo <= truth <= hi, hi / loss - 1, warned, drift)
+            {
+                "run": run,
+                "factor": last / fitted.options["length_check"]["longest_step"],
+                "error": loss / truth - 1,
+                "covered": lo <= truth <= hi,
+                "half": hi / loss - 1,
+                "warned": any("beyond the longest" in str(w.message) for w in caught),
+                "drift": any("regime change" in str(w.message) for w in caught),
+            }
         )
-    f, err, cover, width, warned, drift = (np.array(c) for c in zip(*rows, strict=True))
+    return fitted, pd.DataFrame(rows)
+
+
+def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
+    """One row of the README table: fit the runs up to ``up_to`` steps, predict the rest."""
+    made = predictions(law, up_to, table, specs)
+    if made is None:
+        return None
+    fitted, rows = made
+    fit = f"{len(pd.unique(fitted.data['run']))} runs <= {up_to}"
+    if rows.empty:
+        return {"set": name, "fit": fit, "predict": "not converged"}
+    f, err, width = rows["factor"], rows["error"], rows["half"]
     backtest = fitted.options["length_check"]["backtest"] or {}
     return {
         "set": name,
-        "fit": f"{len(train)} runs <= {up_to}",
-        "predict": f"{len(longer)} runs, {f.min():.1f}-{f.max():.1f}x",
+        "fit": fit,
+        "predict": f"{len(rows)} runs, {f.min():.1f}-{f.max():.1f}x",
         "backtest": "{:+.2%} at {:.1f}x".format(backtest["error"], backtest["factor"])
         if backtest
         else "not measured",
         "mean error": f"{err.mean():+.2%}",
-        "worst |error|": f"{np.abs(err).max():.2%}",
-        "within 3 %": f"{int((np.abs(err) <= 0.03).sum())}/{err.size}",
-        "covered": f"{int(cover.sum())}/{cover.size}"
-        + (f" ({int(np.isnan(width).sum())} no interval)" if np.isnan(width).any() else ""),
-        "mean half-width": f"{np.nanmean(width):.2%}" if np.isfinite(width).any() else "-",
-        "warned": f"{int(warned.sum())}/{warned.size}",
-        "drift": f"{int(drift.sum())}/{drift.size}",
+        "worst |error|": f"{err.abs().max():.2%}",
+        "within 3 %": f"{int((err.abs() <= 0.03).sum())}/{len(rows)}",
+        "covered": f"{int(rows['covered'].sum())}/{len(rows)}"
+        + (f" ({int(width.isna().sum())} no interval)" if width.isna().any() else ""),
+        "mean half-width": f"{width.mean():.2%}" if width.notna().any() else "-",
+        "warned": f"{int(rows['warned'].sum())}/{len(rows)}",
+        "drift": f"{int(rows['drift'].sum())}/{len(rows)}",
     }
 
 
@@ -187,7 +220,7 @@ def part_drop(law: str) -> None:
         others = [n for n in SETS if n != held]
         best = min(DROPS, key=lambda d: np.mean([worst[(n, d)] for n in others]))
         print(
-            f"- held out {held}: best on the other five {best:.0%}; held-out worst "
+            f"- held out {held}: best on the other {len(others)} {best:.0%}; held-out worst "
             f"{worst[(held, best)]:.2%} (no drop {worst[(held, 0.0)]:.2%})"
         )
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 FIT_NOTEBOOK = NOTEBOOKS / "01_fit_and_compute_optimal.ipynb"
 CURVE_NOTEBOOK = NOTEBOOKS / "02_loss_curves_and_schedules.ipynb"
+LADDER_NOTEBOOK = NOTEBOOKS / "03_tiny_ladder.ipynb"
 # The variables each notebook leaves for the checks.
 NAMES = {
     FIT_NOTEBOOK: ("result", "optimal", "n_opt", "ax", "backtest", "iso", "authors"),
@@ -44,6 +45,7 @@ NAMES = {
         "job_truth",
         "job_fig",
     ),
+    LADDER_NOTEBOOK: ("runs", "fitted", "longer", "job", "job_truth", "pick", "truth_row", "out"),
 }
 # A figure cell: its last line is a figure variable or a call of a plot method or function.
 FIGURE_CELL = re.compile(r"(^\w*fig$|\.plot\(|^plot_\w+\()")
@@ -123,10 +125,15 @@ def curve_nb(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_notebook(CURVE_NOTEBOOK, NOTEBOOKS, tmp_path_factory.mktemp("nb02"))
 
 
+@pytest.fixture(scope="module")
+def ladder_nb(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_notebook(LADDER_NOTEBOOK, NOTEBOOKS, tmp_path_factory.mktemp("nb03"))
+
+
 def test_every_notebook_is_listed_and_valid() -> None:
     found = sorted(NOTEBOOKS.glob("*.ipynb"))
     # A new notebook must get its own execution test here.
-    assert found == [FIT_NOTEBOOK, CURVE_NOTEBOOK]
+    assert found == [FIT_NOTEBOOK, CURVE_NOTEBOOK, LADDER_NOTEBOOK]
     for path in found:
         notebook = json.loads(path.read_text())
         assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] >= 4
@@ -283,10 +290,29 @@ def test_curve_figures(curve_nb: dict[str, Any]) -> None:
 
 
 def test_forecast_section(curve_nb: dict[str, Any]) -> None:
-    # "forecast 2.7043 in [2.6683, 2.7407] (±1.35%)", "measured 2.7222": the printed digits.
+    # "forecast 2.7043 in [2.5870, 2.8268] (±4.53%)", "measured 2.7222": the printed digits.
     job, truth = curve_nb["job"], curve_nb["job_truth"]
     assert job.final_loss == pytest.approx(2.7043, abs=5e-5) and truth == 2.7222
-    np.testing.assert_allclose(job.interval, (2.6683, 2.7407), atol=5e-5)
+    np.testing.assert_allclose(job.interval, (2.5870, 2.8268), atol=5e-5)
     assert job.interval[0] < truth < job.interval[1]  # the measured end inside the interval
     assert job.fit.fixed.keys() == {"alpha", "C"}  # the prior lent the shape
     assert len(curve_nb["job_fig"].axes[0].lines) >= 3  # seen, rest, forecast (+ error bar)
+
+
+def test_tiny_ladder_notebook_says_what_its_text_says(ladder_nb: dict[str, Any]) -> None:
+    # "45 runs", a degenerate fit whose own backtest missed by +22 %, longer runs 7-22 % high
+    # yet inside their intervals; a forecast 4.7 % high inside its interval; choose_law 18 %
+    # high, covered; a report written outside the repository (rounded as the text quotes).
+    assert ladder_nb["runs"]["run"].nunique() == 45
+    backtest = ladder_nb["fitted"].options["length_check"]["backtest"]
+    assert backtest["error"] == pytest.approx(0.22, abs=0.01)
+    longer = ladder_nb["longer"]
+    assert len(longer) == 5 and longer["covered"].all()
+    assert longer["error"].between(0.07, 0.23).all()
+    job, truth = ladder_nb["job"], ladder_nb["job_truth"]
+    assert job.final_loss / truth - 1 == pytest.approx(0.047, abs=0.005)
+    assert job.interval[0] < truth < job.interval[1]
+    best, measured = ladder_nb["pick"].recommended, ladder_nb["truth_row"]["loss"]
+    assert best["lower"] < measured < best["upper"]
+    assert best["loss"] / measured - 1 == pytest.approx(0.18, abs=0.06)  # "18-23 % high"
+    assert ladder_nb["out"].stat().st_size > 0 and ROOT not in ladder_nb["out"].parents

@@ -71,3 +71,20 @@ def test_the_public_loader_reads_the_held_out_loss(curves) -> None:
     assert runs["run"].nunique() == 45
     assert len(runs) == curves["eval_loss"].notna().sum()
     assert "loss_unused" in runs.columns  # the training loss is kept, not mistaken for it
+
+
+def test_the_torch_event_files_read_as_the_csv(curves) -> None:
+    # The ladder's TensorBoard files were written by torch's own SummaryWriter: the reader of
+    # run directories (issue 20) gives the held-out loss and LR of the CSV at the same steps.
+    pytest.importorskip("tensorboard")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "run .* dropped", ScalingFitWarning)  # between evals
+        runs = sf.load_runs(
+            LADDER / "tensorboard", columns={"loss": "eval/loss"}, nan_policy="omit"
+        )
+    csv = curves.dropna(subset=["eval_loss"])
+    both = runs.merge(csv, on=["run", "step"], suffixes=("", "_csv"), validate="one_to_one")
+    assert len(both) == len(csv) == len(runs)
+    # event files store float32 scalars: agreement to float32's resolution, 1e-6 relative
+    np.testing.assert_allclose(both["loss"], both["eval_loss"], rtol=1e-6)
+    np.testing.assert_allclose(both["lr"], both["lr_csv"], rtol=1e-6)
