@@ -139,7 +139,8 @@ def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
                 for v in (result.noise_interval, result.interval)
             )
             error = at_last / last["loss"] - 1
-            h = 0.0 if length is None else float(np.log1p(length[0]))
+            # no interval beyond a prior whose length error is unmeasured: NaN, left out
+            h = 0.0 if length is None else np.log1p(length[0] if length[0] is not None else np.nan)
             rows.append(
                 (
                     case.dataset,

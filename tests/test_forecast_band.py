@@ -8,6 +8,9 @@ was then <= 0 and its log NaN (the issue's ``(nan, 1.29)``).
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,3 +107,28 @@ def test_a_prior_as_long_as_the_run_adds_nothing() -> None:
     prior = sf.fit(runs, "lr_annealing", schedules=specs)
     assert prior_length_band(prior, as_schedule(specs["T2000"])) is None
     assert prior_length_band(prior, as_schedule(specs["T1000"])) is None
+
+
+def test_beyond_a_prior_whose_length_error_is_unmeasured_there_is_no_interval() -> None:
+    # On the tiny ladder a prior of the largest size's 250- and 500-step runs (its backtest
+    # refit did not converge) forecast 1,000-step runs 11-13 % high with a 1.8 % band: with
+    # nothing to bound the prior's extrapolation, the forecast now says so and gives none.
+    runs, specs = fast_early_ladder(500, 1000, 2000)
+    prior = sf.fit(runs, "lr_annealing", schedules=specs)
+    check = {**prior.options["length_check"], "backtest": None, "note": "the refit failed"}
+    blind = dataclasses.replace(prior, options={**prior.options, "length_check": check})
+    truth, target = fast_early_ladder(6000, seed=7)
+    with pytest.warns(ScalingFitWarning, match=r"could not be measured \(the refit failed\)"):
+        result = sf.forecast(truth[truth["step"] <= 1500], target["T6000"], prior=blind, n_boot=0)
+    assert result.interval is None and np.isfinite(result.final_loss)
+    # a run just past the prior's runs (within 1.1x) is not refused an interval
+    near = fast_early_ladder(2100, seed=3)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = sf.forecast(
+            near[near["step"] <= 1500],
+            as_schedule("cosine:peak=3e-3,total=2100,warmup=105,final=3e-4"),
+            prior=blind,
+            n_boot=0,
+        )
+    assert result.interval is not None

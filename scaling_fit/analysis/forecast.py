@@ -71,7 +71,8 @@ class Forecast:
     interval : tuple of float or None
         ``level`` interval of ``final_loss``: the noise part and the law part (``error_band``)
         added in quadrature on the log scale: finite, > 0 and around ``final_loss``, or None
-        when neither is available or the forecast final loss is <= 0 (with a warning).
+        when neither is available, the forecast final loss is <= 0, or the run lies beyond
+        a prior whose length extrapolation could not be measured (each with a warning).
     noise_interval : tuple of float or None
         The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
     error_band : float or None
@@ -195,13 +196,15 @@ def forecast(
     curve = predict_curve(fitted, sched, steps)
     final = float(curve["loss"].iloc[-1])
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
-    if prior is not None and band is not None:
-        band = _with_prior_length(band, prior_length_band(prior, sched, seen))
+    length = prior_length_band(prior, sched, seen) if prior is not None else None
+    unbounded = length is not None and length[0] is None  # beyond the prior, unmeasured
+    if band is not None and length is not None and not unbounded:
+        band = _with_prior_length(band, length)
     if not (np.isfinite(final) and final > 0):
         _warn_not_a_loss(final, seen / sched.total, prior is not None)
         return Forecast(final, None, curve, seen, fitted, None, band, ratio)
     noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
-    interval = _combined(final, noise, band)
+    interval = None if unbounded else _combined(final, noise, band)
     return Forecast(final, interval, curve, seen, fitted, noise, band, ratio)
 
 
@@ -256,9 +259,9 @@ def error_band(
     return same_peak
 
 
-def _with_prior_length(band: float, length: tuple[float, float] | None) -> float:
+def _with_prior_length(band: float, length: tuple[float | None, float] | None) -> float:
     """The measured band and the prior's length band added in quadrature on the log scale."""
-    if length is None:
+    if length is None or length[0] is None:
         return band
     return float(np.expm1(np.hypot(np.log1p(band), np.log1p(length[0]))))
 

@@ -143,7 +143,7 @@ def peak_band(same_peak: float, measured: dict[float, float], ratio: float) -> f
 
 def prior_length_band(
     prior: FitResult, schedule: Schedule, seen_step: int = 0
-) -> tuple[float, float] | None:
+) -> tuple[float | None, float] | None:
     """``(band, factor)``: the prior's length band at the run's last step, or None.
 
     ``factor`` is how far the run's end lies beyond both the prior's longest fitted run and
@@ -151,9 +151,10 @@ def prior_length_band(
     is not extrapolated), in steps or LR area S₁, whichever is further, and ``band`` the
     relative half-width expm1(h(factor)) of :mod:`scaling_fit.results.length_band`, from the
     prior's own backtest, with a warning beyond 1.1x (``WARN_FACTOR``).  None when the run
-    lies within the prior's runs and the seen part, or the prior has no length check (fitted with
-    ``length_check=False`` or saved before it existed); a run beyond a prior whose backtest
-    could not be measured warns that the interval does not hold that extrapolation.
+    lies within the prior's runs and the seen part, or the prior has no length check (fitted
+    with ``length_check=False`` or saved before it existed).  ``band`` is None when the run
+    lies beyond 1.1x and the prior's backtest could not be measured: nothing bounds that
+    extrapolation, so the forecast gives no interval, and a warning says so.
     """
     check = prior.options.get("length_check") or {}
     if "longest_step" not in check:
@@ -162,18 +163,20 @@ def prior_length_band(
     longest = max(check["longest_step"], seen_step)
     longest_area = max(check["longest_area"], area_at(schedule.lr, seen_step))
     factor = length_factor(total, area_at(schedule.lr, total), longest, longest_area)
-    if factor <= 1.0:
-        return None
     backtest = check.get("backtest")
+    if factor <= 1.0 or (not backtest and factor <= WARN_FACTOR):
+        return None
     if not backtest:
         _warn(
             f"forecast: the run ends {factor:.1f}x beyond the longest run the prior was fitted "
-            f"on (step {check['longest_step']}), and the prior's length extrapolation could "
-            f"not be measured ({check.get('note') or 'no backtest'}), so the interval does "
-            "not hold it; fit the prior to runs of several lengths",
+            f"on (step {check['longest_step']}) and the part seen (step {seen_step}), and the "
+            f"prior's length extrapolation could not be measured "
+            f"({check.get('note') or 'no backtest'}), so nothing bounds the forecast's error "
+            "and no interval is given (interval=None); fit the prior to runs of several "
+            "lengths, or forecast later in the run",
             3,
         )
-        return None
+        return None, float(factor)
     band = float(np.expm1(half_width(prior, backtest, np.array([factor]))[0]))
     if factor > WARN_FACTOR:
         _warn(
