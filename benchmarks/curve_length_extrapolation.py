@@ -14,9 +14,13 @@ steps) and ``data/schaipp_lr_schedules`` (Schaipp et al. 2025; 124M at peak LR 1
    :mod:`scaling_fit.fitting.length_check`): fit the runs of at most half the longest length
    leaving out the points before 0/5/10/20/30 % of the longest fitted run's steps, predict
    the longest runs; each set held out in turn, the fraction with the smallest mean worst
-   error on the other five, and the held-out set's error at it.
+   error on the others (each relative to the set's own with nothing left out, so the sets
+   with large errors do not outvote the rest), and the held-out set's error at it.
 3. **How the error grows with the length beyond**: each set's longest constant-LR run cut at
    1/2, 1/3, 1/4, 1/8 of its steps, fitted alone, predicting its end.
+4. **The band's factor 2** (``BAND_Z`` of :mod:`scaling_fit.results.length_band`): part 1's
+   predictions, each error in units of its band, the set-weighted 95 % quantile, and each set
+   left out in turn.
 
 Run: ``python benchmarks/curve_length_extrapolation.py [--law lr_annealing|multipower]
 [--part 1 2 3]`` (lr_annealing: about a minute).
@@ -33,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 import scaling_fit as sf
+from scaling_fit.results.length_band import BAND_Z
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MPL_SPECS = {
@@ -171,6 +176,54 @@ def extrapolate(law: str, name: str, up_to: int, table, specs) -> dict | None:
     }
 
 
+def all_predictions(law: str) -> pd.DataFrame:
+    """Part 1's predictions of every set, one row each, with the set's name."""
+    frames = []
+    for name, get in SETS.items():
+        table, specs = get()
+        lengths = sorted({total(s) for s in specs.values()})
+        for up_to in lengths[:-1]:
+            made = predictions(law, up_to, table, specs)
+            if made is not None and not made[1].empty:
+                frames.append(made[1].assign(set=name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def weighted_quantile(values: pd.Series, sets: pd.Series, level: float) -> float:
+    """The ``level`` quantile of ``values`` with every set weighing the same."""
+    weights = 1.0 / sets.map(sets.value_counts()).to_numpy()
+    order = np.argsort(values.to_numpy())
+    share = np.cumsum(weights[order]) / weights.sum()
+    return float(
+        values.to_numpy()[order][min(np.searchsorted(share, level - 1e-12), order.size - 1)]
+    )
+
+
+def part_calibration(law: str) -> None:
+    """Is the band's factor 2 what the data support?  Each prediction's error in units of its
+    band's one-sigma half-width, R = 2·|log(1 + e)| / log(1 + half) (predictions with a band
+    that the drift refit did not widen); the set-weighted 95 % quantile of R is the factor a
+    conformal calibration over every set would use, and each set left out in turn is judged by
+    the factor of the others and by 2."""
+    rows = all_predictions(law)
+    rows = rows[rows["half"].notna() & ~rows["drift"]].copy()
+    rows["R"] = BAND_Z * np.abs(np.log1p(rows["error"])) / np.log1p(rows["half"])
+    print(
+        f"set-weighted 95 % quantile of R over {len(rows)} predictions of "
+        f"{rows['set'].nunique()} sets: "
+        f"{weighted_quantile(rows['R'], rows['set'], 0.95):.2f} (the band uses {BAND_Z:g})"
+    )
+    for held in rows["set"].unique():
+        others = rows[rows["set"] != held]
+        factor = weighted_quantile(others["R"], others["set"], 0.95)
+        mine = rows.loc[rows["set"] == held, "R"]
+        print(
+            f"- held out {held}: factor of the others {factor:.2f}, covers "
+            f"{int((mine <= factor).sum())}/{mine.size}; the band's {BAND_Z:g} covers "
+            f"{int((mine <= BAND_Z).sum())}/{mine.size}"
+        )
+
+
 def part_extrapolation(law: str) -> None:
     rows = []
     for name, get in SETS.items():
@@ -207,7 +260,9 @@ def part_drop(law: str) -> None:
             errors = []
             for run in test:
                 last, truth = end_of(table, run)
-                predicted = fitted.predict_curve(specs[run], steps=[last])["loss"].iloc[0]
+                # an unconverged fit's prediction is scored too (the error is what is studied)
+                curve = fitted.predict_curve(specs[run], steps=[last], allow_unconverged=True)
+                predicted = curve["loss"].iloc[0]
                 errors.append(predicted / truth - 1)
             worst[(name, drop)] = float(np.max(np.abs(errors)))
     table = pd.DataFrame(
@@ -216,12 +271,16 @@ def part_drop(law: str) -> None:
     )
     print(markdown(table))
     print()
+    # Scale-free: each set's worst error relative to its own with nothing left out, so that
+    # the sets with 10-20 % errors do not outvote those with 1 %.
+    ratio = {(n, d): worst[(n, d)] / worst[(n, 0.0)] for n in SETS for d in DROPS}
     for held in SETS:
         others = [n for n in SETS if n != held]
-        best = min(DROPS, key=lambda d: np.mean([worst[(n, d)] for n in others]))
+        best = min(DROPS, key=lambda d: np.mean([ratio[(n, d)] for n in others]))
         print(
-            f"- held out {held}: best on the other {len(others)} {best:.0%}; held-out worst "
-            f"{worst[(held, best)]:.2%} (no drop {worst[(held, 0.0)]:.2%})"
+            f"- held out {held}: best on the other {len(others)} {best:.0%} (mean worst error "
+            f"relative to none left out: {np.mean([ratio[(n, best)] for n in others]):.2f}); "
+            f"held-out worst {worst[(held, best)]:.2%} (no drop {worst[(held, 0.0)]:.2%})"
         )
 
 
@@ -247,10 +306,10 @@ def part_growth(law: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--law", default="lr_annealing", choices=["lr_annealing", "multipower"])
-    parser.add_argument("--part", type=int, nargs="*", default=[1, 2, 3])
+    parser.add_argument("--part", type=int, nargs="*", default=[1, 2, 3, 4])
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    parts = {1: part_extrapolation, 2: part_drop, 3: part_growth}
+    parts = {1: part_extrapolation, 2: part_drop, 3: part_growth, 4: part_calibration}
     for part in args.part:
         print(f"\n## part {part}: {parts[part].__name__[5:]} ({args.law})\n")
         parts[part](args.law)

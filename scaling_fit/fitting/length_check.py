@@ -41,7 +41,8 @@ MIN_BACKTEST_RATIO = 1.5
 TRUNCATE = 0.5
 # The drift refit leaves out the points before this fraction of the longest run's steps: the
 # one choice that extrapolated best on every shipped set held out in turn (README, "Loss
-# curves": 6 sets, 0/5/10/20/30 % tried; 20 % was best on the other five every time).
+# curves": 11 sets, 0/5/10/20/30/40 % tried; 20 % was best on the other ten every time,
+# judged by each set's worst error relative to its own with nothing left out).
 DRIFT_DROP = 0.2
 
 Refit = Callable[[pd.DataFrame, dict[str, Any]], FitResult]

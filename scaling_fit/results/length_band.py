@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 
 # Factors up to this are "at the edge" of the fitted runs: the band is given, without a warning.
 WARN_FACTOR = 1.1
-# Standard errors in the band: one measured error is read as one standard error.
+# Standard errors in the band: one measured error is read as one standard error.  Checked:
+# the set-weighted 95 % quantile of |log error| / (h / 2) over 187 predictions of 11 shipped
+# sets is 1.92 (benchmarks/curve_length_extrapolation.py --part 4).
 BAND_Z = 2.0
 
 
