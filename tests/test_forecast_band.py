@@ -18,6 +18,7 @@ import pytest
 import scaling_fit as sf
 from scaling_fit.analysis.forecast import _combined, _positive_percentiles
 from scaling_fit.analysis.forecast_prior import prior_length_band
+from scaling_fit.cli.main import main
 from scaling_fit.errors import ScalingFitWarning
 from scaling_fit.schedules import as_schedule
 
@@ -132,3 +133,32 @@ def test_beyond_a_prior_whose_length_error_is_unmeasured_there_is_no_interval() 
             n_boot=0,
         )
     assert result.interval is not None
+
+
+def test_a_prior_that_did_not_converge_gives_no_interval(tmp_path, capsys) -> None:
+    # Its parameters are where the optimiser stopped and its length check was never made (a
+    # fit measures its length extrapolation only once converged): nothing bounds the error.
+    runs, specs = fast_early_ladder(500, 1000, 2000)
+    fitted = sf.fit(runs, "lr_annealing", schedules=specs)
+    options = {k: v for k, v in fitted.options.items() if k != "length_check"}
+    stopped = dataclasses.replace(fitted, converged=False, options=options)
+    truth, target = fast_early_ladder(6000, seed=7)
+    seen = truth[truth["step"] <= 1500]
+    with pytest.warns(ScalingFitWarning, match="prior .* did not converge.*interval=None"):
+        result = sf.forecast(seen, target["T6000"], prior=stopped, n_boot=0)
+    assert result.interval is None and np.isfinite(result.final_loss)
+    stopped.to_json(tmp_path / "prior.json")
+    seen[["step", "loss"]].to_csv(tmp_path / "job.csv", index=False)
+    code = main(
+        [
+            "forecast",
+            str(tmp_path / "job.csv"),
+            "--schedule",
+            target["T6000"],
+            "--prior",
+            str(tmp_path / "prior.json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0 and out.splitlines()[0].endswith("(no interval: see the warning)")
+    assert "did not converge" in err

@@ -71,8 +71,9 @@ class Forecast:
     interval : tuple of float or None
         ``level`` interval of ``final_loss``: the noise part and the law part (``error_band``)
         added in quadrature on the log scale: finite, > 0 and around ``final_loss``, or None
-        when neither is available, the forecast final loss is <= 0, or the run lies beyond
-        a prior whose length extrapolation could not be measured (each with a warning).
+        when neither is available, the forecast final loss is <= 0, the prior did not
+        converge, or the run lies beyond a prior whose length extrapolation could not be
+        measured (each with a warning).
     noise_interval : tuple of float or None
         The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
     error_band : float or None
@@ -197,7 +198,8 @@ def forecast(
     final = float(curve["loss"].iloc[-1])
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
     length = prior_length_band(prior, sched, seen) if prior is not None else None
-    unbounded = length is not None and length[0] is None  # beyond the prior, unmeasured
+    # beyond a prior whose length error is unmeasured, or a prior that did not converge
+    unbounded = (length is not None and length[0] is None) or _unconverged(prior)
     if band is not None and length is not None and not unbounded:
         band = _with_prior_length(band, length)
     if not (np.isfinite(final) and final > 0):
@@ -257,6 +259,22 @@ def error_band(
         measured = {k: at_fraction(lambda f, k=k: PEAK_ERRORS[(k, f)]) for k in knots}
         return peak_band(same_peak, measured, peak_ratio)
     return same_peak
+
+
+def _unconverged(prior: FitResult | None) -> bool:
+    """True, with a warning, when ``prior`` is a fit that did not converge."""
+    if prior is None or prior.converged:
+        return False
+    warnings.warn(
+        f"forecast: the prior (a fit of law {prior.law.name!r}) did not converge: its "
+        "parameters are where the optimiser stopped, its length extrapolation was not "
+        "measured, and nothing bounds the forecast's error, so no interval is given "
+        "(interval=None). Refit the prior (more runs, runs of several lengths, fixed or "
+        "tied parameters) until it converges",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
+    return True
 
 
 def _with_prior_length(band: float, length: tuple[float | None, float] | None) -> float:

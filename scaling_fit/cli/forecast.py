@@ -123,7 +123,7 @@ def _summary(result: Any, args: argparse.Namespace) -> str:
 def _interval_text(result: Any, args: argparse.Namespace) -> str:
     """`` (95 % interval lo-hi: noise and ±x % measured law error)``, saying what it covers."""
     if result.interval is None:
-        return ""
+        return " (no interval: see the warning)"
     lo, hi = result.interval
     level = f"{100 * args.level:.4g} %"
     if result.error_band is None:
