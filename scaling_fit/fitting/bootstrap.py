@@ -17,7 +17,6 @@ from ..laws.base import Array
 from ..progress import SILENT, progress_bar
 from .multistart import ranked, refine
 from .objective import Problem
-from .workers import run_tasks, worker_count
 
 # Fewest runs a bootstrap over runs resamples: with one run every resample is that run (zero
 # spread, a false "parameters move as one" correlation of +-1); with two, three distinct
@@ -98,6 +97,8 @@ def bootstrap_thetas(
     advances as each chunk comes back (:mod:`scaling_fit.progress`), so it moves from the
     first few percent on instead of jumping to 1/workers.
     """
+    from .workers import run_tasks, worker_count  # joblib loads only for a parallel bootstrap
+
     indices = resample_indices(runs, n_resamples, seed)
     with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
         workers = 1 if n_jobs == 1 else worker_count(n_jobs, n_resamples)
