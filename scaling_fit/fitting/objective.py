@@ -153,6 +153,27 @@ class Problem:
                 jac *= np.exp(self.law.log_predict(*self.inputs, **params))[:, None]
         return np.where(np.isfinite(jac), jac, 0.0)
 
+    def stacked_jacobians(self, thetas: Array) -> Array:
+        """Transposed :meth:`analytic_jacobian` of every row of ``thetas``, from one call of
+        the law's ``log_gradient``: shape ``(n_rows, n_free, n_points)``, row k holding the
+        derivatives of every residual by each free parameter (the law's gradient must
+        broadcast over a column of parameter values, as the final-loss laws' do)."""
+        thetas = np.asarray(thetas, dtype=float)
+        params = self.space.natural(thetas)  # columns of shape (n_rows, 1)
+        shape = (len(thetas), self.n_points)
+        with np.errstate(all="ignore"):
+            gradient = self.law.log_gradient(*self.inputs, **params)
+            jac = np.empty((len(thetas), thetas.shape[1], self.n_points))
+            for j, name in enumerate(self.space.free):
+                jac[:, j, :] = np.broadcast_to(gradient[name], shape)
+            for tied, target in self.space.tie.items():
+                j = self.space.free.index(target)
+                jac[:, j, :] += gradient[tied] * self._tie_factor(tied, target, params)
+            if self.loss == "mse_linear":
+                jac *= np.exp(self.law.log_predict(*self.inputs, **params))[:, None, :]
+            np.copyto(jac, 0.0, where=~np.isfinite(jac))
+        return jac
+
     def _tie_factor(self, tied: str, target: str, params: dict[str, Array]) -> Array:
         """d(fit value of ``tied``) / d(fit value of ``target``) for ``tied`` = ``target``."""
         factor = 1.0
