@@ -106,6 +106,9 @@ def bootstrap_thetas(
     moves from the first few percent on instead of jumping to 1/workers.
     """
     indices = resample_indices(runs, n_resamples, seed)
+    # Workers for the resamples asked for (and its warning when n_jobs exceeds the CPUs),
+    # whether or not the batch leaves any of them to refit one by one.
+    workers = 1 if n_jobs == 1 else _workers(n_jobs, n_resamples)
     with progress_bar(n_resamples, "bootstrap", "refit", progress) as bar:
         thetas = np.full((n_resamples, len(starts[0])), np.nan)
         pending = np.arange(n_resamples)
@@ -115,9 +118,15 @@ def bootstrap_thetas(
             bar.update(n_resamples - len(pending))
         if len(pending):
             thetas[pending] = _refit_pending(
-                problem, [indices[i] for i in pending], starts, n_jobs, bar
+                problem, [indices[i] for i in pending], starts, workers, bar
             )
         return thetas
+
+
+def _workers(n_jobs: int, n_resamples: int) -> int:
+    from .workers import worker_count  # joblib loads only for a parallel bootstrap
+
+    return worker_count(n_jobs, n_resamples)
 
 
 def batched_thetas(
@@ -142,15 +151,15 @@ def batched_thetas(
 
 
 def _refit_pending(
-    problem: Problem, indices: list[Array], starts: list[Array], n_jobs: int, bar: Any
+    problem: Problem, indices: list[Array], starts: list[Array], workers: int, bar: Any
 ) -> Array:
     """:func:`refit` of each resample, in this process or in chunks on worker processes."""
-    from .workers import run_tasks, worker_count  # joblib loads only for parallel refits
-
     count = len(indices)
-    workers = 1 if n_jobs == 1 else worker_count(n_jobs, count)
+    workers = min(workers, count)
     if workers == 1:
         return _refit_chunk(problem, indices, starts, bar)
+    from .workers import run_tasks
+
     pieces = min(count, workers * CHUNKS_PER_WORKER)
     chunks = [c for c in np.array_split(np.arange(count), pieces) if len(c)]
     parts = []  # workers get the silent bar: the parent counts finished chunks
