@@ -31,7 +31,7 @@ from scipy.optimize import least_squares
 
 from ..laws.base import Array
 from ..progress import progress_bar
-from .objective import Problem, score_grid
+from .objective import Problem, best_rows, score_grid
 from .varpro import best_projected
 
 # Solver tolerances: tight enough to reach Epoch AI's best Chinchilla objective to 1e-11
@@ -185,7 +185,7 @@ def polish(problem: Problem, solutions: list[Solution]) -> list[Solution]:
 def _candidates(problem: Problem, grid: Array, n_refine: int) -> Array:
     """The ``n_refine`` candidate starts (projected and grid), best-scored first."""
     projected = best_projected(problem, (n_refine + 1) // 2)
-    order = np.argsort(score_grid(problem, grid), kind="stable")[: n_refine - len(projected)]
+    order = best_rows(problem, grid, max(n_refine - len(projected), 0))
     starts = np.vstack([np.reshape(projected, (-1, grid.shape[1])), grid[order]])
     return starts[np.argsort(score_grid(problem, starts), kind="stable")]
 

@@ -29,6 +29,10 @@ MAX_RESIDUAL = 1e6
 # on arrays of 512 kB that stay in a core's cache (about 1.5x faster than 16 MB chunks on the
 # 4,500 x 240 Chinchilla grid, benchmarks/README.md) and memory stays small.
 CHUNK_ELEMENTS = 65_536
+# best_rows scores every start on 1/SCREEN_FRACTION of the points first (a lower bound of its
+# objective), when that leaves at least MIN_SCREEN_POINTS points.
+SCREEN_FRACTION = 8
+MIN_SCREEN_POINTS = 16
 JACOBIAN_STEP = float(np.finfo(float).eps ** (1.0 / 3.0))
 
 
@@ -201,3 +205,28 @@ def score_grid(problem: Problem, grid: Array) -> Array:
     for start in range(0, len(grid), rows):
         scores[start : start + rows] = problem.objective(grid[start : start + rows])
     return np.where(np.isfinite(scores), scores, np.inf)
+
+
+def best_rows(problem: Problem, grid: Array, count: int) -> Array:
+    """Indices of the ``count`` best-scoring rows of ``grid``, best first: exactly
+    ``np.argsort(score_grid(problem, grid), kind="stable")[:count]``, at a fraction of its cost.
+
+    Every row is first scored on ``1/SCREEN_FRACTION`` of the points, evenly spaced. Each
+    point adds a non-negative term to the objective, so that partial score bounds the full
+    one from below: a row whose bound exceeds the ``count``-th best full score among the
+    rows with the lowest bounds cannot be among the best, and only the others are scored on
+    every point (on Epoch's 240 points, 29 of Hoffmann et al.'s 4,500 starts).
+    """
+    if count <= 0:
+        return np.empty(0, dtype=int)
+    screen_points = problem.n_points // SCREEN_FRACTION
+    if count >= len(grid) or screen_points < MIN_SCREEN_POINTS:
+        return np.argsort(score_grid(problem, grid), kind="stable")[:count]
+    screen = problem.subset(np.linspace(0, problem.n_points - 1, screen_points).astype(int))
+    bound = score_grid(screen, grid)
+    first = np.argsort(bound, kind="stable")[:count]
+    threshold = np.max(score_grid(problem, grid[first]))
+    # Rows that could tie or beat it; the margin covers rounding of two sums in another order.
+    rows = np.flatnonzero(bound <= threshold * (1.0 + 1e-9))  # ascending, as a stable sort
+    scores = score_grid(problem, grid[rows])
+    return rows[np.argsort(scores, kind="stable")[:count]]
