@@ -49,8 +49,11 @@ def batchable(problem: Problem) -> bool:
     return problem.law.log_gradient is not None and not problem.law.fits_curves
 
 
-def refit_weighted(problem: Problem, weights: Array, start: Array) -> tuple[Array, Array, Array]:
-    """Minimise Σᵢ wₖᵢ ρ(rᵢ(θ)) for every row k of ``weights``, from ``start``.
+def refit_weighted(
+    problem: Problem, weights: Array, start: Array
+) -> tuple[Array, Array, Array, Array]:
+    """Minimise Σᵢ wₖᵢ ρ(rᵢ(θ)) for every row k of ``weights``, from ``start`` (or from row k
+    of ``start``).
 
     Parameters
     ----------
@@ -59,22 +62,25 @@ def refit_weighted(problem: Problem, weights: Array, start: Array) -> tuple[Arra
     weights
         Non-negative weights of the points, shape ``(n_resamples, n_points)``.
     start
-        Fit-space start shared by every resample, shape ``(n_free,)``.
+        Fit-space start shared by every resample, shape ``(n_free,)``, or one per resample,
+        shape ``(n_resamples, n_free)``.
 
     Returns
     -------
     tuple of numpy.ndarray
-        Fit-space optima ``(n_resamples, n_free)``, their objectives ``(n_resamples,)`` and
-        whether each converged ``(n_resamples,)``.
+        Fit-space optima ``(n_resamples, n_free)``, their objectives ``(n_resamples,)``,
+        whether each converged ``(n_resamples,)`` and its iterations ``(n_resamples,)``.
     """
     weights = np.asarray(weights, dtype=float)
-    rows = max(1, BATCH_ELEMENTS // max(problem.n_points * len(start), 1))
+    starts = np.broadcast_to(np.asarray(start, dtype=float), (len(weights), np.shape(start)[-1]))
+    rows = max(1, BATCH_ELEMENTS // max(problem.n_points * starts.shape[1], 1))
     parts = [
-        _refit_batch(problem, weights[k : k + rows], np.asarray(start, dtype=float))
+        _refit_batch(problem, weights[k : k + rows], starts[k : k + rows])
         for k in range(0, len(weights), rows)
     ]
     if not parts:
-        return np.empty((0, len(start))), np.empty(0), np.empty(0, dtype=bool)
+        empty = np.empty(0)
+        return np.empty((0, starts.shape[1])), empty, empty.astype(bool), empty.astype(int)
     return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
@@ -94,20 +100,24 @@ def _slopes(problem: Problem, residuals: Array) -> tuple[Array, Array]:
     return residuals, np.ones_like(residuals)
 
 
-def _refit_batch(problem: Problem, weights: Array, start: Array) -> tuple[Array, Array, Array]:
-    """:func:`refit_weighted` on one batch of resamples."""
+def _refit_batch(
+    problem: Problem, weights: Array, starts: Array
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`refit_weighted` on one batch of resamples, row k from ``starts[k]``."""
     lower, upper = problem.space.fit_bounds()
     count = len(weights)
-    theta = np.tile(start, (count, 1))
+    theta = np.array(starts, dtype=float)
     residuals = problem.residuals(theta)
     objective = _objective(problem, residuals, weights)
     damping = np.full(count, LAMBDA_START)
     converged = np.zeros(count, dtype=bool)
     failed = ~np.isfinite(objective)
+    iterations = np.zeros(count, dtype=int)
     for _ in range(MAX_ITERATIONS):
         active = np.flatnonzero(~converged & ~failed)
         if not len(active):
             break
+        iterations[active] += 1
         step = _step(problem, theta[active], residuals[active], weights[active], damping[active])
         trial = np.clip(theta[active] + step, lower, upper)
         trial_residuals = problem.residuals(trial)
@@ -125,7 +135,7 @@ def _refit_batch(problem: Problem, weights: Array, start: Array) -> tuple[Array,
         converged[active[done]] = True
         failed |= damping > LAMBDA_MAX
     on_bound = np.any((theta <= lower) | (theta >= upper), axis=1)
-    return theta, objective, converged & ~on_bound & ~failed
+    return theta, objective, converged & ~on_bound & ~failed, iterations
 
 
 def _step(

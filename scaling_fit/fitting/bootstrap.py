@@ -143,7 +143,7 @@ def batched_thetas(
     best = np.full(len(indices), np.inf)
     settled = np.ones(len(indices), dtype=bool)
     for start in starts:
-        theta, objective, converged = refit_weighted(problem, weights, start)
+        theta, objective, converged, _ = refit_weighted(problem, weights, start)
         better = converged & (objective < best)
         thetas[better], best[better] = theta[better], objective[better]
         settled &= converged

@@ -31,6 +31,7 @@ from scipy.optimize import least_squares
 
 from ..laws.base import Array
 from ..progress import progress_bar
+from .batched import XTOL, batchable, refit_weighted
 from .objective import Problem, best_rows, score_grid
 from .varpro import best_projected
 
@@ -138,17 +139,65 @@ def multistart(
     ``progress`` shows a bar per refined start (:mod:`scaling_fit.progress`).
     """
     search = problem.thinned(SEARCH_POINTS)
-    solutions: list[Solution] = []
     starts = [*(extra or []), *_candidates(search, grid, n_refine)]
     with progress_bar(len(starts), "refining starts", "start", progress) as bar:
-        for start in starts:
-            solutions.append(refine(search, start))
-            bar.update()
+        # The first AGREEMENT starts at once where the law allows it: refining stops no
+        # earlier than after AGREEMENT converged starts anyway.
+        head = starts[:AGREEMENT] if batchable(search) else []
+        solutions = refine_together(search, head)
+        bar.update(len(head))
+        for start in starts[len(head) :]:
             if agreed(solutions) or on_ridge(solutions):
                 break
+            solutions.append(refine(search, start))
+            bar.update()
     if search is not problem:
         solutions = polish(problem, solutions)
     return ranked(solutions)
+
+
+def refine_together(problem: Problem, starts: list[Array]) -> list[Solution]:
+    """:func:`refine` of each start, for all of them at once where it converges.
+
+    The starts are refined together by the vectorised Gauss-Newton of
+    :mod:`~scaling_fit.fitting.batched` (one law evaluation per iteration for all of them),
+    on the same objective as the trust-region solver, to the same optimum (the objectives
+    agree to ~1e-14 relative). A start it does not bring to convergence, or that ends on a
+    bound, is refined by the trust-region solver, as :func:`refine` always does.
+    """
+    if not starts:
+        return []
+    lower, upper = problem.space.fit_bounds()
+    inside = np.array([_strictly_inside(np.asarray(s, dtype=float), lower, upper) for s in starts])
+    weights = np.ones((len(starts), problem.n_points))
+    thetas, _, converged, iterations = refit_weighted(problem, weights, inside)
+    return [
+        _batched_solution(problem, theta, int(n)) if ok else refine(problem, start)
+        for theta, ok, n, start in zip(thetas, converged, iterations, inside, strict=True)
+    ]
+
+
+def _batched_solution(problem: Problem, theta: Array, iterations: int) -> Solution:
+    """The :class:`Solution` of a start the vectorised Gauss-Newton brought to convergence.
+
+    Its Jacobian is the one the trust-region solver reports for the same optimum: for the
+    Huber loss, SciPy's robust-loss rescaling keeps the rows of points within δ and scales
+    the others' by sqrt(machine epsilon) (the loss has no curvature there)."""
+    residuals = problem.residuals(theta)
+    jacobian = problem.jacobian(theta)
+    if problem.loss == "huber":
+        outside = np.abs(residuals) > problem.delta
+        jacobian[outside] *= np.sqrt(np.finfo(float).eps)
+    return Solution(
+        theta=theta,
+        objective=float(problem.objective_of(residuals)),
+        converged=True,
+        message="vectorised Gauss-Newton converged: no parameter moves by more than "
+        f"{XTOL:g} (relative)",
+        residuals=residuals,
+        jacobian=jacobian,
+        n_evaluations=iterations,
+    )
 
 
 def ranked(solutions: list[Solution]) -> list[Solution]:
