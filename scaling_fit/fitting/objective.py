@@ -211,22 +211,27 @@ def best_rows(problem: Problem, grid: Array, count: int) -> Array:
     """Indices of the ``count`` best-scoring rows of ``grid``, best first: exactly
     ``np.argsort(score_grid(problem, grid), kind="stable")[:count]``, at a fraction of its cost.
 
-    Every row is first scored on ``1/SCREEN_FRACTION`` of the points, evenly spaced. Each
-    point adds a non-negative term to the objective, so that partial score bounds the full
-    one from below: a row whose bound exceeds the ``count``-th best full score among the
-    rows with the lowest bounds cannot be among the best, and only the others are scored on
-    every point (on Epoch's 240 points, 29 of Hoffmann et al.'s 4,500 starts).
+    The points are split into ``SCREEN_FRACTION`` interleaved blocks. Each point adds a
+    non-negative term to the objective, so a row's sum over the blocks seen so far bounds its
+    objective from below. The threshold is the ``count``-th best full objective of the rows
+    with the lowest bounds after the first block; after each block, rows whose bound exceeds
+    it are dropped (they cannot be among the best), and the rows left are scored on every
+    point. On Epoch's 240 points, the first block leaves 1,068 of Hoffmann et al.'s 4,500
+    starts and the last a handful.
     """
     if count <= 0:
         return np.empty(0, dtype=int)
-    screen_points = problem.n_points // SCREEN_FRACTION
-    if count >= len(grid) or screen_points < MIN_SCREEN_POINTS:
+    n_blocks = min(SCREEN_FRACTION, problem.n_points // MIN_SCREEN_POINTS)
+    if count >= len(grid) or n_blocks < 2:
         return np.argsort(score_grid(problem, grid), kind="stable")[:count]
-    screen = problem.subset(np.linspace(0, problem.n_points - 1, screen_points).astype(int))
-    bound = score_grid(screen, grid)
+    blocks = [problem.subset(np.arange(b, problem.n_points, n_blocks)) for b in range(n_blocks)]
+    bound = score_grid(blocks[0], grid)
     first = np.argsort(bound, kind="stable")[:count]
-    threshold = np.max(score_grid(problem, grid[first]))
-    # Rows that could tie or beat it; the margin covers rounding of two sums in another order.
-    rows = np.flatnonzero(bound <= threshold * (1.0 + 1e-9))  # ascending, as a stable sort
+    # The margin covers rounding of the same terms summed in another order.
+    threshold = np.max(score_grid(problem, grid[first])) * (1.0 + 1e-9)
+    rows = np.flatnonzero(bound <= threshold)  # ascending, as a stable sort keeps them
+    for block in blocks[1:]:
+        bound[rows] += score_grid(block, grid[rows])
+        rows = rows[bound[rows] <= threshold]
     scores = score_grid(problem, grid[rows])
     return rows[np.argsort(scores, kind="stable")[:count]]

@@ -9,13 +9,12 @@ removes most local-minimum trouble (Open-Athena's "VPNLS"; laws.md §9.2).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from scipy.optimize import nnls
 
 from ..laws.base import Array
 from .objective import Problem, best_rows
+from .space import cartesian
 
 # Points per non-linear axis, capped so the dense grid stays below MAX_POINTS starts.
 POINTS_PER_AXIS = 41
@@ -65,7 +64,7 @@ def _dense_grid(problem: Problem, nonlinear: list[str]) -> Array:
     for name in nonlinear:
         start = problem.law.parameter(name).start
         axes.append(np.linspace(min(start), max(start), per_axis))
-    return np.array(list(itertools.product(*axes)), dtype=float)
+    return cartesian(axes)
 
 
 def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
