@@ -97,3 +97,23 @@ def test_bootstrap_of_a_fit_is_settled_in_one_batch(epoch, monkeypatch) -> None:
     monkeypatch.setattr(bootstrap, "refit", lambda *args: calls.append(args))
     thetas = bootstrap.bootstrap_thetas(problem, runs, starts, 50, seed=0)
     assert calls == [] and np.isfinite(thetas).all()
+
+
+@pytest.mark.slow  # starts two worker processes (~3 s)
+def test_batched_bootstrap_in_parts_is_bit_identical_across_n_jobs(epoch) -> None:
+    # With n_jobs=2 each worker refits one part of the resamples; each resample's refit is
+    # independent of the others in its batch, so the samples are the same to the last bit.
+    problem, runs, starts = epoch
+    one = bootstrap.bootstrap_thetas(problem, runs, starts, 60, seed=4, n_jobs=1)
+    two = bootstrap.bootstrap_thetas(problem, runs, starts, 60, seed=4, n_jobs=2)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_workers_get_one_blas_thread_unless_the_user_chose(monkeypatch) -> None:
+    from scaling_fit.fitting.workers import THREAD_VARIABLES, one_blas_thread
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert one_blas_thread() == dict.fromkeys(THREAD_VARIABLES, "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # the user's choice is inherited, not replaced
+    assert "OMP_NUM_THREADS" not in one_blas_thread()

@@ -97,7 +97,8 @@ def bootstrap_thetas(
 
     Resamples are drawn up front from ``seed``, so the result does not depend on ``n_jobs``.
     For a final-loss law with an analytic Jacobian, every resample is first refitted at once
-    from each distinct start (:func:`batched_thetas`, in this process whatever ``n_jobs``);
+    from each distinct start (:func:`batched_thetas`; with ``n_jobs != 1``, one part of the
+    resamples per worker);
     the resamples it does not settle, and every resample of other laws, are refitted one at a
     time by the trust-region solver (:func:`refit`).  With ``n_jobs != 1`` those are split
     into :data:`CHUNKS_PER_WORKER` chunks per worker and refitted in parallel on watched
@@ -113,7 +114,7 @@ def bootstrap_thetas(
         thetas = np.full((n_resamples, len(starts[0])), np.nan)
         pending = np.arange(n_resamples)
         if batchable(problem):
-            thetas, settled = batched_thetas(problem, indices, starts)
+            thetas, settled = _batched_parts(problem, indices, starts, workers)
             pending = np.flatnonzero(~settled)
             bar.update(n_resamples - len(pending))
         if len(pending):
@@ -121,6 +122,25 @@ def bootstrap_thetas(
                 problem, [indices[i] for i in pending], starts, workers, bar
             )
         return thetas
+
+
+def _batched_parts(
+    problem: Problem, indices: list[Array], starts: list[Array], workers: int
+) -> tuple[Array, Array]:
+    """:func:`batched_thetas`, in this process or split in one part per worker.
+
+    One task per worker: the problem is sent to each worker once. Each resample's refit is
+    independent of the others in its batch (element-wise and per-resample operations only),
+    so the parts give the same bits as one batch, whatever ``n_jobs``.
+    """
+    if workers == 1:
+        return batched_thetas(problem, indices, starts)
+    from .workers import run_tasks
+
+    parts = np.array_split(np.arange(len(indices)), min(workers, len(indices)))
+    tasks = [(problem, [indices[i] for i in part], starts) for part in parts]
+    done = list(run_tasks(batched_thetas, tasks, len(tasks)))
+    return np.vstack([t for t, _ in done]), np.concatenate([s for _, s in done])
 
 
 def _workers(n_jobs: int, n_resamples: int) -> int:
