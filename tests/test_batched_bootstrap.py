@@ -117,3 +117,20 @@ def test_workers_get_one_blas_thread_unless_the_user_chose(monkeypatch) -> None:
     assert one_blas_thread() == dict.fromkeys(THREAD_VARIABLES, "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "4")  # the user's choice is inherited, not replaced
     assert "OMP_NUM_THREADS" not in one_blas_thread()
+
+
+def test_undetermined_optima_are_left_to_the_trust_region_solver(monkeypatch) -> None:
+    # Every point at one N: A/N^alpha is a constant, so E, A and alpha trade off exactly and
+    # the Gauss-Newton matrix is singular at any optimum. Along such a flat direction the
+    # batch's damped steps can run far, so no such refit is settled (the trust-region solver
+    # refits it); the same refits are settled when the check is switched off.
+    rng = np.random.default_rng(0)
+    n, d = np.full(20, 1e9), np.geomspace(1e9, 1e11, 20)
+    loss = (1.7 + 400 / n**0.34 + 410 / d**0.28) * np.exp(rng.normal(0, 1e-4, 20))
+    space = ParameterSpace(sf.get_law("chinchilla"), {}, {}, {})
+    problem = Problem(space, (n, d), loss)
+    start = space.to_theta({"E": 1.6, "A": 300.0, "B": 400.0, "alpha": 0.3, "beta": 0.3})
+    _, _, settled, _ = batched.refit_weighted(problem, np.ones((2, 20)), start)
+    assert not settled.any()
+    monkeypatch.setattr(batched, "MIN_CURVATURE", -1.0)
+    assert batched.refit_weighted(problem, np.ones((2, 20)), start)[2].all()

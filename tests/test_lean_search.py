@@ -27,16 +27,17 @@ def epoch_problem(law: Law, **space: dict) -> Problem:
 
 
 @pytest.mark.parametrize("space", [{}, {"fixed": {"beta": 0.3}}, {"tie": {"beta": "alpha"}}])
-def test_separable_projection_gives_bit_identical_starts(space) -> None:
-    # Each term is evaluated at a representative row of each distinct value of the parameters
-    # it depends on; it does not depend on the others, so the design, and every start, is
-    # the same to the last bit as the projection evaluated on the whole grid.
+def test_separable_projection_gives_the_same_starts(space) -> None:
+    # Each term is evaluated at one row per distinct value of the parameters it depends on
+    # and the normal equations are gathered from products of those columns: the same sums
+    # in another order. Solved at scaled condition numbers below MAX_CONDITION (1e8), the
+    # starts agree to ~1e-16 x 1e8; measured 7e-13 on Epoch.
     law = sf.get_law("chinchilla")
     plain = dataclasses.replace(law, linear_terms={})
     separable = varpro.projected_starts(epoch_problem(law, **space))
     whole = varpro.projected_starts(epoch_problem(plain, **space))
     assert len(separable) > 0 or space
-    np.testing.assert_array_equal(separable, whole)
+    np.testing.assert_allclose(separable, whole, rtol=1e-8, atol=1e-8)
 
 
 def test_linear_terms_must_name_the_linear_parameters() -> None:

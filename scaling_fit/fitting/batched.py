@@ -16,8 +16,9 @@ A resample *converges* when the next step, barely damped, would move no paramete
 converges (in 10-45 iterations), each objective within 2e-14 (relative) of the trust-region
 solver's and each parameter within 1e-6, the solver's own spread along the flattest direction
 (log A, log B); the standard errors agree to 8 digits.  A resample that does not
-converge within ``MAX_ITERATIONS``, whose damping runs away, or that ends on a bound of the
-parameters is reported as not converged, and the caller refits it with the full solver.
+converge within ``MAX_ITERATIONS``, whose damping runs away, that ends on a bound of the
+parameters, or whose optimum leaves a direction undetermined (``MIN_CURVATURE``) is reported
+as not converged, and the caller refits it with the full solver.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ LAMBDA_START = 1e-3
 LAMBDA_UP = 4.0
 LAMBDA_DOWN = 3.0
 LAMBDA_MAX = 1e12
+# A refit is settled only where the scaled Gauss-Newton matrix has no eigenvalue below this
+# fraction of its largest: (1e-7)^2, the square of the singular-value ratio below which
+# fit() reports parameters as not identified (fit.UNIDENTIFIED_RATIO).
+MIN_CURVATURE = 1e-14
 # Resamples x points x parameters in one Jacobian: batches of resamples keep memory ~32 MB.
 BATCH_ELEMENTS = 4_000_000
 
@@ -135,7 +140,31 @@ def _refit_batch(
         converged[active[done]] = True
         failed |= damping > LAMBDA_MAX
     on_bound = np.any((theta <= lower) | (theta >= upper), axis=1)
-    return theta, objective, converged & ~on_bound & ~failed, iterations
+    settled = converged & ~on_bound & ~failed
+    rows = np.flatnonzero(settled)
+    settled[rows] = _determined(problem, theta[rows], residuals[rows], weights[rows])
+    return theta, objective, settled, iterations
+
+
+def _determined(problem: Problem, theta: Array, residuals: Array, weights: Array) -> Array:
+    """Whether the data determine every direction at each optimum: the Gauss-Newton matrix,
+    scaled to a unit diagonal, has no eigenvalue below ``MIN_CURVATURE`` of its largest.
+
+    Along a direction the data do not determine, the objective is flat and the damped steps
+    run far (to the edge of the float range, where a parameter of 1e-320 is 0); such a
+    resample or start is left to the trust-region solver, whose steps stay in a trust region.
+    """
+    if not len(theta):
+        return np.zeros(0, dtype=bool)
+    jacobian = problem.stacked_jacobians(theta)
+    curvature = _slopes(problem, residuals)[1]
+    hessian = (jacobian * (weights * curvature)[:, None, :]) @ jacobian.transpose(0, 2, 1)
+    diagonal = np.diagonal(hessian, axis1=1, axis2=2)
+    flat = np.any(~(diagonal > 0), axis=1)
+    norms = np.sqrt(np.where(flat[:, None], 1.0, diagonal))
+    scaled = hessian / (norms[:, :, None] * norms[:, None, :])
+    eigen = np.linalg.eigvalsh(np.where(flat[:, None, None], np.eye(theta.shape[1]), scaled))
+    return ~flat & (eigen[:, 0] > MIN_CURVATURE * eigen[:, -1])
 
 
 def _step(

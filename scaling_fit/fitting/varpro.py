@@ -9,6 +9,8 @@ removes most local-minimum trouble (Open-Athena's "VPNLS"; laws.md §9.2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.optimize import nnls
 
@@ -71,6 +73,8 @@ def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
     """Non-negative least-squares coefficients on relative errors, one row per grid point,
     solved in chunks of at most ``DESIGN_ELEMENTS`` design entries."""
     terms = _separable_terms(problem, theta, linear)
+    if len(terms) == len(linear):
+        return _solve_separable(problem, linear, terms)
     rows = max(1, DESIGN_ELEMENTS // (len(linear) * max(problem.n_points, 1)))
     parts = [
         _solve_linear_chunk(problem, theta, slice(start, start + rows), linear, terms)
@@ -113,6 +117,34 @@ def _separable_terms(
     return terms
 
 
+def _solve_separable(
+    problem: Problem, linear: list[str], terms: dict[str, tuple[Array, Array]]
+) -> Array:
+    """:func:`_solve_linear` when every term is separable: the normal equations of every grid
+    point are gathered from products of the terms' distinct columns (Chinchilla: A's 41
+    columns against B's 41, one 41 x 41 product) instead of from a design of grid points x
+    terms x points, which is then built only for systems SciPy's NNLS must solve."""
+    values = {n: np.where(np.isfinite(v), v, 0.0) for n, (v, _) in terms.items()}
+    index = {n: i for n, (_, i) in terms.items()}
+    count, k = len(index[linear[0]]), len(linear)
+    gram, rhs = np.empty((count, k, k)), np.empty((count, k))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge rows are masked as unusable
+        for j, a in enumerate(linear):
+            rhs[:, j] = values[a].sum(axis=1)[index[a]]
+            for b in linear[: j + 1]:
+                if len(values[a]) * len(values[b]) <= count:
+                    products = (values[a] @ values[b].T)[index[a], index[b]]
+                else:  # too many distinct pairs for one product table: grid point by point
+                    products = np.einsum("gn,gn->g", values[a][index[a]], values[b][index[b]])
+                gram[:, j, linear.index(b)] = gram[:, linear.index(b), j] = products
+
+    def system(i: int) -> tuple[Array, Array]:
+        design = np.array([values[n][index[n][i]] for n in linear])
+        return design.T, np.ones(problem.n_points)
+
+    return _nnls_normal(gram, rhs, system)
+
+
 def _solve_linear_chunk(
     problem: Problem,
     theta: Array,
@@ -137,29 +169,39 @@ def _solve_linear_chunk(
 def _batched_nnls(design: Array, target: Array) -> Array:
     """Non-negative least squares of ``design[i].T @ x ≈ target`` for every ``i`` at once.
 
-    ``design`` has shape ``(systems, unknowns, equations)``. Where the unconstrained solution
-    is non-negative it is also the NNLS solution (the problem is convex and its KKT
-    conditions then hold), so all systems are first solved together by their normal
-    equations, scaled to a unit diagonal. Only systems with a negative coefficient, or too
-    ill-conditioned for normal equations (scaled condition number above ``MAX_CONDITION``), go
-    to :func:`scipy.optimize.nnls` one by one.
+    ``design`` has shape ``(systems, unknowns, equations)``; see :func:`_nnls_normal`.
     """
     with np.errstate(over="ignore", invalid="ignore"):  # huge rows are masked as unusable
-        gram = design @ design.transpose(0, 2, 1)
+        gram = np.einsum("gkn,gln->gkl", design, design)
+        rhs = design @ target
+    return _nnls_normal(gram, rhs, lambda i: (design[i].T, target))
+
+
+def _nnls_normal(gram: Array, rhs: Array, system: Callable[[int], tuple[Array, Array]]) -> Array:
+    """Non-negative least squares of many small systems from their normal equations.
+
+    ``gram`` ``(systems, k, k)`` and ``rhs`` ``(systems, k)`` are AᵀA and Aᵀb of each system;
+    ``system(i)`` gives A and b of system ``i``. Where the unconstrained solution is
+    non-negative it is also the NNLS solution (the problem is convex and its KKT conditions
+    then hold), so all systems are first solved together, scaled to a unit diagonal. Only
+    systems with a negative coefficient, or too ill-conditioned for normal equations (scaled
+    condition number above ``MAX_CONDITION``), go to :func:`scipy.optimize.nnls` one by one.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
         norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
-    usable = np.all((norms > 0) & np.isfinite(norms), axis=1)
+    usable = np.all((norms > 0) & np.isfinite(norms), axis=1) & np.all(np.isfinite(rhs), axis=1)
     scale = np.where(usable[:, None], norms, 1.0)
     scaled = gram / (scale[:, :, None] * scale[:, None, :])
-    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(len(gram[0]))))
+    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(gram.shape[1])))
     solvable = usable & (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION)
-    coefficients = np.zeros(design.shape[:2])
+    coefficients = np.zeros(rhs.shape)
     if solvable.any():
-        rhs = (design[solvable] @ target) / scale[solvable]
-        solved = np.linalg.solve(scaled[solvable], rhs[..., None])[..., 0]
+        target = rhs[solvable] / scale[solvable]
+        solved = np.linalg.solve(scaled[solvable], target[..., None])[..., 0]
         coefficients[solvable] = solved / scale[solvable]
     redo = ~solvable | np.any(coefficients < 0, axis=1)
     for i in np.flatnonzero(redo):
-        coefficients[i] = nnls(design[i].T, target)[0]
+        coefficients[i] = nnls(*system(i))[0]
     return coefficients
 
 
