@@ -75,7 +75,9 @@ def test_starts_refined_together_reach_the_trust_region_solutions() -> None:
     from scaling_fit.fitting.multistart import _candidates, refine, refine_together
 
     problem = epoch_problem(sf.get_law("chinchilla"))
-    starts = list(_candidates(problem, problem.space.start_grid(), 10))
+    count, candidates = _candidates(problem, problem.space.start_grid(), 10)
+    starts = list(candidates)
+    assert len(starts) == count == 10
     together = refine_together(problem, starts)
     assert len(together) == len(starts)
     for start, batch in zip(starts, together, strict=True):
@@ -87,3 +89,41 @@ def test_starts_refined_together_reach_the_trust_region_solutions() -> None:
         # The solver's robust-scaled Jacobian: inlier rows as they are, outliers ~1.5e-8 of
         # theirs; 1e-4 covers the parameters' 1e-6 difference.
         np.testing.assert_allclose(batch.jacobian, alone.jacobian, rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_refine", [1, 2, 10, 30])
+def test_candidates_come_in_the_order_of_all_their_scores(n_refine) -> None:
+    # Projected and grid candidates in one stable order by score, as when every grid start
+    # was scored up front; the grid is scored late (or never) only when that order allows.
+    from scaling_fit.fitting.multistart import _candidates
+    from scaling_fit.fitting.varpro import best_projected
+
+    for law in ("chinchilla", "overtraining", "kaplan"):
+        problem = epoch_problem(sf.get_law(law))
+        grid = problem.space.start_grid()
+        projected = best_projected(problem, (n_refine + 1) // 2)
+        top = np.argsort(score_grid(problem, grid), kind="stable")[: n_refine - len(projected)]
+        every = np.vstack([np.reshape(projected, (-1, grid.shape[1])), grid[top]])
+        expected = every[np.argsort(score_grid(problem, every), kind="stable")]
+        count, candidates = _candidates(problem, grid, n_refine)
+        assert count == len(expected)
+        np.testing.assert_array_equal(np.array(list(candidates)), expected)
+
+
+def test_epoch_fit_never_picks_the_grids_best(monkeypatch) -> None:
+    # No Hoffmann grid start scores below the projected candidates on Epoch's data, and the
+    # five projected starts agree: the grid's best five are never needed, so never computed
+    # (best_rows runs once, for the projected starts).
+    from scaling_fit.fitting import multistart, varpro
+
+    calls = []
+
+    def recording(problem, grid, count):
+        calls.append(len(grid))
+        return best_rows(problem, grid, count)
+
+    monkeypatch.setattr(multistart, "best_rows", recording)
+    monkeypatch.setattr(varpro, "best_rows", recording)
+    runs = sf.load_runs(EPOCH_CSV)
+    sf.fit(runs, "chinchilla", exclude=sf.highest_loss_mask(runs, 5), progress=False)
+    assert calls == [41 * 41]

@@ -211,27 +211,54 @@ def best_rows(problem: Problem, grid: Array, count: int) -> Array:
     """Indices of the ``count`` best-scoring rows of ``grid``, best first: exactly
     ``np.argsort(score_grid(problem, grid), kind="stable")[:count]``, at a fraction of its cost.
 
-    The points are split into ``SCREEN_FRACTION`` interleaved blocks. Each point adds a
-    non-negative term to the objective, so a row's sum over the blocks seen so far bounds its
-    objective from below. The threshold is the ``count``-th best full objective of the rows
-    with the lowest bounds after the first block; after each block, rows whose bound exceeds
-    it are dropped (they cannot be among the best), and the rows left are scored on every
-    point. On Epoch's 240 points, the first block leaves 1,068 of Hoffmann et al.'s 4,500
-    starts and the last a handful.
+    The threshold is the ``count``-th best full objective among the rows with the lowest
+    objective on the first block of points; :func:`_screen` drops the rows that cannot reach
+    it, and the rows left are scored on every point.
     """
     if count <= 0:
         return np.empty(0, dtype=int)
-    n_blocks = min(SCREEN_FRACTION, problem.n_points // MIN_SCREEN_POINTS)
-    if count >= len(grid) or n_blocks < 2:
+    blocks = _blocks(problem)
+    if count >= len(grid) or not blocks:
         return np.argsort(score_grid(problem, grid), kind="stable")[:count]
-    blocks = [problem.subset(np.arange(b, problem.n_points, n_blocks)) for b in range(n_blocks)]
     bound = score_grid(blocks[0], grid)
     first = np.argsort(bound, kind="stable")[:count]
-    # The margin covers rounding of the same terms summed in another order.
-    threshold = np.max(score_grid(problem, grid[first])) * (1.0 + 1e-9)
-    rows = np.flatnonzero(bound <= threshold)  # ascending, as a stable sort keeps them
+    rows = _screen(grid, blocks, bound, np.max(score_grid(problem, grid[first])))
+    scores = score_grid(problem, grid[rows])
+    return rows[np.argsort(scores, kind="stable")[:count]]
+
+
+def rows_below(problem: Problem, grid: Array, threshold: float) -> Array:
+    """Indices (ascending) of the rows of ``grid`` whose objective is below ``threshold``,
+    scoring on every point only the rows :func:`_screen` cannot rule out."""
+    blocks = _blocks(problem)
+    if not blocks:
+        return np.flatnonzero(score_grid(problem, grid) < threshold)
+    rows = _screen(grid, blocks, score_grid(blocks[0], grid), threshold)
+    return rows[score_grid(problem, grid[rows]) < threshold]
+
+
+def _blocks(problem: Problem) -> list[Problem]:
+    """The points in ``SCREEN_FRACTION`` interleaved blocks (none when blocks would have
+    fewer than ``MIN_SCREEN_POINTS`` points)."""
+    n_blocks = min(SCREEN_FRACTION, problem.n_points // MIN_SCREEN_POINTS)
+    if n_blocks < 2:
+        return []
+    return [problem.subset(np.arange(b, problem.n_points, n_blocks)) for b in range(n_blocks)]
+
+
+def _screen(grid: Array, blocks: list[Problem], bound: Array, threshold: float) -> Array:
+    """Rows (ascending) that may score at most ``threshold``, from their objective on the
+    first block (``bound``) and the others added one block at a time.
+
+    Each point adds a non-negative term to the objective, so a row's sum over the blocks
+    seen so far bounds its objective from below; a row whose bound exceeds the threshold
+    is dropped. On Epoch's 240 points in 8 blocks, for the threshold of the 5 best of Hoffmann
+    et al.'s 4,500 starts, 1,068 rows are left after the first block and a handful at the end.
+    """
+    threshold = threshold * (1.0 + 1e-9)  # rounding of the same terms summed in another order
+    bound = np.array(bound, dtype=float)
+    rows = np.flatnonzero(bound <= threshold)
     for block in blocks[1:]:
         bound[rows] += score_grid(block, grid[rows])
         rows = rows[bound[rows] <= threshold]
-    scores = score_grid(problem, grid[rows])
-    return rows[np.argsort(scores, kind="stable")[:count]]
+    return rows
