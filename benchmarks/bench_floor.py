@@ -54,7 +54,8 @@ from typing import Any
 
 # One BLAS/OpenMP thread (before NumPy is imported): the fits are small dense problems, where
 # BLAS threads only spin (benchmarks/README.md).
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+for _variable in THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
 
 import numpy as np  # noqa: E402
@@ -308,6 +309,31 @@ def row_backtest(rounds: int) -> None:
     report("backtest", ours, reference, "<= 5 s", f"{len(result.stability)} fits per backtest")
 
 
+THREADS = """
+import os
+from scaling_fit.fitting.workers import run_tasks
+
+def count():
+    import numpy  # the BLAS thread pool starts with NumPy
+    return len(os.listdir("/proc/self/task"))
+
+if __name__ == "__main__":
+    print(list(run_tasks(count, [()] * 2, 2)))
+"""
+
+
+def worker_threads() -> str:
+    """Threads in each worker process of scaling_fit's pool (BLAS pools included), in a
+    fresh process without this script's thread variables (as a user's shell has them)."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    script = Path(PYCACHE) / "worker_threads.py"  # a script, as users run them
+    script.write_text(THREADS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, check=True
+    )
+    return f"threads per worker process, thread variables unset: {done.stdout.strip()}"
+
+
 def row_parallel(rounds: int, n: int) -> None:
     """Bootstrap and backtest with n_jobs=2 against n_jobs=1 (the first n_jobs=2 call,
     which starts the workers, is made before the timed rounds)."""
@@ -320,6 +346,9 @@ def row_parallel(rounds: int, n: int) -> None:
     def back(jobs: int) -> Any:
         return sf.backtest(gadre_runs, GADRE_LAWS, "n>=1e9", n_jobs=jobs)
 
+    first = quiet(lambda: boot(2), time.perf_counter)[1]
+    print(f"parallel: first n_jobs=2 bootstrap (starts the workers) {first:.2f} s")
+    print(f"parallel: {worker_threads()}")
     for name, call in (("bootstrap", boot), ("backtest", back)):
         quiet(lambda call=call: call(2))
         one, two, same = [], [], True
