@@ -29,6 +29,10 @@ Rows (``--rows``):
 ``backtest``
     ``sf.backtest(gadre, [chinchilla, kaplan, farseer, overtraining], "n>=1e9")`` against the
     sum of one fit per law on its training runs. Goal: <= 5 s.
+``profile``
+    The parts of the Chinchilla fit timed alone, against the floor.
+``farseer``
+    The objective each refined start of Farseer reaches on the Gadre training sets.
 
 The script imports whichever ``scaling_fit`` is on the path: run it once with
 ``PYTHONPATH=<a checkout of main>`` and once with this tree to see before and after. It
@@ -73,6 +77,7 @@ FIRST_FIT = (
 IMPORTS = "import pandas, scipy.optimize"
 FLOOR_EVALUATIONS = 100
 PYCACHE = tempfile.mkdtemp(prefix="bench_floor_")
+ROWS = ("first_fit", "chinchilla", "bootstrap", "backtest")  # the default rows
 
 
 def quiet(call: Callable[[], Any], clock: Callable[[], float] = time.process_time) -> Any:
@@ -364,15 +369,84 @@ def row_parallel(rounds: int, n: int) -> None:
         report(f"{name}_n_jobs2", two, one, goal, note)
 
 
+def best_cpu(call: Callable[[], Any], repeats: int) -> float:
+    """Fewest CPU seconds of ``call()`` over ``repeats`` calls."""
+    return min(quiet(call)[1] for _ in range(repeats))
+
+
+def row_profile(rounds: int) -> None:
+    """Where the Chinchilla fit's time goes: its parts timed alone (fewest CPU seconds of
+    ``5 * rounds`` calls), against 100 residual + Jacobian evaluations."""
+    from scaling_fit.fitting import multistart, objective, varpro
+    from scaling_fit.fitting.space import ParameterSpace
+
+    runs, mask = epoch()
+    kept = runs.loc[~np.asarray(mask)]
+    space = ParameterSpace(sf.get_law("chinchilla"), {}, {}, {})
+    inputs = (kept["n_params"].to_numpy(float), kept["tokens"].to_numpy(float))
+    problem = objective.Problem(space, inputs, kept["loss"].to_numpy(float))
+    grid = space.start_grid()
+    projected = varpro.projected_starts(problem)
+    worst = float(np.max(objective.score_grid(problem, projected[:1])))
+    head = list(multistart._candidates(problem, grid, 10)[1])[: multistart.AGREEMENT]
+    fit = sf.fit(runs, "chinchilla", exclude=mask)
+    repeats = 5 * rounds
+    parts = {
+        "fit() in all": lambda: sf.fit(runs, "chinchilla", exclude=mask, progress=False),
+        "variable projection (1,681 starts)": lambda: varpro.projected_starts(problem),
+        "its 5 best starts (screened)": lambda: objective.best_rows(problem, projected, 5),
+        "no grid start below them (screened)": lambda: objective.rows_below(problem, grid, worst),
+        "refining the 5 starts together": lambda: multistart.refine_together(problem, head),
+        "floor: 100 residual+Jacobian evaluations": lambda: floor_seconds(
+            log_columns(runs, mask), theta_of(fit.params)
+        ),
+    }
+    for label, call in parts.items():
+        print(f"profile: {label:<42} {best_cpu(call, repeats) * 1e3:7.2f} ms")
+
+
+def row_farseer() -> None:
+    """The objective each refined start of Farseer reaches on the Gadre training sets (the
+    solver's stopping points along a valley the data do not determine)."""
+    from scaling_fit.fitting import multistart
+
+    reached = []
+    refine = multistart.refine
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        solution = refine(*args, **kwargs)
+        reached.append(solution)
+        return solution
+
+    multistart.refine = recording
+    try:
+        runs = gadre()
+        for label, table in (("N < 1e9", runs[runs["n_params"] < 1e9]), ("all", runs)):
+            reached.clear()
+            quiet(lambda table=table: sf.fit(table, "farseer"))
+            marks = " ".join(f"{s.objective:.5g}{'*' if s.stalled else ''}" for s in reached)
+            print(f"farseer {label}: objective per refined start, in order (* stalled): {marks}")
+    finally:
+        multistart.refine = refine
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds per row (5)")
     parser.add_argument(
         "--rows",
         nargs="+",
-        default=["first_fit", "chinchilla", "bootstrap", "backtest"],
-        choices=["first_fit", "chinchilla", "bootstrap", "backtest", "parallel"],
-        help="rows to run (default: all but parallel, which starts two worker processes)",
+        default=list(ROWS),
+        choices=[
+            "first_fit",
+            "chinchilla",
+            "bootstrap",
+            "backtest",
+            "parallel",
+            "profile",
+            "farseer",
+        ],
+        help="rows to run (default: the serial rows; parallel starts two worker processes)",
     )
     parser.add_argument(
         "--baseline", help="first_fit: also time the first fit of the checkout at this path"
@@ -390,6 +464,8 @@ def main(argv: list[str] | None = None) -> None:
         "bootstrap": lambda: row_bootstrap(options.rounds, options.resamples),
         "backtest": lambda: row_backtest(options.rounds),
         "parallel": lambda: row_parallel(options.rounds, options.resamples),
+        "profile": lambda: row_profile(options.rounds),
+        "farseer": row_farseer,
     }
     for row in options.rows:
         rows[row]()
