@@ -29,9 +29,11 @@ MAX_RESIDUAL = 1e6
 # on arrays of 512 kB that stay in a core's cache (about 1.5x faster than 16 MB chunks on the
 # 4,500 x 240 Chinchilla grid, benchmarks/README.md) and memory stays small.
 CHUNK_ELEMENTS = 65_536
-# best_rows scores every start on 1/SCREEN_FRACTION of the points first (a lower bound of its
-# objective), when that leaves at least MIN_SCREEN_POINTS points.
-SCREEN_FRACTION = 8
+# best_rows and rows_below add the points to the starts' objectives in SCREEN_FRACTION
+# interleaved blocks (a lower bound after each block), when blocks keep MIN_SCREEN_POINTS
+# points: on Epoch's 240, 12 blocks of 20 were the fastest of 8, 12, 16 and 24 (fit 12.2 ms
+# against 14.5 ms with 8; benchmarks/bench_floor.py --rows profile).
+SCREEN_FRACTION = 12
 MIN_SCREEN_POINTS = 16
 JACOBIAN_STEP = float(np.finfo(float).eps ** (1.0 / 3.0))
 
@@ -252,13 +254,15 @@ def _screen(grid: Array, blocks: list[Problem], bound: Array, threshold: float) 
 
     Each point adds a non-negative term to the objective, so a row's sum over the blocks
     seen so far bounds its objective from below; a row whose bound exceeds the threshold
-    is dropped. On Epoch's 240 points in 8 blocks, for the threshold of the 5 best of Hoffmann
-    et al.'s 4,500 starts, 1,068 rows are left after the first block and a handful at the end.
+    is dropped. On Epoch's 240 points in 12 blocks, for the threshold of the worst of the 5 best
+    projected starts, none of Hoffmann et al.'s 4,500 starts is left after the first block.
     """
     threshold = threshold * (1.0 + 1e-9)  # rounding of the same terms summed in another order
     bound = np.array(bound, dtype=float)
     rows = np.flatnonzero(bound <= threshold)
     for block in blocks[1:]:
+        if not len(rows):
+            break
         bound[rows] += score_grid(block, grid[rows])
         rows = rows[bound[rows] <= threshold]
     return rows
