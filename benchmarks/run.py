@@ -123,6 +123,24 @@ def parse_hparams(text: str) -> list[Row]:
     return [("fit_hparams s vs per-cell loop s", ours or "?", reference or "?", ratio, "")]
 
 
+def parse_floor(text: str) -> list[Row]:
+    """bench_floor.py: one row per issue-18 row, its ratio min / median / max to the
+    reference measured in the same run, and what each fitter reached."""
+    rows = []
+    pattern = (
+        r"^row (\S+): ratio min (\S+) median (\S+) max (\S+) over (\d+) rounds \(goal "
+        r"([^)]*)\); ours median (\S+) s, reference median (\S+) s; (.*)$"
+    )
+    for match in re.finditer(pattern, text, re.MULTILINE):
+        name, low, median, high, rounds, goal, ours, reference, note = match.groups()
+        ratio = f"{median} ({low}-{high}, {rounds} rounds)"
+        rows.append((f"{name}: {note}"[:160], f"{ours} s", f"{reference} s", ratio, goal))
+    lbfgsb = _find(r"^row chinchilla_lbfgsb: (.*)$", text)
+    if lbfgsb:
+        rows.append(("chinchilla vs L-BFGS-B recipe: " + lbfgsb[:140], "-", "-", "-", ""))
+    return rows
+
+
 def parse_lines(patterns: dict[str, tuple[str, str]]) -> Callable[[str], list[Row]]:
     """A parser reading one figure per regex: label -> (pattern, goal)."""
 
@@ -135,6 +153,13 @@ def parse_lines(patterns: dict[str, tuple[str, str]]) -> Callable[[str], list[Ro
 
 
 BENCHMARKS = [
+    Benchmark(
+        "floor",
+        "bench_floor.py",
+        ["--rows", "first_fit", "chinchilla", "bootstrap", "backtest", "parallel"],
+        ["--rows", "first_fit", "chinchilla", "--rounds", "2", "--every", "0"],
+        parse_floor,
+    ),
     Benchmark("scale", "bench_scale.py", [], ["--quick"], parse_scale),
     Benchmark(
         "coverage", "coverage.py", [], ["--replicates", "4", "--resamples", "20"], parse_coverage

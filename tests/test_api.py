@@ -36,6 +36,33 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_first_chinchilla_fit_loads_only_its_own_law() -> None:
+    # Laws load on first lookup (scaling_fit.laws.LAWS): a Chinchilla fit in a fresh process
+    # must not import the curve laws' machinery (SciPy's interpolation, the schedules), the
+    # other laws, or joblib (only a parallel bootstrap needs it).
+    code = (
+        "import sys, numpy as np, pandas as pd, scaling_fit as sf; "
+        "n = np.repeat([1e7, 1e8, 1e9], 3); d = np.tile([1e9, 1e10, 1e11], 3); "
+        "runs = pd.DataFrame({'run': [str(i) for i in range(9)], 'n_params': n, 'tokens': d, "
+        "'loss': 1.7 + 400 / n**0.34 + 410 / d**0.28}); "
+        "sf.fit(runs, 'chinchilla', progress=False); "
+        "heavy = ('scipy.interpolate', 'joblib', 'scaling_fit.schedules', "
+        "'scaling_fit.laws.farseer', 'scaling_fit.laws.multipower', 'scaling_fit.laws.kaplan'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_law_registry_lists_every_law_once_loaded() -> None:
+    # The lazy registry still behaves as the mapping it was: names in listing order, a lookup
+    # returns the same Law object each time, and list_laws() has one row per name.
+    assert list(sf.LAWS)[:3] == ["chinchilla", "kaplan", "farseer"]
+    assert all(sf.LAWS[name].name == name and sf.LAWS[name] is sf.get_law(name) for name in sf.LAWS)
+    assert list(sf.list_laws()["name"]) == list(sf.LAWS)
+    assert "not_a_law" not in sf.LAWS and len(dict(sf.LAWS.items())) == len(sf.LAWS)
+
+
 def test_unknown_attribute_is_an_attribute_error() -> None:
     try:
         sf.not_a_name  # noqa: B018

@@ -139,6 +139,9 @@ def test_parallel_bootstrap_bar_advances_as_work_completes(monkeypatch: pytest.M
         yield Bar()
 
     monkeypatch.setattr(bootstrap, "progress_bar", recording_bar)
+    # The parallel path: Chinchilla's resamples are otherwise all settled by one batched
+    # refit in this process (one update of 16), and only unsettled ones go to the workers.
+    monkeypatch.setattr(bootstrap, "batchable", lambda problem: False)
     with joblib.parallel_backend("threading"):  # two workers without process start-up time
         quiet_fit(bootstrap=16, n_jobs=2)
     assert all(n > 0 for n in steps) and sum(steps) == 16  # monotone, ends at the total

@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
-from ..inputs.lr_column import lr_source
 from ..inputs.points import as_table, select_points
 from ..laws.base import Law
-from .curve_points import bootstrap_note, curve_inputs
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,14 @@ def prepare_points(
 def _curve_data(
     law: Law, runs: Any, schedules: Any, warmup: Any, points: str, exclude: Any, bootstrap: int
 ) -> FitData:
-    """Every logged point after warm-up, with the law's features from each run's LR history."""
+    """Every logged point after warm-up, with the law's features from each run's LR history.
+
+    The LR-column and schedule machinery (SciPy's interpolation among it) is imported here,
+    so a final-loss fit never loads it.
+    """
+    from ..inputs.lr_column import lr_source
+    from .curve_points import bootstrap_note, curve_inputs
+
     runs = as_table(runs)
     schedules, lr_options, lr_notes = lr_source(runs, schedules, warmup)
     table, _ = select_points(runs, law.inputs, law_name=law.name, exclude=exclude, points="all")

@@ -20,7 +20,6 @@ from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
 from .identifiability import correlation_of, degeneracy_messages
-from .length_check import length_check as measure_length
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -206,7 +205,9 @@ def fit(
 
 def _with_length_check(result: FitResult, settings: dict[str, Any]) -> FitResult:
     """``result`` with ``options["length_check"]``: its backtest and drift refits, made with
-    the same settings (:mod:`scaling_fit.fitting.length_check`)."""
+    the same settings (:mod:`scaling_fit.fitting.length_check`, imported here: only curve
+    laws need it)."""
+    from .length_check import length_check as measure_length
 
     def refit(table: pd.DataFrame, schedules: dict[str, Any]) -> FitResult:
         return fit(

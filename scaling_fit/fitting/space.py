@@ -7,10 +7,10 @@ arguments of the law's formula, filling in fixed values and tied parameters.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +19,15 @@ from ..laws.base import Array, Law
 
 # A fixed value beyond this magnitude is a typo or a unit slip, not a parameter of a loss law.
 MAX_FIXED = 1e100
+
+
+def cartesian(axes: list[Any]) -> Array:
+    """Rows of the Cartesian product of ``axes``, in ``itertools.product`` order (the last axis
+    varies fastest), built by NumPy (a Python product of 4,500 tuples took ~2 ms a fit)."""
+    if not axes:
+        return np.zeros((1, 0))
+    mesh = np.meshgrid(*[np.asarray(a, dtype=float) for a in axes], indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1)
 
 
 @dataclass(frozen=True)
@@ -98,11 +107,13 @@ class ParameterSpace:
         columns of shape ``(n_starts, 1)`` that broadcast against the data points.
         """
         theta = np.asarray(theta, dtype=float)
+        # One exp for every parameter at once (the solver calls this ~20,000 times a Farseer
+        # fit); inf at wild steps, which the residuals reject.
+        with np.errstate(over="ignore"):
+            natural = np.where(self._free_log, np.exp(theta), theta)
         values: dict[str, Array] = {}
-        for i, (name, log) in enumerate(zip(self.free, self._free_log, strict=True)):
-            column = theta[i] if theta.ndim == 1 else theta[:, i, None]
-            with np.errstate(over="ignore"):  # inf at wild steps: the residuals reject it
-                values[name] = np.exp(column) if log else column
+        for i, name in enumerate(self.free):
+            values[name] = natural[i] if theta.ndim == 1 else natural[:, i, None]
         for name, value in self.fixed.items():
             values[name] = float(value)
         for name, target in self.tie.items():
@@ -115,9 +126,7 @@ class ParameterSpace:
 
     def start_grid(self) -> Array:
         """Cartesian product of the free parameters' start values, clipped into the bounds."""
-        axes = [self.law.parameter(n).start for n in self.free]
-        grid = np.array(list(itertools.product(*axes)), dtype=float)
-        return self.clip(grid)
+        return self.clip(cartesian([self.law.parameter(n).start for n in self.free]))
 
     def start_from(self, values: Mapping[str, float], label: str = "init") -> Array:
         """A start from natural-unit values of some free parameters.

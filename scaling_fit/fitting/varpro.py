@@ -9,13 +9,14 @@ removes most local-minimum trouble (Open-Athena's "VPNLS"; laws.md §9.2).
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import nnls
 
 from ..laws.base import Array
-from .objective import Problem, score_grid
+from .objective import Problem, best_rows
+from .space import cartesian
 
 # Points per non-linear axis, capped so the dense grid stays below MAX_POINTS starts.
 POINTS_PER_AXIS = 41
@@ -65,28 +66,101 @@ def _dense_grid(problem: Problem, nonlinear: list[str]) -> Array:
     for name in nonlinear:
         start = problem.law.parameter(name).start
         axes.append(np.linspace(min(start), max(start), per_axis))
-    return np.array(list(itertools.product(*axes)), dtype=float)
+    return cartesian(axes)
 
 
 def _solve_linear(problem: Problem, theta: Array, linear: list[str]) -> Array:
     """Non-negative least-squares coefficients on relative errors, one row per grid point,
     solved in chunks of at most ``DESIGN_ELEMENTS`` design entries."""
+    terms = _separable_terms(problem, theta, linear)
+    if len(terms) == len(linear):
+        return _solve_separable(problem, linear, terms)
     rows = max(1, DESIGN_ELEMENTS // (len(linear) * max(problem.n_points, 1)))
     parts = [
-        _solve_linear_chunk(problem, theta[start : start + rows], linear)
+        _solve_linear_chunk(problem, theta, slice(start, start + rows), linear, terms)
         for start in range(0, len(theta), rows)
     ]
     return np.vstack(parts) if parts else np.empty((0, len(linear)))
 
 
-def _solve_linear_chunk(problem: Problem, theta: Array, linear: list[str]) -> Array:
-    """:func:`_solve_linear` on one chunk of grid points."""
+def _term(problem: Problem, theta: Array, name: str, linear: list[str]) -> Array:
+    """The design column of linear parameter ``name`` (its term with unit coefficient, the
+    other linear terms zero, over the observed loss) at each row of ``theta``."""
     params = problem.space.natural(theta)
-    design = np.empty((len(theta), len(linear), problem.n_points))
+    unit = {**params, **{n: (1.0 if n == name else 0.0) for n in linear}}
     with np.errstate(all="ignore"):
-        for j, name in enumerate(linear):
-            unit = {**params, **{n: (1.0 if n == name else 0.0) for n in linear}}
-            design[:, j, :] = problem.law.predict(*problem.inputs, **unit) / problem.observed
+        return problem.law.predict(*problem.inputs, **unit) / problem.observed
+
+
+def _separable_terms(
+    problem: Problem, theta: Array, linear: list[str]
+) -> dict[str, tuple[Array, Array]]:
+    """For each linear parameter whose term's non-linear parameters the law declares
+    (``law.linear_terms``): its column at each distinct value of those parameters, and the
+    index of each row of ``theta`` into them.
+
+    The term does not depend on the other parameters, so evaluating it at a representative
+    row of each distinct value gives bit-identical columns: Chinchilla's A/N^alpha at 41
+    values of alpha instead of 1,681 (alpha, beta) pairs.
+    """
+    declared = problem.law.linear_terms
+    free = list(problem.space.free)
+    terms = {}
+    for name in linear:
+        if name not in declared or any(n not in free for n in declared[name]):
+            continue
+        columns = [free.index(n) for n in declared[name]]
+        _, first, inverse = np.unique(
+            theta[:, columns], axis=0, return_index=True, return_inverse=True
+        )
+        terms[name] = (_term(problem, theta[first], name, linear), np.ravel(inverse))
+    return terms
+
+
+def _solve_separable(
+    problem: Problem, linear: list[str], terms: dict[str, tuple[Array, Array]]
+) -> Array:
+    """:func:`_solve_linear` when every term is separable: the normal equations of every grid
+    point are gathered from products of the terms' distinct columns (Chinchilla: A's 41
+    columns against B's 41, one 41 x 41 product) instead of from a design of grid points x
+    terms x points, which is then built only for systems SciPy's NNLS must solve."""
+    values = {n: np.where(np.isfinite(v), v, 0.0) for n, (v, _) in terms.items()}
+    index = {n: i for n, (_, i) in terms.items()}
+    count, k = len(index[linear[0]]), len(linear)
+    gram, rhs = np.empty((count, k, k)), np.empty((count, k))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge rows are masked as unusable
+        for j, a in enumerate(linear):
+            rhs[:, j] = values[a].sum(axis=1)[index[a]]
+            for b in linear[: j + 1]:
+                if len(values[a]) * len(values[b]) <= count:
+                    products = (values[a] @ values[b].T)[index[a], index[b]]
+                else:  # too many distinct pairs for one product table: grid point by point
+                    products = np.einsum("gn,gn->g", values[a][index[a]], values[b][index[b]])
+                gram[:, j, linear.index(b)] = gram[:, linear.index(b), j] = products
+
+    def system(i: int) -> tuple[Array, Array]:
+        design = np.array([values[n][index[n][i]] for n in linear])
+        return design.T, np.ones(problem.n_points)
+
+    return _nnls_normal(gram, rhs, system)
+
+
+def _solve_linear_chunk(
+    problem: Problem,
+    theta: Array,
+    rows: slice,
+    linear: list[str],
+    terms: dict[str, tuple[Array, Array]],
+) -> Array:
+    """:func:`_solve_linear` on the grid points ``rows``."""
+    chunk = theta[rows]
+    design = np.empty((len(chunk), len(linear), problem.n_points))
+    for j, name in enumerate(linear):
+        if name in terms:
+            values, index = terms[name]
+            design[:, j, :] = values[index[rows]]
+        else:
+            design[:, j, :] = _term(problem, chunk, name, linear)
     if not np.isfinite(design).all():
         design = np.where(np.isfinite(design), design, 0.0)
     return _batched_nnls(design, np.ones(problem.n_points))
@@ -95,29 +169,39 @@ def _solve_linear_chunk(problem: Problem, theta: Array, linear: list[str]) -> Ar
 def _batched_nnls(design: Array, target: Array) -> Array:
     """Non-negative least squares of ``design[i].T @ x ≈ target`` for every ``i`` at once.
 
-    ``design`` has shape ``(systems, unknowns, equations)``. Where the unconstrained solution
-    is non-negative it is also the NNLS solution (the problem is convex and its KKT
-    conditions then hold), so all systems are first solved together by their normal
-    equations, scaled to a unit diagonal. Only systems with a negative coefficient, or too
-    ill-conditioned for normal equations (scaled condition number above ``MAX_CONDITION``), go
-    to :func:`scipy.optimize.nnls` one by one.
+    ``design`` has shape ``(systems, unknowns, equations)``; see :func:`_nnls_normal`.
     """
     with np.errstate(over="ignore", invalid="ignore"):  # huge rows are masked as unusable
-        gram = design @ design.transpose(0, 2, 1)
+        gram = np.einsum("gkn,gln->gkl", design, design)
+        rhs = design @ target
+    return _nnls_normal(gram, rhs, lambda i: (design[i].T, target))
+
+
+def _nnls_normal(gram: Array, rhs: Array, system: Callable[[int], tuple[Array, Array]]) -> Array:
+    """Non-negative least squares of many small systems from their normal equations.
+
+    ``gram`` ``(systems, k, k)`` and ``rhs`` ``(systems, k)`` are AᵀA and Aᵀb of each system;
+    ``system(i)`` gives A and b of system ``i``. Where the unconstrained solution is
+    non-negative it is also the NNLS solution (the problem is convex and its KKT conditions
+    then hold), so all systems are first solved together, scaled to a unit diagonal. Only
+    systems with a negative coefficient, or too ill-conditioned for normal equations (scaled
+    condition number above ``MAX_CONDITION``), go to :func:`scipy.optimize.nnls` one by one.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
         norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
-    usable = np.all((norms > 0) & np.isfinite(norms), axis=1)
+    usable = np.all((norms > 0) & np.isfinite(norms), axis=1) & np.all(np.isfinite(rhs), axis=1)
     scale = np.where(usable[:, None], norms, 1.0)
     scaled = gram / (scale[:, :, None] * scale[:, None, :])
-    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(len(gram[0]))))
+    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(gram.shape[1])))
     solvable = usable & (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION)
-    coefficients = np.zeros(design.shape[:2])
+    coefficients = np.zeros(rhs.shape)
     if solvable.any():
-        rhs = (design[solvable] @ target) / scale[solvable]
-        solved = np.linalg.solve(scaled[solvable], rhs[..., None])[..., 0]
+        target = rhs[solvable] / scale[solvable]
+        solved = np.linalg.solve(scaled[solvable], target[..., None])[..., 0]
         coefficients[solvable] = solved / scale[solvable]
     redo = ~solvable | np.any(coefficients < 0, axis=1)
     for i in np.flatnonzero(redo):
-        coefficients[i] = nnls(design[i].T, target)[0]
+        coefficients[i] = nnls(*system(i))[0]
     return coefficients
 
 
@@ -126,6 +210,4 @@ def best_projected(problem: Problem, count: int) -> list[Array]:
     starts = projected_starts(problem)
     if len(starts) == 0:
         return []
-    scores = score_grid(problem, starts)
-    order = np.argsort(np.where(np.isfinite(scores), scores, np.inf), kind="stable")
-    return [starts[i] for i in order[:count]]
+    return [starts[i] for i in best_rows(problem, starts, count)]

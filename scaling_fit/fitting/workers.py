@@ -33,6 +33,8 @@ from ..errors import ScalingFitWarning, argument
 
 POLL_SECONDS = 0.25  # how often a worker checks that its parent is alive
 PROCESS_BACKENDS = {"LokyBackend", "MultiprocessingBackend"}
+# The thread pools of NumPy's BLAS and OpenMP, read when a worker imports NumPy.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _watching = threading.Event()
 
 
@@ -106,7 +108,10 @@ def run_tasks(
     from joblib.externals.loky import get_reusable_executor
 
     executor = get_reusable_executor(
-        max_workers=workers, initializer=_start_watchdog, initargs=(os.getpid(),)
+        max_workers=workers,
+        initializer=_start_watchdog,
+        initargs=(os.getpid(),),
+        env=one_blas_thread(),
     )
     futures = [executor.submit(function, *task) for task in tasks]
     try:
@@ -123,6 +128,14 @@ def run_tasks(
         # InvalidStateError (a traceback on stderr).
         executor.shutdown(wait=False, kill_workers=True)
         raise
+
+
+def one_blas_thread() -> dict[str, str]:
+    """Environment for worker processes: one BLAS/OpenMP thread each, unless the user set
+    the variable. The workers already use every core between them; with BLAS threads of
+    their own they oversubscribe it and spin (loky's executor, unlike joblib's ``Parallel``,
+    does not limit them)."""
+    return {name: "1" for name in THREAD_VARIABLES if name not in os.environ}
 
 
 def watched(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -95,6 +95,7 @@ LAW = Law(
     log_gradient=chinchilla_log_gradient,
     allocation=chinchilla_allocation,
     linear=("E", "A", "B"),
+    linear_terms={"E": (), "A": ("alpha",), "B": ("beta",)},
     inputs=("n_params", "tokens"),
     parameters=(
         # Start grid: Hoffmann et al. App. D.2 (5 x 5 x 5 x 6 x 6 = 4,500 starts).
