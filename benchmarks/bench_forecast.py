@@ -202,8 +202,10 @@ def print_transfer(table: pd.DataFrame, level: float = 0.95) -> None:
         cells = []
         for held in sorted(group["set"].unique()):
             without = forecast_module.band_quantile(by_set(group[group["set"] != held]), level)
-            inside = np.mean(group.loc[group["set"] == held, "score"] <= without)
-            cells.append(f"{held} {inside:.0%}")
+            scores = group.loc[group["set"] == held, "score"]
+            banded = scores[np.isfinite(scores)]  # NaN: no interval (forecast <= 0, unbounded)
+            none = f", {scores.size - banded.size} none" if banded.size < scores.size else ""
+            cells.append(f"{held} {int((banded <= without).sum())}/{banded.size}{none}")
         print(f"  seen {seen:.0%} {prior:<6} band {band:.2%}: " + ", ".join(cells))
 
 

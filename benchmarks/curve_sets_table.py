@@ -75,13 +75,15 @@ def forecast_cells(table: pd.DataFrame, dataset: str) -> dict[str, str]:
     cells = {}
     for (seen, prior), group in table.groupby(["seen", "prior"]):
         mine = group[group["dataset"] == dataset]
-        covered = 0
+        covered = banded = 0
         for held, rows in mine.groupby("set"):
             band = band_quantile(by_set(group[group["set"] != held]), LEVEL)
             covered += int((rows["score"] <= band).sum())
+            banded += int(np.isfinite(rows["score"]).sum())  # NaN: the forecast gave none
+        none = f" ({len(mine) - banded} no interval)" if banded < len(mine) else ""
         cells[f"forecast {seen:.0%} seen, {prior}"] = (
             f"{mine['error'].abs().mean():.1%} / {mine['error'].abs().max():.1%}, "
-            f"{covered}/{len(mine)} covered"
+            f"{covered}/{banded} covered{none}"
         )
     return cells
 

@@ -262,8 +262,9 @@ def error_band(
 
 
 def _unconverged(prior: FitResult | None) -> bool:
-    """True, with a warning, when ``prior`` is a fit that did not converge."""
-    if prior is None or prior.converged:
+    """True, with a warning, when ``prior`` is a fit that did not converge (a result of
+    given parameters, :meth:`FitResult.from_params`, fitted nothing and is not one)."""
+    if prior is None or prior.converged or not prior.free:
         return False
     warnings.warn(
         f"forecast: the prior (a fit of law {prior.law.name!r}) did not converge: its "
