@@ -9,6 +9,7 @@ the held-out loss (``eval_loss``), as in the published curve sets.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def test_the_torch_event_files_read_as_the_csv(curves) -> None:
     # run directories (issue 20) gives the held-out loss and LR of the CSV at the same steps.
     pytest.importorskip("tensorboard")
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "run .* dropped", ScalingFitWarning)  # between evals
+        warnings.filterwarnings(
+            "ignore", "dropped .* empty/NaN", ScalingFitWarning
+        )  # between evals
         runs = sf.load_runs(
             LADDER / "tensorboard", columns={"loss": "eval/loss"}, nan_policy="omit"
         )
@@ -88,3 +91,19 @@ def test_the_torch_event_files_read_as_the_csv(curves) -> None:
     # event files store float32 scalars: agreement to float32's resolution, 1e-6 relative
     np.testing.assert_allclose(both["loss"], both["eval_loss"], rtol=1e-6)
     np.testing.assert_allclose(both["lr"], both["lr_csv"], rtol=1e-6)
+
+
+def test_omitted_rows_of_many_runs_are_one_warning(tmp_path) -> None:
+    # 45 runs with rows between evaluations once gave 45 warning lines; more than three
+    # sources losing rows now give one, with the total and the source that lost most.
+    frame = pd.read_csv(LADDER / "curves.csv")
+    for run, rows in list(frame.groupby("run"))[:5]:
+        rows.to_csv(tmp_path / f"{run}.csv", index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sf.load_runs(str(tmp_path / "*.csv"), columns={"loss": "eval_loss"}, nan_policy="omit")
+    (message,) = [str(w.message) for w in caught]
+    assert re.search(
+        r"dropped \d+ of \d+ rows with an empty/NaN value from 5 of 5 sources", message
+    )
+    assert "most from" in message and "--nan-policy omit" in message

@@ -56,6 +56,7 @@ NUMBER = re.compile(
     r"([-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)", re.I
 )
 BLANKS = ("", "nan", "NaN", "NA", "None")
+MAX_DROP_NOTES = 3  # sources named one by one in the nan_policy="omit" warning
 OMIT = "nan_policy='omit' (--nan-policy omit)"  # the API argument and its CLI flag
 
 
@@ -181,19 +182,15 @@ def load_runs(
     mapping = columns or {}
     sources = read_sources(source, mapping, _numeric_column(mapping), _canonical_column(mapping))
     names = [name for name, _, _ in sources]
-    frames, derived, steps_distinct = [], {}, True
+    frames, derived, steps_distinct, drops = [], {}, True, []
     for (name, raw, _), stem in zip(sources, stems(names), strict=True):
         table, dropped, formulas, distinct = _tidy(raw, name, stem, columns or {}, nan_policy)
         steps_distinct &= distinct
         if dropped:
-            warnings.warn(
-                f"{name}: dropped {dropped} of {len(table) + dropped} rows with an empty/NaN "
-                f"value ({OMIT})",
-                ScalingFitWarning,
-                stacklevel=2,
-            )
+            drops.append((name, dropped, len(table) + dropped))
         frames.append(table)
         derived.update(formulas)
+    _warn_dropped(drops, len(sources))
     _check_same_columns(frames, names)
     table = pd.concat(frames, keys=range(len(frames)))
     if len(frames) > 1 or not steps_distinct:  # one file's own check found none: skip it
@@ -266,6 +263,24 @@ def _select(table: pd.DataFrame, query: Query) -> tuple[pd.DataFrame, dict[str, 
             "(check the column names and values)"
         )
     return kept.reset_index(drop=True), {"query": where, "kept": len(kept), "of": len(table)}
+
+
+def _warn_dropped(drops: list[tuple[str, int, int]], n_sources: int) -> None:
+    """One warning per source that lost rows to ``nan_policy="omit"``; one in all when more
+    than :data:`MAX_DROP_NOTES` did (a log directory of 45 runs gave 45 lines)."""
+    if len(drops) <= MAX_DROP_NOTES:
+        for name, dropped, rows in drops:
+            message = f"{name}: dropped {dropped} of {rows} rows with an empty/NaN value ({OMIT})"
+            warnings.warn(message, ScalingFitWarning, stacklevel=3)
+        return
+    dropped, rows = sum(d for _, d, _ in drops), sum(r for _, _, r in drops)
+    most = max(drops, key=lambda d: d[1])
+    warnings.warn(
+        f"dropped {dropped} of {rows} rows with an empty/NaN value from {len(drops)} of "
+        f"{n_sources} sources, most from {most[0]} ({most[1]} of {most[2]}) ({OMIT})",
+        ScalingFitWarning,
+        stacklevel=3,
+    )
 
 
 def _tidy(
