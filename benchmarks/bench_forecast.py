@@ -139,8 +139,9 @@ def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
                 for v in (result.noise_interval, result.interval)
             )
             error = at_last / last["loss"] - 1
-            # no interval beyond a prior whose length error is unmeasured: NaN, left out
-            h = 0.0 if length is None else np.log1p(length[0] if length[0] is not None else np.nan)
+            h = 0.0 if length is None or length[0] is None else float(np.log1p(length[0]))
+            if result.interval is None:  # the forecast gave none (and said why): left out
+                h = np.nan
             rows.append(
                 (
                     case.dataset,
@@ -192,21 +193,27 @@ def by_set(rows: pd.DataFrame) -> dict[str, tuple[float, ...]]:
     return {name: tuple(np.sort(g["score"].to_numpy())) for name, g in finite.groupby("set")}
 
 
+def held_out_bands(table: pd.DataFrame, held: str, prior: str, level: float) -> dict:
+    """Fraction seen -> the band made without set ``held``, as ``sf.forecast`` makes it."""
+    others = table[(table["set"] != held) & (table["prior"] == prior)]
+    bands = [
+        forecast_module.band_quantile(by_set(others[others["seen"] == f]), level) for f in FRACTIONS
+    ]
+    return dict(zip(FRACTIONS, forecast_module.earlier_is_wider(bands), strict=True))
+
+
 def print_transfer(table: pd.DataFrame, level: float = 0.95) -> None:
     """Coverage of the band made without each set (leave one set out), set by set."""
-    print(
-        f"leave one set out: share of the set's forecasts inside the {level:.0%} band of the others"
-    )
+    print(f"leave one set out: the set's forecasts inside the {level:.0%} band of the others")
     for (seen, prior), group in table.groupby(["seen", "prior"]):
-        band = forecast_module.band_quantile(by_set(group), level)
         cells = []
         for held in sorted(group["set"].unique()):
-            without = forecast_module.band_quantile(by_set(group[group["set"] != held]), level)
+            without = held_out_bands(table, held, prior, level)[seen]
             scores = group.loc[group["set"] == held, "score"]
             banded = scores[np.isfinite(scores)]  # NaN: no interval (forecast <= 0, unbounded)
             none = f", {scores.size - banded.size} none" if banded.size < scores.size else ""
             cells.append(f"{held} {int((banded <= without).sum())}/{banded.size}{none}")
-        print(f"  seen {seen:.0%} {prior:<6} band {band:.2%}: " + ", ".join(cells))
+        print(f"  seen {seen:.0%} {prior:<6}: " + ", ".join(cells))
 
 
 def print_coverage(table: pd.DataFrame) -> None:

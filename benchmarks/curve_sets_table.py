@@ -27,11 +27,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from bench_forecast import by_set, measure
+from bench_forecast import held_out_bands, measure
 from curve_length_extrapolation import DATA, SETS, markdown, predictions, total
 
 import scaling_fit as sf
-from scaling_fit.analysis.forecast import band_quantile
 
 GROUPS = {
     "multipower": "Luo et al. 25M-400M",
@@ -77,7 +76,7 @@ def forecast_cells(table: pd.DataFrame, dataset: str) -> dict[str, str]:
         mine = group[group["dataset"] == dataset]
         covered = banded = 0
         for held, rows in mine.groupby("set"):
-            band = band_quantile(by_set(group[group["set"] != held]), LEVEL)
+            band = held_out_bands(table, held, prior, LEVEL)[seen]
             covered += int((rows["score"] <= band).sum())
             banded += int(np.isfinite(rows["score"]).sum())  # NaN: the forecast gave none
         none = f" ({len(mine) - banded} no interval)" if banded < len(mine) else ""

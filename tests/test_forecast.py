@@ -69,11 +69,32 @@ def test_prior_supplies_the_shape() -> None:
     prior = prior_at(3e-4)  # COSINE's peak and family: no warning
     result = sf.forecast(seen_log(0.25), COSINE, prior=prior, n_boot=0)
     assert result.noise_interval is None  # the interval is then the law band alone
-    band = forecast.band_quantile(ERRORS[(0.25, True)], 0.95)
+    band = measured_bands(True)[0.25]
     np.testing.assert_allclose(result.interval, result.final_loss * (1 + band) ** np.array([-1, 1]))
     assert result.fit.fixed == {"alpha": 0.5, "C": 0.4}  # L0 and A refitted
     # With the exact shape, a quarter of the run pins the end to the noise: measured 0.01 %.
     assert result.final_loss == pytest.approx(true_final(), rel=1e-3)
+
+
+def measured_bands(with_prior: bool) -> dict[float, float]:
+    """The 95 % bands at 25 / 50 / 75 % seen, as ``error_band`` makes them."""
+    fractions = (0.25, 0.5, 0.75)
+    bands = [forecast.band_quantile(ERRORS[(f, with_prior)], 0.95) for f in fractions]
+    return dict(zip(fractions, forecast.earlier_is_wider(bands), strict=True))
+
+
+def test_an_earlier_band_is_never_narrower_than_a_later_one() -> None:
+    np.testing.assert_array_equal(forecast.earlier_is_wider([0.01, 0.03, 0.02]), [0.03, 0.03, 0.02])
+    np.testing.assert_array_equal(forecast.earlier_is_wider([0.5, 0.2, 0.1]), [0.5, 0.2, 0.1])
+
+
+def test_set_weighted_band_counts_each_set_once() -> None:
+    # Set a: 99 errors of 1 %; set b: one error of 50 %. Pooled, the 95 % quantile is 1 %
+    # (b is 1 run in 100); weighted, b holds half the weight, so the band is 50 %.
+    errors = {"a": (0.01,) * 99, "b": (0.5,)}
+    assert forecast.band_quantile(errors, 0.95) == 0.5
+    assert forecast.band_quantile([*errors["a"], *errors["b"]], 0.95) == 0.01
+    assert forecast.band_quantile({"a": (0.01, 0.02), "b": (0.03, 0.04)}, 0.5) == 0.02
 
 
 def test_band_is_the_conformal_quantile_of_the_measured_errors() -> None:
@@ -86,7 +107,7 @@ def test_band_is_the_conformal_quantile_of_the_measured_errors() -> None:
 
 
 def test_band_interpolates_between_measured_fractions_and_says_when_it_cannot() -> None:
-    at = {f: forecast.band_quantile(ERRORS[(f, True)], 0.95) for f in (0.25, 0.5, 0.75)}
+    at = measured_bands(True)
     assert forecast.error_band("lr_annealing", 0.375, True, 0.95) == pytest.approx(
         (at[0.25] + at[0.5]) / 2, rel=1e-12
     )

@@ -224,12 +224,13 @@ def error_band(
     """Relative half-width of the law part of a forecast's interval.
 
     The ``level`` quantile (:func:`band_quantile`) of the errors measured at 25 %, 50 % and
-    75 % seen (:mod:`scaling_fit.analysis.forecast_errors`), interpolated linearly in the
-    fraction seen; after 75 %, the 75 % band (errors shrink as more is seen).  Before 25 % the
-    25 % band, with a warning that it is likely too narrow.  None for a law other than the
-    measured one, with a warning that the interval then covers noise only.  With a prior
-    from another peak LR (``peak_ratio`` = run peak / prior peak, not 1), the band measured
-    at that ratio (:func:`scaling_fit.analysis.forecast_prior.peak_band`).
+    75 % seen (:mod:`scaling_fit.analysis.forecast_errors`), each at least those measured
+    later (:func:`earlier_is_wider`), interpolated linearly in the fraction seen; after
+    75 %, the 75 % band (errors shrink as more is seen).  Before 25 % the 25 % band, with a
+    warning that it is likely too narrow.  None for a law other than the measured one, with
+    a warning that the interval then covers noise only.  With a prior from another peak LR
+    (``peak_ratio`` = run peak / prior peak, not 1), the band measured at that ratio
+    (:func:`scaling_fit.analysis.forecast_prior.peak_band`).
     """
     if law != LAW:
         warnings.warn(
@@ -250,7 +251,7 @@ def error_band(
         )
 
     def at_fraction(errors: Callable[[float], Any]) -> float:
-        bands = [band_quantile(errors(f), level) for f in fractions]
+        bands = earlier_is_wider([band_quantile(errors(f), level) for f in fractions])
         return float(np.interp(seen_fraction, fractions, bands))
 
     same_peak = at_fraction(lambda f: ERRORS[(f, with_prior)])
@@ -283,6 +284,17 @@ def _with_prior_length(band: float, length: tuple[float | None, float] | None) -
     if length is None or length[0] is None:
         return band
     return float(np.expm1(np.hypot(np.log1p(band), np.log1p(length[0]))))
+
+
+def earlier_is_wider(bands: Sequence[float]) -> np.ndarray:
+    """Bands at increasing fractions seen, each raised to the widest band measured later.
+
+    A forecast that has seen less of a run cannot be expected to miss by less than one that
+    has seen more of it (it sees a part of the same log), so the band measured at 75 % seen
+    bounds those at 25 and 50 % from below.  Quantiles of a few sets' errors need not keep
+    that order (a set of few forecasts can move one quantile alone).
+    """
+    return np.maximum.accumulate(np.asarray(bands, dtype=float)[::-1])[::-1]
 
 
 def band_quantile(errors: Sequence[float] | Mapping[str, Sequence[float]], level: float) -> float:
