@@ -222,6 +222,7 @@ def test_binning_averages_noise_without_bias() -> None:
     assert binned_error <= 1.25 * unbinned_error
 
 
+@pytest.mark.slow  # ~2 s of multi-start fits: the full suite (CI) runs it
 def test_a_stalled_start_below_every_converged_one_is_the_fit(refined_starts: list) -> None:
     # Sparse noisy logs (every 30 steps, 1 % noise) of a multi-power law: most starts stall
     # on the valley of G's exponential limit at a lower objective than the three that
@@ -236,6 +237,7 @@ def test_a_stalled_start_below_every_converged_one_is_the_fit(refined_starts: li
     assert not fitted.converged
 
 
+@pytest.mark.slow  # ~2.5 s of multi-start fits: the full suite (CI) runs it
 def test_a_marginally_lower_valley_does_not_displace_a_finite_optimum(
     data_dir, refined_starts: list
 ) -> None:
