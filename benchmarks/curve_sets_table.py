@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from bench_forecast import held_out_bands, measure
-from curve_length_extrapolation import DATA, SETS, markdown, predictions, total
+from curve_length_extrapolation import DATA, all_predictions, markdown
 
 import scaling_fit as sf
 
@@ -39,19 +39,6 @@ GROUPS = {
 }
 DATASET = {"multipower": "luo", "schaipp": "schaipp", "tiny": "tiny"}  # bench_forecast's names
 LEVEL = 0.95
-
-
-def length_rows() -> pd.DataFrame:
-    """Every prediction of a longer run's end, with its set group."""
-    frames = []
-    for name, get in SETS.items():
-        table, specs = get()
-        lengths = sorted({total(s) for s in specs.values()})
-        for up_to in lengths[:-1]:
-            made = predictions("lr_annealing", up_to, table, specs)
-            if made is not None and not made[1].empty:
-                frames.append(made[1].assign(group=name.split()[0]))
-    return pd.concat(frames, ignore_index=True)
 
 
 def length_cell(rows: pd.DataFrame) -> str:
@@ -112,7 +99,8 @@ def choose_law_cell() -> str:
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    lengths = length_rows()
+    lengths = all_predictions("lr_annealing")
+    lengths["group"] = lengths["set"].str.split().str[0]
     forecasts = measure(n_boot=0)
     rows = []
     for group, label in GROUPS.items():
