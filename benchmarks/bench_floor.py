@@ -69,6 +69,8 @@ import scaling_fit as sf  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 EPOCH = REPO / "data" / "epoch_chinchilla" / "svg_extracted_data.csv"
 GADRE = REPO / "data" / "gadre_overtraining" / "gadre_models_flat.csv"
+LUO_COSINE = REPO / "data" / "multipower_law" / "csv_400" / "cosine_24000.csv"
+COSINE_SPEC = "cosine:peak=3e-4,total=24000,warmup=2160,final=3e-5"
 GADRE_LAWS = ["chinchilla", "kaplan", "farseer", "overtraining"]
 FIRST_FIT = (
     "import scaling_fit as sf; runs = sf.load_runs({path!r}); "
@@ -314,6 +316,19 @@ def row_backtest(rounds: int) -> None:
     report("backtest", ours, reference, "<= 5 s", f"{len(result.stability)} fits per backtest")
 
 
+def row_forecast(rounds: int) -> None:
+    """A forecast with its 30 noise resamples against one fit of the same log."""
+    log = sf.load_runs(LUO_COSINE).query("step <= 12000")
+    run = str(log["run"].iloc[0])
+    quiet(lambda: sf.forecast(log, COSINE_SPEC, n_boot=30))  # imports: untimed
+    ours, reference = [], []
+    for _ in range(rounds):
+        fit = lambda: sf.fit(log, "lr_annealing", schedules={run: COSINE_SPEC}, length_check=False)  # noqa: E731
+        reference.append(quiet(fit)[1])
+        ours.append(quiet(lambda: sf.forecast(log, COSINE_SPEC, n_boot=30))[1])
+    report("forecast", ours, reference, "<= 3x", "Luo 400M cosine seen to 12,000 of 24,000 steps")
+
+
 THREADS = """
 import os
 from scaling_fit.fitting.workers import run_tasks
@@ -445,6 +460,7 @@ def main(argv: list[str] | None = None) -> None:
             "parallel",
             "profile",
             "farseer",
+            "forecast",
         ],
         help="rows to run (default: the serial rows; parallel starts two worker processes)",
     )
@@ -466,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
         "parallel": lambda: row_parallel(options.rounds, options.resamples),
         "profile": lambda: row_profile(options.rounds),
         "farseer": row_farseer,
+        "forecast": lambda: row_forecast(options.rounds),
     }
     for row in options.rows:
         rows[row]()

@@ -13,7 +13,8 @@ loss at every later step and at the end of training (step ``total``).
   peak 5e-4 forecast runs at 2e-3 ~10 % off).
 * The interval has two parts.  The **noise** part (``noise_interval``) is a moving-block
   bootstrap of the fit's log residuals (blocks of a tenth of the points, keeping the
-  correlation of neighbouring points): each resample is refitted from the best parameters,
+  correlation of neighbouring points): each resample is refined locally from the best
+  parameters (:func:`scaling_fit.fitting.local_refit.local_refits`, no global search),
   and it is the ``level`` central range of the resamples' final losses.  It covers the noise
   of the seen part only: on Schaipp et al.'s 77 cosine and WSD runs seen to 50 %, it held the
   final loss for 12 of 77 runs with a prior.  The **law** part (``error_band``) is what the
@@ -43,6 +44,7 @@ import pandas as pd
 
 from ..errors import DataError, ScalingFitWarning, argument
 from ..fitting.fit import fit as fit_law
+from ..fitting.local_refit import local_refits
 from ..inputs.columns import MAX_STEPS
 from ..inputs.load import load_runs
 from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
@@ -393,25 +395,19 @@ def _interval(
     block = max(1, n // BLOCKS)
     starts = np.arange(n - block + 1)
     end = pd.DataFrame({"run": [run], "step": [sched.total]})
-    free = {k: v for k, v in fitted.params.items() if k in fitted.free}
-    finals = []
+    resamples = []
     for _ in range(n_boot):
         picks = rng.choice(starts, size=-(-n // block))
         noise = np.concatenate([residual[s : s + block] for s in picks])[:n]
-        resample = data.assign(loss=predicted * np.exp(noise))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ScalingFitWarning)
-            refitted = fit_law(
-                resample,
-                fitted.law,
-                schedules={run: sched},
-                fixed=fitted.fixed or None,
-                init=free,
-                points="unbinned",
-                n_refine=2,
-                length_check=False,
-            )
-        finals.append(predict_runs(refitted, end, {run: sched})[0])
+        resamples.append(predicted * np.exp(noise))
+    # each resample refined from the fit's optimum (a failed refine: NaN, left out below);
+    # the end point's schedule features are built once for all of them
+    features = fitted.law.features(end, {run: sched.lr})
+    with np.errstate(all="ignore"):
+        finals = [
+            np.nan if params is None else float(fitted.law.predict(*features, **params)[0])
+            for params in local_refits(fitted, {run: sched}, resamples)
+        ]
     return _positive_percentiles(np.asarray(finals), level)
 
 
