@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 import scaling_fit as sf
+from scaling_fit.analysis.forecast import band_quantile
 from scaling_fit.results.length_band import BAND_Z
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -190,13 +191,9 @@ def all_predictions(law: str) -> pd.DataFrame:
 
 
 def weighted_quantile(values: pd.Series, sets: pd.Series, level: float) -> float:
-    """The ``level`` quantile of ``values`` with every set weighing the same."""
-    weights = 1.0 / sets.map(sets.value_counts()).to_numpy()
-    order = np.argsort(values.to_numpy())
-    share = np.cumsum(weights[order]) / weights.sum()
-    return float(
-        values.to_numpy()[order][min(np.searchsorted(share, level - 1e-12), order.size - 1)]
-    )
+    """The ``level`` quantile of ``values`` with every set weighing the same (the library's
+    set-weighted quantile, as the forecast band uses it)."""
+    return band_quantile({name: v.to_numpy() for name, v in values.groupby(sets)}, level)
 
 
 def part_calibration(law: str) -> None:

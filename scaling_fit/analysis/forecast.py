@@ -200,10 +200,11 @@ def forecast(
     final = float(curve["loss"].iloc[-1])
     band = error_band(fitted.law.name, seen / sched.total, prior is not None, level, ratio or 1.0)
     length = prior_length_band(prior, sched, seen) if prior is not None else None
-    # beyond a prior whose length error is unmeasured, or a prior that did not converge
-    unbounded = (length is not None and length[0] is None) or _unconverged(prior)
+    # no interval beyond a prior whose length error is unmeasured, or from an unconverged one
+    unbounded = length is not None and length[0] is None
+    unbounded = unbounded or _unconverged(prior)
     if band is not None and length is not None and not unbounded:
-        band = _with_prior_length(band, length)
+        band = _with_prior_length(band, length[0])
     if not (np.isfinite(final) and final > 0):
         _warn_not_a_loss(final, seen / sched.total, prior is not None)
         return Forecast(final, None, curve, seen, fitted, None, band, ratio)
@@ -281,11 +282,9 @@ def _unconverged(prior: FitResult | None) -> bool:
     return True
 
 
-def _with_prior_length(band: float, length: tuple[float | None, float] | None) -> float:
+def _with_prior_length(band: float, length: float) -> float:
     """The measured band and the prior's length band added in quadrature on the log scale."""
-    if length is None or length[0] is None:
-        return band
-    return float(np.expm1(np.hypot(np.log1p(band), np.log1p(length[0]))))
+    return float(np.expm1(np.hypot(np.log1p(band), np.log1p(length))))
 
 
 def earlier_is_wider(bands: Sequence[float]) -> np.ndarray:
