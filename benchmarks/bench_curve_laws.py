@@ -195,7 +195,9 @@ def bench_annealing(repeats: int) -> list[tuple]:
             return float(huber(np.log(np.maximum(pred, 1e-12)) - y, DELTA).sum())
 
         grid = (
-            np.array(np.meshgrid(*(p.start for p in lr_annealing.LAW.parameters))).reshape(4, -1).T
+            np.array(np.meshgrid(*(p.fit_start for p in lr_annealing.LAW.parameters)))
+            .reshape(4, -1)
+            .T
         )
         runs = [
             minimize(

@@ -51,7 +51,8 @@ def test_names_defaults_and_linear_parameters(law: sf.Law) -> None:
     for name in ("E", "A", "B"):  # positive scales: log-fitted, log-spaced starts
         p = law.parameter(name)
         assert p.log and p.bounds == (0.0, np.inf)
-        assert p.start == pytest.approx(np.linspace(-2.0, 24.0, 7))
+        assert p.fit_start == pytest.approx(np.linspace(-2.0, 24.0, 7), rel=1e-15, abs=1e-15)
+        assert p.start == pytest.approx(np.exp(np.linspace(-2.0, 24.0, 7)), rel=1e-15)
     for name in ("alpha", "beta"):  # exponents: Hoffmann et al.'s grid
         p = law.parameter(name)
         assert not p.log and p.bounds == (0.0, np.inf)
@@ -78,7 +79,8 @@ def test_hints_override_defaults() -> None:
         bounds={"C": (-1.0, 1.0)},
         starts={"E": [1.0, 3.0]},
     )
-    assert law.parameter("E").start == pytest.approx(np.log([1.0, 3.0]))  # natural units in
+    assert law.parameter("E").start == (1.0, 3.0)  # natural units, like bounds
+    assert law.parameter("E").fit_start == pytest.approx(np.log([1.0, 3.0]), abs=1e-15)
     c = law.parameter("C")
     assert not c.log and c.bounds == (-1.0, 1.0)  # a negative lower bound: fitted as is
     assert c.start == pytest.approx(np.linspace(-1.0, 1.0, 5))
@@ -126,8 +128,9 @@ def test_broadcasts_a_start_grid_and_pickles(law: sf.Law) -> None:
         ("lambda: 1", {"N": "n_params"}, "a lambda is not allowed"),
         ("E + A/N**", {"N": "n_params"}, "is not a valid expression (invalid syntax"),
         ("E + A/N**a", {"N": "n_params", "D": "tokens"}, "input symbols ['D'] do not appear"),
-        ("E + A/N**a", {"N": "params"}, "name unknown columns"),
+        ("E + A/N**a", {"N": "run"}, "name unknown columns"),
         ("E + A/N**a", {"N": "loss"}, "name unknown columns"),
+        ("E + A/N**a", {"N": ""}, "name unknown columns"),
         ("E + A/N**a + D", {"N": "tokens", "D": "tokens"}, "map two symbols to one column"),
         ("E + A/N**a", {}, "needs inputs={symbol: column}"),
         ("E[0] + N", {"N": "n_params"}, "a subscript is not allowed"),

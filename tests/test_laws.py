@@ -133,7 +133,8 @@ def test_contract_start_grid_inside_bounds(law: sf.Law) -> None:
     for p in law.parameters:
         lo, hi = p.fit_bounds()
         assert len(p.start) >= 2
-        assert all(lo <= s <= hi for s in p.start), p.name
+        assert all(lo <= s <= hi for s in p.fit_start), p.name
+        assert all(p.bounds[0] <= s <= p.bounds[1] for s in p.start), p.name  # natural units
 
 
 # Curve laws: two schedules that differ in decay, evaluated after the warm-up.
@@ -273,9 +274,12 @@ def test_law_whose_formula_has_an_extra_keyword_is_rejected() -> None:
         _law(lambda n, d, *, E, A, B: E + A / n + B / d)
 
 
-def test_law_with_an_unknown_input_column_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"inputs \['N'\] are not columns of the runs table"):
-        _law(lambda n, *, E, A: E + A / n, inputs=("N",))
+def test_law_may_read_any_column_but_not_run_names_or_a_column_twice() -> None:
+    law = _law(lambda n, u, *, E, A: E + A / n * u, inputs=("n_params", "unique_tokens"))
+    assert law.inputs == ("n_params", "unique_tokens")
+    for inputs in (("run",), ("n_params", "n_params"), ("",), (3,)):
+        with pytest.raises(ValueError, match=r"inputs must be distinct names of numeric columns"):
+            _law(lambda *x, E, A: E + A, inputs=inputs)
 
 
 def test_law_whose_formula_takes_too_few_inputs_is_rejected() -> None:

@@ -38,7 +38,7 @@ def runaway_parameters(law: Law, params: Mapping[str, float], names: list[str]) 
     out = []
     for name in names:
         p, value = law.parameter(name), float(params[name])
-        starts = np.asarray(p.start, dtype=float)
+        starts = np.asarray(p.fit_start, dtype=float)
         if not np.isfinite(value):
             out.append(f"{name} = {value}")
         elif p.log:

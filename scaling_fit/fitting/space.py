@@ -126,7 +126,7 @@ class ParameterSpace:
 
     def start_grid(self) -> Array:
         """Cartesian product of the free parameters' start values, clipped into the bounds."""
-        return self.clip(cartesian([self.law.parameter(n).start for n in self.free]))
+        return self.clip(cartesian([self.law.parameter(n).fit_start for n in self.free]))
 
     def start_from(self, values: Mapping[str, float], label: str = "init") -> Array:
         """A start from natural-unit values of some free parameters.
@@ -144,7 +144,7 @@ class ParameterSpace:
         start = [
             self.law.parameter(n).to_fit_space(values[n])
             if n in values
-            else float(np.median(self.law.parameter(n).start))
+            else float(np.median(self.law.parameter(n).fit_start))
             for n in self.free
         ]
         return self.clip(np.asarray(start, dtype=float))

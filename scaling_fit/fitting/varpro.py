@@ -64,7 +64,7 @@ def _dense_grid(problem: Problem, nonlinear: list[str]) -> Array:
     per_axis = max(2, min(POINTS_PER_AXIS, int(MAX_POINTS ** (1.0 / len(nonlinear)))))
     axes = []
     for name in nonlinear:
-        start = problem.law.parameter(name).start
+        start = problem.law.parameter(name).fit_start
         axes.append(np.linspace(min(start), max(start), per_axis))
     return cartesian(axes)
 

@@ -76,7 +76,7 @@ UNIT_WORDS = {"thousand": "k", "million": "m", "billion": "b", "trillion": "t"}
 COUNTS = ("n_params", "tokens", "compute", "batch_size")
 
 
-def _canonical_of(column: Any) -> str | None:
+def canonical_of(column: Any) -> str | None:
     """The canonical column a column's name stands for (its aliases, or with a unit in it)."""
     canonical = LOOKUP.get(_normalise(column))
     if canonical is None and (unit := _name_unit(column)):
@@ -232,7 +232,7 @@ def _numeric_column(columns: Mapping[str, str]) -> Callable[[str], bool]:
     mapped = {column: canonical for canonical, column in columns.items()}
 
     def numeric(column: str) -> bool:
-        canonical = mapped.get(column) or _canonical_of(column)
+        canonical = mapped.get(column) or canonical_of(column)
         named = column in mapped or canonical not in columns
         return named and canonical in NUMERIC
 
@@ -247,7 +247,7 @@ def _canonical_column(columns: Mapping[str, str]) -> Callable[[str], str | None]
     def canonical(name: str) -> str | None:
         if name in mapped:
             return mapped[name]
-        found = _canonical_of(name)
+        found = canonical_of(name)
         return None if found in columns else found
 
     return canonical
@@ -360,7 +360,7 @@ def _column_map(frame: pd.DataFrame, name: str, columns: Mapping[str, str]) -> d
             f"columns={dict(columns)} maps two canonical names to one column; use one each"
         )
     for column in frame.columns:
-        canonical = _canonical_of(column)
+        canonical = canonical_of(column)
         if column in mapping or canonical is None or canonical in columns:
             continue
         clash = [c for c, k in mapping.items() if k == canonical]

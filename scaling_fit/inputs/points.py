@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, argument
-from .columns import FLOPS_PER_PARAM_TOKEN
-from .load import load_runs
+from .columns import FLOPS_PER_PARAM_TOKEN, NUMERIC
+from .load import canonical_of, load_runs, parse_number
 from .query import Query, parse_query, query_mask
 
 # Columns that make a DataFrame a tidy runs table taken as is (anything else is loaded).
@@ -89,11 +89,7 @@ def select_points(
     needed = [*inputs, output]
     missing = [c for c in needed if c not in table.columns]
     if missing:
-        raise DataError(
-            f"law {law_name!r} needs columns {needed}; missing {missing} (found "
-            f"{list(table.columns)}). Map your columns with columns={{'{missing[0]}': "
-            "'<your column>'} in load_runs (--col on the CLI)"
-        )
+        raise DataError(_missing_columns(law_name, needed, missing, list(table.columns)))
     excluded = np.zeros(len(table), bool) if exclude is None else exclusion_mask(table, exclude)
     if points not in ("final", "all"):
         raise DataError(
@@ -109,8 +105,67 @@ def select_points(
     if "run" not in table.columns:
         table = table.assign(run=[f"row{i}" for i in range(len(table))])
     selected = table[["run", *needed]].copy()
+    for column in (c for c in inputs if c not in NUMERIC):
+        selected[column] = other_numbers(selected, column, law_name)
     selected.attrs = {"excluded": int(dropped.sum())}
     return selected, note
+
+
+def _missing_columns(law_name: str, needed: list[str], missing: list[str], found: list[str]) -> str:
+    """Why a law cannot read ``missing``: how to map a canonical column, how to add another."""
+    message = f"law {law_name!r} needs columns {needed}; missing {missing} (found {found})."
+    canonical = [c for c in missing if c in NUMERIC]
+    if canonical:
+        message += (
+            f" Map your columns with columns={{'{canonical[0]}': '<your column>'}} in load_runs "
+            "(--col on the CLI)"
+        )
+    others = [c for c in missing if c not in NUMERIC]
+    renamed = {c: canonical_of(c) for c in others if canonical_of(c)}
+    if renamed:
+        column, name = next(iter(renamed.items()))
+        message += (
+            f" load_runs reads a column named {column!r} as the canonical {name!r}: make the "
+            f"law read {name!r}, or give the column another name"
+        )
+    elif others:
+        message += (
+            f" Add column {others[0]!r} to the runs (load_runs keeps every column it does not "
+            "rename), or make the law read a column they hold"
+        )
+    return message
+
+
+def other_numbers(table: pd.DataFrame, column: str, law_name: str) -> pd.Series:
+    """A non-canonical column a law reads, as floats; DataError naming the row and run of the
+    first value that is not a finite number (suffixed numbers such as ``1.5B`` are read)."""
+    values = table[column]
+    if pd.api.types.is_bool_dtype(values):
+        numbers = np.full(len(values), np.nan)
+    elif pd.api.types.is_numeric_dtype(values):
+        numbers = values.to_numpy(float)
+    else:
+        numbers = np.array([_number(v) for v in values], dtype=float)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(
+            f"law {law_name!r} reads column {column!r}: runs table row {table.index[first]!r} "
+            f"(run {table['run'].iloc[first]!r}) holds {values.iloc[first]!r}; expected a "
+            f"finite number ({int(bad.sum())} of {len(values)} fitted points are bad). Fix or "
+            "remove those rows"
+        )
+    return pd.Series(numbers, index=table.index)
+
+
+def _number(value: Any) -> float:
+    """``value`` as a float (``"1.5B"`` too); NaN when it is not a number."""
+    if isinstance(value, bool | np.bool_):
+        return np.nan
+    try:
+        return parse_number(value)
+    except (ValueError, TypeError):
+        return np.nan
 
 
 def exclusion_mask(table: pd.DataFrame, exclude: Any) -> np.ndarray:

@@ -125,9 +125,11 @@ def check_runs_frame(frame: Any, columns: Any) -> None:
 
 
 def check_positive_inputs(inputs: Mapping[str, Any], where: str) -> None:
-    """DataError unless every value of the canonical inputs is finite and > 0 (≥ 0 for step)."""
+    """DataError unless every value of the canonical inputs is finite and > 0 (≥ 0 for step),
+    and every value of any other input (a column such as ``unique_tokens`` a user's law reads)
+    is a finite number."""
     for name, values in inputs.items():
-        if name not in CANONICAL:
+        if name == "run":
             continue
         try:
             array = np.asarray(values, dtype=float)
@@ -136,12 +138,16 @@ def check_positive_inputs(inputs: Mapping[str, Any], where: str) -> None:
                 f"{where}: {argument(name)} expected numbers (e.g. 7e10); found "
                 f"{str(values)[:60]!r}"
             ) from None
-        sign_ok = array >= 0 if name in NON_NEGATIVE else array > 0
+        if name not in CANONICAL:
+            sign_ok, expected = np.ones(array.shape, bool), "a finite number"
+        elif name in NON_NEGATIVE:
+            sign_ok, expected = array >= 0, "finite and >= 0"
+        else:
+            sign_ok, expected = array > 0, "finite and > 0"
         bad = ~(np.isfinite(array) & sign_ok)
         if bad.any():
-            expected = ">= 0" if name in NON_NEGATIVE else "> 0"
             raise DataError(
-                f"{where}: {argument(name)} must be finite and {expected}; found "
+                f"{where}: {argument(name)} must be {expected}; found "
                 f"{float(array.reshape(-1)[np.argmax(bad.reshape(-1))])!r}"
             )
 

@@ -65,7 +65,11 @@ class Law:
         ``formula(*inputs, **params) -> predicted output`` (the loss unless ``output`` says
         otherwise), vectorised and broadcasting.
     inputs
-        Canonical column names the formula takes, in order (``("n_params", "tokens")``).
+        Columns of the runs table the formula takes, in order: canonical ones
+        (``("n_params", "tokens")``) or any other column the table holds
+        (``("n_params", "tokens", "unique_tokens")``; :func:`scaling_fit.load_runs` keeps
+        every column it does not rename). A fit reads them as numbers and refuses a missing
+        column or a value that is not a finite number, naming the column and the row.
     parameters
         The parameters, in display order.
     reference
@@ -136,12 +140,7 @@ class Law:
     output: str = "loss"
 
     def __post_init__(self) -> None:
-        unknown = [c for c in self.inputs if c not in CANONICAL]
-        if unknown:
-            raise ValueError(
-                f"law {self.name!r}: inputs {unknown} are not columns of the runs table; "
-                f"expected names from {list(CANONICAL)}"
-            )
+        _check_inputs(self)
         if self.output not in CANONICAL or self.output in self.inputs:
             raise ValueError(
                 f"law {self.name!r}: output {self.output!r} must be a column of the runs table "
@@ -245,6 +244,19 @@ class Law:
         value = self.predict(*inputs, **params)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(value > 0, np.log(np.where(value > 0, value, 1.0)), np.nan)
+
+
+def _check_inputs(law: Law) -> None:
+    """ValueError unless the law's inputs are distinct column names other than ``run``."""
+    inputs = law.inputs
+    named = isinstance(inputs, tuple | list) and all(
+        isinstance(c, str) and c.strip() and c != "run" for c in inputs
+    )
+    if not named or len(set(inputs)) < len(inputs):
+        raise ValueError(
+            f"law {law.name!r}: inputs must be distinct names of numeric columns of the runs "
+            f"table (not 'run'), e.g. ('n_params', 'tokens', 'unique_tokens'); found {inputs!r}"
+        )
 
 
 def _check_signature(law: Law, role: str, function: Callable[..., object]) -> None:

@@ -98,24 +98,25 @@ LAW = Law(
     linear_terms={"E": (), "A": ("alpha",), "B": ("beta",)},
     inputs=("n_params", "tokens"),
     parameters=(
-        # Start grid: Hoffmann et al. App. D.2 (5 x 5 x 5 x 6 x 6 = 4,500 starts).
+        # Start grid: Hoffmann et al. App. D.2 (5 x 5 x 5 x 6 x 6 = 4,500 starts), whose
+        # E, A, B values are logarithms: exp of them here (starts are natural units).
         Parameter(
             "E",
-            tuple(np.linspace(-1.0, 1.0, 5)),
+            tuple(np.exp(np.linspace(-1.0, 1.0, 5))),
             log=True,
             bounds=(0.0, np.inf),
             description="irreducible loss, nats/token",
         ),
         Parameter(
             "A",
-            tuple(np.linspace(0.0, 25.0, 6)),
+            tuple(np.exp(np.linspace(0.0, 25.0, 6))),
             log=True,
             bounds=(0.0, np.inf),
             description="model-size amplitude",
         ),
         Parameter(
             "B",
-            tuple(np.linspace(0.0, 25.0, 6)),
+            tuple(np.exp(np.linspace(0.0, 25.0, 6))),
             log=True,
             bounds=(0.0, np.inf),
             description="data amplitude",

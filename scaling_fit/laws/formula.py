@@ -208,22 +208,21 @@ def _parameter(name: str, exponent: bool, hints: Mapping[str, Mapping]) -> Param
         )
     given = name in hints["bounds"] and np.isfinite(hi)
     if name in hints["starts"]:
-        natural = np.clip(np.asarray(hints["starts"][name], dtype=float).ravel(), lo, hi)
+        start = np.clip(np.asarray(hints["starts"][name], dtype=float).ravel(), lo, hi)
         if log:
-            natural = np.maximum(natural, 1e-300)
-        start = tuple(np.log(natural) if log else natural)
+            start = np.maximum(start, 1e-300)
         kind = "user starts"
     elif log:
         floor = np.log(lo) if lo > 0 else -np.inf
-        start = tuple(np.unique(np.clip(SCALE_STARTS_LOG, floor, np.log(hi))))
+        start = np.clip(np.exp(np.unique(np.clip(SCALE_STARTS_LOG, floor, np.log(hi)))), lo, hi)
         kind = "positive scale"
     elif given and np.isfinite(lo):
-        start, kind = tuple(np.linspace(lo, hi, 5)), "spread over its bounds"
+        start, kind = np.linspace(lo, hi, 5), "spread over its bounds"
     elif exponent:
-        start, kind = EXPONENT_STARTS, "exponent"
+        start, kind = np.asarray(EXPONENT_STARTS), "exponent"
     else:
-        start, kind = UNBOUNDED_STARTS, "unbounded"
-    if not start:
+        start, kind = np.asarray(UNBOUNDED_STARTS), "unbounded"
+    if not start.size:
         raise DataError(
             f"starts= gives no values for parameter {name!r}; give at least one start, "
             f"e.g. starts={{{name!r}: [1.0]}}"
@@ -253,6 +252,7 @@ def law_to_dict(law: Law) -> dict[str, Any]:
         "inputs": dict(zip(formula.symbols, law.inputs, strict=True)),
         "reference": law.reference,
         "description": law.description,
+        "start_units": "natural",
         "parameters": [
             {
                 "name": p.name,
@@ -276,10 +276,12 @@ def law_from_dict(spec: Mapping[str, Any], law_class: type[Law]) -> Law:
         description=spec.get("description"),
     )
     stored = {p["name"]: p for p in spec["parameters"]}
+    # Written before starts were natural (no "start_units"): log parameters' starts are logs.
+    old = spec.get("start_units") != "natural"
     parameters = tuple(
         replace(
             p,
-            start=tuple(float(s) for s in stored[p.name]["start"]),
+            start=_stored_starts(stored[p.name], old),
             log=bool(stored[p.name]["log"]),
             bounds=(
                 _bound(stored[p.name]["bounds"][0], -np.inf),
@@ -289,6 +291,13 @@ def law_from_dict(spec: Mapping[str, Any], law_class: type[Law]) -> Law:
         for p in law.parameters
     )
     return replace(law, parameters=parameters)
+
+
+def _stored_starts(stored: Mapping[str, Any], in_log: bool) -> tuple[float, ...]:
+    """A stored parameter's natural starts (exp of the stored ones when ``in_log`` and the
+    parameter is a log parameter)."""
+    start = np.asarray(stored["start"], dtype=float)
+    return tuple(np.exp(start) if in_log and stored["log"] else start)
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from ..errors import DataError
 from ..inputs.columns import NUMERIC
 
+# Columns a formula's input may not name: run names are text, the loss is its output.
+NOT_INPUTS = ("run", "loss")
+
 # Element-wise numpy functions a formula may call (all provided by asteval's symbol table).
 FUNCTIONS = (
     "exp",
@@ -51,19 +54,22 @@ _NODE_NAMES = {
 
 
 def check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
-    """The input symbols of ``inputs`` in the runs table's column order; DataError if a
-    symbol is not a plain name or a column is unknown or used twice."""
+    """The input symbols of ``inputs``, canonical columns first in the runs table's order,
+    then the others as given; DataError if a symbol is not a plain name, a column is ``run``
+    or ``loss`` (not an input of a loss formula) or used twice. Whether the runs hold the
+    other columns is checked when a fit reads them."""
     if not isinstance(inputs, Mapping) or not inputs:
         raise DataError(
             f"formula {text!r} needs inputs={{symbol: column}}, e.g. "
             "{'N': 'n_params', 'D': 'tokens'}"
         )
-    columns = [c for c in NUMERIC if c != "loss"]
-    unknown = {s: c for s, c in inputs.items() if c not in columns}
+    canonical = [c for c in NUMERIC if c != "loss"]
+    unknown = {s: c for s, c in inputs.items() if not _column_name(c)}
     if unknown:
         raise DataError(
-            f"inputs {unknown} name unknown columns; expected numeric columns of the runs "
-            f"table {columns}"
+            f"inputs {unknown} name unknown columns; expected names of numeric columns of the "
+            f"runs table other than {list(NOT_INPUTS)}: {canonical} or any other column your "
+            "runs hold (e.g. 'unique_tokens')"
         )
     bad = [s for s in inputs if not str(s).isidentifier() or s in FUNCTIONS]
     if bad:
@@ -73,9 +79,16 @@ def check_inputs(text: str, inputs: Mapping[str, str]) -> tuple[str, ...]:
         )
     if len(set(inputs.values())) < len(inputs):
         raise DataError(f"inputs {dict(inputs)} map two symbols to one column; use one symbol")
-    # Columns in the table's canonical order, so an L(N, D) formula has inputs (n_params,
-    # tokens) whatever order the mapping lists them in (compute_optimal relies on it).
-    return tuple(sorted(inputs, key=lambda s: columns.index(inputs[s])))
+    # Canonical columns in the table's order, so an L(N, D) formula has inputs (n_params,
+    # tokens) whatever order the mapping lists them in (compute_optimal relies on it); other
+    # columns follow in the order given.
+    order = {c: i for i, c in enumerate(canonical)}
+    return tuple(sorted(inputs, key=lambda s: order.get(inputs[s], len(order))))
+
+
+def _column_name(column: object) -> bool:
+    """Whether ``column`` may be an input: a non-blank name other than ``run`` and ``loss``."""
+    return isinstance(column, str) and bool(column.strip()) and column not in NOT_INPUTS
 
 
 def check_tree(text: str, tree: ast.AST, symbols: tuple[str, ...]) -> tuple[list[str], set]:

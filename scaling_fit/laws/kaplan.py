@@ -59,14 +59,14 @@ LAW = Law(
         # 0.03..0.6 (Table 2's values sit inside it).
         Parameter(
             "N_c",
-            tuple(np.log(np.logspace(7, 16, 6))),
+            tuple(np.logspace(7, 16, 6)),
             log=True,
             bounds=(0.0, np.inf),
             description="model-size scale, non-embedding parameters",
         ),
         Parameter(
             "D_c",
-            tuple(np.log(np.logspace(7, 16, 6))),
+            tuple(np.logspace(7, 16, 6)),
             log=True,
             bounds=(0.0, np.inf),
             description="data scale, tokens",

@@ -41,7 +41,7 @@ LAW = Law(
     parameters=(
         Parameter(
             "B_star",
-            tuple(np.log(np.logspace(4, 12, 5))),
+            tuple(np.logspace(4, 12, 5)),
             log=True,
             bounds=(0.0, np.inf),
             description="critical batch at L = 1, tokens",

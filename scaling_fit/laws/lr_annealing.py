@@ -204,14 +204,14 @@ _PARAMETERS = (
     # (variable projection), which finds the global basin.
     Parameter(
         "L0",
-        tuple(np.log([1.5, 2.5, 3.5])),
+        (1.5, 2.5, 3.5),
         log=True,
         bounds=(0.0, np.inf),
         description="loss as S1 -> infinity without annealing, nats/token",
     ),
     Parameter(
         "A",
-        tuple(np.log([0.3, 1.0, 3.0])),
+        (0.3, 1.0, 3.0),
         log=True,
         bounds=(0.0, np.inf),
         description="amplitude of the power law in the forward area S1",

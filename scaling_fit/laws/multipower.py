@@ -289,14 +289,14 @@ LAW = Law(
         # fallback, scored in one pass; its n_refine best are refined (~0.1-0.5 s each).
         Parameter(
             "L0",
-            tuple(np.log([2.0, 3.0])),
+            (2.0, 3.0),
             log=True,
             bounds=(0.0, np.inf),
             description="loss as S1 -> infinity at constant LR, nats/token",
         ),
         Parameter(
             "A",
-            tuple(np.log([0.4, 0.8])),
+            (0.4, 0.8),
             log=True,
             bounds=(0.0, np.inf),
             description="amplitude of the power law in the LR area S1",
@@ -306,14 +306,14 @@ LAW = Law(
         ),
         Parameter(
             "B",
-            tuple(np.log([200.0, 800.0])),
+            (200.0, 800.0),
             log=True,
             bounds=(0.0, np.inf),
             description="amplitude of the loss drop, nats per unit LR",
         ),
         Parameter(
             "C",
-            tuple(np.log([0.5, 2.0])),
+            (0.5, 2.0),
             log=True,
             bounds=(0.0, np.inf),
             description="scale of the loss-drop saturation G",

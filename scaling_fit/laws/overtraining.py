@@ -129,21 +129,21 @@ LAW = Law(
         # usual 0.25..0.4.
         Parameter(
             "E",
-            tuple(np.log([0.5, 1.0, 2.0, 10.0])),
+            (0.5, 1.0, 2.0, 10.0),
             log=True,
             bounds=(0.0, np.inf),
             description="irreducible loss, nats/token",
         ),
         Parameter(
             "A",
-            tuple(np.log([1e2, 3e2, 1e3, 3e3])),
+            (1e2, 3e2, 1e3, 3e3),
             log=True,
             bounds=(0.0, np.inf),
             description="model-size amplitude (Gadre's alpha)",
         ),
         Parameter(
             "B",
-            tuple(np.log([1e2, 3e2, 1e3, 3e3])),
+            (1e2, 3e2, 1e3, 3e3),
             log=True,
             bounds=(0.0, np.inf),
             description="multiplier amplitude (Gadre's beta; Chinchilla's B is B*6^(-eta/2))",

@@ -9,7 +9,7 @@ from .base import Parameter
 # Coefficient of a power law; starts 1e-6..1e6 cover learning rates and batch sizes in tokens.
 COEFFICIENT = Parameter(
     "c",
-    tuple(np.log(np.logspace(-6, 6, 7))),
+    tuple(np.logspace(-6, 6, 7)),
     log=True,
     bounds=(0.0, np.inf),
     description="coefficient (the output at unit inputs)",

@@ -40,13 +40,14 @@ def plot_fit(result: FitResult, kind: str | None = None, **options: Any) -> Any:
     """The figure of ``kind`` for a fit; the default suits the law.
 
     ``"compute"`` (default for L(N, D) laws): loss against compute per model size with the
-    fitted curves; ``"tokens"``: loss against D per size; ``"residuals"``: residuals by
-    size; ``"extrapolation"``: prediction towards ``n_params=``, ``tokens=`` with its band;
+    fitted curves; ``"tokens"``: loss against D per size; ``"residuals"`` (default for a law
+    that reads other columns too, e.g. ``unique_tokens``): residuals by size;
+    ``"extrapolation"``: prediction towards ``n_params=``, ``tokens=`` with its band;
     ``"frontier"``: N_opt(C) and D_opt(C); ``"curves"`` (default for loss-curve laws):
     observed, fitted and predicted loss curves with the LR schedules beneath.
     """
     if kind is None:
-        kind = "curves" if result.law.fits_curves else "compute"
+        kind = "curves" if result.law.fits_curves else _default_kind(result.law.inputs)
     if kind == "curves":
         from .curves import plot_loss_curves
 
@@ -61,6 +62,11 @@ def plot_fit(result: FitResult, kind: str | None = None, **options: Any) -> Any:
     if kind not in functions:
         raise DataError(f"kind={kind!r} is not a fit plot: expected one of {', '.join(KINDS)}")
     return functions[kind](result, **options)
+
+
+def _default_kind(inputs: tuple[str, ...]) -> str:
+    """``"compute"`` for an L(N, D) law; ``"residuals"`` for one that reads other columns too."""
+    return "compute" if set(inputs) <= {"n_params", "tokens"} else "residuals"
 
 
 def plot_loss_vs_compute(result: FitResult, ax: Axes | None = None) -> Any:
@@ -112,7 +118,7 @@ def plot_loss_vs_tokens(result: FitResult, ax: Axes | None = None) -> Any:
 
 def plot_residuals(result: FitResult, ax: Axes | None = None) -> Any:
     """Residual of every fitted point against its model size (log N), by size group."""
-    require_point_law(result, "plot_residuals")
+    require_point_law(result, "plot_residuals", other_inputs=True)
     ax = target_axes(ax)
     data = result.data
     groups, labels, _ = size_groups(data["n_params"])

@@ -106,10 +106,17 @@ def outside_legend(ax: Axes, title: str | None = None) -> None:
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), title=title)
 
 
-def require_point_law(result: FitResult, what: str) -> None:
-    """Raise unless the law predicts final losses from ``n_params`` and ``tokens``."""
+def require_point_law(result: FitResult, what: str, other_inputs: bool = False) -> None:
+    """Raise unless the law predicts final losses from ``n_params`` and ``tokens`` (and, when
+    ``other_inputs`` is false, from them alone: the plot draws the loss against N and D)."""
     if result.law.fits_curves or not {"n_params", "tokens"} <= set(result.law.inputs):
         raise DataError(
             f"{what} needs a law of n_params and tokens; law {result.law.name!r} takes "
             f"{', '.join(result.law.inputs)}: use kind='curves' for a loss-curve law"
+        )
+    others = [c for c in result.law.inputs if c not in ("n_params", "tokens")]
+    if others and not other_inputs:
+        raise DataError(
+            f"{what} draws the loss against n_params and tokens alone; law "
+            f"{result.law.name!r} also reads {others}: use kind='residuals'"
         )

@@ -66,11 +66,7 @@ def optimal_allocation(
     Returns NaN where the loss has no interior minimum on the budget line (the minimum is at
     the edge of a 1e-12..1e12 tokens-per-parameter range).
     """
-    if tuple(law.inputs) != ("n_params", "tokens") or law.output != "loss":
-        raise DataError(
-            f"compute-optimal allocation needs an L(n_params, tokens) loss law; {law.name!r} "
-            f"predicts {law.output} from {list(law.inputs)}"
-        )
+    _check_allocatable(law)
     compute = np.asarray(compute, dtype=float)
     if np.any(~np.isfinite(compute) | (compute <= 0)):
         raise DataError(f"compute must be positive and finite FLOPs, found {compute.tolist()}")
@@ -93,6 +89,25 @@ def optimal_allocation(
     n_opt, d_opt = np.asarray(n_opt, dtype=float), np.asarray(d_opt, dtype=float)
     _check_overflow(compute, n_opt, d_opt)
     return n_opt, d_opt
+
+
+def _check_allocatable(law: Law) -> None:
+    """DataError unless ``law`` is an L(n_params, tokens) loss law; for a law that also reads
+    other columns, says that a budget does not fix them and what to do instead."""
+    if tuple(law.inputs) == ("n_params", "tokens") and law.output == "loss":
+        return
+    message = (
+        f"compute-optimal allocation needs an L(n_params, tokens) loss law; {law.name!r} "
+        f"predicts {law.output} from {list(law.inputs)}"
+    )
+    others = [c for c in law.inputs if c not in ("n_params", "tokens")]
+    if law.output == "loss" and {"n_params", "tokens"} <= set(law.inputs) and others:
+        message += (
+            f". A compute budget does not determine {others}: predict the loss of candidate "
+            f"(n_params, tokens) pairs at the {others[0]} you plan with FitResult.predict, "
+            "or fix those columns in a law of (n_params, tokens) alone"
+        )
+    raise DataError(message)
 
 
 def _check_overflow(compute: Array, n_opt: Array, d_opt: Array) -> None:

@@ -340,7 +340,8 @@ class FitResult(JsonResult):
         """A figure of the fit; the default suits the law (a matplotlib Figure, no pyplot).
 
         ``kind``: ``"compute"`` (default for L(N, D) laws: loss against compute per model
-        size with the fitted curves), ``"tokens"``, ``"residuals"``, ``"extrapolation"``
+        size with the fitted curves), ``"tokens"``, ``"residuals"`` (default for a law that
+        reads other columns too), ``"extrapolation"``
         (needs ``n_params=``, ``tokens=``), ``"frontier"`` (N_opt(C), D_opt(C)) or
         ``"curves"`` (default for loss-curve laws). ``options`` go to the function of
         :mod:`scaling_fit.plotting` that draws it (:func:`~scaling_fit.plotting.plot_fit`).
@@ -468,7 +469,8 @@ class FitResult(JsonResult):
         if missing:
             raise DataError(
                 f"law {self.law.name!r} needs inputs {list(self.law.inputs)}; missing "
-                f"{missing}; pass them as keywords, e.g. predict(n_params=7e10, tokens=1.4e12)"
+                f"{missing}; pass them as keywords or DataFrame columns, e.g. "
+                f"predict({', '.join(f'{c}=...' for c in self.law.inputs)})"
             )
         if data is None:
             unknown = sorted(set(inputs) - set(self.law.inputs))
