@@ -173,7 +173,10 @@ def _target(held: pd.DataFrame, target: Any, axis: str, laws: list[Law]) -> dict
         if target not in set(held["run"]):
             raise DataError(f"target={target!r} is not a held-out run: {list(held['run'])}")
         row = held.loc[held["run"] == target].iloc[0]
-        columns = [c for c in ("n_params", "tokens", "compute", "loss") if c in row]
+        inputs = [c for law in laws for c in law.inputs]  # e.g. unique_tokens of a user's law
+        columns = [
+            c for c in dict.fromkeys(["n_params", "tokens", *inputs, "compute", "loss"]) if c in row
+        ]
         return json_safe({"run": target, **row[columns].to_dict()})
     if isinstance(target, Mapping):
         missing = sorted({c for law in laws for c in law.inputs} - set(target))

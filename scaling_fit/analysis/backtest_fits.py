@@ -15,7 +15,13 @@ import pandas as pd
 from ..errors import DataError, argument
 from ..fitting.fit import fit
 from ..fitting.workers import run_tasks, worker_count
-from ..inputs.points import as_table, final_point_per_run, with_compute
+from ..inputs.points import (
+    as_table,
+    check_law_columns,
+    final_point_per_run,
+    with_compute,
+    with_other_numbers,
+)
 from ..inputs.validate import check_fit_arguments
 from ..laws import Law, get_law
 from ..progress import progress_bar
@@ -76,11 +82,11 @@ def run_table(runs: Any, laws: list[Law]) -> tuple[pd.DataFrame, tuple[int, np.n
     refuse_curve_laws(laws)
     table = as_table(runs).reset_index(drop=True)
     for law in laws:
-        missing = [c for c in law.inputs if c not in table.columns]
-        if missing:
-            raise DataError(f"law {law.name!r} needs columns {missing}; found {list(table)}")
+        check_law_columns(table, law.inputs, law.name)
     n_rows = len(table)
     table = with_compute(final_point_per_run(table))
+    for law in laws:  # a CSV's other columns are text: the laws' ones as checked numbers
+        table = with_other_numbers(table, law.inputs, law.name)
     rows = table.index.to_numpy()
     return table.reset_index(drop=True), (n_rows, rows)
 

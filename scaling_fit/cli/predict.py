@@ -171,6 +171,13 @@ def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> 
             f"{wrong[0]} is for loss-curve laws (multipower, lr_annealing); law {name!r} takes "
             f"{list(result.law.inputs)}: use --n-params and --tokens, or --compute ({HELP})"
         )
+    others = [c for c in result.law.inputs if c not in ("n_params", "tokens")]
+    if others:
+        raise UsageError(
+            f"law {name!r} also reads {others}, which `{PROG} predict` does not take (only "
+            "--n-params, --tokens or --compute): predict it in Python with "
+            f"FitResult.from_json(...).predict(n_params=..., tokens=..., {others[0]}=...)"
+        )
     grid = args.n_params is not None or args.tokens is not None
     if grid == (args.compute is not None):
         raise UsageError(f"give either --n-params and --tokens, or --compute ({HELP})")

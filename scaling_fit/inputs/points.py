@@ -87,9 +87,7 @@ def select_points(
         exclude = parse_query(exclude, "exclude")
     table = as_table(runs, ("run", output)).reset_index(drop=True)
     needed = [*inputs, output]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(_missing_columns(law_name, needed, missing, list(table.columns)))
+    check_law_columns(table, needed, law_name)
     excluded = np.zeros(len(table), bool) if exclude is None else exclusion_mask(table, exclude)
     if points not in ("final", "all"):
         raise DataError(
@@ -104,11 +102,25 @@ def select_points(
     table = table.loc[~dropped]
     if "run" not in table.columns:
         table = table.assign(run=[f"row{i}" for i in range(len(table))])
-    selected = table[["run", *needed]].copy()
-    for column in (c for c in inputs if c not in NUMERIC):
-        selected[column] = other_numbers(selected, column, law_name)
+    selected = with_other_numbers(table[["run", *needed]].copy(), inputs, law_name)
     selected.attrs = {"excluded": int(dropped.sum())}
     return selected, note
+
+
+def check_law_columns(table: pd.DataFrame, needed: Sequence[str], law_name: str) -> None:
+    """DataError naming the law, the columns it needs that ``table`` lacks and those it has,
+    with how to map a canonical column or add another."""
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataError(_missing_columns(law_name, list(needed), missing, list(table.columns)))
+
+
+def with_other_numbers(table: pd.DataFrame, inputs: Sequence[str], law_name: str) -> pd.DataFrame:
+    """``table`` with the non-canonical ``inputs`` of a law (e.g. ``unique_tokens``) as floats,
+    checked by :func:`other_numbers` (a CSV's other columns are read as text)."""
+    for column in (c for c in inputs if c not in NUMERIC):
+        table[column] = other_numbers(table, column, law_name)
+    return table
 
 
 def _missing_columns(law_name: str, needed: list[str], missing: list[str], found: list[str]) -> str:
