@@ -4,7 +4,7 @@ Starts and bounds are both in natural units, whether or not the parameter is fit
 logarithm (``log=True``): ``Parameter("A", start=(1e2, 1e3), log=True, bounds=(0, np.inf))``.
 :attr:`Parameter.fit_start` holds the starts in the space the optimiser works in.
 
-In scaling_fit 0.1.0 the starts of a ``log=True`` parameter were given in log space. That form
+Up to scaling_fit 0.1.0 the starts of a ``log=True`` parameter were given in log space. That form
 is still read, with a :class:`DeprecationWarning`, when
 
 - ``start_is_log=True`` says so, or
