@@ -235,4 +235,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # document this checkout, not another installed copy
     sys.exit(main())
