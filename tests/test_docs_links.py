@@ -164,3 +164,77 @@ def test_checker_on_a_made_up_repository(tmp_path: Path) -> None:
         "docs/guide.md has no section 2",
         None,
     ]
+
+
+# ------------------------------------------------------------- Markdown links and anchors
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(markdown: str) -> set[str]:
+    """The anchors of a Markdown page's headings (a repeated heading gets -1, -2, ...)."""
+    seen: dict[str, int] = {}
+    found = set()
+    for line in FENCE.sub("", markdown).splitlines():
+        match = re.match(r"#{1,6}\s+(.*)", line)
+        if match:
+            base = slug(match.group(1))
+            count = seen.get(base, 0)
+            seen[base] = count + 1
+            found.add(base if count == 0 else f"{base}-{count}")
+    return found
+
+
+def link_problems(page: Path, root: Path = ROOT) -> list[str]:
+    """Links of ``page`` whose file or anchor does not exist (web links are not checked)."""
+    problems = []
+    for target in LINK.findall(FENCE.sub("", page.read_text(encoding="utf-8"))):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        where = f"{page.relative_to(root)}: ({target})"
+        if not file.exists():
+            problems.append(f"{where}: no such file")
+        elif anchor and file.suffix == ".md" and anchor not in anchors(file.read_text("utf-8")):
+            problems.append(f"{where}: {file.name} has no heading #{anchor}")
+    return problems
+
+
+def pages(root: Path = ROOT) -> list[Path]:
+    """README.md and every docs/*.md page."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def test_every_link_and_anchor_of_every_page_resolves() -> None:
+    checked = pages()
+    assert len(checked) >= 18  # README, the guides, the references, validation
+    links = sum(len(LINK.findall(p.read_text(encoding="utf-8"))) for p in checked)
+    assert links > 60
+    problems = [problem for page in checked for problem in link_problems(page)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_link_checker_on_made_up_pages(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    guide = tmp_path / "docs" / "guide.md"
+    guide.write_text(
+        "# Guide\n\n## Two words: here\n\n## Two words: here\n\n```\n# not a heading\n```\n"
+    )
+    assert anchors(guide.read_text()) == {"guide", "two-words-here", "two-words-here-1"}
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "[a](docs/guide.md#two-words-here) [b](docs/guide.md#not-a-heading) "
+        "[c](docs/missing.md) [d](#guide) [e](https://example.org/x#y) [f](docs/guide.md)"
+    )
+    assert link_problems(readme, tmp_path) == [
+        "README.md: (docs/guide.md#not-a-heading): guide.md has no heading #not-a-heading",
+        "README.md: (docs/missing.md): no such file",
+        "README.md: (#guide): README.md has no heading #guide",
+    ]
