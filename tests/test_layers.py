@@ -1,6 +1,6 @@
 """Imports only go downward: the layers of scaling_fit, checked on the source with ``ast``.
 
-Order, low to high: errors, _version and progress < inputs < schedules < laws < results < fitting <
+Order, low to high: errors, _version, progress and arguments < inputs < schedules < laws < results < fitting <
 analysis < plotting < report < cli.  A module may import from its own layer or a lower one,
 and no two modules may import each other, directly or through others.  Every import counts:
 absolute and relative, at module level and inside functions; only imports under
@@ -17,7 +17,7 @@ from pathlib import Path
 PACKAGE = "scaling_fit"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 ORDER = (
-    ("errors", "_version", "progress"),
+    ("errors", "_version", "progress", "arguments"),
     ("inputs",),
     ("schedules",),
     ("laws",),

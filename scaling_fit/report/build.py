@@ -24,16 +24,18 @@ import pandas as pd
 from ..analysis.backtest import BacktestResult, backtest
 from ..analysis.isoflop import isoflop
 from ..analysis.schedule_search import best_schedule
+from ..arguments import checked
 from ..errors import DataError, FitError, ScalingFitWarning
 from ..fitting.fit import fit, highest_loss_mask
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
+from ..inputs.validate import check_bootstrap
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
 from ..results.schedule_choice import ScheduleChoice
 from .bands import shown
-from .outputs import check_holdout, check_options, check_outputs, write_all
+from .outputs import check_holdout, check_outputs, write_all
 
 # The headline budget, when none is given: this many times the largest fitted run's compute.
 TARGET_FACTOR = 10.0
@@ -95,6 +97,7 @@ class Report:
     table: pd.DataFrame | None = None
 
 
+@checked
 def write_report(
     runs: Any,
     laws: str | Sequence[str | Law] = "chinchilla",
@@ -167,7 +170,7 @@ def write_report(
 
     path = Path(path)
     check_outputs(path, overwrite, figures)  # before any work (the output contract)
-    check_options(bootstrap, seed, target_compute)
+    check_bootstrap(bootstrap)  # 0 or at least 10 resamples (the rest: @checked)
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
