@@ -138,17 +138,16 @@ DOMAINS: dict[str, Domain] = {
     "progress": Domain("True, False or 'auto'", _progress, ProgressError),
     "min_side": whole(1, 10_000, "sampled N on each side of the vertex, e.g. 2"),
     "neighbours": whole(1, 10_000, "points on each side of the lowest, e.g. 2"),
-    "seq_len": whole(1, MAX_SEQ_LEN, "tokens per sequence, e.g. 2048"),
+    "seq_len": Domain(
+        f"the tokens per sequence, a whole number from 1 to {MAX_SEQ_LEN:,} (e.g. 2048)",
+        lambda v: is_whole(v) and 1 <= float(v) <= MAX_SEQ_LEN,
+    ),
     "min_scales": whole(2, 1000, "default 3"),
     "max_origins": whole(1, 1000, "default 3"),
     "max_dropped": whole(0, math.inf, "scales left out of the sweep, default 4"),
-    "total_steps": whole(2, MAX_STEPS, "steps of the run, e.g. 24000"),
     "drop_top_loss": whole(0, math.inf, "highest-loss points to leave out, 0 for none"),
     "n_grid": whole(2, 100_000, "points per parabola, e.g. 50"),
     "target_compute": Domain("a finite budget in FLOPs > 0, e.g. 1e23", _positive),
-    "flops_per_param_token": Domain(
-        "a positive number of FLOPs per parameter and token (6 for C = 6ND)", _positive
-    ),
     "warmup_fraction": Domain(
         "the share of the steps spent warming up, a number from 0 to 1 (e.g. 0.01)", _share
     ),

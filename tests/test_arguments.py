@@ -48,7 +48,9 @@ def cases() -> list[Any]:
         for name in declared(function):
             for probe in PROBES:
                 if not DOMAINS[name].test(probe):
-                    found.append(pytest.param(function, name, probe, id=f"{label}-{name}={probe!r}"))
+                    found.append(
+                        pytest.param(function, name, probe, id=f"{label}-{name}={probe!r}")
+                    )
     return found
 
 

@@ -139,7 +139,7 @@ def test_options_are_checked_before_the_fit() -> None:
     log = seen_log(0.5)
     prior = sf.FitResult.from_params("lr_annealing", TRUTH)
     for options, message in [
-        ({"bootstrap": -1}, r"bootstrap=-1 \(--bootstrap\): expected a whole number in \[0, 100,000\]"),
+        ({"bootstrap": -1}, r"bootstrap=-1 \(--bootstrap\): expected a whole number in \[0, 100,"),
         ({"seed": -3}, r"seed=-3 \(--seed\): expected a whole number"),
         ({"every": 0}, r"every=0 \(--every\): expected a whole number in \[1, "),
         ({"level": 1.0}, r"level=1.0 \(--level\): expected the probability"),
@@ -165,7 +165,8 @@ def test_cli_forecast(capsys, tmp_path) -> None:
     seen_log(0.5)[["step", "loss"]].to_csv(path, index=False)
     fit_path = tmp_path / "prior.json"
     prior_at(3e-4).to_json(fit_path)
-    argv = ["forecast", str(path), "--schedule", COSINE, "--prior", str(fit_path), "--bootstrap", "4"]
+    argv = ["forecast", str(path), "--schedule", COSINE, "--prior", str(fit_path)]
+    argv += ["--bootstrap", "4"]
     argv += ["--every", "1000", "--format", "json"]
     code = main(argv)
     out, err = capsys.readouterr()

@@ -120,7 +120,8 @@ def test_beyond_a_prior_whose_length_error_is_unmeasured_there_is_no_interval() 
     blind = dataclasses.replace(prior, options={**prior.options, "length_check": check})
     truth, target = fast_early_ladder(6000, seed=7)
     with pytest.warns(ScalingFitWarning, match=r"could not be measured \(the refit failed\)"):
-        result = sf.forecast(truth[truth["step"] <= 1500], target["T6000"], prior=blind, bootstrap=0)
+        seen = truth[truth["step"] <= 1500]
+        result = sf.forecast(seen, target["T6000"], prior=blind, bootstrap=0)
     assert result.interval is None and np.isfinite(result.final_loss)
     # a run just past the prior's runs (within 1.1x) is not refused an interval
     near = fast_early_ladder(2100, seed=3)[0]
