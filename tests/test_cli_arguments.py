@@ -158,7 +158,26 @@ def test_renamed_flag_is_hidden_and_warns(
         "scaling-fit: warning: --n-boot is renamed --bootstrap (the old name goes in the next "
         "release)\n"
     )
-    # every command with --bootstrap keeps the old name
-    for name, parser in COMMANDS.items():
-        if "--bootstrap" in parser._option_string_actions:
-            assert "--n-boot" in parser._option_string_actions, name
+    # only where it was a flag before
+    assert [n for n, p in COMMANDS.items() if "--n-boot" in p._option_string_actions] == [
+        "forecast"
+    ]
+
+
+def test_drop_top_loss_means_the_same_in_fit_and_report() -> None:
+    import pandas as pd
+
+    from scaling_fit.inputs.points import top_loss_rows
+
+    runs = pd.DataFrame(
+        {"run": list("aabbcc"), "step": [1, 2] * 3, "loss": [5.0, 3.0, 4.0, 3.5, 6.0, 2.0]}
+    )
+    # final-point laws: the run ending highest (b), whole; the highest row (c at step 1) was
+    # what write_report left out before
+    mask, note = top_loss_rows(runs, 1, final=True)
+    assert mask.tolist() == [False, False, True, True, False, False]
+    assert note == "dropped runs ending at the 1 highest-loss points (loss >= 3.5)"
+    mask, _ = top_loss_rows(runs, 1, final=False)  # curve laws fit every row
+    assert mask.tolist() == [False, False, False, False, True, False]
+    source = inspect.getsource(sf.write_report)
+    assert "top_loss_rows(" in source and "highest_loss_mask(" not in source

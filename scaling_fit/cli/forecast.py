@@ -24,7 +24,7 @@ from .common import (
     warn_lines,
 )
 from .files import input_paths
-from .options import add_bootstrap_options
+from .options import add_bootstrap_options, add_renamed_flags
 
 TABLES = ("curve",)
 
@@ -45,6 +45,7 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         help="with --prior: parameter fitted to the log (repeat; default L0 and A)",
     )
     add_bootstrap_options(p, default=30)  # the noise part of the interval
+    add_renamed_flags(p)  # --n-boot, its old name
     p.add_argument(
         "--level", type=number, default=0.95, metavar="P", help="central interval P (0.95)"
     )

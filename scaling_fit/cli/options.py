@@ -63,12 +63,11 @@ def add_bootstrap_options(parser: argparse.ArgumentParser, *, default: int = 0) 
         "--bootstrap", type=count, default=default, metavar="N", help=f"resamples ({default})"
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
-    add_renamed_flags(parser)
 
 
 # Flags renamed in this release: old flag -> new flag. The old one still works for one
 # release, hidden from --help, with a warning on stderr (tests/test_arguments.py).
-RENAMED_FLAGS = {"--n-boot": "--bootstrap"}
+RENAMED_FLAGS = {"--n-boot": "--bootstrap"}  # forecast
 
 
 class RenamedFlag(argparse.Action):

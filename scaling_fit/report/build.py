@@ -26,9 +26,10 @@ from ..analysis.isoflop import isoflop
 from ..analysis.schedule_search import best_schedule
 from ..arguments import checked
 from ..errors import DataError, FitError, ScalingFitWarning
-from ..fitting.fit import fit, highest_loss_mask
+from ..fitting.fit import fit
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
+from ..inputs.points import top_loss_rows
 from ..inputs.validate import check_bootstrap
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
@@ -137,8 +138,10 @@ def write_report(
     target_compute
         Budget (FLOPs) of the headline prediction; default 10× the largest run's C = 6ND.
     drop_top_loss
-        Leave out the points with the K highest losses from every fit and analysis
-        (:func:`scaling_fit.highest_loss_mask`; Epoch AI drop 5 of the Hoffmann et al. runs).
+        Leave out the K highest-loss fitted points from every fit and analysis, as
+        ``scaling-fit fit --drop-top-loss`` does (on loss curves, fitted by a final-point law,
+        the runs ending highest; :func:`scaling_fit.inputs.points.top_loss_rows`; Epoch AI
+        drop 5 of the Hoffmann et al. runs).
     columns, where, nan_policy
         Column mapping, row query and empty-cell policy of :func:`scaling_fit.load_runs`.
     warmup
@@ -175,8 +178,10 @@ def write_report(
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
     sources = table.attrs.get("sources", [])
-    if drop_top_loss:
-        table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
+    if drop_top_loss:  # the fit's meaning: K fitted points (run ends of point laws' curves)
+        final = not all(law.fits_curves for law in law_list)
+        dropped, _ = top_loss_rows(table, drop_top_loss, final=final)
+        table = table.loc[~dropped].reset_index(drop=True)
     check_holdout(table, law_list, holdout)
     report = Report(path=path, fits={}, best_law=None, headline={}, table=table)
     report.options = {
