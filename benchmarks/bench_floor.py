@@ -320,12 +320,12 @@ def row_forecast(rounds: int) -> None:
     """A forecast with its 30 noise resamples against one fit of the same log."""
     log = sf.load_runs(LUO_COSINE).query("step <= 12000")
     run = str(log["run"].iloc[0])
-    quiet(lambda: sf.forecast(log, COSINE_SPEC, n_boot=30))  # imports: untimed
+    quiet(lambda: sf.forecast(log, COSINE_SPEC, bootstrap=30))  # imports: untimed
     ours, reference = [], []
     for _ in range(rounds):
         fit = lambda: sf.fit(log, "lr_annealing", schedules={run: COSINE_SPEC}, length_check=False)  # noqa: E731
         reference.append(quiet(fit)[1])
-        ours.append(quiet(lambda: sf.forecast(log, COSINE_SPEC, n_boot=30))[1])
+        ours.append(quiet(lambda: sf.forecast(log, COSINE_SPEC, bootstrap=30))[1])
     report("forecast", ours, reference, "<= 3x", "Luo 400M cosine seen to 12,000 of 24,000 steps")
 
 

@@ -129,7 +129,7 @@ def forecast_rows(case: Case, n_boot: int) -> list[tuple]:
         seen = curve[curve["step"] <= fraction * schedule.total]
         boots = n_boot if fraction == 0.5 else 0
         for name, prior in (("none", None), ("prior", case.prior)):
-            result = sf.forecast(seen, case.spec, prior=prior, n_boot=boots)
+            result = sf.forecast(seen, case.spec, prior=prior, bootstrap=boots)
             last_seen = int(seen["step"].max())
             length = None if prior is None else prior_length_band(prior, schedule, last_seen)
             at_last = predict_runs(result.fit, end, {case.run: case.spec})[0]
@@ -289,7 +289,9 @@ def peak_errors() -> pd.DataFrame:
                 for prior_peak in (p for p in PEAKS if p != peak):
                     for fraction in FRACTIONS:
                         seen = curve[curve["step"] <= fraction * total]
-                        result = sf.forecast(seen, specs[name], prior=priors[prior_peak], n_boot=0)
+                        result = sf.forecast(
+                            seen, specs[name], prior=priors[prior_peak], bootstrap=0
+                        )
                         at_last = predict_runs(result.fit, end, {name: specs[name]})[0]
                         error = at_last / last["loss"] - 1
                         rows.append((name, peak / prior_peak, fraction, error))

@@ -74,7 +74,6 @@ FLAGS: dict[str, str] = {
     "method": "--method",
     "flops_per_param_token": "--flops-per-param-token",
     "level": "--level",
-    "n_boot": "--n-boot",
     "refit": "--refit",
     "every": "--every",
     "total_steps": "--total-steps",
@@ -84,6 +83,10 @@ FLAGS: dict[str, str] = {
     "prior": "--prior",
     "target": "--target-n/--target-tokens/--target-compute",
     "where": "--where",
+    "seq_len": "--seq-len",
+    "drop_top_loss": "--drop-top-loss",
+    "target_compute": "--target-compute",
+    "warmup_fraction": "--warmup-fraction",
 }
 
 

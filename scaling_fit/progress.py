@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from .errors import ScalingFitError
+from .errors import DataError
 
 # Seconds a bar waits before appearing under "auto": the work that takes less shows nothing.
 DELAY = 2.0
@@ -32,14 +32,14 @@ CHOICES = (True, False, "auto")
 _AUTO: ContextVar[bool | str] = ContextVar("scaling_fit_progress", default="auto")
 
 
-class ProgressError(ScalingFitError, ValueError):
+class ProgressError(DataError):
     """A ``progress=`` value other than True, False or "auto"."""
 
 
 def check_progress(progress: Any) -> None:
     """Raise :class:`ProgressError` unless ``progress`` is True, False or ``"auto"``."""
     if not any(progress is c or (isinstance(c, str) and progress == c) for c in CHOICES):
-        raise ProgressError(f"progress={progress!r} is not supported: use True, False or 'auto'")
+        raise ProgressError(f"progress={progress!r}: expected True, False or 'auto'")
 
 
 def shown(progress: bool | str) -> bool:

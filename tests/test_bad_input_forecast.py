@@ -44,12 +44,12 @@ PRIOR = _prior()
 GOOD = {"log.csv": LOG}
 TWO_RUNS = "run,step,loss\n" + "".join(f"{r},{x}\n" for r in "ab" for x in LINES[1:])
 WITH_PRIOR = {"log.csv": LOG, "prior.json": PRIOR}
-RUN = ["forecast", "log.csv", "--schedule", COSINE, "--n-boot", "0"]
+RUN = ["forecast", "log.csv", "--schedule", COSINE, "--bootstrap", "0"]
 PRIORED = [*RUN, "--prior", "prior.json"]
 
 
 def spec(text: str) -> list[str]:
-    return ["forecast", "log.csv", "--schedule", text, "--n-boot", "0"]
+    return ["forecast", "log.csv", "--schedule", text, "--bootstrap", "0"]
 
 
 # name, files, argv, exit code, words of the line (lowercase match)
@@ -66,10 +66,11 @@ CASES = [
     ("--level nan", GOOD, [*RUN, "--level", "nan"], 2, ["--level", "'nan' is not a number"]),
     ("--level inf", GOOD, [*RUN, "--level", "inf"], 2, ["--level", "'inf' is not a number"]),
     # ---- resampling and output options
-    ("--n-boot -1", GOOD, [*RUN, "--n-boot", "-1"], 2, ["n_boot=-1 (--n-boot)", "whole number"]),
-    ("--n-boot text", GOOD, [*RUN, "--n-boot", "x"], 2, ["--n-boot", "invalid int"]),
-    ("--n-boot 1e9", GOOD, [*RUN, "--n-boot", "1e9"], 2, ["--n-boot", "'1e9'"]),
-    ("--n-boot too many", GOOD, [*RUN, "--n-boot", "1000000"], 2, ["n_boot=1000000 (--n-boot)"]),
+    ("--bootstrap -1", GOOD, [*RUN, "--bootstrap", "-1"], 2, ["--bootstrap", "non-negative"]),
+    ("--bootstrap text", GOOD, [*RUN, "--bootstrap", "x"], 2, ["--bootstrap", "'x'"]),
+    ("--bootstrap 1e9", GOOD, [*RUN, "--bootstrap", "1e9"], 2, ["--bootstrap", "'1e9'"]),
+    ("--bootstrap too many", GOOD, [*RUN, "--bootstrap", "1000000"], 2,
+     ["bootstrap=1000000 (--bootstrap)"]),
     ("--every 0", GOOD, [*RUN, "--every", "0"], 2, ["--every", "integer >= 1"]),
     ("--every -3", GOOD, [*RUN, "--every", "-3"], 2, ["--every", "'-3'"]),
     ("--every 1e30", GOOD, [*RUN, "--every", "1e30"], 2, ["--every", "'1e30'"]),
@@ -142,7 +143,7 @@ CASES = [
     ("two runs", {"log.csv": TWO_RUNS}, RUN, 2, ["holds 2 runs", '--where "run ==']),
     ("binary", {"log.csv": bytes(range(256)) * 8}, RUN, 2, ["log.csv"]),
     ("gzipped log", {"log.csv.gz": gzip.compress(LOG.encode())},
-     ["forecast", "log.csv.gz", "--schedule", COSINE, "--n-boot", "0"], 0, None),
+     ["forecast", "log.csv.gz", "--schedule", COSINE, "--bootstrap", "0"], 0, None),
     ("--col to a missing column", GOOD, [*RUN, "--col", "loss=nope"], 2, ["'nope'"]),
     ("--where bad query", GOOD, [*RUN, "--where", "loss >"], 2, ["where='loss >'"]),
     ("--where code", GOOD, [*RUN, "--where", "__import__('os')"], 2, ["(--where)", "not allowed"]),

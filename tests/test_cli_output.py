@@ -82,7 +82,7 @@ def commands(files: dict[str, Path]) -> dict[str, list[object]]:
         "compare": ["compare", EPOCH, "--law", "chinchilla"],
         "forecast": [
             *("forecast", files["log.csv"], "--schedule", COSINE),
-            *("--prior", files["ann.json"], "--n-boot", 0),
+            *("--prior", files["ann.json"], "--bootstrap", 0),
         ],
         "best-schedule": [
             *("best-schedule", files["mpl.json"], "--total-steps", 24000),

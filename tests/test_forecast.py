@@ -48,7 +48,7 @@ def true_final() -> float:
 
 
 def test_forecast_without_prior() -> None:
-    result = sf.forecast(seen_log(0.75), COSINE, n_boot=8)
+    result = sf.forecast(seen_log(0.75), COSINE, bootstrap=8)
     assert result.seen_steps == 9000
     assert result.curve["step"].iloc[0] == 9000 and result.curve["step"].iloc[-1] == 12000
     assert result.final_loss == result.curve["loss"].iloc[-1]
@@ -68,7 +68,7 @@ def test_forecast_without_prior() -> None:
 
 def test_prior_supplies_the_shape() -> None:
     prior = prior_at(3e-4)  # COSINE's peak and family: no warning
-    result = sf.forecast(seen_log(0.25), COSINE, prior=prior, n_boot=0)
+    result = sf.forecast(seen_log(0.25), COSINE, prior=prior, bootstrap=0)
     assert result.noise_interval is None  # the interval is then the law band alone
     band = measured_bands(True)[0.25]
     np.testing.assert_allclose(result.interval, result.final_loss * (1 + band) ** np.array([-1, 1]))
@@ -139,7 +139,7 @@ def test_options_are_checked_before_the_fit() -> None:
     log = seen_log(0.5)
     prior = sf.FitResult.from_params("lr_annealing", TRUTH)
     for options, message in [
-        ({"n_boot": -1}, r"n_boot=-1 \(--n-boot\): expected a whole number in \[0, 100,000\]"),
+        ({"bootstrap": -1}, r"bootstrap=-1 \(--bootstrap\): expected a whole number in \[0, 100,"),
         ({"seed": -3}, r"seed=-3 \(--seed\): expected a whole number"),
         ({"every": 0}, r"every=0 \(--every\): expected a whole number in \[1, "),
         ({"level": 1.0}, r"level=1.0 \(--level\): expected the probability"),
@@ -165,13 +165,14 @@ def test_cli_forecast(capsys, tmp_path) -> None:
     seen_log(0.5)[["step", "loss"]].to_csv(path, index=False)
     fit_path = tmp_path / "prior.json"
     prior_at(3e-4).to_json(fit_path)
-    argv = ["forecast", str(path), "--schedule", COSINE, "--prior", str(fit_path), "--n-boot", "4"]
+    argv = ["forecast", str(path), "--schedule", COSINE, "--prior", str(fit_path)]
+    argv += ["--bootstrap", "4"]
     argv += ["--every", "1000", "--format", "json"]
     code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
-    api = sf.forecast(seen_log(0.5), COSINE, prior=fit_path, n_boot=4, every=1000)
+    api = sf.forecast(seen_log(0.5), COSINE, prior=fit_path, bootstrap=4, every=1000)
     assert data["final_loss"] == pytest.approx(api.final_loss, rel=1e-12)
     assert data["seen_steps"] == 6000 and len(data["interval"]) == 2
     assert data["error_band"] == api.error_band and len(data["noise_interval"]) == 2
@@ -199,7 +200,7 @@ def test_measured_errors_reproduce_from_the_shipped_curves(data_dir) -> None:
             seen = curve[curve["step"] <= fraction * total]
             for with_prior in (False, True):
                 result = sf.forecast(
-                    seen, SPECS[name], prior=prior if with_prior else None, n_boot=0
+                    seen, SPECS[name], prior=prior if with_prior else None, bootstrap=0
                 )
                 predicted = curves.predict_runs(result.fit, end, {name: SPECS[name]})[0]
                 error = np.log(predicted / curve["loss"].iloc[-1])
@@ -216,7 +217,7 @@ def test_measured_errors_reproduce_from_the_shipped_curves(data_dir) -> None:
 def test_refit_without_a_prior_is_refused(capsys, tmp_path) -> None:
     # It used to do nothing, silently: without a prior every parameter is fitted anyway.
     with pytest.raises(sf.DataError, match=r"refit=\('L0',\) \(--refit\) holds parameters"):
-        sf.forecast(seen_log(0.5), COSINE, refit=["L0"], n_boot=0)
+        sf.forecast(seen_log(0.5), COSINE, refit=["L0"], bootstrap=0)
     path = tmp_path / "job.csv"
     seen_log(0.5)[["step", "loss"]].to_csv(path, index=False)
     code = main(["forecast", str(path), "--schedule", COSINE, "--refit", "L0"])
@@ -241,7 +242,7 @@ def test_a_prior_from_another_peak_warns_and_widens_the_band() -> None:
     # gave an interval 3.9 % short of the truth.
     same = forecast.error_band("lr_annealing", 0.5, True, 0.95)
     with pytest.warns(sf.ScalingFitWarning) as caught:
-        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(1.8e-4), n_boot=0)
+        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(1.8e-4), bootstrap=0)
     (message,) = [str(w.message) for w in caught]
     assert "the run's peak LR 0.0003 differs from the prior's (0.00018, x1.67)" in message
     assert result.peak_ratio == pytest.approx(1 / 0.6, rel=1e-12)
@@ -256,20 +257,20 @@ def test_a_prior_from_another_peak_warns_and_widens_the_band() -> None:
     assert {f for k, f in PEAK_ERRORS if k == knot} == set(fractions)
     # Same peak, another family: a warning, but the band measured across families stays.
     with pytest.warns(sf.ScalingFitWarning, match=r"family 'cosine' is not among .*\['wsd'\]"):
-        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3e-4, "wsd"), n_boot=0)
+        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3e-4, "wsd"), bootstrap=0)
     assert result.error_band == same and result.peak_ratio == 1.0
 
 
 def test_a_prior_that_records_no_schedules_says_it_cannot_be_checked() -> None:
     prior = sf.FitResult.from_params("lr_annealing", TRUTH)
     with pytest.warns(sf.ScalingFitWarning, match=r"does not record the schedules"):
-        result = sf.forecast(seen_log(0.5), COSINE, prior=prior, n_boot=0)
+        result = sf.forecast(seen_log(0.5), COSINE, prior=prior, bootstrap=0)
     assert result.error_band == forecast.error_band("lr_annealing", 0.5, True, 0.95)
 
 
 def test_peak_ratio_beyond_the_measured_ones_says_the_band_is_likely_too_narrow() -> None:
     with pytest.warns(sf.ScalingFitWarning) as caught:
-        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3e-6), n_boot=0)
+        result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3e-6), bootstrap=0)
     assert any("beyond the measured" in str(w.message) for w in caught)
     assert result.error_band == pytest.approx(
         forecast.band_quantile(PEAK_ERRORS[(19.9526, 0.5)], 0.95), rel=1e-12
@@ -294,7 +295,7 @@ def test_schaipp_run_at_four_times_the_priors_peak_is_inside_the_widened_interva
     curve = val[val["run"] == name].sort_values("step")
     seen = curve[curve["step"] <= 7500]
     with pytest.warns(sf.ScalingFitWarning) as caught:  # the family too: cosine
-        result = sf.forecast(seen, specs[name], prior=prior, n_boot=0)
+        result = sf.forecast(seen, specs[name], prior=prior, bootstrap=0)
     assert any(
         "peak LR 0.002 differs from the prior's (0.0005, x4)" in str(w.message) for w in caught
     )
@@ -309,7 +310,7 @@ def test_cli_forecast_summary_names_the_prior_peak_and_the_level(capsys, tmp_pat
     path, fit_path = tmp_path / "job.csv", tmp_path / "prior.json"
     seen_log(0.5)[["step", "loss"]].to_csv(path, index=False)
     prior_at(1.8e-4).to_json(fit_path)
-    argv = ["forecast", path, "--schedule", COSINE, "--prior", fit_path, "--n-boot", 0]
+    argv = ["forecast", path, "--schedule", COSINE, "--prior", fit_path, "--bootstrap", 0]
     code = main([str(a) for a in [*argv, "--level", 0.5]])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -321,13 +322,13 @@ def test_cli_forecast_summary_names_the_prior_peak_and_the_level(capsys, tmp_pat
 
 def test_a_peak_within_ten_percent_is_the_same_and_a_tampered_one_is_unknown() -> None:
     same = forecast.error_band("lr_annealing", 0.5, True, 0.95)
-    result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3.2e-4), n_boot=0)  # no warning
+    result = sf.forecast(seen_log(0.5), COSINE, prior=prior_at(3.2e-4), bootstrap=0)  # no warning
     assert (result.peak_ratio, result.error_band) == (1.0, same)
     prior = prior_at()
     tampered = {**prior.options, "peak_lr": {"trunk": "fast"}}
     with pytest.warns(sf.ScalingFitWarning, match=r"does not record the schedules"):
         result = sf.forecast(
-            seen_log(0.5), COSINE, prior=dataclasses.replace(prior, options=tampered), n_boot=0
+            seen_log(0.5), COSINE, prior=dataclasses.replace(prior, options=tampered), bootstrap=0
         )
     assert result.peak_ratio == 1.0
 
@@ -335,7 +336,7 @@ def test_a_peak_within_ten_percent_is_the_same_and_a_tampered_one_is_unknown() -
 def test_noise_resamples_are_local_refines_from_the_optimum() -> None:
     # The forecast's resamples perturb the fitted points' losses by about their noise: each
     # is refined from the fit's optimum, no global search (issue 18: 24x one fit before).
-    fitted = sf.forecast(seen_log(0.75), COSINE, n_boot=0).fit
+    fitted = sf.forecast(seen_log(0.75), COSINE, bootstrap=0).fit
     losses = fitted.data["loss"].to_numpy()
     rng = np.random.default_rng(3)
     noisy = [losses * np.exp(rng.normal(0.0, 2e-3, losses.size)) for _ in range(3)]

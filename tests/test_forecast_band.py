@@ -38,7 +38,7 @@ def test_a_bootstrap_through_losses_below_zero_gives_a_positive_interval() -> No
     # total 2000, seed 2: before the fix interval (nan, 1.62), noise interval (-0.47, 1.53)
     spec, log = fast_early_run(2000, 2)
     with pytest.warns(ScalingFitWarning, match="left out"):
-        result = sf.forecast(log, spec, n_boot=12)
+        result = sf.forecast(log, spec, bootstrap=12)
     lo, hi = result.interval
     assert np.isfinite([lo, hi]).all()
     assert 0 < lo < result.final_loss < hi
@@ -48,7 +48,7 @@ def test_a_final_loss_below_zero_is_said_and_gets_no_interval() -> None:
     # total 1000, seed 0: the fit predicts about -4.3 (interval (-2.9, -6.5) before the fix)
     spec, log = fast_early_run(1000, 0)
     with pytest.warns(ScalingFitWarning, match="which no loss can be.*prior="):
-        result = sf.forecast(log, spec, n_boot=2)
+        result = sf.forecast(log, spec, bootstrap=2)
     assert result.final_loss <= 0
     assert result.interval is None and result.noise_interval is None
 
@@ -92,7 +92,7 @@ def test_a_prior_from_shorter_runs_widens_the_band_by_its_own_length_error() -> 
     truth, target = fast_early_ladder(6000, seed=7)
     seen = truth[truth["step"] <= 1500]
     with pytest.warns(ScalingFitWarning, match=r"3\.0x beyond the longest run the prior"):
-        result = sf.forecast(seen, target["T6000"], prior=prior, n_boot=0)
+        result = sf.forecast(seen, target["T6000"], prior=prior, bootstrap=0)
     with pytest.warns(ScalingFitWarning, match="prior's shape is extrapolated"):
         length, factor = prior_length_band(prior, as_schedule(target["T6000"]))
     assert factor == pytest.approx(3.0, rel=0.01)  # 6,000 / 2,000 steps (S1 ratio is smaller)
@@ -120,7 +120,8 @@ def test_beyond_a_prior_whose_length_error_is_unmeasured_there_is_no_interval() 
     blind = dataclasses.replace(prior, options={**prior.options, "length_check": check})
     truth, target = fast_early_ladder(6000, seed=7)
     with pytest.warns(ScalingFitWarning, match=r"could not be measured \(the refit failed\)"):
-        result = sf.forecast(truth[truth["step"] <= 1500], target["T6000"], prior=blind, n_boot=0)
+        seen = truth[truth["step"] <= 1500]
+        result = sf.forecast(seen, target["T6000"], prior=blind, bootstrap=0)
     assert result.interval is None and np.isfinite(result.final_loss)
     # a run just past the prior's runs (within 1.1x) is not refused an interval
     near = fast_early_ladder(2100, seed=3)[0]
@@ -130,7 +131,7 @@ def test_beyond_a_prior_whose_length_error_is_unmeasured_there_is_no_interval() 
             near[near["step"] <= 1500],
             as_schedule("cosine:peak=3e-3,total=2100,warmup=105,final=3e-4"),
             prior=blind,
-            n_boot=0,
+            bootstrap=0,
         )
     assert result.interval is not None
 
@@ -145,7 +146,7 @@ def test_a_prior_that_did_not_converge_gives_no_interval(tmp_path, capsys) -> No
     truth, target = fast_early_ladder(6000, seed=7)
     seen = truth[truth["step"] <= 1500]
     with pytest.warns(ScalingFitWarning, match="prior .* did not converge.*interval=None"):
-        result = sf.forecast(seen, target["T6000"], prior=stopped, n_boot=0)
+        result = sf.forecast(seen, target["T6000"], prior=stopped, bootstrap=0)
     assert result.interval is None and np.isfinite(result.final_loss)
     stopped.to_json(tmp_path / "prior.json")
     seen[["step", "loss"]].to_csv(tmp_path / "job.csv", index=False)

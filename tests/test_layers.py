@@ -1,9 +1,9 @@
 """Imports only go downward: the layers of scaling_fit, checked on the source with ``ast``.
 
-Order, low to high: errors, _version and progress < inputs < schedules < laws < results < fitting <
-analysis < plotting < report < cli.  A module may import from its own layer or a lower one,
-and no two modules may import each other, directly or through others.  Every import counts:
-absolute and relative, at module level and inside functions; only imports under
+Order, low to high: errors, _version, progress and arguments < inputs < schedules < laws <
+results < fitting < analysis < plotting < report < cli.  A module may import from its own
+layer or a lower one, and no two modules may import each other, directly or through others.
+Every import counts: absolute and relative, at module level and inside functions; only imports under
 ``if TYPE_CHECKING:`` are left out, because they never run.  The package's own
 ``__init__.py`` (the lazy public API) and ``__main__.py`` are exempt from the order; a
 subpackage's ``__init__.py`` belongs to its subpackage's layer.
@@ -17,7 +17,7 @@ from pathlib import Path
 PACKAGE = "scaling_fit"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 ORDER = (
-    ("errors", "_version", "progress"),
+    ("errors", "_version", "progress", "arguments"),
     ("inputs",),
     ("schedules",),
     ("laws",),

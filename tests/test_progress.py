@@ -117,7 +117,7 @@ def test_backtest_bar_counts_fits(capsys: pytest.CaptureFixture[str], data_dir: 
 
 @pytest.mark.parametrize("value", ["yes", 1, None])
 def test_bad_progress_value(value: object) -> None:
-    with pytest.raises(ValueError, match=r"progress=.* is not supported: use True, False or"):
+    with pytest.raises(ValueError, match=r"progress=.*: expected True, False or 'auto'"):
         sf.fit(EXAMPLE, "chinchilla", progress=value)
 
 

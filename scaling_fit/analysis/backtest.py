@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, argument
-from ..inputs.validate import check_n_jobs
 from ..laws import Law
-from ..progress import check_progress
 from ..results.backtest_result import BacktestResult
 from ..results.json_safe import json_safe
 from .backtest_fits import (
@@ -38,6 +37,7 @@ MAX_DROPPED = 4
 # fit() arguments that backtest() decides itself.
 
 
+@checked
 def backtest(
     runs: Any,
     laws: Sequence[str | Law] = ("chinchilla",),
@@ -92,8 +92,6 @@ def backtest(
     -------
     BacktestResult
     """
-    check_progress(progress)
-    check_n_jobs(n_jobs)
     if (isinstance(holdout, str) and holdout == "target") or (
         holdout is None and isinstance(target, Mapping)
     ):

@@ -69,12 +69,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning, argument
-from ..inputs.validate import check_bootstrap, check_n_jobs
+from ..inputs.validate import check_bootstrap
 from ..laws import Law
-from ..progress import check_progress
 from ..results.choose_law_result import ChooseLawResult
-from ..results.intervals import check_level
 from .backtest_fits import free_parameters, get_laws, options_per_law, run_fits, run_table
 from .target_backtest import target_backtest
 from .target_holdout import (
@@ -99,6 +98,7 @@ PREFER_ALPHA = 0.05
 BOOTSTRAP = 40
 
 
+@checked
 def choose_law(
     runs: Any,
     laws: Sequence[str | Law] = DEFAULT_LAWS,
@@ -153,10 +153,7 @@ def choose_law(
     """
     if weighting not in WEIGHTINGS:
         raise DataError(f"weighting={weighting!r} is not supported: expected one of {WEIGHTINGS}")
-    check_level(level)
-    check_bootstrap(bootstrap, least=10)
-    check_n_jobs(n_jobs)
-    check_progress(progress)
+    check_bootstrap(bootstrap, least=10)  # a weighting needs resamples (the rest: @checked)
     if not isinstance(target, Mapping):
         raise DataError(
             f"{argument('target', target)}: expected the target's inputs as a mapping, e.g. "

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.sources import DATAFRAME, read_sources
 from ..results.critical_batch_result import CriticalBatchResult
-from ..results.intervals import check_level
 
 # Zhang et al.'s overhead: 20 % more steps than linear scaling.
 OVERHEAD = 0.2
@@ -41,6 +41,7 @@ LARGEST = 1e15
 GROUP_COLUMNS = ("n_params", "tokens", "target_loss")
 
 
+@checked
 def fit_critical_batch(
     steps: Any, *, group: str = DEFAULT_GROUP, level: float = 0.95
 ) -> CriticalBatchResult:
@@ -73,7 +74,6 @@ def fit_critical_batch(
     (log S_min, log B_noise) with the residual variance, Student t with n − 2 degrees of
     freedom.
     """
-    check_level(level)
     table = _steps_table(steps)
     where = DATAFRAME if isinstance(steps, pd.DataFrame) else os.fspath(steps)
     if group not in table.columns:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..fitting.space import ParameterSpace
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
@@ -29,6 +30,7 @@ from ..results.fit_result import FitResult
 TOKENS_PER_PARAM = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
 
 
+@checked
 def suggest_runs(
     fit: FitResult,
     *,

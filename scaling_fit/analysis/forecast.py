@@ -42,16 +42,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning, argument
 from ..fitting.fit import fit as fit_law
 from ..fitting.local_refit import local_refits
-from ..inputs.columns import MAX_STEPS
 from ..inputs.load import load_runs
-from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import get_law
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
-from ..results.intervals import check_level
 from ..schedules import ScheduleLike, as_schedule
 from ..schedules.by_run import warmup_of
 from .forecast_errors import ERRORS, LAW
@@ -77,7 +75,7 @@ class Forecast:
         converge, or the run lies beyond a prior whose length extrapolation could not be
         measured (each with a warning).
     noise_interval : tuple of float or None
-        The noise part alone: block-bootstrap interval (None when ``n_boot=0``).
+        The noise part alone: block-bootstrap interval (None when ``bootstrap=0``).
     error_band : float or None
         The law part: relative half-width measured on published runs at this fraction seen,
         and at this run's peak LR over the prior's (None for a law without measurements).
@@ -102,6 +100,7 @@ class Forecast:
     peak_ratio: float | None = None
 
 
+@checked(renamed={"n_boot": "bootstrap"})
 def forecast(
     log: Any,
     schedule: ScheduleLike,
@@ -109,7 +108,7 @@ def forecast(
     *,
     prior: FitResult | str | Path | None = None,
     refit: Sequence[str] | None = None,
-    n_boot: int = 30,
+    bootstrap: int = 30,
     level: float = 0.95,
     seed: int = 0,
     every: int = 100,
@@ -132,8 +131,9 @@ def forecast(
     refit
         Parameters fitted to the seen part when a prior is given (default L0 and A); an
         error without ``prior`` (every parameter is fitted then).
-    n_boot
-        Block-bootstrap resamples for the noise part of the interval (0: none).
+    bootstrap
+        Block-bootstrap resamples for the noise part of the interval (0: none).  Its old
+        name ``n_boot=`` is accepted until the next release, with a DeprecationWarning.
     level
         Central coverage of the interval.
     seed
@@ -141,7 +141,6 @@ def forecast(
     every
         Stride of the predicted curve.
     """
-    _check_options(n_boot, level, seed, every)
     table = _one_run(log)
     sched = as_schedule(schedule)
     run = str(table["run"].iloc[0])
@@ -208,17 +207,9 @@ def forecast(
     if not (np.isfinite(final) and final > 0):
         _warn_not_a_loss(final, seen / sched.total, prior is not None)
         return Forecast(final, None, curve, seen, fitted, None, band, ratio)
-    noise = _interval(fitted, sched, run, n_boot, level, seed) if n_boot else None
+    noise = _interval(fitted, sched, run, bootstrap, level, seed) if bootstrap else None
     interval = None if unbounded else _combined(final, noise, band)
     return Forecast(final, interval, curve, seen, fitted, noise, band, ratio)
-
-
-def _check_options(n_boot: Any, level: Any, seed: Any, every: Any) -> None:
-    """DataError unless the resampling and output options lie in their domains."""
-    check_whole("n_boot", n_boot, 0, MAX_BOOTSTRAP, "0 for none, default 30")
-    check_level(level)
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
-    check_whole("every", every, 1, MAX_STEPS, "default 100")
 
 
 def error_band(

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from ..arguments import check, checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.load import canonical_frame, load_runs, parse_number
-from ..inputs.validate import MAX_BOOTSTRAP, SEED_LIMIT, check_whole
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
@@ -56,9 +56,9 @@ SEQUENCE_LIKE = 2**14
 # A near-optimal band wider than the best loss itself (100 %) keeps every run of a cell.
 MAX_BAND = 100.0
 # Longest sequence a seq_len may give: 16M tokens, far above any context length in use.
-MAX_SEQ_LEN = 2**24
 
 
+@checked
 def fit_hparams(
     sweep: Any,
     *,
@@ -122,8 +122,6 @@ def fit_hparams(
             f"band={band!r} (--band) must be a percentage of the best loss, 0 < band <= "
             f"{MAX_BAND:g}, e.g. 0.25"
         )
-    check_whole("bootstrap", bootstrap, 0, MAX_BOOTSTRAP, "0 for none, e.g. 1000")
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     table = _sweep_table(sweep, seq_len, columns)
     units = _unit_warnings(table, seq_len)
     _check_swept(table)
@@ -220,7 +218,7 @@ def _sweep_table(
             table[column] = [_as_number(cell) for cell in table[column]]
     _check_sweep_values(table)
     if seq_len is not None:
-        check_seq_len(seq_len)
+        check("seq_len", seq_len, "fit_hparams")  # also for holdout_penalty(**options)
         table["batch_size"] = table["batch_size"].astype(float) * float(seq_len)
     return table
 
@@ -281,16 +279,6 @@ def _shown(value: Any) -> str:
         return f"{float(value):g}"
     number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
     return f"{float(number):g}" if pd.notna(number) else repr(value)
-
-
-def check_seq_len(seq_len: Any) -> None:
-    """DataError unless ``seq_len`` is a whole number of tokens per sequence, 1 to 2**24."""
-    number = isinstance(seq_len, Real) and not isinstance(seq_len, bool)
-    if not (number and float(seq_len).is_integer() and 1 <= seq_len <= MAX_SEQ_LEN):
-        raise DataError(
-            f"seq_len={seq_len!r} (--seq-len): expected the tokens per sequence, a whole "
-            f"number from 1 to {MAX_SEQ_LEN:,} (e.g. 2048)"
-        )
 
 
 def _unit_warnings(table: pd.DataFrame, seq_len: int | None) -> list[str]:

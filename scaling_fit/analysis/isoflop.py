@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.points import as_table, final_point_per_run
-from ..inputs.validate import SEED_LIMIT, check_bootstrap, check_whole
+from ..inputs.validate import check_bootstrap
 from ..results.isoflop_result import IsoflopResult
 
 # Fewest distinct N that place a parabola (vertex) around a minimum.
@@ -50,6 +51,7 @@ SAME_BUDGET_RTOL = 1e-9
 Grouping = float | Callable[[np.ndarray], Any] | None
 
 
+@checked
 def isoflop(
     runs: Any,
     *,
@@ -132,12 +134,9 @@ def isoflop(
         raise DataError(f"duplicates={duplicates!r} is not supported: expected 'min' or 'mean'")
     check_bootstrap(bootstrap)
     method, neighbours = _check_method(method, neighbours)
-    check_whole("neighbours", neighbours, 1, 10_000, "points on each side of the lowest, e.g. 2")
-    check_whole("min_side", min_side, 1, 10_000, "sampled N on each side of the vertex, e.g. 2")
     neighbours, min_side = int(neighbours), int(min_side)
     if not isinstance(keep_flagged, (bool, np.bool_)):
         raise DataError(f"{argument('keep_flagged', keep_flagged)}: expected True or False")
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
     points, tokens_note = _prepare(runs, budget_column, grouping, duplicates)
     table = _optima(points, method, neighbours, min_side, keep_flagged)
     messages = _flag_messages(table, keep_flagged)

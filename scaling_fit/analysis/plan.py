@@ -14,12 +14,12 @@ Every row names the law (or rule) it comes from and carries an interval:
 from __future__ import annotations
 
 import warnings
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.validate import check_positive_inputs
@@ -28,8 +28,7 @@ from ..laws.steplaw import BATCH_COVARIANCE, LR_COVARIANCE
 from ..results.critical_batch_result import CriticalBatchResult
 from ..results.fit_result import FitResult
 from ..results.hparams_result import HparamsResult
-from ..results.intervals import check_level
-from .hparams import SEQUENCE_LIKE, check_seq_len
+from .hparams import SEQUENCE_LIKE
 
 COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
 # Warm-up as a share of the steps when not given: Kaplan et al. warmed up for 3,000 of
@@ -37,6 +36,7 @@ COLUMNS = ["quantity", "value", "lower", "upper", "unit", "law"]
 WARMUP_FRACTION = 0.01
 
 
+@checked
 def plan(
     *,
     n_params: float | None = None,
@@ -88,10 +88,7 @@ def plan(
             f"fit= must be an L(n_params, tokens) loss fit; law {fit.law.name!r} predicts "
             f"{fit.law.output} from {list(fit.law.inputs)}"
         )
-    check_seq_len(seq_len)
     seq_len = int(seq_len)
-    check_level(level)
-    _check_warmup_fraction(warmup_fraction)
     n_params, tokens, compute = _run(n_params, tokens, compute, fit)
     if not np.isfinite([n_params, tokens, compute]).all():
         raise DataError(
@@ -126,16 +123,6 @@ def _check_results(**results: Any) -> None:
                 f"plan: {name}= expected a {kinds[name].__name__} (read a file with "
                 f"{kinds[name].__name__}.from_json), found {type(value).__name__}"
             )
-
-
-def _check_warmup_fraction(fraction: Any) -> None:
-    """DataError unless the warm-up share of the steps is a number in [0, 1]."""
-    number = isinstance(fraction, Real) and not isinstance(fraction, bool)
-    if not (number and 0.0 <= float(fraction) <= 1.0):
-        raise DataError(
-            f"warmup_fraction={fraction!r} (--warmup-fraction): expected the share of the "
-            "steps spent warming up, a number from 0 to 1 (e.g. 0.01)"
-        )
 
 
 def _step_rows(

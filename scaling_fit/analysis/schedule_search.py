@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from .. import schedules
+from ..arguments import checked
 from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..fitting.identifiability import correlated_pairs, runaway_parameters
-from ..progress import check_progress, progress_bar
+from ..progress import progress_bar
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.length_band import length_band
@@ -67,6 +68,7 @@ BATCH = 32  # candidate schedules held in memory at once during the search
 MAX_SEARCH_STEPS = 2_000_000
 
 
+@checked
 def best_schedule(
     fit: FitResult,
     total_steps: int,
@@ -131,7 +133,6 @@ def best_schedule(
             f"best_schedule: law {fit.law.name!r} is not a loss-curve law (it cannot predict "
             "a loss curve from a schedule); fit 'multipower' or 'lr_annealing' to curves"
         )
-    check_progress(progress)
     _refuse_degenerate(fit)
     peak, warmup = _peak_and_warmup(fit, peak, warmup)
     total = _total(total_steps, warmup)

@@ -138,18 +138,10 @@ def _top_loss_mask(
     ends, and a dropped run end drops its whole run (otherwise an earlier step would become
     that run's final point). Curve laws fit every logged point.
     """
-    import numpy as np
-
-    from ..inputs.points import final_points, highest_loss_mask
+    from ..inputs.points import top_loss_rows
 
     final = not curve_law and args.points in (None, "final")
-    fitted = final_points(runs) if final else runs
-    worst = fitted.loc[highest_loss_mask(fitted, args.drop_top_loss)]
-    curves = final and "step" in runs.columns
-    mask = runs["run"].isin(worst["run"]) if curves else runs.index.isin(worst.index)
-    what = f"runs ending at the {len(worst)}" if curves else f"the {len(worst)}"
-    note = f"dropped {what} highest-loss points (loss >= {worst['loss'].min():.6g})"
-    return np.asarray(mask, dtype=bool), note
+    return top_loss_rows(runs, args.drop_top_loss, final=final)
 
 
 def _summary(result: FitResult, notes: list[str]) -> str:

@@ -24,6 +24,7 @@ from .common import (
     warn_lines,
 )
 from .files import input_paths
+from .options import add_bootstrap_options, add_renamed_flags
 
 TABLES = ("curve",)
 
@@ -43,14 +44,8 @@ def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
         metavar="PARAM",
         help="with --prior: parameter fitted to the log (repeat; default L0 and A)",
     )
-    p.add_argument(
-        "--n-boot",
-        type=int,
-        default=30,
-        metavar="N",
-        help="bootstrap resamples for the noise part of the interval (30)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="resampling seed")
+    add_bootstrap_options(p, default=30)  # the noise part of the interval
+    add_renamed_flags(p)  # --n-boot, its old name
     p.add_argument(
         "--level", type=number, default=0.95, metavar="P", help="central interval P (0.95)"
     )
@@ -76,7 +71,7 @@ def run_forecast(args: argparse.Namespace) -> int:
             args.schedule,
             args.law,
             prior=args.prior,
-            n_boot=args.n_boot,
+            bootstrap=args.bootstrap,
             seed=args.seed,
             level=args.level,
             every=args.every,

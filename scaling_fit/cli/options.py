@@ -12,6 +12,8 @@ equal the library's.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from .common import count, number, pair
@@ -61,6 +63,41 @@ def add_bootstrap_options(parser: argparse.ArgumentParser, *, default: int = 0) 
         "--bootstrap", type=count, default=default, metavar="N", help=f"resamples ({default})"
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+
+
+# Flags renamed in this release: old flag -> new flag. The old one still works for one
+# release, hidden from --help, with a warning on stderr (tests/test_arguments.py).
+RENAMED_FLAGS = {"--n-boot": "--bootstrap"}  # forecast
+
+
+class RenamedFlag(argparse.Action):
+    """A flag's old name: stores into the new flag's dest, saying so on stderr."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        new = RENAMED_FLAGS[str(option_string)]
+        print(
+            f"scaling-fit: warning: {option_string} is renamed {new} (the old name goes in "
+            "the next release)",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_renamed_flags(parser: argparse.ArgumentParser) -> None:
+    """The hidden old names of the flags ``parser`` has, from :data:`RENAMED_FLAGS`."""
+    for old, new in RENAMED_FLAGS.items():
+        action = parser._option_string_actions.get(new)
+        if action is not None:
+            parser.add_argument(
+                old, dest=action.dest, type=action.type, action=RenamedFlag,
+                metavar=action.metavar, help=argparse.SUPPRESS,
+            )  # fmt: skip
 
 
 def add_jobs_option(parser: argparse.ArgumentParser) -> None:

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning, argument
 from ..inputs.points import highest_loss_mask
-from ..inputs.validate import check_fit_arguments, check_runs_frame, unit_warnings
+from ..inputs.validate import check_bootstrap, check_runs_frame, unit_warnings
 from ..laws import Law, get_law
-from ..progress import check_progress
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
@@ -43,6 +43,7 @@ MAX_FAILED_SHARE = 0.01
 FLOAT_EDGE = 1e-300
 
 
+@checked
 def fit(
     runs: Any,
     law: str | Law = "chinchilla",
@@ -134,10 +135,7 @@ def fit(
     FitResult
     """
     law = get_law(law)
-    check_progress(progress)
-    check_fit_arguments(
-        delta=delta, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs, n_refine=n_refine
-    )
+    check_bootstrap(bootstrap)  # 0 or at least 10 resamples (the rest: @checked)
     if isinstance(runs, pd.DataFrame):  # a tidy frame skips load_runs, not its checks
         check_runs_frame(runs, (*law.inputs, law.output))
     if loss not in LOSSES:

@@ -224,3 +224,26 @@ def highest_loss_mask(runs: pd.DataFrame, k: int) -> np.ndarray:
             f"{len(loss)} so that points are left to fit"
         )
     return loss >= np.sort(loss)[-k]
+
+
+def top_loss_rows(runs: pd.DataFrame, k: int, *, final: bool) -> tuple[np.ndarray, str]:
+    """Rows to leave out for ``drop_top_loss=k`` (``--drop-top-loss K``): the ``k``
+    highest-loss *fitted points*, one meaning in ``fit`` and ``report``.
+
+    With ``final`` (the final-point fits of L(N, D) laws) on loss curves the points are run
+    ends, and a dropped run end drops its whole run (otherwise an earlier step would become
+    that run's final point); otherwise every row is a point.
+
+    Returns
+    -------
+    tuple
+        Boolean mask over the rows of ``runs`` (True: leave out), and a note saying what
+        was left out.
+    """
+    fitted = final_points(runs) if final else runs
+    worst = fitted.loc[highest_loss_mask(fitted, k)]
+    curves = final and "step" in runs.columns
+    mask = runs["run"].isin(worst["run"]) if curves else runs.index.isin(worst.index)
+    what = f"runs ending at the {len(worst)}" if curves else f"the {len(worst)}"
+    note = f"dropped {what} highest-loss points (loss >= {worst['loss'].min():.6g})"
+    return np.asarray(mask, dtype=bool), note

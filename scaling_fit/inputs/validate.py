@@ -25,49 +25,32 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..arguments import MAX_BOOTSTRAP, check
+from ..arguments import MAX_DELTA as MAX_DELTA
+from ..arguments import MIN_DELTA as MIN_DELTA
 from ..errors import DataError, argument
 from .columns import CANONICAL, NON_NEGATIVE, NUMERIC
 
-# Bootstrap resamples: 10⁵ already pins a 95 % percentile to ~0.1 %; more only costs hours.
-MAX_BOOTSTRAP = 100_000
 # Fewer resamples give "intervals" of no meaning: with 1 a zero-width interval that may not
 # hold the estimate, with < 10 the 2.5 % and 97.5 % percentiles are the extreme resamples.
 MIN_BOOTSTRAP = 10
-# Huber δ on log residuals: above ~10 (a factor e¹⁰ in loss) every point is quadratic, so the
-# objective is plain MSE; larger values only risk overflow.
-MAX_DELTA = 1e3
-# Below ~1e-12, far under the round-off of a fitted log loss, every point is in Huber's linear
-# part already, and (r/δ)² overflows: δ = 1e-300 gave "array must not contain infs or NaNs".
-MIN_DELTA = 1e-12
-# Starts refined by the trust-region solver.
-MAX_REFINE = 10_000
-# Seeds: NumPy accepts any integer >= 0; 2³² is what most tools take, and plenty.
-SEED_LIMIT = 2**32
 
 
 def check_fit_arguments(
     *, delta: Any, bootstrap: Any, seed: Any, n_jobs: Any, n_refine: Any = 1
 ) -> None:
-    """DataError unless the numeric arguments of ``fit`` lie in their domains."""
-    if not _real(delta) or not MIN_DELTA <= float(delta) <= MAX_DELTA:
-        raise DataError(
-            f"{argument('delta', delta)}: expected a Huber threshold 0 < delta <= {MAX_DELTA:g} "
-            f"on log residuals, at least {MIN_DELTA:g} (default 1e-3); for plain least squares "
-            "pass loss='mse'"
-        )
+    """DataError unless the numeric arguments of ``fit`` lie in their domains (the declared
+    ones of :mod:`scaling_fit.arguments`, and 0 or at least 10 resamples); for the
+    ``fit_options`` of a backtest, which reach ``fit`` only later."""
+    for name, value in (("delta", delta), ("seed", seed), ("n_refine", n_refine)):
+        check(name, value)
     check_bootstrap(bootstrap)
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
-    check_whole("n_refine", n_refine, 1, MAX_REFINE, "default 10")
-    check_n_jobs(n_jobs)
+    check("n_jobs", n_jobs)
 
 
 def check_n_jobs(n_jobs: Any) -> None:
     """DataError unless ``n_jobs`` is a whole number of joblib workers other than 0."""
-    if not _integer(n_jobs) or int(n_jobs) == 0:
-        raise DataError(
-            f"{argument('n_jobs', n_jobs)}: expected a whole number of workers other than 0 "
-            "(1: no parallelism, -1: all cores)"
-        )
+    check("n_jobs", n_jobs)
 
 
 def check_bootstrap(bootstrap: Any, least: int = 0) -> None:

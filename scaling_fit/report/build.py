@@ -24,16 +24,19 @@ import pandas as pd
 from ..analysis.backtest import BacktestResult, backtest
 from ..analysis.isoflop import isoflop
 from ..analysis.schedule_search import best_schedule
+from ..arguments import checked
 from ..errors import DataError, FitError, ScalingFitWarning
-from ..fitting.fit import fit, highest_loss_mask
+from ..fitting.fit import fit
 from ..inputs.columns import FLOPS_PER_PARAM_TOKEN
 from ..inputs.load import load_runs
+from ..inputs.points import top_loss_rows
+from ..inputs.validate import check_bootstrap
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
 from ..results.schedule_choice import ScheduleChoice
 from .bands import shown
-from .outputs import check_holdout, check_options, check_outputs, write_all
+from .outputs import check_holdout, check_outputs, write_all
 
 # The headline budget, when none is given: this many times the largest fitted run's compute.
 TARGET_FACTOR = 10.0
@@ -95,6 +98,7 @@ class Report:
     table: pd.DataFrame | None = None
 
 
+@checked
 def write_report(
     runs: Any,
     laws: str | Sequence[str | Law] = "chinchilla",
@@ -134,8 +138,10 @@ def write_report(
     target_compute
         Budget (FLOPs) of the headline prediction; default 10× the largest run's C = 6ND.
     drop_top_loss
-        Leave out the points with the K highest losses from every fit and analysis
-        (:func:`scaling_fit.highest_loss_mask`; Epoch AI drop 5 of the Hoffmann et al. runs).
+        Leave out the K highest-loss fitted points from every fit and analysis, as
+        ``scaling-fit fit --drop-top-loss`` does (on loss curves, fitted by a final-point law,
+        the runs ending highest; :func:`scaling_fit.inputs.points.top_loss_rows`; Epoch AI
+        drop 5 of the Hoffmann et al. runs).
     columns, where, nan_policy
         Column mapping, row query and empty-cell policy of :func:`scaling_fit.load_runs`.
     warmup
@@ -167,13 +173,15 @@ def write_report(
 
     path = Path(path)
     check_outputs(path, overwrite, figures)  # before any work (the output contract)
-    check_options(bootstrap, seed, target_compute)
+    check_bootstrap(bootstrap)  # 0 or at least 10 resamples (the rest: @checked)
     names = [laws] if isinstance(laws, (str, Law)) else list(laws)
     law_list = [get_law(law) for law in names]
     table = load_runs(runs, columns=columns, where=where, nan_policy=nan_policy)
     sources = table.attrs.get("sources", [])
-    if drop_top_loss:
-        table = table.loc[~highest_loss_mask(table, drop_top_loss)].reset_index(drop=True)
+    if drop_top_loss:  # the fit's meaning: K fitted points (run ends of point laws' curves)
+        final = not all(law.fits_curves for law in law_list)
+        dropped, _ = top_loss_rows(table, drop_top_loss, final=final)
+        table = table.loc[~dropped].reset_index(drop=True)
     check_holdout(table, law_list, holdout)
     report = Report(path=path, fits={}, best_law=None, headline={}, table=table)
     report.options = {

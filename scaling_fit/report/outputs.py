@@ -6,11 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..inputs.validate import SEED_LIMIT, check_bootstrap, check_whole
 from ..laws import Law
 
 if TYPE_CHECKING:
@@ -35,23 +32,6 @@ def check_outputs(path: Path, overwrite: bool, figures: str | Path | None) -> No
     check_target(path, overwrite=overwrite)
     if figures is not None:
         check_folder(figures)
-
-
-def check_options(bootstrap: Any, seed: Any, target_compute: Any) -> None:
-    """DataError for a bootstrap size, seed or target budget outside its domain (up front)."""
-    check_bootstrap(bootstrap)
-    check_whole("seed", seed, 0, SEED_LIMIT - 1, "e.g. 0")
-    if target_compute is None:
-        return
-    try:
-        ok = bool(np.isfinite(float(target_compute)) and float(target_compute) > 0)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise DataError(
-            f"target_compute={target_compute!r} (--target-compute): expected a finite budget "
-            "in FLOPs > 0, e.g. 1e23"
-        )
 
 
 def check_holdout(table: pd.DataFrame, laws: list[Law], holdout: Any) -> None:

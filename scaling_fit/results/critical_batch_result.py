@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
 from .intervals import check_level
@@ -57,6 +58,7 @@ class CriticalBatchResult(JsonResult):
         """What each reported quantity means (which critical-batch definition)."""
         return dict(DEFINITIONS)
 
+    @checked
     def predict(self, tokens: Any, *, level: float | None = None) -> pd.DataFrame:
         """B_noise and B_20 at other token counts, from B_noise = k·D^p across the sweeps.
 

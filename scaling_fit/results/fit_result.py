@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from ..arguments import checked
 from ..errors import DataError, FitError, ScalingFitWarning, argument
 from ..inputs.validate import check_positive_inputs
 from ..laws import Law, get_law
 from ..laws.base import Array
-from ..progress import check_progress, progress_bar
+from ..progress import progress_bar
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
 from .extrapolation import extrapolation_factors
 from .fit_json import fit_from_json, fit_to_dict
-from .intervals import check_level, percentile_interval
+from .intervals import percentile_interval
 from .json_file import JsonResult
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
@@ -122,9 +123,9 @@ class FitResult(JsonResult):
         spread = np.nanstd(self.samples, axis=0, ddof=1)
         return {n: float(s) for n, s in zip(self.params, spread, strict=True)}
 
+    @checked
     def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
         """Bootstrap percentile interval of each parameter (None without a bootstrap)."""
-        check_level(level)
         if self.samples is None:
             return dict.fromkeys(self.params)
         lo, hi = percentile_interval(self.samples, level, axis=0)
@@ -202,6 +203,7 @@ class FitResult(JsonResult):
                     stacklevel=3,
                 )
 
+    @checked
     def predict_interval(
         self,
         data: pd.DataFrame | None = None,
@@ -218,9 +220,7 @@ class FitResult(JsonResult):
         self._require_point_law("predict_interval")
         self._require_finite_params("predict_interval")
         self._require_converged("predict_interval", allow_unconverged)
-        check_level(level)
         samples = self._require_samples("predict_interval")
-        check_progress(progress)
         columns = [np.ravel(x) for x in np.broadcast_arrays(*self._inputs(data, inputs))]
         size = columns[0].size
         lo, hi = np.empty(size), np.empty(size)
@@ -238,6 +238,7 @@ class FitResult(JsonResult):
         table["lower"], table["upper"] = lo, hi
         return table
 
+    @checked
     def predict_curve(
         self,
         schedule: Any,
@@ -282,12 +283,12 @@ class FitResult(JsonResult):
         if band is not None:
             table["loss_lower"], table["loss_upper"] = band
         if level is not None:
-            check_level(level)
             samples = self._require_samples("predict_curve(level=...)")
             band = curve_band(self, schedule, table["step"].to_numpy(), samples, level)
             table["loss_lo"], table["loss_hi"] = band
         return table
 
+    @checked
     def compute_optimal(
         self,
         compute: Any,
@@ -309,7 +310,6 @@ class FitResult(JsonResult):
         """
         self._require_finite_params("compute_optimal")
         self._require_converged("compute_optimal", allow_unconverged)
-        check_level(level)
         budgets = np.atleast_1d(np.asarray(compute, dtype=float)).reshape(-1)
         check_positive_inputs({"compute": budgets}, "compute_optimal")
         cost = {"flops_per_param_token": flops_per_param_token, "flops_per_token": flops_per_token}

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
 from .fit_result import FitResult
-from .intervals import check_level
 from .json_file import JsonResult, load_result_json, table_field
 from .json_safe import json_columns, json_safe
 
@@ -76,6 +76,7 @@ class HparamsResult(JsonResult):
             means[label] = float(values.mean()) if len(values) else float("nan")
         return means
 
+    @checked
     def predict(self, n_params: Any, tokens: Any, *, level: float = 0.95) -> pd.DataFrame:
         """Optimal peak LR and batch size (tokens) with bootstrap percentile intervals.
 
@@ -109,7 +110,6 @@ class HparamsResult(JsonResult):
             when the lr law's cells share one tokens-per-parameter ratio (its exponents are
             then not separately determined) and the prediction is at another.
         """
-        check_level(level)
         check_positive_inputs({"n_params": n_params, "tokens": tokens}, "HparamsResult.predict")
         try:
             n, d = (np.ravel(x).astype(float) for x in np.broadcast_arrays(n_params, tokens))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, argument
+from ..arguments import check
 
 Array = np.ndarray
 
@@ -44,13 +44,6 @@ def _nan_percentile(values: Array, q: float, axis: int) -> Array:
 
 
 def check_level(level: Any) -> None:
-    """A DataError unless ``level`` is a probability strictly between 0 and 1."""
-    try:
-        ok = 0.0 < float(level) < 1.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise DataError(
-            f"{argument('level', level)}: expected the probability of a central interval, "
-            "strictly between 0 and 1 (e.g. 0.95)"
-        )
+    """A DataError unless ``level`` is a probability strictly between 0 and 1 (the declared
+    domain, :data:`scaling_fit.arguments.DOMAINS`)."""
+    check("level", level)

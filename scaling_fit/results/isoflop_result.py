@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..inputs.validate import check_positive_inputs, check_whole
+from ..arguments import checked
+from ..inputs.validate import check_positive_inputs
 from .intervals import percentile_interval
 from .json_file import JsonResult
 from .json_safe import json_columns
@@ -60,6 +61,7 @@ class IsoflopResult(JsonResult):
     samples: np.ndarray | None = None
     version: str = field(default="")
 
+    @checked
     def interval(self, level: float = 0.95) -> dict[str, tuple[float, float] | None]:
         """Bootstrap percentile interval of a, k, b, k_D (None without a bootstrap)."""
         if self.samples is None:
@@ -72,6 +74,7 @@ class IsoflopResult(JsonResult):
         """95 % bootstrap percentile intervals."""
         return self.interval(0.95)
 
+    @checked
     def frontier(self, compute: Any = None, *, level: float = 0.95) -> pd.DataFrame:
         """N*(C) and D*(C) from the power laws, with bootstrap percentile bands (else NaN).
 
@@ -104,9 +107,9 @@ class IsoflopResult(JsonResult):
             table[f"{name}_lower"], table[f"{name}_upper"] = bounds
         return table
 
+    @checked
     def curves(self, n_grid: int = 50) -> pd.DataFrame:
         """Each budget's local parabola over the N range it was fitted on."""
-        check_whole("n_grid", n_grid, 2, 100_000, "points per parabola, e.g. 50")
         parts = []
         for row in self.budgets.loc[np.isfinite(self.budgets["curvature"])].itertuples():
             n = np.geomspace(row.fit_n_min, row.fit_n_max, n_grid)
