@@ -59,14 +59,21 @@ def test_commands_that_read_runs_are_found_from_the_parser() -> None:
     assert lacking == set(NOT_RUNS)
 
 
-@pytest.mark.parametrize("command", reads_runs())
-@pytest.mark.parametrize("target", [[], ["--target-n", "7e10", "--target-tokens", "1.4e12"]])
+TARGET = ["--target-n", "7e10", "--target-tokens", "1.4e12"]
+
+
+def where_cases() -> list[tuple[str, list[str]]]:
+    """Every command that reads runs, and again with target flags where it has them."""
+    cases = [(name, []) for name in reads_runs()]
+    targeted = [n for n in reads_runs() if "--target-n" in COMMANDS[n]._option_string_actions]
+    return cases + [(name, TARGET) for name in targeted]
+
+
+@pytest.mark.parametrize(("command", "target"), where_cases())
 def test_where_applies_to_every_command_that_reads_runs(
     command: str, target: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     parser = COMMANDS[command]
-    if target and "--target-n" not in parser._option_string_actions:
-        pytest.skip("no target flags")
     out = tmp_path / "out.file"
     argv = [command, str(RUNS), *required_flags(parser), *target, "--where", "loss < 0"]
     code = main([*argv, "-o", str(out)])
