@@ -173,7 +173,10 @@ def test_cli_forecast(capsys, tmp_path) -> None:
     assert code == 0, err
     data = json.loads(out)
     api = sf.forecast(seen_log(0.5), COSINE, prior=fit_path, bootstrap=4, every=1000)
-    assert data["final_loss"] == pytest.approx(api.final_loss, rel=1e-12)
+    # The CLI reads the log back from CSV, whose float parsing may differ in the last bit
+    # across pandas versions (the lowest allowed one differs); the fit stops at a relative
+    # tolerance near 1e-10, so the same forecast agrees to 1e-8, not to the last digit.
+    assert data["final_loss"] == pytest.approx(api.final_loss, rel=1e-8)
     assert data["seen_steps"] == 6000 and len(data["interval"]) == 2
     assert data["error_band"] == api.error_band and len(data["noise_interval"]) == 2
     assert err.startswith("final loss ") and "seen 6000 of 12000 steps" in err
