@@ -31,7 +31,7 @@ from ..inputs.load import load_runs
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
-from ..results.schedule_choice import ScheduleChoice
+from ..results.schedule_choice import ScheduleChoiceResult
 from .bands import shown
 from .outputs import check_holdout, check_options, check_outputs, write_all
 
@@ -84,7 +84,7 @@ class Report:
     ranked: bool = False
     backtest: BacktestResult | None = None
     isoflop: IsoflopResult | None = None
-    schedule_choice: ScheduleChoice | None = None
+    schedule_choice: ScheduleChoiceResult | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
