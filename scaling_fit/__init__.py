@@ -37,6 +37,7 @@ _LAZY = {
     "ScheduleChoiceResult": "results.schedule_choice",
     "Result": "results.base",
     "PlanResult": "results.plan_result",
+    "PredictionsResult": "results.predictions_result",
     "SuggestionResult": "results.plan_result",
     "read_result": "results.base",
     "best_schedule": "analysis.schedule_search",
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     from .results.isoflop_groups import IsoflopGroupsResult
     from .results.isoflop_result import IsoflopResult
     from .results.plan_result import PlanResult, SuggestionResult
+    from .results.predictions_result import PredictionsResult
     from .results.schedule_choice import ScheduleChoiceResult
     from .schedules import Schedule
 
@@ -128,6 +130,7 @@ __all__ = [
     "OutputPathError",
     "Parameter",
     "PlanResult",
+    "PredictionsResult",
     "Report",
     "Result",
     "ScalingFitError",

@@ -109,6 +109,9 @@ BUILDERS: dict[str, Callable[[], Result]] = {
     "CriticalBatchResult": lambda: sf.fit_critical_batch(ZHANG),
     "ScheduleChoiceResult": _schedule_choice,
     "ForecastResult": lambda: sf.forecast(_seen_log(), COSINE, n_boot=4),
+    "PredictionsResult": lambda: sf.PredictionsResult(
+        sf.FitResult.from_params("lr_annealing", ANNEALING).predict_curve(COSINE, every=500)
+    ),
     "PlanResult": lambda: sf.PlanResult(sf.plan(n_params=7e9, tokens=1.4e12)),
     "SuggestionResult": lambda: sf.SuggestionResult(
         sf.suggest_runs(_epoch_fit(), target={"compute": 5.76e23}, budget=1e21)

@@ -215,6 +215,7 @@ RESULT_MODULES = (
     "schedule_choice",
     "forecast_result",
     "plan_result",
+    "predictions_result",
 )
 
 
