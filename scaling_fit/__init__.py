@@ -38,6 +38,7 @@ _LAZY = {
     "Result": "results.base",
     "PlanResult": "results.plan_result",
     "PredictionsResult": "results.predictions_result",
+    "ReportSummaryResult": "results.report_summary",
     "SuggestionResult": "results.plan_result",
     "read_result": "results.base",
     "best_schedule": "analysis.schedule_search",
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
     from .results.isoflop_result import IsoflopResult
     from .results.plan_result import PlanResult, SuggestionResult
     from .results.predictions_result import PredictionsResult
+    from .results.report_summary import ReportSummaryResult
     from .results.schedule_choice import ScheduleChoiceResult
     from .schedules import Schedule
 
@@ -132,6 +134,7 @@ __all__ = [
     "PlanResult",
     "PredictionsResult",
     "Report",
+    "ReportSummaryResult",
     "Result",
     "ScalingFitError",
     "ScalingFitWarning",

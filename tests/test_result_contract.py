@@ -93,6 +93,13 @@ def _schedule_choice() -> sf.ScheduleChoiceResult:
     return sf.best_schedule(fit, 6000, "wsd", peak=3e-4, warmup=500, grid=grid, every=500)
 
 
+def _report_summary() -> sf.ReportSummaryResult:
+    import tempfile
+
+    page = Path(tempfile.mkdtemp()) / "report.html"
+    return sf.write_report(EPOCH, "chinchilla", page, bootstrap=10).summary()
+
+
 # class name -> a function building a small instance of it
 BUILDERS: dict[str, Callable[[], Result]] = {
     "FitResult": _epoch_fit,
@@ -112,6 +119,7 @@ BUILDERS: dict[str, Callable[[], Result]] = {
     "PredictionsResult": lambda: sf.PredictionsResult(
         sf.FitResult.from_params("lr_annealing", ANNEALING).predict_curve(COSINE, every=500)
     ),
+    "ReportSummaryResult": _report_summary,
     "PlanResult": lambda: sf.PlanResult(sf.plan(n_params=7e9, tokens=1.4e12)),
     "SuggestionResult": lambda: sf.SuggestionResult(
         sf.suggest_runs(_epoch_fit(), target={"compute": 5.76e23}, budget=1e21)
@@ -125,7 +133,8 @@ PLOTS = {  # classes with a figure: the kind of it to draw
     "ScheduleChoiceResult": "curves",
     "ForecastResult": "curve",
 }
-CASES = list(BUILDERS)  # all of them take ~3 s together
+SLOW = {"ReportSummaryResult"}  # ~2.5 s: a whole report; the others take ~3 s together
+CASES = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILDERS]
 _BUILT: dict[str, Result] = {}
 
 
@@ -194,7 +203,7 @@ def test_text_and_html_hold_the_same_sections(name: str) -> None:
         assert f"<h4>{html.escape(section.title)}</h4>" in page
 
 
-@pytest.mark.parametrize("name", [name for name in CASES if name in PLOTS])
+@pytest.mark.parametrize("name", [name for name in BUILDERS if name in PLOTS])
 def test_plot_returns_a_figure(name: str) -> None:
     from matplotlib.figure import Figure
 

@@ -216,6 +216,7 @@ RESULT_MODULES = (
     "forecast_result",
     "plan_result",
     "predictions_result",
+    "report_summary",
 )
 
 
