@@ -230,3 +230,21 @@ def test_old_names_warn_and_still_work() -> None:
         assert forecast_module.Forecast is sf.ForecastResult
     with pytest.warns(DeprecationWarning, match="ScheduleChoiceResult"):
         assert choice_module.ScheduleChoice is sf.ScheduleChoiceResult
+
+
+def test_files_of_the_previous_version_still_read(tmp_path: Path) -> None:
+    # `scaling-fit forecast` wrote its JSON without a format tag (and without level/prior);
+    # `scaling-fit best-schedule` wrote no improvement_interval, law and family first.
+    forecast = built("ForecastResult")
+    old = {k: v for k, v in forecast.to_dict().items() if k not in ("format", "level", "prior")}
+    path = tmp_path / "forecast.json"
+    path.write_text(__import__("json").dumps(old))
+    again = sf.ForecastResult.from_json(path)
+    assert again.final_loss == forecast.final_loss and again.interval == forecast.interval
+    assert again.curve.equals(forecast.curve) and again.fit.params == forecast.fit.params
+    choice = built("ScheduleChoiceResult")
+    old = {k: v for k, v in choice.to_dict().items() if k != "improvement_interval"}
+    again = sf.read_result(__import__("json").dumps(old))
+    assert isinstance(again, sf.ScheduleChoiceResult) and again.improvement_interval is None
+    assert again.schedule.spec == choice.schedule.spec
+    np.testing.assert_array_equal(again.baseline.lr, choice.baseline.lr)

@@ -6,6 +6,7 @@ before this class existed; :meth:`ForecastResult.from_json` still reads those fi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,12 +148,16 @@ class ForecastResult(Result):
 
         where = f"file {source}" if is_json_path(source) else "the JSON text"
         text = read_json_source(source, where, "expected a forecast's JSON")
-        if '"format"' not in text and '"final_loss"' in text and '"seen_steps"' in text:
-            import json
-
-            raw = json.loads(text)  # an untagged forecast of the command line
-            if isinstance(raw, dict) and "format" not in raw:
-                text = json.dumps({"format": cls.FORMAT, **raw})
+        try:
+            raw = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            raw = None  # the common reader says what is wrong
+        if (
+            isinstance(raw, dict)
+            and "format" not in raw
+            and {"final_loss", "seen_steps"} <= set(raw)
+        ):
+            text = json.dumps({"format": cls.FORMAT, **raw})  # untagged: as the CLI wrote it before
         return super().from_json(text)
 
     @classmethod
@@ -174,8 +179,6 @@ class ForecastResult(Result):
 
 def json_text(data: dict[str, Any]) -> str:
     """``data`` as JSON text (for a nested result's reader)."""
-    import json
-
     return json.dumps(data)
 
 
