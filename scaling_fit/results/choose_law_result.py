@@ -86,6 +86,11 @@ class ChooseLawResult(Result):
             Section("laws ranked by the backtest shaped like the target (log-error scales):", body),
         ]
 
+    def table(self, name: str = "ranking") -> pd.DataFrame:
+        """A table by name: the ``ranking``, or the backtest's ``summary``, ``errors`` or
+        ``stability`` (``scaling-fit compare --format csv --table NAME``)."""
+        return self.ranking if name == "ranking" else getattr(self.backtest, name)
+
     def __repr__(self) -> str:
         return self.report()
 

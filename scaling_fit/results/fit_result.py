@@ -396,6 +396,17 @@ class FitResult(Result):
             sections.append(Section("[[Warnings]]", [f"    {w}" for w in self.warnings]))
         return sections
 
+    def summary(self, warnings: list[str] | None = None) -> str:
+        """A few lines: law, points, objective, convergence, parameters, warnings (what
+        ``scaling-fit fit`` prints; :meth:`report` is the full report).
+
+        ``warnings`` replaces the result's own warnings in the last lines (the command line
+        adds those of loading the runs).
+        """
+        from .fit_summary import fit_summary
+
+        return fit_summary(self, list(self.warnings) if warnings is None else warnings)
+
     def _parameter_table(self) -> Table:
         """The parameters: value, s.e., 95 % interval (the text keeps lmfit's layout)."""
         errors, intervals = self.stderr, self.ci95
