@@ -27,10 +27,20 @@ _LAZY = {
     "backtest": "analysis.backtest",
     "ChooseLawResult": "results.choose_law_result",
     "choose_law": "analysis.choose_law",
-    "Forecast": "analysis.forecast",
+    "Forecast": "analysis.forecast",  # deprecated name of ForecastResult
+    "ForecastResult": "results.forecast_result",
     "forecast": "analysis.forecast",
     "isoflop": "analysis.isoflop",
-    "ScheduleChoice": "results.schedule_choice",
+    "isoflop_groups": "analysis.isoflop_groups",
+    "IsoflopGroupsResult": "results.isoflop_groups",
+    "ScheduleChoice": "results.schedule_choice",  # deprecated name of ScheduleChoiceResult
+    "ScheduleChoiceResult": "results.schedule_choice",
+    "Result": "results.base",
+    "PlanResult": "results.plan_result",
+    "PredictionsResult": "results.predictions_result",
+    "ReportSummaryResult": "results.report_summary",
+    "SuggestionResult": "results.plan_result",
+    "read_result": "results.base",
     "best_schedule": "analysis.schedule_search",
     "fit": "fitting.fit",
     "fit_critical_batch": "analysis.critical_batch",
@@ -64,9 +74,10 @@ if TYPE_CHECKING:
     from .analysis.choose_law import choose_law
     from .analysis.critical_batch import fit_critical_batch, noise_scale, steps_to_target
     from .analysis.design import suggest_runs
-    from .analysis.forecast import Forecast, forecast
+    from .analysis.forecast import forecast
     from .analysis.hparams import fit_hparams, holdout_penalty
     from .analysis.isoflop import isoflop
+    from .analysis.isoflop_groups import isoflop_groups
     from .analysis.plan import plan
     from .analysis.schedule_search import best_schedule
     from .fitting.fit import fit
@@ -75,12 +86,18 @@ if TYPE_CHECKING:
     from .laws import LAWS, Law, Parameter, get_law, list_laws
     from .report.build import Report, write_report
     from .results.backtest_result import BacktestResult
+    from .results.base import Result, read_result
     from .results.choose_law_result import ChooseLawResult
     from .results.critical_batch_result import CriticalBatchResult
     from .results.fit_result import FitResult
+    from .results.forecast_result import ForecastResult
     from .results.hparams_result import HparamsResult
+    from .results.isoflop_groups import IsoflopGroupsResult
     from .results.isoflop_result import IsoflopResult
-    from .results.schedule_choice import ScheduleChoice
+    from .results.plan_result import PlanResult, SuggestionResult
+    from .results.predictions_result import PredictionsResult
+    from .results.report_summary import ReportSummaryResult
+    from .results.schedule_choice import ScheduleChoiceResult
     from .schedules import Schedule
 
 
@@ -105,19 +122,25 @@ __all__ = [
     "DataError",
     "FitError",
     "FitResult",
-    "Forecast",
+    "ForecastResult",
     "HparamsResult",
+    "IsoflopGroupsResult",
     "IsoflopResult",
     "Law",
     "MissingExtraError",
     "OutputExistsError",
     "OutputPathError",
     "Parameter",
+    "PlanResult",
+    "PredictionsResult",
     "Report",
+    "ReportSummaryResult",
+    "Result",
     "ScalingFitError",
     "ScalingFitWarning",
     "Schedule",
-    "ScheduleChoice",
+    "ScheduleChoiceResult",
+    "SuggestionResult",
     "UnknownLawError",
     "__version__",
     "backtest",
@@ -131,11 +154,13 @@ __all__ = [
     "highest_loss_mask",
     "holdout_penalty",
     "isoflop",
+    "isoflop_groups",
     "list_laws",
     "load_runs",
     "noise_scale",
     "plan",
     "plotting",
+    "read_result",
     "schedules",
     "steps_to_target",
     "suggest_runs",

@@ -68,6 +68,7 @@ FLAGS: dict[str, str] = {
     "law": "--law",
     "holdout": "--holdout",
     "grouping": "--budget-rtol",
+    "group_by": "--group-by",
     "keep_flagged": "--keep-flagged",
     "min_side": "--min-side",
     "fit_unidentified": "--fit-unidentified",

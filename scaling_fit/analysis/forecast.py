@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from ..inputs.load import load_runs
 from ..laws import get_law
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
+from ..results.forecast_result import ForecastResult
 from ..schedules import ScheduleLike, as_schedule
 from ..schedules.by_run import warmup_of
 from .forecast_errors import ERRORS, LAW
@@ -58,46 +58,6 @@ from .forecast_prior import compare_with_prior, peak_band, prior_length_band
 
 DEFAULT_REFIT = ("L0", "A")
 BLOCKS = 10  # a resampled block holds about 1/BLOCKS of the seen points
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """Where a running job will end, from the part seen so far.
-
-    Attributes
-    ----------
-    final_loss : float
-        Predicted loss at the end of training (step ``total`` of the schedule).
-    interval : tuple of float or None
-        ``level`` interval of ``final_loss``: the noise part and the law part (``error_band``)
-        added in quadrature on the log scale: finite, > 0 and around ``final_loss``, or None
-        when neither is available, the forecast final loss is <= 0, the prior did not
-        converge, or the run lies beyond a prior whose length extrapolation could not be
-        measured (each with a warning).
-    noise_interval : tuple of float or None
-        The noise part alone: block-bootstrap interval (None when ``bootstrap=0``).
-    error_band : float or None
-        The law part: relative half-width measured on published runs at this fraction seen,
-        and at this run's peak LR over the prior's (None for a law without measurements).
-    curve : pandas.DataFrame
-        ``step, lr, loss`` predicted from the last seen step to the end.
-    seen_steps : int
-        The last logged step used.
-    fit : FitResult
-        The fit of the seen part (``fit.fixed`` holds what the prior supplied).
-    peak_ratio : float or None
-        The run's peak LR over the nearest peak LR of the prior's runs (None without a prior;
-        1.0 when the prior does not record its schedules).
-    """
-
-    final_loss: float
-    interval: tuple[float, float] | None
-    curve: pd.DataFrame
-    seen_steps: int
-    fit: FitResult
-    noise_interval: tuple[float, float] | None = None
-    error_band: float | None = None
-    peak_ratio: float | None = None
 
 
 @checked(renamed={"n_boot": "bootstrap"})
@@ -112,7 +72,7 @@ def forecast(
     level: float = 0.95,
     seed: int = 0,
     every: int = 100,
-) -> Forecast:
+) -> ForecastResult:
     """Predict the rest of a run's loss curve and its final loss from its first part.
 
     Parameters
@@ -159,6 +119,7 @@ def forecast(
             "log. Pass prior= (--prior FIT.json), or leave out refit= (--refit)"
         )
     refit = DEFAULT_REFIT if refit is None else refit
+    prior_given = prior
     if prior is not None:
         prior = prior if isinstance(prior, FitResult) else FitResult.from_json(prior)
         if law is not None and get_law(law).name != prior.law.name:
@@ -206,10 +167,14 @@ def forecast(
         band = _with_prior_length(band, length[0])
     if not (np.isfinite(final) and final > 0):
         _warn_not_a_loss(final, seen / sched.total, prior is not None)
-        return Forecast(final, None, curve, seen, fitted, None, band, ratio)
+        return ForecastResult(
+            final, None, curve, seen, fitted, None, band, ratio, level, _prior_name(prior_given)
+        )
     noise = _interval(fitted, sched, run, bootstrap, level, seed) if bootstrap else None
     interval = None if unbounded else _combined(final, noise, band)
-    return Forecast(final, interval, curve, seen, fitted, noise, band, ratio)
+    return ForecastResult(
+        final, interval, curve, seen, fitted, noise, band, ratio, level, _prior_name(prior_given)
+    )
 
 
 def error_band(
@@ -424,3 +389,21 @@ def _positive_percentiles(finals: np.ndarray, level: float) -> tuple[float, floa
     tail = 50.0 * (1.0 - level)
     lo, hi = np.percentile(usable, [tail, 100.0 - tail])
     return float(lo), float(hi)
+
+
+def _prior_name(prior: FitResult | str | Path | None) -> str:
+    """How the forecast's report names the prior: its file, or the law of a given fit."""
+    if prior is None:
+        return ""
+    return f"a fit of law {prior.law.name}" if isinstance(prior, FitResult) else str(prior)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Forecast":
+        warnings.warn(
+            "Forecast is renamed ForecastResult; the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ForecastResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -40,7 +40,7 @@ from ..progress import progress_bar
 from ..results.curves import predict_curve, predict_runs
 from ..results.fit_result import FitResult
 from ..results.length_band import length_band
-from ..results.schedule_choice import ScheduleChoice
+from ..results.schedule_choice import ScheduleChoiceResult
 from ..schedules import Schedule, ScheduleLike, as_schedule
 from .forecast_prior import prior_schedules
 
@@ -80,7 +80,7 @@ def best_schedule(
     baseline: ScheduleLike = "cosine",
     every: int = 100,
     progress: bool | str = "auto",
-) -> ScheduleChoice:
+) -> ScheduleChoiceResult:
     """The schedule of a family with the lowest predicted final loss under a fitted curve law.
 
     Parameters
@@ -108,7 +108,7 @@ def best_schedule(
 
     Returns
     -------
-    ScheduleChoice
+    ScheduleChoiceResult
 
     Warns
     -----
@@ -158,7 +158,7 @@ def best_schedule(
         curve["loss_lower"], curve["loss_upper"] = band
     base_curve = predict_curve(fit, base, every=every)
     final, base_final = float(curve["loss"].iloc[-1]), float(base_curve["loss"].iloc[-1])
-    return ScheduleChoice(
+    return ScheduleChoiceResult(
         schedule=chosen,
         curve=curve,
         final_loss=final,
@@ -168,6 +168,8 @@ def best_schedule(
         improvement=base_final - final,
         candidates=table,
         improvement_interval=_improvement_interval(fit, chosen, base),
+        law=fit.law.name,
+        family=family,
     )
 
 

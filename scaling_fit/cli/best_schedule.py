@@ -13,7 +13,7 @@ stderr: the library's warnings.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .common import (
     add_format_options,
@@ -28,14 +28,7 @@ from .common import (
 )
 from .files import input_paths
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ..results.schedule_choice import ScheduleChoice
-
-JSON_FORMAT = "scaling_fit.ScheduleChoice/1"
 TABLES = ("candidates", "curve", "baseline_curve")
-SHOWN = 5  # candidates in the summary
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -90,57 +83,5 @@ def run_best_schedule(args: argparse.Namespace) -> int:
             every=args.every,
         )
     warn_lines(args, caught)
-    emit(
-        args,
-        _summary(choice, args.family),
-        lambda: choice_dict(choice, result.law.name, args.family),
-        lambda table: getattr(choice, table),
-    )
+    emit(args, choice.report(), choice.to_dict, lambda table: getattr(choice, table))
     return 0
-
-
-def _summary(choice: ScheduleChoice, family: str) -> str:
-    """The choice against the baseline, then the best candidates (a few lines)."""
-    baseline = choice.baseline.spec or choice.baseline.name
-    interval = ""
-    if choice.improvement_interval is not None:
-        interval = " [{:.4g}, {:.4g}] (95 %)".format(*choice.improvement_interval)
-    top = choice.candidates.head(SHOWN)
-    lines = [
-        f"best {family} schedule: {choice.schedule.spec}",
-        f"  predicted final loss {choice.final_loss:.6g}; baseline {baseline}: "
-        f"{choice.baseline_loss:.6g}; improvement {choice.improvement:.4g}{interval}",
-        f"best {len(top)} of {len(choice.candidates)} candidates (all: --format json or csv):",
-    ]
-    pairs = zip(top["final_loss"], top["spec"], strict=True)
-    lines += [f"  {loss:<9.6g} {spec}" for loss, spec in pairs]
-    return "\n".join(lines)
-
-
-def choice_dict(choice: ScheduleChoice, law: str, family: str) -> dict[str, Any]:
-    """JSON-ready dictionary of a :class:`~scaling_fit.ScheduleChoice` (NaN as None)."""
-    return {
-        "format": JSON_FORMAT,
-        "law": law,
-        "family": family,
-        "total_steps": int(choice.schedule.total),
-        "schedule": choice.schedule.spec,
-        "final_loss": choice.final_loss,
-        "baseline": choice.baseline.spec or choice.baseline.name,
-        "baseline_loss": choice.baseline_loss,
-        "improvement": choice.improvement,
-        "improvement_interval": None
-        if choice.improvement_interval is None
-        else list(choice.improvement_interval),
-        "curve": _columns(choice.curve),
-        "baseline_curve": _columns(choice.baseline_curve),
-        "candidates": _columns(choice.candidates),
-    }
-
-
-def _columns(table: pd.DataFrame) -> dict[str, list[Any]]:
-    """Column name → list of plain values, NaN written as None."""
-    return {
-        str(name): [None if value != value else value for value in table[name].tolist()]
-        for name in table.columns
-    }

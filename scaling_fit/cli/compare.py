@@ -133,13 +133,8 @@ def _run_choose_law(args: argparse.Namespace, target: dict[str, float]) -> int:
             fit_unidentified=args.fit_unidentified,
         )  # fmt: skip
     warn_lines(args, caught)
-    emit(args, result.report(), result.to_dict, lambda table: _choice_table(result, table))
+    emit(args, result.report(), result.to_dict, result.table)
     return 0
-
-
-def _choice_table(result: Any, table: str) -> Any:
-    """A CSV table of a ChooseLawResult: its ranking, or one of its backtest's tables."""
-    return result.ranking if table == "ranking" else getattr(result.backtest, table)
 
 
 def _run_mask(runs: pd.DataFrame, names: list[str]) -> np.ndarray:

@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ..results.fit_result import FitResult
-
 
 def add_parser(commands: Any, output: Parser) -> None:
     """Register the ``fit`` subcommand on ``commands`` (an argparse subparsers object)."""
@@ -121,7 +119,7 @@ def run_fit(args: argparse.Namespace) -> int:
         )
     for note in notes:  # after the fit: an error stays the only line on stderr
         say(args, note)
-    summary = _summary(result, list(dict.fromkeys([*result.warnings, *caught])))
+    summary = result.summary(list(dict.fromkeys([*result.warnings, *caught])))
     emit(args, summary, result.to_json)
     if not result.converged:
         error("the fit did not converge; the result was written anyway (see its warnings)")
@@ -142,23 +140,3 @@ def _top_loss_mask(
 
     final = not curve_law and args.points in (None, "final")
     return top_loss_rows(runs, args.drop_top_loss, final=final)
-
-
-def _summary(result: FitResult, notes: list[str]) -> str:
-    """A few lines for humans: law, points, objective, convergence, parameters, warnings."""
-    lines = [
-        f"law {result.law.name}: {result.n_points} points, objective {result.objective:.10g}, "
-        f"{'converged' if result.converged else 'NOT converged'}"
-    ]
-    errors, intervals = result.stderr, result.ci95
-    for name, value in result.params.items():
-        note = ""
-        if name in result.fixed:
-            note = "  (fixed)"
-        elif name in result.tie:
-            note = f"  (tied to {result.tie[name]})"
-        elif errors[name] is not None:
-            lo, hi = intervals[name]
-            note = f"  s.e. {errors[name]:.4g}  95% CI [{lo:.6g}, {hi:.6g}]"
-        lines.append(f"  {name:<8} = {value:.8g}{note}")
-    return "\n".join(lines + [f"warning: {message}" for message in notes])

@@ -78,55 +78,5 @@ def run_forecast(args: argparse.Namespace) -> int:
             **options,
         )
     warn_lines(args, caught)
-    emit(args, _summary(result, args), lambda: _data(result), lambda _table: result.curve)
+    emit(args, result.report(), result.to_dict, lambda _table: result.curve)
     return 0
-
-
-def _data(result: Any) -> dict[str, Any]:
-    """The whole forecast as a JSON-ready dictionary."""
-    return {
-        "final_loss": result.final_loss,
-        "interval": _listed(result.interval),
-        "noise_interval": _listed(result.noise_interval),
-        "error_band": result.error_band,
-        "seen_steps": result.seen_steps,
-        "peak_ratio": result.peak_ratio,
-        "curve": {k: result.curve[k].tolist() for k in result.curve.columns},
-        "fit": result.fit.to_dict(),
-    }
-
-
-def _summary(result: Any, args: argparse.Namespace) -> str:
-    """Three lines: the final loss and its interval, what was seen, the predicted curve."""
-    curve, fit = result.curve, result.fit
-    total = int(curve["step"].iloc[-1])
-    prior = f", shape from --prior {args.prior}" if args.prior else ", no prior"
-    if result.peak_ratio not in (None, 1.0):
-        prior += f" (at x{1 / result.peak_ratio:.3g} this run's peak LR)"
-    return "\n".join(
-        [
-            f"final loss {result.final_loss:.4f} at step {total}{_interval_text(result, args)}",
-            f"seen {result.seen_steps} of {total} steps ({result.seen_steps / total:.0%}); "
-            f"law {fit.law.name}{prior}",
-            f"curve: {len(curve)} points from step {int(curve['step'].iloc[0])}, loss "
-            f"{curve['loss'].iloc[0]:.4f} -> {curve['loss'].iloc[-1]:.4f} "
-            "(all: --format json or csv)",
-        ]
-    )
-
-
-def _interval_text(result: Any, args: argparse.Namespace) -> str:
-    """`` (95 % interval lo-hi: noise and ±x % measured law error)``, saying what it covers."""
-    if result.interval is None:
-        return " (no interval: see the warning)"
-    lo, hi = result.interval
-    level = f"{100 * args.level:.4g} %"
-    if result.error_band is None:
-        return f" ({level} noise-only interval {lo:.4f}-{hi:.4f})"
-    noise = "noise and " if result.noise_interval is not None else ""
-    error = f"{noise}±{result.error_band:.2%} measured law error"
-    return f" ({level} interval {lo:.4f}-{hi:.4f}: {error})"
-
-
-def _listed(interval: tuple[float, float] | None) -> list[float] | None:
-    return None if interval is None else list(interval)

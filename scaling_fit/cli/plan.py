@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .common import (
     PROG,
@@ -23,12 +23,6 @@ from .common import (
     warn_lines,
 )
 from .files import input_paths
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-JSON_FORMAT = "scaling_fit.Plan/1"
-SUGGESTION_FORMAT = "scaling_fit.Suggestion/1"
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -62,6 +56,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..analysis.plan import plan
     from ..results.critical_batch_result import CriticalBatchResult
     from ..results.hparams_result import HparamsResult
+    from ..results.plan_result import PlanResult
 
     check_output(args.output, args.force, input_paths(args, "fit", "hparams", "cbs"))
     fit = load_fit(args.fit) if args.fit else None
@@ -90,13 +85,14 @@ def run_plan(args: argparse.Namespace) -> int:
             cbs=cbs,
             **({} if args.warmup_fraction is None else {"warmup_fraction": args.warmup_fraction}),
         )
-    _write_table(args, table, {"format": JSON_FORMAT}, caught)
+    _write(args, PlanResult(table), caught)
     return 0
 
 
 def _run_suggest(args: argparse.Namespace, fit: Any) -> int:
     """``--suggest``: :func:`scaling_fit.suggest_runs` for the run's loss (or N_opt)."""
     from ..analysis.design import suggest_runs
+    from ..results.plan_result import SuggestionResult
 
     if fit is None or args.budget is None:
         raise UsageError("--suggest needs --fit FIT.json and --budget FLOPS")
@@ -110,21 +106,11 @@ def _run_suggest(args: argparse.Namespace, fit: Any) -> int:
         )
     with captured_warnings() as caught:
         table = suggest_runs(fit, target=target, budget=args.budget)
-    _write_table(args, table, {"format": SUGGESTION_FORMAT, **table.attrs}, caught)
+    _write(args, SuggestionResult(table), caught)
     return 0
 
 
-def _write_table(
-    args: argparse.Namespace, table: pd.DataFrame, header: dict[str, Any], caught: list[str]
-) -> None:
-    """``table`` readable, as CSV, or as JSON ``{**header, "rows": [...]}``; warnings on
-    stderr."""
-    from ..results.json_safe import json_records
-
+def _write(args: argparse.Namespace, result: Any, caught: list[str]) -> None:
+    """The result as text, CSV or JSON; warnings on stderr."""
     warn_lines(args, caught)
-    emit(
-        args,
-        table.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
-        lambda: {**header, "rows": json_records(table)},
-        lambda _name: table,
-    )
+    emit(args, result.report(), result.to_dict, lambda _name: result.table)

@@ -31,7 +31,6 @@ from .common import (
     number,
     positive,
     say,
-    shortened,
     warn_lines,
 )
 
@@ -42,8 +41,6 @@ HELP = f"see `{PROG} predict --help`"
 # Default stride of a predicted loss curve: a 24k-step schedule gives 240 rows.
 DEFAULT_EVERY = 100
 DEFAULT_LEVEL = 0.95  # interval columns of L(N, D) predictions
-JSON_FORMAT = "scaling_fit.Predictions/1"
-SHOWN = 20  # rows of the readable table
 
 
 def add_parser(commands: Any, output: argparse.ArgumentParser) -> None:
@@ -97,6 +94,10 @@ def run_predict(args: argparse.Namespace) -> int:
         0. Raises :class:`UsageError` (exit 2) for options that do not suit the fit's law
         and :class:`ResultError` (exit 1) when the law has no compute-optimal allocation.
     """
+    import pandas as pd
+
+    from ..results.predictions_result import PredictionsResult
+
     check_output(args.output, args.force, [args.fit_json])
     result = load_fit(args.fit_json)
     curve = result.law.fits_curves
@@ -112,33 +113,16 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.compute is not None:
         say(args, f"cost model: {table['cost_model'].iloc[0]} (K set by --flops-per-param-token)")
     warn_lines(args, caught)
+    predictions = PredictionsResult(pd.DataFrame(table))
     emit(
         args,
-        _readable(table),
-        lambda: _json(table),
+        predictions.report(),
+        predictions.to_dict,
         lambda _name: table,
         file_default="csv",
         echo=False,
     )
     return 0
-
-
-def _readable(table: Any) -> str:
-    """The first rows of ``table`` as aligned text, then how many are left out."""
-    import pandas as pd
-
-    frame = pd.DataFrame(table)
-    lines = frame.to_string(index=False, float_format=lambda v: f"{v:.6g}").splitlines()
-    return "\n".join(shortened(lines, SHOWN + 1, "rows", "all: --format csv or json"))
-
-
-def _json(table: Any) -> dict[str, Any]:
-    """``{"format": …, "columns": {name: [values]}}``, NaN as None."""
-    import pandas as pd
-
-    from ..results.json_safe import json_columns
-
-    return {"format": JSON_FORMAT, "columns": json_columns(pd.DataFrame(table))}
 
 
 def _check_options(args: argparse.Namespace, result: FitResult, curve: bool) -> None:

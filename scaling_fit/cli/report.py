@@ -9,7 +9,6 @@ that summary as JSON on stdout.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from .common import (
@@ -101,49 +100,8 @@ def run_report(args: argparse.Namespace) -> int:
         )
     warn_lines(args, caught)
     warn_lines(args, report.warnings)
-    say(args, _summary(report, args.figures))
+    summary = report.summary(caught, args.figures)
+    say(args, summary.report())
     if args.format == "json":  # the page is the -o file; the summary's JSON goes to stdout
-        write(json_text(_summary_data(report, caught)), None, False)
+        write(json_text(summary.to_dict()), None, False)
     return 0
-
-
-def _summary_data(report: Any, caught: list[str]) -> dict[str, Any]:
-    """The summary as a JSON-ready dictionary (NaN as None)."""
-    from ..results.json_safe import json_safe
-
-    return json_safe(
-        {
-            "format": "scaling_fit.ReportSummary/1",
-            "path": str(report.path),
-            "bytes": Path(report.path).stat().st_size,
-            "best_law": report.best_law,
-            "laws": {law: fit is not None for law, fit in report.fits.items()},
-            "headline": report.headline,
-            "figures": sorted(report.figures),
-            "notes": list(report.notes),
-            "warnings": list(dict.fromkeys([*caught, *report.warnings])),
-        }
-    )
-
-
-def _summary(report: Any, figures: str | None) -> str:
-    from ..report.html import count
-
-    lines = [f"report written to {report.path} ({Path(report.path).stat().st_size:,} bytes)"]
-    if report.best_law is not None and report.ranked:
-        lines.append(f"best law: {report.best_law} (lowest backtest error)")
-    elif report.best_law is not None:
-        fitted = sum(result is not None for result in report.fits.values())
-        why = "the only law fitted" if fitted == 1 else "not ranked: no backtest"
-        lines.append(f"law: {report.best_law} ({why})")
-    head = report.headline
-    if "loss" in head:
-        band = f" [{head['loss_lower']:.4f}, {head['loss_upper']:.4f}]"
-        lines.append(
-            f"predicted loss at C = {head['compute']:.3g} FLOPs (N = {count(head['n_params'])}, "
-            f"D = {count(head['tokens'])}): {head['loss']:.4f}"
-            + ("" if head["loss_lower"] != head["loss_lower"] else band)
-        )
-    if figures is not None:
-        lines.append(f"{len(report.figures)} figures written to {figures} (PNG and SVG)")
-    return "\n".join(lines + report.notes)

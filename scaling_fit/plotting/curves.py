@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from ..results.fit_result import FitResult
-    from ..results.schedule_choice import ScheduleChoice
+    from ..results.schedule_choice import ScheduleChoiceResult
 
 
 def plot_schedule(
@@ -131,7 +131,7 @@ def _warn_unrecorded(runs: list[str]) -> None:
         )
 
 
-def plot_schedule_choice(choice: ScheduleChoice) -> Any:
+def plot_schedule_choice(choice: ScheduleChoiceResult) -> Any:
     """The chosen schedule's predicted curve against the baseline's, their LRs beneath."""
     fig = new_figure(9, 5.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..results.numbers import human
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,14 +56,6 @@ def size_groups(n_params: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]
     labels = [f"N {human(edges[g])}–{human(edges[g + 1])}" for g in used]
     centres = np.array([np.exp(np.log(n[index == g]).mean()) for g in range(len(used))])
     return index, labels, centres
-
-
-def human(value: float) -> str:
-    """A count as people write it: 1.3e9 -> '1.3B', 7e7 -> '70M', 3e12 -> '3T'."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= 0.9995 * size:  # 999.96M is shown as 1B, not 1e+03M
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
 
 
 def line_chars(width_in: float, points: float) -> int:

@@ -34,7 +34,8 @@ from ..inputs.validate import check_bootstrap
 from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from ..results.isoflop_result import IsoflopResult
-from ..results.schedule_choice import ScheduleChoice
+from ..results.report_summary import ReportSummaryResult
+from ..results.schedule_choice import ScheduleChoiceResult
 from .bands import shown
 from .outputs import check_holdout, check_outputs, write_all
 
@@ -87,7 +88,7 @@ class Report:
     ranked: bool = False
     backtest: BacktestResult | None = None
     isoflop: IsoflopResult | None = None
-    schedule_choice: ScheduleChoice | None = None
+    schedule_choice: ScheduleChoiceResult | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +97,27 @@ class Report:
     inputs: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     table: pd.DataFrame | None = None
+
+    def summary(
+        self, warnings: Sequence[str] = (), figures_dir: str | Path | None = None
+    ) -> ReportSummaryResult:
+        """What was written, in a few lines (``scaling-fit report`` prints it).
+
+        ``warnings`` are those of the run besides the report's own; ``figures_dir`` the
+        folder the figures went to (None: not written).
+        """
+        return ReportSummaryResult(
+            path=str(self.path),
+            bytes=Path(self.path).stat().st_size,
+            best_law=self.best_law,
+            laws={law: fit is not None for law, fit in self.fits.items()},
+            headline=dict(self.headline),
+            figures=sorted(self.figures),
+            notes=list(self.notes),
+            warnings=list(dict.fromkeys([*warnings, *self.warnings])),
+            ranked=self.ranked,
+            figures_dir=None if figures_dir is None else str(figures_dir),
+        )
 
 
 @checked

@@ -11,7 +11,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..plotting.style import human
+from ..results.numbers import count, human  # noqa: F401  (count kept importable here)
 
 # A word longer than this many characters may be broken anywhere in a table cell.
 LONG_WORD = 24
@@ -142,12 +142,6 @@ def image(png: bytes, alt: str, caption: str = "") -> str:
 def figures(items: Iterable[str]) -> str:
     """Figures one under the other, each as wide as it was drawn or as the page allows."""
     return f'<div class="figures">{"".join(items)}</div>'
-
-
-def count(value: float) -> str:
-    """A count of parameters or tokens as people write it: 34B, 1.4T, 125M; '—' for NaN."""
-    number = float(value)
-    return "—" if number != number else human(number)
 
 
 def count_interval(bounds: Any) -> str:

@@ -7,15 +7,15 @@ from typing import Any
 
 import pandas as pd
 
+from .base import Result, Section, Table, render_text
 from .fit_result import FitResult
-from .json_file import JsonResult
 from .json_safe import json_records, json_safe
 
 JSON_FORMAT = "scaling_fit.BacktestResult/1"
 
 
 @dataclass(frozen=True, repr=False)
-class BacktestResult(JsonResult):
+class BacktestResult(Result):
     """Outcome of :func:`backtest`. Relative errors are fractions (0.007 = 0.7 %).
 
     Attributes
@@ -50,6 +50,9 @@ class BacktestResult(JsonResult):
         combined), and a ``note`` when the data cannot emulate it.
     """
 
+    FORMAT = JSON_FORMAT
+    WHAT = "backtest"
+
     errors: pd.DataFrame
     summary: pd.DataFrame
     stability: pd.DataFrame
@@ -66,37 +69,45 @@ class BacktestResult(JsonResult):
         With ``per_run``, a table of each law's relative error (%) per held-out run goes
         between them (as ``scaling-fit compare`` prints).
         """
+        return render_text(self.sections(per_run=per_run))
+
+    def sections(self, *, per_run: bool = False) -> list[Section]:
+        """The summary, (with ``per_run``) the errors per run, and the stability sweep."""
         summary = self.summary.assign(
             mean_pct=100 * self.summary["mean_relative_error"],
             worst_pct=100 * self.summary["worst_relative_error"],
         )[["law", "mean_pct", "worst_pct", "worst_run", "n_fit", "n_held_out", "error"]]
         sweep = self.stability.pivot(index="dropped", columns="law", values="predicted")
         target = self.target.get("run") or "given inputs"
-        lines = [
-            f"backtest: held out {self.holdout}; relative error |pred - loss|/loss in %",
-            summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
-            "",
-            *(self._per_run_lines() if per_run else []),
-            f"stability: predicted loss at {target} (actual {self.target.get('loss')}) "
-            + (
-                "from each rolling origin (row = origin, as in the errors table)"
-                if self.emulation
-                else f"after dropping the k largest {self.axis} scales"
-            ),
-            sweep.to_string(float_format=lambda v: f"{v:.5f}"),
+        sections = [
+            Section(
+                f"backtest: held out {self.holdout}; relative error |pred - loss|/loss in %",
+                [Table(summary, float_format=lambda v: f"{v:.4f}"), ""],
+            )
         ]
-        if self.emulation.get("note"):
-            lines += ["", f"note: {self.emulation['note']}"]
-        return "\n".join(lines)
-
-    def _per_run_lines(self) -> list[str]:
-        table = self.errors.pivot(index="run", columns="law", values="relative_error")
-        table = (100 * table)[list(self.summary["law"])]
-        return [
-            "relative error per held-out run, in %",
-            table.to_string(float_format=lambda v: f"{v:.4f}"),
-            "",
-        ]
+        if per_run:
+            table = self.errors.pivot(index="run", columns="law", values="relative_error")
+            table = (100 * table)[list(self.summary["law"])]
+            sections.append(
+                Section(
+                    "relative error per held-out run, in %",
+                    [Table(table, index=True, float_format=lambda v: f"{v:.4f}"), ""],
+                )
+            )
+        origin = (
+            "from each rolling origin (row = origin, as in the errors table)"
+            if self.emulation
+            else f"after dropping the k largest {self.axis} scales"
+        )
+        note = ["", f"note: {self.emulation['note']}"] if self.emulation.get("note") else []
+        sections.append(
+            Section(
+                f"stability: predicted loss at {target} (actual {self.target.get('loss')}) "
+                + origin,
+                [Table(sweep, index=True, float_format=lambda v: f"{v:.5f}"), *note],
+            )
+        )
+        return sections
 
     def __repr__(self) -> str:
         return self.report()
@@ -115,6 +126,25 @@ class BacktestResult(JsonResult):
             "warnings": {k: list(v) for k, v in self.warnings.items()},
             **({"emulation": json_safe(self.emulation)} if self.emulation else {}),
         }
+
+    @classmethod
+    def _from_dict(cls, raw: dict[str, Any]) -> BacktestResult:
+        """The result of :meth:`to_dict`; each law's fit comes back from its parameters."""
+        fits = {
+            law: None if params is None else FitResult.from_params(law, params)
+            for law, params in raw["params"].items()
+        }
+        return cls(
+            errors=pd.DataFrame.from_records(raw["errors"]),
+            summary=pd.DataFrame.from_records(raw["summary"]),
+            stability=pd.DataFrame.from_records(raw["stability"]),
+            fits=fits,
+            holdout=str(raw["holdout"]),
+            axis=str(raw["axis"]),
+            target=dict(raw["target"]),
+            warnings={law: tuple(messages) for law, messages in raw["warnings"].items()},
+            emulation=dict(raw.get("emulation", {})),
+        )
 
     def plot(self, ax: Any = None, *, kind: str = "stability") -> Any:
         """Draw the stability sweep (``kind="stability"``) or the errors (``"errors"``).

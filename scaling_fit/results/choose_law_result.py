@@ -12,14 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from .json_file import JsonResult
+from .backtest_result import BacktestResult
+from .base import Result, Section, Table
 from .json_safe import json_safe
 
 JSON_FORMAT = "scaling_fit.ChooseLawResult/1"
 
 
 @dataclass(frozen=True, repr=False)
-class ChooseLawResult(JsonResult):
+class ChooseLawResult(Result):
     """Ranking of laws for one target, a recommended and a model-averaged prediction.
 
     Attributes
@@ -51,6 +52,9 @@ class ChooseLawResult(JsonResult):
         Warnings about the choice (also issued as :class:`~scaling_fit.ScalingFitWarning`).
     """
 
+    FORMAT = JSON_FORMAT
+    WHAT = "law choice"
+
     ranking: pd.DataFrame
     chosen: str
     recommended: dict[str, Any]
@@ -61,25 +65,31 @@ class ChooseLawResult(JsonResult):
     fits: dict[str, Any]
     warnings: tuple[str, ...]
 
-    def report(self) -> str:
-        """Plain text: the target, the ranking, both predictions and the reasons."""
+    def sections(self) -> list[Section]:
+        """The target, then the ranking, both predictions and the reasons."""
         columns = ["rank", "law", "score", "rms_log_error", "widening", "drift", "bootstrap_sd"]
         shown = self.ranking[[*columns, "weight", "predicted", "lower", "upper"]]
         why = self.ranking["skipped"] + self.ranking["unscored"]
         shown = shown.assign(note=why) if (why != "").any() else shown
         level = round(100 * self.recommended["level"])
         target = ", ".join(f"{k} = {v:.4g}" for k, v in self.target.items() if v is not None)
-        lines = [
-            f"choose_law: target {target}",
-            "laws ranked by the backtest shaped like the target (log-error scales):",
-            shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        body: list[str | Table] = [
+            Table(shown, float_format=lambda v: f"{v:.4g}"),
             "",
             _line(f"recommended ({self.chosen})", self.recommended, level),
             _line(f"averaged ({self.averaged['weighting']})", self.averaged, level),
         ]
-        lines += [f"- {reason}" for reason in self.reasons]
-        lines += [f"warning: {message}" for message in self.warnings]
-        return "\n".join(lines)
+        body += [f"- {reason}" for reason in self.reasons]
+        body += [f"warning: {message}" for message in self.warnings]
+        return [
+            Section(f"choose_law: target {target}"),
+            Section("laws ranked by the backtest shaped like the target (log-error scales):", body),
+        ]
+
+    def table(self, name: str = "ranking") -> pd.DataFrame:
+        """A table by name: the ``ranking``, or the backtest's ``summary``, ``errors`` or
+        ``stability`` (``scaling-fit compare --format csv --table NAME``)."""
+        return self.ranking if name == "ranking" else getattr(self.backtest, name)
 
     def __repr__(self) -> str:
         return self.report()
@@ -97,6 +107,21 @@ class ChooseLawResult(JsonResult):
             "warnings": list(self.warnings),
             "backtest": self.backtest.to_dict(),
         }
+
+    @classmethod
+    def _from_dict(cls, raw: dict[str, Any]) -> ChooseLawResult:
+        """The result of :meth:`to_dict`; ``fits`` (not in the JSON) comes back empty."""
+        return cls(
+            ranking=pd.DataFrame.from_records(raw["ranking"]),
+            chosen=str(raw["chosen"]),
+            recommended=dict(raw["recommended"]),
+            averaged=dict(raw["averaged"]),
+            target=dict(raw["target"]),
+            reasons=tuple(raw["reasons"]),
+            backtest=BacktestResult._from_dict(raw["backtest"]),
+            fits={},
+            warnings=tuple(raw["warnings"]),
+        )
 
 
 def _line(name: str, prediction: dict[str, Any], level: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +12,9 @@ import pandas as pd
 from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
+from .base import Result, Section, Table
 from .intervals import check_level
-from .json_file import JsonResult, load_result_json, table_field
+from .json_file import table_field
 from .json_safe import json_records
 
 JSON_FORMAT = "scaling_fit.CriticalBatchResult/1"
@@ -32,7 +32,7 @@ DEFINITIONS = {
 
 
 @dataclass(frozen=True, repr=False)
-class CriticalBatchResult(JsonResult):
+class CriticalBatchResult(Result):
     """The outcome of :func:`scaling_fit.fit_critical_batch`.
 
     Attributes
@@ -47,6 +47,10 @@ class CriticalBatchResult(JsonResult):
     group, level
         The grouping column and the confidence level of the intervals.
     """
+
+    FORMAT = JSON_FORMAT
+    WHAT = "critical-batch result"
+    EXPECTED = "the JSON written by `scaling-fit cbs`"
 
     fits: pd.DataFrame
     scaling: pd.DataFrame
@@ -122,14 +126,17 @@ class CriticalBatchResult(JsonResult):
             table[column.replace("b_noise", "b_20")] = 0.2 * table[column]
         return table
 
-    def report(self) -> str:
-        """The fits and the scaling, with the definitions, as text."""
+    def sections(self) -> list[Section]:
+        """The definitions, then the fits and the scaling across groups."""
         lines = [f"{k}: {v}" for k, v in DEFINITIONS.items() if k.startswith("b_")]
         shown = [self.group, "s_min", "b_noise", "b_noise_lower", "b_noise_upper", "b_20"]
-        lines.append(self.fits[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        body: list[str | Table] = [
+            *lines[1:],
+            Table(self.fits[shown], float_format=lambda v: f"{v:.4g}"),
+        ]
         if len(self.scaling):
-            lines.append(self.scaling.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        return "\n".join(lines)
+            body.append(Table(self.scaling, float_format=lambda v: f"{v:.4g}"))
+        return [Section(lines[0], body)]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: definitions, per-group fits, scaling."""
@@ -143,26 +150,16 @@ class CriticalBatchResult(JsonResult):
         }
 
     @classmethod
-    def from_json(cls, source: str | Path) -> CriticalBatchResult:
-        """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
-
-        def build(raw: dict[str, Any]) -> CriticalBatchResult:
-            group, level = raw["group"], raw["level"]
-            if not isinstance(group, str):
-                raise ValueError(f"field 'group': expected a column name, found {group!r}")
-            number = isinstance(level, int | float) and not isinstance(level, bool)
-            if not (number and 0 < level < 1):
-                raise ValueError(f"field 'level': expected a number in (0, 1), found {level!r}")
-            fits = table_field(
-                raw["fits"], "fits", (group, *FIT_COLUMNS), text=(group,), positive=POSITIVE
-            )
-            scaling = table_field(raw["scaling"], "scaling", (), text=("against",))
-            return cls(fits=fits, scaling=scaling, group=group, level=float(level))
-
-        return load_result_json(
-            source,
-            JSON_FORMAT,
-            build,
-            what="critical-batch result",
-            expected="the JSON written by `scaling-fit cbs`",
+    def _from_dict(cls, raw: dict[str, Any]) -> CriticalBatchResult:
+        """The result of :meth:`to_dict` (ValueError naming a bad field)."""
+        group, level = raw["group"], raw["level"]
+        if not isinstance(group, str):
+            raise ValueError(f"field 'group': expected a column name, found {group!r}")
+        number = isinstance(level, int | float) and not isinstance(level, bool)
+        if not (number and 0 < level < 1):
+            raise ValueError(f"field 'level': expected a number in (0, 1), found {level!r}")
+        fits = table_field(
+            raw["fits"], "fits", (group, *FIT_COLUMNS), text=(group,), positive=POSITIVE
         )
+        scaling = table_field(raw["scaling"], "scaling", (), text=("against",))
+        return cls(fits=fits, scaling=scaling, group=group, level=float(level))

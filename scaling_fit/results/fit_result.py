@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from ..laws import Law, get_law
 from ..laws.base import Array
 from ..progress import progress_bar
 from .allocation import FLOPS_PER_PARAM_TOKEN, FlopsPerToken, describe_cost, optimal_allocation
+from .base import Result, Section, Table
 from .extrapolation import extrapolation_factors
-from .fit_json import fit_from_json, fit_to_dict
+from .fit_json import JSON_FORMAT, fit_from_json, fit_to_dict
 from .intervals import percentile_interval
-from .json_file import JsonResult
 
 # Predictions more than this factor outside the fitted range of an input warn by default.
 MAX_EXTRAPOLATION = 10.0
@@ -32,7 +31,7 @@ INTERVAL_BLOCK = 20_000_000
 
 
 @dataclass(frozen=True, repr=False)
-class FitResult(JsonResult):
+class FitResult(Result):
     """The outcome of :func:`scaling_fit.fit`. Immutable; round-trips through JSON.
 
     Attributes
@@ -65,6 +64,9 @@ class FitResult(JsonResult):
         Correlation matrix of the free parameters (from the bootstrap when there is one,
         otherwise the Gauss–Newton approximation at the optimum), or None.
     """
+
+    FORMAT = JSON_FORMAT
+    WHAT = "fit result"
 
     law: Law
     params: dict[str, float]
@@ -355,45 +357,89 @@ class FitResult(JsonResult):
 
         return plot_fit(self, kind, **options)
 
-    def report(self) -> str:
-        """Plain-text report in the style of lmfit's ``fit_report``."""
+    def sections(self) -> list[Section]:
+        """The parts of :meth:`report` (in the style of lmfit's ``fit_report``) and HTML."""
         from .length_band import length_summary
 
-        lines = [
-            f"[[Fit]] law {self.law.name}: {self.law.description}",
-            f"    reference      = {self.law.reference}",
-            f"    loss           = {self.options.get('loss')} (delta={self.options.get('delta')})",
-            f"    points         = {self.n_points} ({self.options.get('points_note', '')})",
-            f"    objective      = {self.objective:.10g}",
-            f"    converged      = {self.converged}",
-            f"    starts         = {self.options.get('n_starts')} scored, "
-            f"{self.options.get('n_refined')} refined, {self.options.get('n_at_best')} "
-            "reached the best objective",
-            "[[Parameters]]" + (f" (s.e. and 95% CI: {self._uncertainty_note()})"),
+        sections = [
+            Section(
+                f"[[Fit]] law {self.law.name}: {self.law.description}",
+                [
+                    f"    reference      = {self.law.reference}",
+                    f"    loss           = {self.options.get('loss')} "
+                    f"(delta={self.options.get('delta')})",
+                    f"    points         = {self.n_points} ({self.options.get('points_note', '')})",
+                    f"    objective      = {self.objective:.10g}",
+                    f"    converged      = {self.converged}",
+                    f"    starts         = {self.options.get('n_starts')} scored, "
+                    f"{self.options.get('n_refined')} refined, {self.options.get('n_at_best')} "
+                    "reached the best objective",
+                ],
+            ),
+            Section(
+                "[[Parameters]]" + (f" (s.e. and 95% CI: {self._uncertainty_note()})"),
+                [self._parameter_table()],
+            ),
         ]
-        errors, intervals = self.stderr, self.ci95
-        for name, value in self.params.items():
-            lines.append(f"    {name:<10} = {value:.8g}{self._param_note(name, errors, intervals)}")
         if self.correlation is not None and len(self.free) > 1:
-            lines.append("[[Correlations]] (|r| > 0.5)")
-            for i, a in enumerate(self.free):
-                for j in range(i + 1, len(self.free)):
-                    r = self.correlation[i, j]
-                    if abs(r) > 0.5:
-                        lines.append(f"    C({a}, {self.free[j]}) = {r:+.4f}")
-        lines += self._meaning()
-        lines += length_summary(self)
-        lines += ["[[Warnings]]"] + [f"    {w}" for w in self.warnings] if self.warnings else []
-        return "\n".join(lines)
+            pairs = [
+                f"    C({a}, {self.free[j]}) = {self.correlation[i, j]:+.4f}"
+                for i, a in enumerate(self.free)
+                for j in range(i + 1, len(self.free))
+                if abs(self.correlation[i, j]) > 0.5
+            ]
+            sections.append(Section("[[Correlations]] (|r| > 0.5)", pairs))
+        sections += self._meaning()
+        length = length_summary(self)
+        if length:
+            sections.append(Section(length[0], length[1:]))
+        if self.warnings:
+            sections.append(Section("[[Warnings]]", [f"    {w}" for w in self.warnings]))
+        return sections
 
-    def _meaning(self) -> list[str]:
+    def summary(self, warnings: list[str] | None = None) -> str:
+        """A few lines: law, points, objective, convergence, parameters, warnings (what
+        ``scaling-fit fit`` prints; :meth:`report` is the full report).
+
+        ``warnings`` replaces the result's own warnings in the last lines (the command line
+        adds those of loading the runs).
+        """
+        from .fit_summary import fit_summary
+
+        return fit_summary(self, list(self.warnings) if warnings is None else warnings)
+
+    def _parameter_table(self) -> Table:
+        """The parameters: value, s.e., 95 % interval (the text keeps lmfit's layout)."""
+        errors, intervals = self.stderr, self.ci95
+        lines = tuple(
+            f"    {name:<10} = {value:.8g}{self._param_note(name, errors, intervals)}"
+            for name, value in self.params.items()
+        )
+        frame = pd.DataFrame(
+            {
+                "parameter": list(self.params),
+                "value": list(self.params.values()),
+                "s.e.": [errors[n] for n in self.params],
+                "95% CI": [
+                    "" if intervals[n] is None else "[{:.6g}, {:.6g}]".format(*intervals[n])
+                    for n in self.params
+                ],
+            }
+        )
+        return Table(frame, lines=lines)
+
+    def _meaning(self) -> list[Section]:
         """What each parameter means, and how the law counts its inputs and loss."""
         described = [p for p in self.law.parameters if p.description]
-        lines = ["[[Parameter meanings]]"] if described else []
-        lines += [f"    {p.name:<10} : {p.description}" for p in described]
         conventions = self.law.conventions
-        lines += ["[[Conventions]]"] if conventions else []
-        return lines + [f"    {name:<10} : {text}" for name, text in conventions.items()]
+        sections = []
+        if described:
+            lines = [f"    {p.name:<10} : {p.description}" for p in described]
+            sections.append(Section("[[Parameter meanings]]", lines))
+        if conventions:
+            lines = [f"    {name:<10} : {text}" for name, text in conventions.items()]
+            sections.append(Section("[[Conventions]]", lines))
+        return sections
 
     def _uncertainty_note(self) -> str:
         n = self.options.get("bootstrap", 0)
@@ -412,25 +458,6 @@ class FitResult(JsonResult):
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
         return f"FitResult(law={self.law.name!r}, {values}, objective={self.objective:.6g})"
-
-    def _repr_html_(self) -> str:
-        errors, intervals = self.stderr, self.ci95
-        rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{v:.6g}</td>"
-            f"<td>{'' if errors[n] is None else f'{errors[n]:.4g}'}</td>"
-            f"<td>{'' if intervals[n] is None else '[{:.6g}, {:.6g}]'.format(*intervals[n])}</td>"
-            "</tr>"
-            for n, v in self.params.items()
-        )
-        warns = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return (
-            f"<div><b>{html.escape(self.law.name)}</b>: {html.escape(self.law.description)}<br>"
-            f"{self.n_points} points, objective {self.objective:.6g}, converged "
-            f"{self.converged}<table><tr><th>parameter</th><th>value</th><th>s.e.</th>"
-            f"<th>95% CI</th></tr>{rows}</table>"
-            + (f"<ul>{warns}</ul>" if warns else "")
-            + "</div>"
-        )
 
     # ----------------------------------------------------------------- lmfit
     def to_lmfit_params(self) -> Any:

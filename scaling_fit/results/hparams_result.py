@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,9 @@ import pandas as pd
 from ..arguments import checked
 from ..errors import DataError, ScalingFitWarning
 from ..inputs.validate import check_positive_inputs
+from .base import Result, Section
 from .fit_result import FitResult
-from .json_file import JsonResult, load_result_json, table_field
+from .json_file import table_field
 from .json_safe import json_columns, json_safe
 
 JSON_FORMAT = "scaling_fit.HparamsResult/1"
@@ -26,7 +26,7 @@ TEXT_COLUMNS = ("edge", "smooth_fallback", "swept", "how_fitted", "how_published
 
 
 @dataclass(frozen=True, repr=False)
-class HparamsResult(JsonResult):
+class HparamsResult(Result):
     """The outcome of :func:`scaling_fit.fit_hparams`.
 
     Attributes
@@ -48,6 +48,10 @@ class HparamsResult(JsonResult):
         law's choice next to a diverged run, grid-edge, single-run band and smooth-fallback
         messages.
     """
+
+    FORMAT = JSON_FORMAT
+    WHAT = "hyperparameter fit"
+    EXPECTED = "the JSON written by `scaling-fit hparams` or HparamsResult.to_json()"
 
     lr: FitResult
     batch: FitResult | None
@@ -142,9 +146,9 @@ class HparamsResult(JsonResult):
             table[f"{column}_lower"], table[f"{column}_upper"] = lower, upper
         return table
 
-    def report(self) -> str:
-        """A few lines: the rule, both laws with 95 % intervals, the penalties, warnings."""
-        lines = [f"rule {self.rule} ({len(self.cells)} cells, {self.lr.n_points} points)"]
+    def sections(self) -> list[Section]:
+        """The rule, then both laws with 95 % intervals, the penalties, warnings."""
+        lines: list[str] = []
         for title, fit in (("lr*(N, D) = c N^a D^b", self.lr), ("B*(D) = c D^b", self.batch)):
             if fit is None:
                 lines.append(f"{title}: not identified (no cell varies the batch size at two "
@@ -167,7 +171,9 @@ class HparamsResult(JsonResult):
             f"{shown['published']}"
         )
         lines += self._diverged_lines()
-        return "\n".join(lines + [f"warning: {m}" for m in self.warnings])
+        lines += [f"warning: {m}" for m in self.warnings]
+        title = f"rule {self.rule} ({len(self.cells)} cells, {self.lr.n_points} points)"
+        return [Section(title, lines)]
 
     def _diverged_lines(self) -> list[str]:
         """The count of diverged runs left out, and their cells (none when no run diverged)."""
@@ -198,29 +204,17 @@ class HparamsResult(JsonResult):
         }
 
     @classmethod
-    def from_json(cls, source: str | Path) -> HparamsResult:
-        """Rebuild a result from JSON text or a file written by :meth:`to_json`."""
-
-        def build(raw: dict[str, Any]) -> HparamsResult:
-            messages = raw["warnings"]
-            if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
-                raise ValueError("field 'warnings': expected a list of messages")
-            cells = table_field(
-                raw["cells"], "cells", CELL_COLUMNS, text=TEXT_COLUMNS, positive=INPUTS
-            )
-            return cls(
-                lr=_law_field(raw, "lr"),
-                batch=None if raw["batch"] is None else _law_field(raw, "batch"),
-                cells=cells,
-                warnings=tuple(messages),
-            )
-
-        return load_result_json(
-            source,
-            JSON_FORMAT,
-            build,
-            what="hyperparameter fit",
-            expected="the JSON written by `scaling-fit hparams` or HparamsResult.to_json()",
+    def _from_dict(cls, raw: dict[str, Any]) -> HparamsResult:
+        """The result of :meth:`to_dict` (ValueError naming a bad field)."""
+        messages = raw["warnings"]
+        if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+            raise ValueError("field 'warnings': expected a list of messages")
+        cells = table_field(raw["cells"], "cells", CELL_COLUMNS, text=TEXT_COLUMNS, positive=INPUTS)
+        return cls(
+            lr=_law_field(raw, "lr"),
+            batch=None if raw["batch"] is None else _law_field(raw, "batch"),
+            cells=cells,
+            warnings=tuple(messages),
         )
 
 

@@ -15,8 +15,9 @@ import pandas as pd
 
 from ..arguments import checked
 from ..inputs.validate import check_positive_inputs
+from .base import Result, Section, Table
 from .intervals import percentile_interval
-from .json_file import JsonResult
+from .json_file import table_field
 from .json_safe import json_columns
 
 if TYPE_CHECKING:
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 
 JSON_FORMAT = "scaling_fit.IsoflopResult/1"
 PARAMS = ("a", "k", "b", "k_D")
+BUDGET_TEXT = ("window", "flag", "note", "used", "at_edge", "too_few")
 
 
 @dataclass(frozen=True, repr=False)
-class IsoflopResult(JsonResult):
+class IsoflopResult(Result):
     """The outcome of :func:`isoflop`: per-budget optima and N*(C) = k·C^a, D*(C) = k_D·C^b.
 
     Attributes
@@ -51,6 +53,9 @@ class IsoflopResult(JsonResult):
         Bootstrap (a, k, b, k_D), shape ``(bootstrap, 4)``, NaN rows for degenerate
         resamples; None without a bootstrap.
     """
+
+    FORMAT = JSON_FORMAT
+    WHAT = "isoFLOP result"
 
     params: dict[str, float]
     r2: dict[str, float]
@@ -149,18 +154,25 @@ class IsoflopResult(JsonResult):
 
         return plot_isoflop(self, ax, kind=kind)
 
-    def report(self) -> str:
-        """Plain-text summary: exponents with 95 % intervals, then the per-budget table."""
+    def sections(self) -> list[Section]:
+        """The exponents with 95 % intervals, then the per-budget table and warnings."""
         ci = self.ci95
-        lines = ["[[isoFLOP]] Hoffmann et al. 2022 Approach 2: " + self.options["method"]]
+        lines = []
         for name, value in self.params.items():
             note = "" if ci[name] is None else " [{:.6g}, {:.6g}]".format(*ci[name])
             lines.append(f"    {name:<4} = {value:.6g}{note}")
         lines.append(f"    R² N* = {self.r2['n']:.4f}, D* = {self.r2['tokens']:.4f}")
         columns = ["budget", "n_opt", "tokens_opt", "loss_opt", "n_points", "window", "flag"]
         columns.append("used")
-        lines += ["[[Budgets]]", self.budgets[columns].to_string(index=False)]
-        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
+        return [
+            Section(
+                "[[isoFLOP]] Hoffmann et al. 2022 Approach 2: " + self.options["method"], lines
+            ),
+            Section(
+                "[[Budgets]]",
+                [Table(self.budgets[columns]), *(f"warning: {w}" for w in self.warnings)],
+            ),
+        ]
 
     def __repr__(self) -> str:
         p = self.params
@@ -184,4 +196,20 @@ class IsoflopResult(JsonResult):
             "warnings": list(self.warnings),
             "options": dict(self.options),
             "version": self.version,
+            **({} if self.samples is None else {"samples": self.samples.tolist()}),
         }
+
+    @classmethod
+    def _from_dict(cls, raw: dict[str, Any]) -> IsoflopResult:
+        """The result of :meth:`to_dict` (without the points: ``plot`` needs the original)."""
+        samples = raw.get("samples")
+        return cls(
+            params={name: float(raw["params"][name]["value"]) for name in PARAMS},
+            r2={key: float(value) for key, value in raw["r2"].items()},
+            budgets=table_field(raw["budgets"], "budgets", ("budget",), text=BUDGET_TEXT),
+            points=pd.DataFrame(),
+            warnings=tuple(raw["warnings"]),
+            options=dict(raw["options"]),
+            samples=None if samples is None else np.array(samples, dtype=float),
+            version=str(raw.get("version", "")),
+        )

@@ -175,7 +175,7 @@ def is_json_path(source: str | Path) -> bool:
 
 def load_result_json(
     source: str | Path,
-    json_format: str,
+    json_format: str | tuple[str, ...],
     build: Callable[[dict[str, Any]], Result],
     *,
     what: str,
@@ -205,7 +205,8 @@ def load_result_json(
     text = read_json_source(source, where, f"expected {expected}")
     try:
         raw = json.loads(text)
-        if not isinstance(raw, dict) or raw.get("format") != json_format:
+        tags = (json_format,) if isinstance(json_format, str) else json_format
+        if not isinstance(raw, dict) or raw.get("format") not in tags:
             raise KeyError("format")
         return build(raw)
     except RecursionError:
