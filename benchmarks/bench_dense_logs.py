@@ -17,7 +17,7 @@ cosine to peak/10; 1,000-step warm-up; multi-power law at Luo et al.'s 400M para
    starts run to the evaluation limit, and the search stops after three of them agree).
 4. **Accuracy** (``--accuracy``, slow: the unbinned fit of 4,800 points): the held-out error
    (cosine run fitted from constant + WSD) binned against unbinned, so the binning's effect is
-   measured, not assumed.  ``tests/test_real_logs.py`` measures it for the annealing law.
+   measured, not assumed.  ``tests/fitting/test_real_logs.py`` measures it for the annealing law.
 
 Rows are printed as they are measured.
 

@@ -9,7 +9,7 @@ plus one grid start), and prints Farseer's objective next to Chinchilla's on the
 with the same objective (Huber on log L, δ = 1e-3).  Target: a Farseer fit under 5 s on 2
 cores (issue 3).
 
-``--seeds K`` adds the accuracy study behind the tolerances of ``tests/test_farseer.py``: K
+``--seeds K`` adds the accuracy study behind the tolerances of ``tests/laws/test_farseer.py``: K
 noisy synthetic grids (7 sizes x 8 multipliers, 0.2 % log-normal noise, seeds 0..K-1), each
 fitted, with the worst and median error of predictions at 10x the largest size and of the
 recovered parameters.  It asserts nothing and is never run by the test suite.
@@ -113,7 +113,7 @@ def _row(label: str, times: list[float], result: scaling_fit.FitResult) -> dict[
 
 
 def synthetic_study(seeds: int) -> pd.DataFrame:
-    """Fit K noisy synthetic grids (tests/test_farseer.py) and measure the errors."""
+    """Fit K noisy synthetic grids (tests/laws/test_farseer.py) and measure the errors."""
     sys.path.insert(0, str(REPO / "tests"))
     from test_farseer import SIZES, TRUTH, synthetic_runs
 

@@ -1,4 +1,4 @@
-"""Run one bad-input case through the real CLI (in-process), as tests/test_bad_input_corpus.py.
+"""Run one bad-input case through the real CLI (in-process), as tests/cli/test_bad_input_corpus.py.
 
 Shared by the per-command corpora (``tests/test_bad_input_<command>.py``): a case is the
 files it writes, the command line, the exit code and words of the line a user reads, the

@@ -221,7 +221,7 @@ def test_gadre_backtest(fit_nb: dict[str, Any]) -> None:
     np.testing.assert_allclose(mean, per_law.mean().loc[mean.index], rtol=1e-12)
     np.testing.assert_allclose(worst, per_law.max().loc[worst.index], rtol=1e-12)
     # The notebook's text: over-training 0.1-0.3 %, Chinchilla 1-3 %, Kaplan worst.
-    # Measured 0.178/0.311 %, 1.83/3.02 %, 8.65/14.2 % (as tests/test_backtest.py).
+    # Measured 0.178/0.311 %, 1.83/3.02 %, 8.65/14.2 % (as tests/analysis/test_backtest.py).
     assert per_law.get_group("overtraining").between(0.0009, 0.0035).all()  # 0.097-0.311 %
     assert per_law.get_group("chinchilla").between(0.010, 0.031).all()  # 1.11-3.02 %
     assert worst["chinchilla"] == pytest.approx(0.0302, rel=2e-2)

@@ -71,6 +71,7 @@ def test_final_val_is_a_different_evaluation_than_the_curve(schaipp) -> None:
     ("peak", "mean", "worst"),
     [(1e-4, 0.0017, 0.0035), (5e-4, 0.0043, 0.0116), (2e-3, 0.0046, 0.0159)],
 )
+@pytest.mark.slow  # curve fits on 12 real curves, ~1.3 s
 def test_two_runs_predict_every_other_schedule(schaipp, peak, mean, worst) -> None:
     runs, val, specs = schaipp
     train_runs, others = split(runs, peak)
@@ -81,6 +82,7 @@ def test_two_runs_predict_every_other_schedule(schaipp, peak, mean, worst) -> No
     assert err.mean() <= mean + 5e-4 and err.max() <= worst + 5e-4
 
 
+@pytest.mark.slow  # curve fits on 12 real curves, ~1.3 s
 def test_the_cli_fits_the_shipped_curves_with_the_shipped_schedules(capsys, schaipp) -> None:
     # The command of SOURCE.md, restricted to the two training runs at 2e-3.
     runs, val, specs = schaipp

@@ -36,7 +36,7 @@ METHODS = ("auto", "local", "quadratic")
 # "auto" chooses each budget's window within its basin, the run of points around the lowest
 # whose losses are within BASIN_RISE of it (beyond, a profile's walls are no cubic either).
 # Chosen with benchmarks/isoflop_methods.py and Porian et al.'s 15 configurations
-# (tests/test_isoflop.py): 30 % loses one Porian configuration.
+# (tests/analysis/test_isoflop.py): 30 % loses one Porian configuration.
 BASIN_RISE = 0.15
 # Points of the grid on which the reference cubic's minimum is searched.
 REFERENCE_GRID = 2001

@@ -45,7 +45,7 @@ Each of A(N), B(N) and the first term has three parameters, so the fit needs wel
 model sizes (the authors had 25).  With few sizes the data often prefer a pure power law in N
 for one of them, which this form reaches only in the limit p → 0, |a| → ∞ of a·N^p + b: the
 fitter then warns that parameters are not identified and that it stopped at its evaluation
-limit (e.g. the Gadre et al. runs, 4-6 sizes; ``tests/test_farseer.py``).
+limit (e.g. the Gadre et al. runs, 4-6 sizes; ``tests/laws/test_farseer.py``).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def kaplan_log(
 # No analytic log_gradient: the best starts of the grid below often lie on a plateau where the
 # data term is negligible (its gradient underflows to exactly 0), where an exact Jacobian lets
 # the solver stop at once; the rounding noise of central differences moves it off (with an
-# exact Jacobian, tests/test_laws.py's recovery of Table 2's values fails).
+# exact Jacobian, tests/laws/test_laws.py's recovery of Table 2's values fails).
 LAW = Law(
     name="kaplan",
     formula=kaplan,

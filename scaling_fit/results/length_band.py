@@ -24,7 +24,7 @@ the exponent alone: a curve fit has no standard error of its exponents without a
 (and the Gauss-Newton one treats neighbouring points of a curve as independent, so it is far
 too small), while h(f) is the error the prediction is already allowed; on the shipped sets it
 never fired (0 of 138 predictions), on curves with an early fast fall it does
-(``tests/test_length_extrapolation.py``).
+(``tests/fitting/test_length_extrapolation.py``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ analytic, with |φ| ≤ M, in the Bernstein ellipse of parameter ρ (Trefethen 2
 Admissibility gives ρ ≥ 3 + √8 in the distance to t (≤ 1.1e-7·M); smoothness gives ρ ≥ 2 + √3
 for the LR's own singularities (≤ 9e-6 of the far smaller η-dependent part of φ).  Measured
 against the exact sum: ≤ 2e-9 of the multi-power loss for every schedule family and the
-parameter box of ``tests/test_curve_laws.py`` (which checks ≤ 1e-7); annealing area S₂ within
+parameter box of ``tests/laws/test_curve_laws.py`` (which checks ≤ 1e-7); annealing area S₂ within
 7e-8 of its maximum.
 """
 
