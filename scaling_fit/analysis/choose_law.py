@@ -32,11 +32,11 @@ r"""choose_law(): which law to trust at a target, and a prediction that includes
    best-scored law, and by 2.9-8.8 % at worst against 11-14 % (the best-scored law is then
    often Kaplan's, which has no irreducible loss and undershoots far out); it costs 0.8
    points on Kaplan's own data and 13 on Farseer's (24.6 % against 11.6 %: no candidate has
-   Farseer's form; README, "Small ladders").  Its interval is the hull of the
+   Farseer's form; docs/validation.md, "Small ladders").  Its interval is the hull of the
    law's own interval (log prediction ± z·σ) and the averaged one (4.), so that it holds the
    uncertainty of the choice too: on ladders drawn from a law none of the candidates has
    (Farseer's, on 4-5 sizes where Farseer is not identified), the law's own interval held the
-   truth 70 % of the time, the hull 100 % (README, "Small ladders").
+   truth 70 % of the time, the hull 100 % (docs/validation.md, "Small ladders").
    Targets may be far more over-trained than the runs, and only a law with a term for it
    can be trusted there: a warning says so when the target's tokens per parameter lie more
    than ``FAR_TOKENS_PER_PARAM`` decades outside the fitted runs'.

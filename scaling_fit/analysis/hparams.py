@@ -84,7 +84,7 @@ def fit_hparams(
         ``"smooth"``: one point per cell, the minimum of a quadratic in (log lr, log batch)
         (along each line through the best run when the cell is not a 2-D grid).
         On the Step Law dense sweep the band rule's law has the lower loss penalty on cells
-        left out of its fit (1.08 ‰ against 1.66 ‰, README), so it is the default.
+        left out of its fit (1.08 ‰ against 1.66 ‰, docs/validation.md), so it is the default.
     band
         Width of the near-optimal band, in % of the best loss.
     seq_len

@@ -58,8 +58,8 @@ M_SCALE_RTOL = 0.25
 # law interpolates them (no residual left to average the noise), with p + 1 one residual; from
 # p + 2 on the fit averages over the noise of at least two runs.  On 4-size ladders p + 1
 # raised the mean error 20x out from 1.7 to 3.0 % (worst 13 % against 4 %) and widened the
-# intervals; p + 3 changed nothing (benchmarks/choose_law_ladders.py --extra-runs; README,
-# "Fewest runs per rolling origin").
+# intervals; p + 3 changed nothing (benchmarks/choose_law_ladders.py --extra-runs;
+# docs/validation.md, "Fewest runs per rolling origin").
 EXTRA_RUNS = 2
 
 

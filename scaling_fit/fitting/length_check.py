@@ -17,7 +17,7 @@ measure this, once, when the law is fitted (:func:`length_check`):
 
 The measurement is stored in ``FitResult.options["length_check"]`` (JSON-ready) and read by
 :meth:`scaling_fit.FitResult.predict_curve`.  Why 20 % is dropped and how the error grows
-with the length: ``benchmarks/curve_length_extrapolation.py`` and the README.
+with the length: ``benchmarks/curve_length_extrapolation.py`` and docs/validation.md.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ MIN_BACKTEST_RATIO = 1.5
 # With no shorter run, every run is cut at this fraction of the longest run's steps.
 TRUNCATE = 0.5
 # The drift refit leaves out the points before this fraction of the longest run's steps: the
-# one choice that extrapolated best on every shipped set held out in turn (README, "Loss
-# curves": 11 sets, 0/5/10/20/30/40 % tried; 20 % was best on the other ten every time,
-# judged by each set's worst error relative to its own with nothing left out).
+# one choice that extrapolated best on every shipped set held out in turn (docs/validation.md,
+# "Predicting runs longer than the fitted ones": 11 sets, 0/5/10/20/30/40 % tried; 20 % was
+# best on the other ten every time, judged by each set's worst error relative to its own with
+# nothing left out).
 DRIFT_DROP = 0.2
 
 Refit = Callable[[pd.DataFrame, dict[str, Any]], FitResult]

@@ -123,9 +123,9 @@ def test_study_small() -> None:
 @pytest.mark.slow
 def test_study_over_24_seeds() -> None:
     # Chinchilla truth, 1 % noise, 15 small runs, ~1e21 FLOPs to spend, target L(70B, 1.4T).
-    # README figures: s.d. of log L shrinks 4.7e-23 per FLOP with the suggested runs against
-    # 3.9e-23 with log-uniform runs of the same FLOPs, and the 95 % interval after adding the
-    # suggested runs holds the truth in 24 of 24 seeds (at a true 95 % rate, 21 or more
+    # docs/hparams.md figures: s.d. of log L shrinks 4.7e-23 per FLOP with the suggested runs
+    # against 3.9e-23 with log-uniform runs of the same FLOPs, and the 95 % interval after adding
+    # the suggested runs holds the truth in 24 of 24 seeds (at a true 95 % rate, 21 or more
     # happen with probability 0.97, so >= 21 is the check).
     results = pd.DataFrame([_study(seed) for seed in range(24)])
     assert results["suggested_per_flop"].mean() > 1.1 * results["uniform_per_flop"].mean()

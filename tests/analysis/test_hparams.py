@@ -54,7 +54,7 @@ def test_penalties_of_fitted_and_published_law(band_fit: sf.HparamsResult) -> No
     for label in ("fitted", "published"):
         assert np.all(cells[f"penalty_{label}"] >= 0)
     # The law fitted to these cells costs less on them than the published one (fitted on
-    # other cells too): 1.04 vs 1.23 permille (README); both of the order of the paper's
+    # other cells too): 1.04 vs 1.23 permille (docs/validation.md); both of the order of the paper's
     # 0.94 permille for its law on its own grid, so between 0.5 and 2 permille.
     penalty = band_fit.penalty
     assert penalty["fitted"] < penalty["published"]
@@ -65,7 +65,7 @@ def test_penalties_of_fitted_and_published_law(band_fit: sf.HparamsResult) -> No
 def test_band_rule_is_the_default_because_it_costs_less_on_held_out_cells(
     dense: pd.DataFrame,
 ) -> None:
-    # The README's reason for the default: leave-one-cell-out mean penalty 1.08 permille for
+    # docs/hparams.md's reason for the default: leave-one-cell-out mean penalty 1.08 permille for
     # the band rule, 1.75 for the smooth one (quoted to 2 decimals, so 5e-6 absolute; the
     # grid rectangles average both diagonals, so the numbers are platform-independent).
     band = sf.holdout_penalty(dense, rule="band", seq_len=2048)["penalty"]

@@ -53,7 +53,7 @@ def test_step_law_cross_fits_close_to_the_full_grid(
     assert set(result.cells["how_fitted"]) == {"lines"}
     assert result.cells["n_diverged"].sum() == 15
     # The cross keeps each cell's best run and its band along the lines: the exponents move
-    # by less than the full grid's bootstrap s.e. (0.060 / 0.043 / 0.053, README).
+    # by less than the full grid's bootstrap s.e. (0.060 / 0.043 / 0.053, docs/hparams.md).
     assert result.lr.params["a"] == pytest.approx(grid_fit.lr.params["a"], abs=0.06)
     assert result.lr.params["b"] == pytest.approx(grid_fit.lr.params["b"], abs=0.043)
     assert result.batch.params["b"] == pytest.approx(grid_fit.batch.params["b"], abs=0.053)
@@ -62,7 +62,7 @@ def test_step_law_cross_fits_close_to_the_full_grid(
     # interpolation across the arms.
     assert result.cells["penalty_fitted"].notna().all()
     assert 0.5e-3 < result.penalty["fitted"] < 3e-3
-    # The README's table (benchmarks/hparams_sweep_shapes.py): eta* 1.29e-3, B* 8.22e5 at
+    # docs/validation.md's table (benchmarks/hparams_sweep_shapes.py): eta* 1.29e-3, B* 8.22e5 at
     # the largest cell, penalty 1.53 permille (3 figures / 2 decimals quoted; point
     # estimates are plain OLS, so exact to rounding).
     row = result.predict(1.073741824e9, 5.69e10).iloc[0]
@@ -90,7 +90,7 @@ def test_step_law_lr_only_sweep_predicts_lr_and_says_batch_is_not_identified(
     # Both laws' lr is scored along the LR line at the swept batch size (a grid edge).
     assert set(result.cells["how_fitted"]) == {"grid"}
     assert 0 < result.penalty["fitted"] < 2e-3
-    # The README's table: eta* 1.15e-3 at the largest cell, penalty 0.60 permille.
+    # docs/validation.md's table: eta* 1.15e-3 at the largest cell, penalty 0.60 permille.
     assert result.predict(1.073741824e9, 5.69e10).iloc[0]["lr"] == pytest.approx(1.15e-3, rel=5e-3)
     assert result.penalty["fitted"] == pytest.approx(0.60e-3, abs=5e-6)
     raw = strict_json(result.to_json())

@@ -3,7 +3,7 @@
 100 seeded replicates (seeds 0-99) of the 30-run synthetic Chinchilla sweep with per-run
 offsets and point noise (noise model in benchmarks/coverage.py), 100 resamples each, two
 replicates at a time (CI has 2 cores; the table does not depend on it).
-The full study (500 replicates) and its figures are in the README's "How much to trust the
+The full study (500 replicates) and its figures are in docs/validation.md's "How much to trust the
 intervals".
 """
 

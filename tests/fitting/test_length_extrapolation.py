@@ -144,8 +144,8 @@ def test_schaipp_runs_up_to_three_times_longer_are_covered(data_dir) -> None:
         lo, loss, hi = curve[["loss_lower", "loss", "loss_upper"]].iloc[0]
         assert np.isfinite([lo, hi]).all() and abs(loss / truth["loss"] - 1) < 0.03
         covered.append(lo <= truth["loss"] <= hi)
-    # measured: 25 of 25 (README table); allow one miss in case a dependency version moves
-    # a band edge past a truth that sits near it
+    # measured: 25 of 25 (docs/validation.md table); allow one miss in case a dependency
+    # version moves a band edge past a truth that sits near it
     assert len(covered) == 25 and sum(covered) >= 24
 
 

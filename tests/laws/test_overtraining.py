@@ -120,8 +120,8 @@ def test_published_values_predict_the_notebook_numbers(rpj: pd.DataFrame) -> Non
 
 
 def test_c4_original_7b_run_lies_off_the_trend_even_when_fitted() -> None:
-    # README (benchmarks/choose_law_gadre.py --seen): a fit that sees c4_original's 6.9B run
-    # still misses it by 2.90 %, where rpj's is met within 0.1 %. Bounds: 2 % and 0.5 %,
+    # docs/validation.md (benchmarks/choose_law_gadre.py --seen): a fit that sees c4_original's
+    # 6.9B run still misses it by 2.90 %, where rpj's is met within 0.1 %. Bounds: 2 % and 0.5 %,
     # far from the measured values, so optimiser tolerances and platforms cannot flip them.
     table = sf.load_runs(GADRE, columns={"loss": "loss_c4_val"})
     misses = {}

@@ -1,5 +1,5 @@
-"""The output contract (README "Output contract"), for every command and the API: only a
-regular file or a new path is written; a device, FIFO, socket or directory is refused with
+"""The output contract (docs/command-line.md, "Output contract"), for every command and the API:
+only a regular file or a new path is written; a device, FIFO, socket or directory is refused with
 exit 2 before any work; a symlink's target is replaced atomically; one write even without
 hard links; a failed write leaves the old file whole and no temporary file.
 
