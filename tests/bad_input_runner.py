@@ -22,8 +22,14 @@ def run_case(
     argv: list[object],
     code: int,
     words: list[str] | None,
+    *,
+    warning_on_stdout: bool = False,
 ) -> None:
-    """Write ``files`` into ``folder`` (the working directory), run ``argv``, check it."""
+    """Write ``files`` into ``folder`` (the working directory), run ``argv``, check it.
+
+    ``warning_on_stdout``: the command prints its warnings with its text result (``fit``'s
+    summary, ``hparams``' report), so a usable input's warning line may be on either stream.
+    """
     for name, content in files.items():
         path = folder / name
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
@@ -34,7 +40,8 @@ def run_case(
     if words is None:
         return
     if code == 0:  # a usable input: the warning line says what is suspicious
-        line = next((x for x in err.splitlines() if all(w in x.lower() for w in words)), None)
+        lines = (out + err if warning_on_stdout else err).splitlines()
+        line = next((x for x in lines if all(w in x.lower() for w in words)), None)
         assert line is not None, (words, out, err)
         return
     errors = [x for x in err.splitlines() if x.startswith("scaling-fit: error: ")]
