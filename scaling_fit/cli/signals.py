@@ -39,10 +39,15 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 def stop_workers() -> None:
-    """Kill joblib's reusable loky workers, if this process started any."""
+    """Kill the library's worker pool and joblib's reusable loky workers, if this process
+    started any."""
     if "joblib" not in sys.modules:
         return
     from joblib.externals.loky import reusable_executor
+
+    from ..fitting.workers import stop_pool
+
+    stop_pool()
 
     executor = getattr(reusable_executor, "_executor", None)
     if executor is None:

@@ -10,14 +10,20 @@ a :class:`ScalingFitWarning` when an explicit ``n_jobs`` is lowered to the machi
 thread that polls the parent's pid and ends the worker when the parent is gone — also after
 SIGKILL, which no handler of the parent sees (loky's workers do not watch their parent: they
 finish their task and then wait minutes for more).  With joblib's default backend the workers
-come from loky's reusable executor with that watchdog as initializer, so a worker is watched
-from its start; under another backend set by the user (``joblib.parallel_config``) the
-tasks go through :class:`joblib.Parallel` and a worker process starts watching with its
-first task.
+come from this module's own loky pool (:func:`worker_pool`) with that watchdog as
+initializer, so a worker is watched from its start; under another backend set by the user
+(``joblib.parallel_config``) the tasks go through :class:`joblib.Parallel` and a worker
+process starts watching with its first task.
+
+The pool is not loky's process-wide reusable executor: joblib's ``Parallel`` reuses that one
+for itself and expects attributes only the executors joblib made have, so a user's
+``Parallel(n_jobs=2)`` after a fit with ``n_jobs=2`` failed with ``AttributeError:
+'_ReusablePoolExecutor' object has no attribute '_temp_folder_manager'`` (joblib 1.4-1.6).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -35,7 +41,11 @@ POLL_SECONDS = 0.25  # how often a worker checks that its parent is alive
 PROCESS_BACKENDS = {"LokyBackend", "MultiprocessingBackend"}
 # The thread pools of NumPy's BLAS and OpenMP, read when a worker imports NumPy.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# Seconds an idle worker of the pool waits for more work before it exits (loky respawns
+# workers on the next submit); loky's reusable executor waits as long.
+IDLE_SECONDS = 10
 _watching = threading.Event()
+_pool: dict[str, Any] = {}  # "pool": the worker pool, "key": (workers, pid) it was made for
 
 
 def available_cpus() -> int:
@@ -105,14 +115,7 @@ def run_tasks(
         parallel = Parallel(n_jobs=workers, batch_size=1, return_as="generator", max_nbytes=None)
         yield from parallel(delayed(watched(function))(*task) for task in tasks)
         return
-    from joblib.externals.loky import get_reusable_executor
-
-    executor = get_reusable_executor(
-        max_workers=workers,
-        initializer=_start_watchdog,
-        initargs=(os.getpid(),),
-        env=one_blas_thread(),
-    )
+    executor = worker_pool(workers)
     futures = [executor.submit(function, *task) for task in tasks]
     try:
         for future in futures:
@@ -128,6 +131,47 @@ def run_tasks(
         # InvalidStateError (a traceback on stderr).
         executor.shutdown(wait=False, kill_workers=True)
         raise
+
+
+def worker_pool(workers: int) -> Any:
+    """This module's pool of ``workers`` loky processes, reused while it is usable.
+
+    A new pool replaces the old one when the size changes, in a forked child, or when the old
+    one was shut down or broken (a task failed, Ctrl-C).  Idle workers exit after
+    :data:`IDLE_SECONDS`; the next task starts them again.
+    """
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    key = (workers, os.getpid())
+    pool = _pool.get("pool")
+    flags = getattr(pool, "_flags", None)
+    usable = flags is not None and not (flags.broken or flags.shutdown)
+    if pool is not None and usable and _pool["key"] == key:
+        return pool
+    if pool is not None and _pool["key"][1] == key[1]:
+        pool.shutdown(wait=False, kill_workers=True)
+    _pool["pool"] = ProcessPoolExecutor(
+        max_workers=workers,
+        timeout=IDLE_SECONDS,
+        initializer=_start_watchdog,
+        initargs=(os.getpid(),),
+        env=one_blas_thread(),
+    )
+    _pool["key"] = key
+    return _pool["pool"]
+
+
+def stop_pool() -> None:
+    """Kill the workers of :func:`worker_pool`, if this process started any."""
+    pool = _pool.pop("pool", None)
+    if pool is None or _pool.pop("key")[1] != os.getpid():
+        return
+    try:
+        pool.shutdown(wait=True, kill_workers=True)
+    except Exception:  # e.g. a signal landed while loky started its manager thread
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
 
 
 def one_blas_thread() -> dict[str, str]:

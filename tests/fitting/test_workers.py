@@ -71,16 +71,16 @@ def test_worker_count_is_capped_at_the_work_and_the_machine() -> None:
 
 @pytest.mark.slow  # starts worker processes, ~0.7 s
 def test_n_jobs_64_starts_at_most_as_many_workers_as_cpus(capsys, tmp_path, monkeypatch) -> None:
-    from joblib.externals import loky
+    from scaling_fit.fitting import workers
 
     pools = []  # the size of every worker pool asked for (loky never starts more)
 
-    def recording(max_workers=None, **kwargs):
-        pools.append(max_workers)
-        return real(max_workers=max_workers, **kwargs)
+    def recording(size: int):
+        pools.append(size)
+        return real(size)
 
-    real = loky.get_reusable_executor
-    monkeypatch.setattr(loky, "get_reusable_executor", recording)
+    real = workers.worker_pool
+    monkeypatch.setattr(workers, "worker_pool", recording)
     runs = runs_csv(tmp_path / "runs.csv")
     code = main(["fit", str(runs), "--law", "chinchilla", "--bootstrap", "10", "--n-jobs", "64"])
     out, err = capsys.readouterr()
@@ -89,6 +89,29 @@ def test_n_jobs_64_starts_at_most_as_many_workers_as_cpus(capsys, tmp_path, monk
     assert available_cpus() <= (os.cpu_count() or 1)
     if available_cpus() < 10:  # fewer CPUs than resamples: capped at the machine, with a note
         assert "n_jobs=64 (--n-jobs) is more than the" in out + err  # the fit's warnings
+
+
+JOBLIB_AFTER_US = """
+import operator
+from joblib import Parallel, delayed
+from scaling_fit.fitting.workers import run_tasks, stop_pool
+for _ in range(2):
+    assert list(run_tasks(operator.add, [(1, 2), (3, 4)], 2)) == [3, 7]
+    assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+stop_pool()
+print("OK")
+"""
+
+
+def test_joblib_parallel_still_works_after_our_workers() -> None:
+    # Regression: the workers came from loky's process-wide reusable executor, which joblib's
+    # Parallel then reused and failed on (AttributeError: '_temp_folder_manager'), so a
+    # user's Parallel(n_jobs=2) after a fit with n_jobs=2 crashed. A fresh process: the
+    # failure needed joblib's first Parallel of the process to come after our pool.
+    done = subprocess.run(
+        [sys.executable, "-c", JOBLIB_AFTER_US], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "OK", done.stderr[-2000:]
 
 
 CHILD = (
