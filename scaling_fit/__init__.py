@@ -14,6 +14,7 @@ from .errors import (
     DataError,
     FitError,
     MissingExtraError,
+    NoAnswerError,
     OutputExistsError,
     OutputPathError,
     ScalingFitError,
@@ -38,6 +39,7 @@ _LAZY = {
     "Result": "results.base",
     "PlanResult": "results.plan_result",
     "PredictionsResult": "results.predictions_result",
+    "predictions": "results.predictions_result",
     "ReportSummaryResult": "results.report_summary",
     "SuggestionResult": "results.plan_result",
     "read_result": "results.base",
@@ -95,7 +97,7 @@ if TYPE_CHECKING:
     from .results.isoflop_groups import IsoflopGroupsResult
     from .results.isoflop_result import IsoflopResult
     from .results.plan_result import PlanResult, SuggestionResult
-    from .results.predictions_result import PredictionsResult
+    from .results.predictions_result import PredictionsResult, predictions
     from .results.report_summary import ReportSummaryResult
     from .results.schedule_choice import ScheduleChoiceResult
     from .schedules import Schedule
@@ -128,6 +130,7 @@ __all__ = [
     "IsoflopResult",
     "Law",
     "MissingExtraError",
+    "NoAnswerError",
     "OutputExistsError",
     "OutputPathError",
     "Parameter",
@@ -160,6 +163,7 @@ __all__ = [
     "noise_scale",
     "plan",
     "plotting",
+    "predictions",
     "read_result",
     "schedules",
     "steps_to_target",

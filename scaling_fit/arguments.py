@@ -52,6 +52,9 @@ MAX_REFINE = 10_000
 MAX_STEPS = 100_000_000
 # Tokens per sequence: 16M, far above any context length trained so far.
 MAX_SEQ_LEN = 2**24
+# Default stride of a predicted loss curve (``predictions``, ``scaling-fit predict``): a
+# 24k-step schedule gives 240 rows.
+DEFAULT_EVERY = 100
 # The attribute :func:`checked` sets on the functions it wraps (tests/test_arguments.py).
 MARK = "__checked_arguments__"
 

@@ -27,6 +27,11 @@ class FitError(ScalingFitError, RuntimeError):
     """The optimiser could not produce a usable fit."""
 
 
+class NoAnswerError(ScalingFitError, RuntimeError):
+    """The inputs are valid, but the fitted law has no answer to the question asked (e.g. no
+    compute-optimal allocation at a budget: its loss keeps falling as N grows)."""
+
+
 class OutputExistsError(ScalingFitError, FileExistsError):
     """An output file exists and overwriting it was not asked for (or would destroy an input)."""
 
@@ -77,6 +82,7 @@ FLAGS: dict[str, str] = {
     "level": "--level",
     "refit": "--refit",
     "every": "--every",
+    "steps": "--steps",
     "total_steps": "--total-steps",
     "family": "--family",
     "peak": "--peak",

@@ -39,10 +39,6 @@ class UsageError(ScalingFitError, ValueError):
     """The command line itself is wrong (exit code 2)."""
 
 
-class ResultError(ScalingFitError, RuntimeError):
-    """The input is valid but the fitted law cannot answer the question (exit code 1)."""
-
-
 class Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are exceptions, reported as one line by ``main``.
 

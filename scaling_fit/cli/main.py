@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import FitError, ScalingFitError
+from ..errors import FitError, NoAnswerError, ScalingFitError
 from ..progress import progress_default
 from . import (
     best_schedule,
@@ -34,7 +34,7 @@ from . import (
     predict,
     report,
 )
-from .common import PROG, Parser, ResultError, UsageError, check_format, error
+from .common import PROG, Parser, UsageError, check_format, error
 from .signals import Terminated, stop_workers, terminate_as_interrupt
 
 __all__ = ["PROG", "UsageError", "build_parser", "main"]
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _exit_code(exc: BaseException) -> int | None:
     """Exit code of an expected error, or None for a bug (which keeps its traceback)."""
-    if isinstance(exc, FitError | ResultError | MemoryError):
+    if isinstance(exc, FitError | NoAnswerError | MemoryError):
         return 1
     return 2 if isinstance(exc, (ScalingFitError, OSError, UnicodeDecodeError)) else None
 

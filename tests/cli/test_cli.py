@@ -457,7 +457,7 @@ def test_predict_compute_without_optimum_exits_1(capsys, tmp_path):
         "scaling-fit: error: law 'farseer' with these parameters has no compute-optimal "
         "allocation at C=1e+21 FLOPs under C = 6 * N * D: at fixed compute its predicted loss "
         "keeps falling as N grows (no minimum between 1e-12 and 1e12 tokens per parameter). "
-        "Predict chosen sizes with --n-params and --tokens instead"
+        "Predict chosen sizes with n_params= (--n-params) and tokens= (--tokens) instead"
     ]
     assert not output.exists()
     # The grid still works for such a law.
@@ -892,19 +892,35 @@ def test_fit_curve_options_with_nd_law_are_usage_errors(capsys, epoch_csv):
 @pytest.mark.parametrize(
     ("law", "argv", "words"),
     [
-        ("multipower", [], ["loss-curve law", "--schedule SPEC"]),
-        ("multipower", ["--n-params", "1e9"], ["--n-params is for L(N, D) laws", "multipower"]),
-        ("multipower", ["--compute", "1e21"], ["--compute is for L(N, D) laws"]),
+        ("multipower", [], ["loss-curve law", "schedule= (--schedule)"]),
+        (
+            "multipower",
+            ["--n-params", "1e9"],
+            ["n_params= (--n-params) is for L(N, D) laws", "multipower"],
+        ),
+        ("multipower", ["--compute", "1e21"], ["compute= (--compute) is for L(N, D) laws"]),
         ("multipower", ["--schedule", WSD, "--every", "0"], ["--every", "integer >= 1", "'0'"]),
-        ("multipower", ["--schedule", WSD, "--every", "9", "--steps", "5"], ["--every or --steps"]),
+        (
+            "multipower",
+            ["--schedule", WSD, "--every", "9", "--steps", "5"],
+            ["every= (--every) or steps= (--steps), not both"],
+        ),
         ("multipower", ["--schedule", WSD, "--steps", "24001"], ["step 24001", "24000 steps"]),
         ("multipower", ["--schedule", "cosin:total=9"], ["--schedule", "family", "cosin"]),
-        ("chinchilla", ["--schedule", WSD], ["--schedule is for loss-curve laws", "chinchilla"]),
-        ("chinchilla", ["--compute", "1e21", "--every", "5"], ["--every is for loss-curve"]),
+        (
+            "chinchilla",
+            ["--schedule", WSD],
+            ["schedule= (--schedule) is for loss-curve laws", "chinchilla"],
+        ),
+        (
+            "chinchilla",
+            ["--compute", "1e21", "--every", "5"],
+            ["every= (--every) is for loss-curve"],
+        ),
         (
             "chinchilla",
             ["--n-params", "1e9", "--tokens", "2e10", "--flops-per-param-token", "8"],
-            ["--flops-per-param-token", "cost model of --compute"],
+            ["(--flops-per-param-token) sets the cost model of compute= (--compute)"],
         ),
         (
             "chinchilla",
