@@ -46,19 +46,21 @@ BATCH_ELEMENTS = 4_000_000
 
 
 def batchable(problem: Problem) -> bool:
-    """Whether :func:`refit_weighted` applies: a final-loss law with an analytic Jacobian.
+    """Whether :func:`refit_weighted` applies: a law whose analytic Jacobian broadcasts.
 
-    The final-loss laws' gradients broadcast over a stack of parameter vectors; the
-    loss-curve laws' gradients take one vector at a time, so their bootstrap keeps the
-    one-resample-at-a-time solver."""
-    return problem.law.log_gradient is not None and not problem.law.fits_curves
+    The final-loss laws' gradients broadcast over a stack of parameter vectors, and so does a
+    loss-curve law's that says so (``Law.stacked_gradient``: the annealing law's); the
+    others take one vector at a time, so their bootstrap keeps the one-resample-at-a-time
+    solver."""
+    law = problem.law
+    return law.log_gradient is not None and (not law.fits_curves or law.stacked_gradient)
 
 
 def refit_weighted(
-    problem: Problem, weights: Array, start: Array
+    problem: Problem, weights: Array, start: Array, offsets: Array | None = None
 ) -> tuple[Array, Array, Array, Array]:
-    """Minimise Σᵢ wₖᵢ ρ(rᵢ(θ)) for every row k of ``weights``, from ``start`` (or from row k
-    of ``start``).
+    """Minimise Σᵢ wₖᵢ ρ(rᵢ(θ) + oₖᵢ) for every row k of ``weights``, from ``start`` (or from
+    row k of ``start``).
 
     Parameters
     ----------
@@ -69,6 +71,10 @@ def refit_weighted(
     start
         Fit-space start shared by every resample, shape ``(n_free,)``, or one per resample,
         shape ``(n_resamples, n_free)``.
+    offsets
+        Shifts of the residuals per resample, shape ``(n_resamples, n_points)`` (default
+        none): other observed values of the same points, as ``log L_i − log L'_ki`` (or
+        ``L_i − L'_ki`` for ``"mse_linear"``), so the Jacobian is the problem's own.
 
     Returns
     -------
@@ -78,9 +84,10 @@ def refit_weighted(
     """
     weights = np.asarray(weights, dtype=float)
     starts = np.broadcast_to(np.asarray(start, dtype=float), (len(weights), np.shape(start)[-1]))
+    shifts = np.zeros_like(weights) if offsets is None else np.asarray(offsets, dtype=float)
     rows = max(1, BATCH_ELEMENTS // max(problem.n_points * starts.shape[1], 1))
     parts = [
-        _refit_batch(problem, weights[k : k + rows], starts[k : k + rows])
+        _refit_batch(problem, weights[k : k + rows], starts[k : k + rows], shifts[k : k + rows])
         for k in range(0, len(weights), rows)
     ]
     if not parts:
@@ -106,13 +113,13 @@ def _slopes(problem: Problem, residuals: Array) -> tuple[Array, Array]:
 
 
 def _refit_batch(
-    problem: Problem, weights: Array, starts: Array
+    problem: Problem, weights: Array, starts: Array, offsets: Array
 ) -> tuple[Array, Array, Array, Array]:
     """:func:`refit_weighted` on one batch of resamples, row k from ``starts[k]``."""
     lower, upper = problem.space.fit_bounds()
     count = len(weights)
     theta = np.array(starts, dtype=float)
-    residuals = problem.residuals(theta)
+    residuals = problem.residuals(theta) + offsets
     objective = _objective(problem, residuals, weights)
     damping = np.full(count, LAMBDA_START)
     converged = np.zeros(count, dtype=bool)
@@ -125,7 +132,7 @@ def _refit_batch(
         iterations[active] += 1
         step = _step(problem, theta[active], residuals[active], weights[active], damping[active])
         trial = np.clip(theta[active] + step, lower, upper)
-        trial_residuals = problem.residuals(trial)
+        trial_residuals = problem.residuals(trial) + offsets[active]
         trial_objective = _objective(problem, trial_residuals, weights[active])
         kept = np.isfinite(trial_objective) & (trial_objective <= objective[active])
         # Converged: the proposed step, (near) undamped Gauss-Newton, moves no parameter by

@@ -6,7 +6,10 @@ lies in the basin of each perturbed optimum, so the global search of
 :func:`scaling_fit.fit` (a grid of starts scored, several refines, the length check) buys
 nothing there and cost ~15 times one local refine each (issue 18: a forecast with its 30
 resamples took 24-28 times one fit).  :func:`local_refits` prepares the points once and
-refines each resample from the optimum with the same trust-region solver.
+refines every resample from the optimum: all at once by the batched Gauss-Newton of
+:mod:`scaling_fit.fitting.batched` where the law's gradient allows it (the resamples differ
+only in their observed values, i.e. by a shift of each residual), and by the trust-region
+solver for the others and for any the batch does not settle.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..results.fit_result import FitResult
+from .batched import batchable, refit_weighted
 from .data import prepare_points
 from .multistart import refine
 from .objective import Problem
@@ -54,11 +58,31 @@ def local_refits(
     space = ParameterSpace(law, dict(result.fixed), dict(result.tie), bounds)
     start = space.start_from({k: v for k, v in result.params.items() if k in space.free})
     loss, delta = str(result.options.get("loss", "huber")), float(result.options["delta"])
+    arrays = [np.asarray(values, dtype=float) for values in observed]
+    problem = Problem(space, data.inputs, data.table[law.output].to_numpy(float), loss, delta)
+    thetas = np.full((len(arrays), len(start)), np.nan)
+    settled = np.zeros(len(arrays), dtype=bool)
+    if arrays and batchable(problem):
+        offsets = np.array([_offset(problem, values) for values in arrays])
+        weights = np.ones_like(offsets)
+        thetas, _objective, settled, _iterations = refit_weighted(problem, weights, start, offsets)
     refits: list[dict[str, float] | None] = []
-    for values in observed:
-        problem = Problem(space, data.inputs, np.asarray(values, dtype=float), loss, delta)
-        solution = refine(problem, start)
-        natural = space.natural(solution.theta)
-        params = {name: float(natural[name]) for name in law.param_names}
-        refits.append(params if solution.converged else None)
+    for k, values in enumerate(arrays):
+        theta = thetas[k]
+        if not settled[k]:
+            solution = refine(Problem(space, data.inputs, values, loss, delta), start)
+            theta = solution.theta if solution.converged else None
+        if theta is None:
+            refits.append(None)
+            continue
+        natural = space.natural(theta)
+        refits.append({name: float(natural[name]) for name in law.param_names})
     return refits
+
+
+def _offset(problem: Problem, values: np.ndarray) -> np.ndarray:
+    """Residual shift that turns ``problem``'s observed losses into ``values``."""
+    with np.errstate(all="ignore"):
+        if problem.loss == "mse_linear":
+            return problem.observed - values
+        return problem.log_observed - np.log(values)

@@ -116,6 +116,11 @@ class Law:
         shape of ``log_formula``'s result. The fitter's trust-region solver then uses it
         instead of central differences (one evaluation per Jacobian instead of
         2 × parameters, and no truncation error).
+    stacked_gradient
+        For a loss-curve law with a ``log_gradient``: True when that gradient broadcasts
+        over columns of parameter values (shape ``(k, 1)``) as every final-loss law's must;
+        its bootstrap, global search and forecast refits are then batched
+        (:mod:`scaling_fit.fitting.batched`).  False (default): one vector at a time.
     output
         The canonical column the formula predicts and :func:`scaling_fit.fit` fits:
         ``"loss"`` for loss laws; ``"lr"`` (peak learning rate) or ``"batch_size"`` (tokens
@@ -138,6 +143,7 @@ class Law:
     features: Callable[[pd.DataFrame, Mapping[str, Array]], tuple[Array, ...]] | None = None
     log_gradient: Callable[..., dict[str, Array]] | None = None
     output: str = "loss"
+    stacked_gradient: bool = False
 
     def __post_init__(self) -> None:
         _check_inputs(self)

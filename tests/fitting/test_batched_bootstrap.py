@@ -90,6 +90,25 @@ def test_stacked_jacobians_are_the_per_vector_jacobians(law, settings, loss) -> 
         np.testing.assert_allclose(jacobian.T, problem.analytic_jacobian(theta), rtol=1e-10)
 
 
+@pytest.mark.parametrize("loss", ["huber", "mse_linear"])
+def test_annealing_law_gradient_stacks_and_multipower_s_does_not(loss) -> None:
+    # The annealing law's gradient broadcasts over columns of parameters (its fits, bootstrap
+    # and forecast refits are batched); multipower's takes one vector and is never batched.
+    law = sf.get_law("lr_annealing")
+    space = ParameterSpace(law, {}, {}, {})
+    rng = np.random.default_rng(1)
+    s1, s2 = np.cumsum(rng.uniform(1e-4, 3e-4, 50)), rng.uniform(0.0, 0.5, 50)
+    problem = Problem(space, (s1, s2), np.full(50, 3.0), loss)
+    assert batched.batchable(problem)
+    grid = space.start_grid()
+    thetas = grid[rng.choice(len(grid), 4, replace=False)]
+    for theta, jacobian in zip(thetas, problem.stacked_jacobians(thetas), strict=True):
+        np.testing.assert_allclose(jacobian.T, problem.analytic_jacobian(theta), rtol=1e-10)
+    curve = sf.get_law("multipower")
+    assert curve.log_gradient is not None and not curve.stacked_gradient
+    assert not batched.batchable(Problem(ParameterSpace(curve, {}, {}, {}), (s1,), s1, loss))
+
+
 def test_bootstrap_of_a_fit_is_settled_in_one_batch(epoch, monkeypatch) -> None:
     # On Epoch every resample is settled by the batch: the trust-region solver never runs.
     problem, runs, starts = epoch
