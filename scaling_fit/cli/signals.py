@@ -45,16 +45,7 @@ def stop_workers() -> None:
         return
     from joblib.externals.loky import reusable_executor
 
-    from ..fitting.workers import stop_pool
+    from ..fitting.workers import kill_executor, stop_pool
 
     stop_pool()
-
-    executor = getattr(reusable_executor, "_executor", None)
-    if executor is None:
-        return
-    try:
-        executor.shutdown(wait=True, kill_workers=True)
-    except Exception:  # e.g. a signal landed while loky started its manager thread
-        for process in list(getattr(executor, "_processes", {}).values()):
-            with contextlib.suppress(Exception):
-                process.kill()
+    kill_executor(getattr(reusable_executor, "_executor", None))

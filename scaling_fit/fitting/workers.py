@@ -164,12 +164,18 @@ def worker_pool(workers: int) -> Any:
 def stop_pool() -> None:
     """Kill the workers of :func:`worker_pool`, if this process started any."""
     pool = _pool.pop("pool", None)
-    if pool is None or _pool.pop("key")[1] != os.getpid():
+    if pool is not None and _pool.pop("key")[1] == os.getpid():
+        kill_executor(pool)
+
+
+def kill_executor(executor: Any) -> None:
+    """Shut a loky executor down and kill its workers (nothing for None)."""
+    if executor is None:
         return
     try:
-        pool.shutdown(wait=True, kill_workers=True)
+        executor.shutdown(wait=True, kill_workers=True)
     except Exception:  # e.g. a signal landed while loky started its manager thread
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in list(getattr(executor, "_processes", {}).values()):
             with contextlib.suppress(Exception):
                 process.kill()
 

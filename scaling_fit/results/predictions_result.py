@@ -135,7 +135,16 @@ def predictions(
         A budget at which the law has no compute-optimal allocation (its loss keeps falling
         as N grows or shrinks at fixed compute).
     """
-    _check_options(fit, locals())
+    given = {
+        "n_params": n_params,
+        "tokens": tokens,
+        "compute": compute,
+        "flops_per_param_token": flops_per_param_token,
+        "schedule": schedule,
+        "steps": steps,
+        "every": every,
+    }
+    _check_options(fit, given)
     if fit.law.fits_curves:
         table = fit.predict_curve(
             schedule,
@@ -153,7 +162,8 @@ def predictions(
 
 
 def _check_options(fit: FitResult, given: dict[str, Any]) -> None:
-    """DataError for arguments that do not suit the law (curve vs L(N, D)) or each other."""
+    """DataError for arguments (``given``: name → value, None when not given) that do not
+    suit the law (curve vs L(N, D)) or each other."""
     name = fit.law.name
     used = [key for key in (*POINTS_ONLY, *CURVE_ONLY) if given[key] is not None]
     if fit.law.fits_curves:
