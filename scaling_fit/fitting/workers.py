@@ -15,6 +15,12 @@ initializer, so a worker is watched from its start; under another backend set by
 (``joblib.parallel_config``) the tasks go through :class:`joblib.Parallel` and a worker
 process starts watching with its first task.
 
+The pool retires itself from this process: :data:`IDLE_SECONDS` after its last task, a timer
+shuts it down (the next task starts a new one).  Its workers have no idle timeout of their own:
+with one, a worker could decide to exit just as a task was submitted, and loky's manager thread
+then warned "A worker stopped while some jobs were given to the executor" — and, where warnings
+are errors (pytest's ``-W error``), died of that warning and left the task waiting forever.
+
 The pool is not loky's process-wide reusable executor: joblib's ``Parallel`` reuses that one
 for itself and expects attributes only the executors joblib made have, so a user's
 ``Parallel(n_jobs=2)`` after a fit with ``n_jobs=2`` failed with ``AttributeError:
@@ -41,11 +47,13 @@ POLL_SECONDS = 0.25  # how often a worker checks that its parent is alive
 PROCESS_BACKENDS = {"LokyBackend", "MultiprocessingBackend"}
 # The thread pools of NumPy's BLAS and OpenMP, read when a worker imports NumPy.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# Seconds an idle worker of the pool waits for more work before it exits (loky respawns
-# workers on the next submit); loky's reusable executor waits as long.
+# Seconds the pool stays up after its last task before a timer shuts it down.
 IDLE_SECONDS = 10
 _watching = threading.Event()
-_pool: dict[str, Any] = {}  # "pool": the worker pool, "key": (workers, pid) it was made for
+# "pool": the worker pool, "key": (workers, pid) it was made for, "busy": run_tasks calls
+# using it, "timer": the pending idle shutdown.  All changed under _pool_lock.
+_pool: dict[str, Any] = {}
+_pool_lock = threading.RLock()  # re-entrant: the CLI's signal handler calls stop_pool
 
 
 def available_cpus() -> int:
@@ -116,8 +124,8 @@ def run_tasks(
         yield from parallel(delayed(watched(function))(*task) for task in tasks)
         return
     executor = worker_pool(workers)
-    futures = [executor.submit(function, *task) for task in tasks]
     try:
+        futures = [executor.submit(function, *task) for task in tasks]
         for future in futures:
             yield future.result()
     except GeneratorExit:  # the caller stopped early: drop the tasks not yet started
@@ -131,40 +139,73 @@ def run_tasks(
         # InvalidStateError (a traceback on stderr).
         executor.shutdown(wait=False, kill_workers=True)
         raise
+    finally:
+        _release(executor)
 
 
 def worker_pool(workers: int) -> Any:
     """This module's pool of ``workers`` loky processes, reused while it is usable.
 
     A new pool replaces the old one when the size changes, in a forked child, or when the old
-    one was shut down or broken (a task failed, Ctrl-C).  Idle workers exit after
-    :data:`IDLE_SECONDS`; the next task starts them again.
+    one was shut down or broken (a task failed, Ctrl-C).  The caller hands it back with
+    :func:`_release`; :data:`IDLE_SECONDS` after the last release the pool is shut down.
     """
     from joblib.externals.loky import ProcessPoolExecutor
 
     key = (workers, os.getpid())
-    pool = _pool.get("pool")
-    flags = getattr(pool, "_flags", None)
-    usable = flags is not None and not (flags.broken or flags.shutdown)
-    if pool is not None and usable and _pool["key"] == key:
+    with _pool_lock:
+        _cancel_idle_timer()
+        pool = _pool.get("pool")
+        flags = getattr(pool, "_flags", None)
+        usable = flags is not None and not (flags.broken or flags.shutdown)
+        if pool is None or not usable or _pool["key"] != key:
+            if pool is not None and _pool["key"][1] == key[1]:
+                pool.shutdown(wait=False, kill_workers=True)
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                initializer=_start_watchdog,
+                initargs=(os.getpid(),),
+                env=one_blas_thread(),
+            )
+            _pool.update(pool=pool, key=key, busy=0)
+        _pool["busy"] += 1
         return pool
-    if pool is not None and _pool["key"][1] == key[1]:
-        pool.shutdown(wait=False, kill_workers=True)
-    _pool["pool"] = ProcessPoolExecutor(
-        max_workers=workers,
-        timeout=IDLE_SECONDS,
-        initializer=_start_watchdog,
-        initargs=(os.getpid(),),
-        env=one_blas_thread(),
-    )
-    _pool["key"] = key
-    return _pool["pool"]
+
+
+def _release(pool: Any) -> None:
+    """Hand ``pool`` back; once nothing uses it, shut it down after :data:`IDLE_SECONDS`."""
+    with _pool_lock:
+        if _pool.get("pool") is not pool:
+            return
+        _pool["busy"] -= 1
+        if _pool["busy"] == 0:
+            timer = threading.Timer(IDLE_SECONDS, _shut_down_if_idle, args=(pool,))
+            timer.daemon = True
+            timer.start()
+            _pool["timer"] = timer
+
+
+def _shut_down_if_idle(pool: Any) -> None:
+    with _pool_lock:
+        if _pool.get("pool") is not pool or _pool["busy"]:
+            return
+        _pool.clear()
+    pool.shutdown(wait=False)
+
+
+def _cancel_idle_timer() -> None:
+    timer = _pool.pop("timer", None)
+    if timer is not None:
+        timer.cancel()
 
 
 def stop_pool() -> None:
     """Kill the workers of :func:`worker_pool`, if this process started any."""
-    pool = _pool.pop("pool", None)
-    if pool is not None and _pool.pop("key")[1] == os.getpid():
+    with _pool_lock:
+        _cancel_idle_timer()
+        pool, key = _pool.pop("pool", None), _pool.pop("key", (0, 0))
+        _pool.clear()
+    if pool is not None and key[1] == os.getpid():
         kill_executor(pool)
 
 

@@ -114,6 +114,36 @@ def test_joblib_parallel_still_works_after_our_workers() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "OK", done.stderr[-2000:]
 
 
+IDLE_RACE = """
+import operator, time, warnings
+import psutil
+from scaling_fit.fitting import workers
+warnings.simplefilter("error")  # as under pytest: loky's warning killed its manager thread
+workers.IDLE_SECONDS = 0.3
+for attempt in range(40):  # submit just before, at and after the idle shutdown
+    assert list(workers.run_tasks(operator.add, [(1, 2), (3, 4)], 2)) == [3, 7]
+    time.sleep(0.25 + 0.005 * (attempt % 20))
+time.sleep(0.3 + 5.0)  # idle: the pool is shut down and its workers exit
+children = [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+loky = [p for p in children if "LokyProcess" in " ".join(p.cmdline())]
+print("OK", len(loky))
+"""
+
+
+@pytest.mark.slow  # 40 rounds of 2 tasks on 2 workers, ~15 s
+def test_submitting_as_the_pool_goes_idle_never_hangs() -> None:
+    # Regression (a CI run hung here for 90 minutes): the workers had loky's idle timeout, so
+    # one could exit just as a task was submitted; loky's manager thread then warned ("A
+    # worker stopped while some jobs were given to the executor"), died of the warning where
+    # warnings are errors, and left the task waiting forever.  The old code hung within the
+    # first rounds of this loop.  The idle shutdown is now the parent's own timer, and the
+    # workers are still gone once the pool has been idle (here 0.3 s; 5 s to exit).
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_RACE], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 0 and done.stdout.split() == ["OK", "0"], done.stderr[-2000:]
+
+
 CHILD = (
     "import os, time\n"
     "from scaling_fit.fitting.workers import _start_watchdog\n"
