@@ -35,6 +35,13 @@ CHUNK_ELEMENTS = 65_536
 # against 14.5 ms with 8; benchmarks/bench_floor.py --rows profile).
 SCREEN_FRACTION = 12
 MIN_SCREEN_POINTS = 16
+# rows_below, whose threshold is given, screens first on every QUICK_SCREEN_STRIDE-th point of
+# the first block (5 of Epoch's 240 points): most starts are ruled out there, and the rows
+# left get the rest of that block, then the others. Against the threshold of the 5 best
+# projected Chinchilla starts, 427 of the 4,500 grid starts pass those 5 points, none the 20
+# of the first block: 1.3 ms instead of 3.0 ms (best_rows, whose threshold comes from its
+# first block, is fastest with the 20).
+QUICK_SCREEN_STRIDE = 4
 JACOBIAN_STEP = float(np.finfo(float).eps ** (1.0 / 3.0))
 
 
@@ -235,6 +242,9 @@ def rows_below(problem: Problem, grid: Array, threshold: float) -> Array:
     blocks = _blocks(problem)
     if not blocks:
         return np.flatnonzero(score_grid(problem, grid) < threshold)
+    first = np.arange(blocks[0].n_points)
+    quick = first[::QUICK_SCREEN_STRIDE]
+    blocks = [blocks[0].subset(quick), blocks[0].subset(np.setdiff1d(first, quick)), *blocks[1:]]
     rows = _screen(grid, blocks, score_grid(blocks[0], grid), threshold)
     return rows[score_grid(problem, grid[rows]) < threshold]
 

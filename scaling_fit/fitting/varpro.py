@@ -9,6 +9,7 @@ removes most local-minimum trouble (Open-Athena's "VPNLS"; laws.md §9.2).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -31,6 +32,9 @@ DESIGN_ELEMENTS = 1_048_576
 # Largest condition number of a (column-scaled) normal-equation matrix solved directly: its
 # solution then has relative error <= ~1e-16 * 1e8 = 1e-8, ample for a start.
 MAX_CONDITION = 1e8
+# Systems with a negative unconstrained coefficient and at most this many unknowns are solved
+# by trying every support (2^k - 1 batched solves, :func:`_nnls_by_support`); more go to SciPy.
+MAX_SUPPORT_UNKNOWNS = 4
 
 
 def projected_starts(problem: Problem) -> Array:
@@ -184,25 +188,79 @@ def _nnls_normal(gram: Array, rhs: Array, system: Callable[[int], tuple[Array, A
     ``system(i)`` gives A and b of system ``i``. Where the unconstrained solution is
     non-negative it is also the NNLS solution (the problem is convex and its KKT conditions
     then hold), so all systems are first solved together, scaled to a unit diagonal. Only
-    systems with a negative coefficient, or too ill-conditioned for normal equations (scaled
-    condition number above ``MAX_CONDITION``), go to :func:`scipy.optimize.nnls` one by one.
+    systems with a negative coefficient are solved again, all at once, on every support
+    (:func:`_nnls_by_support`); systems too ill-conditioned for normal equations (scaled
+    condition number above ``MAX_CONDITION``) go to :func:`scipy.optimize.nnls` one by one.
     """
+    k = gram.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):
         norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
     usable = np.all((norms > 0) & np.isfinite(norms), axis=1) & np.all(np.isfinite(rhs), axis=1)
     scale = np.where(usable[:, None], norms, 1.0)
     scaled = gram / (scale[:, :, None] * scale[:, None, :])
-    eigen = np.linalg.eigvalsh(np.where(usable[:, None, None], scaled, np.eye(gram.shape[1])))
-    solvable = usable & (eigen[:, 0] > eigen[:, -1] / MAX_CONDITION)
+    solvable = usable & _well_conditioned(np.where(usable[:, None, None], scaled, np.eye(k)))
     coefficients = np.zeros(rhs.shape)
     if solvable.any():
         target = rhs[solvable] / scale[solvable]
         solved = np.linalg.solve(scaled[solvable], target[..., None])[..., 0]
         coefficients[solvable] = solved / scale[solvable]
-    redo = ~solvable | np.any(coefficients < 0, axis=1)
-    for i in np.flatnonzero(redo):
+    negative = solvable & np.any(coefficients < 0, axis=1)
+    if negative.any() and gram.shape[1] <= MAX_SUPPORT_UNKNOWNS:
+        target = rhs[negative] / scale[negative]
+        coefficients[negative] = _nnls_by_support(scaled[negative], target) / scale[negative]
+    else:
+        solvable &= ~negative
+    for i in np.flatnonzero(~solvable):
         coefficients[i] = nnls(*system(i))[0]
     return coefficients
+
+
+def _well_conditioned(scaled: Array) -> Array:
+    """Whether each symmetric positive semi-definite ``scaled`` matrix (unit diagonal) has a
+    condition number of at most ``MAX_CONDITION``.
+
+    A determinant bound settles most matrices without their eigenvalues: with a unit diagonal
+    the largest eigenvalue is at most the trace k, so the smallest is at least det / k^(k-1)
+    and the condition number at most k^k / det. Only matrices the bound cannot clear get
+    their eigenvalues computed (five times the cost of the determinant).
+    """
+    k = scaled.shape[1]
+    good = np.linalg.det(scaled) > k**k / MAX_CONDITION
+    unsure = np.flatnonzero(~good)
+    if len(unsure):
+        eigen = np.linalg.eigvalsh(scaled[unsure])
+        good[unsure] = eigen[:, 0] > eigen[:, -1] / MAX_CONDITION
+    return good
+
+
+def _nnls_by_support(gram: Array, rhs: Array) -> Array:
+    """Non-negative least squares of well-conditioned normal equations ``gram x = rhs``,
+    every system at once, by trying every support.
+
+    The NNLS solution is the unconstrained least-squares solution on its support (the
+    coefficients it leaves non-zero). Each candidate support's solution that is
+    non-negative is a feasible point, and the one with the lowest objective,
+    ``xᵀ gram x − 2 xᵀ rhs = −xᵀ rhs`` at a support's least-squares solution, is the optimum
+    (the empty support, x = 0, scores 0). With k ≤ ``MAX_SUPPORT_UNKNOWNS`` unknowns that is
+    at most 2ᵏ − 1 batched solves, in place of one SciPy ``nnls`` call per system (161
+    systems of Epoch's 1,681 Chinchilla grid points: ~2 ms of a ~12 ms fit). A principal
+    submatrix of a matrix is no worse conditioned than the matrix, so each solve is as
+    accurate as the unconstrained one.
+    """
+    count, k = rhs.shape
+    best, best_value = np.zeros((count, k)), np.zeros(count)
+    for support in itertools.product([False, True], repeat=k):
+        columns = np.flatnonzero(support)
+        if not len(columns):
+            continue
+        sub = gram[:, columns[:, None], columns[None, :]]
+        solved = np.linalg.solve(sub, rhs[:, columns, None])[..., 0]
+        value = -np.sum(solved * rhs[:, columns], axis=1)
+        better = np.all(solved >= 0, axis=1) & (value < best_value)
+        best[better] = 0.0
+        best[np.ix_(better, columns)] = solved[better]
+        best_value[better] = value[better]
+    return best
 
 
 def best_projected(problem: Problem, count: int) -> list[Array]:

@@ -11,7 +11,7 @@ import pytest
 
 import scaling_fit as sf
 from scaling_fit.fitting import varpro
-from scaling_fit.fitting.objective import Problem, best_rows, score_grid
+from scaling_fit.fitting.objective import Problem, best_rows, rows_below, score_grid
 from scaling_fit.fitting.space import ParameterSpace
 from scaling_fit.laws import Law
 
@@ -40,6 +40,43 @@ def test_separable_projection_gives_the_same_starts(space) -> None:
     np.testing.assert_allclose(separable, whole, rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.parametrize("unknowns", [1, 2, 3, 4])
+def test_nnls_by_support_is_scipys_nnls(unknowns) -> None:
+    # Trying every support gives the NNLS optimum exactly: compared with SciPy's active-set
+    # solver on 200 random systems per size, most with a negative unconstrained coefficient.
+    # Scaled condition numbers here are < 1e4, so the two agree to ~1e-16 x 1e4 (1e-10).
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(unknowns)
+    design = rng.normal(size=(200, 30, unknowns)) * rng.uniform(0.1, 10.0, (200, 1, unknowns))
+    target = rng.normal(size=(200, 30))
+    gram = np.einsum("gnk,gnl->gkl", design, design)
+    rhs = np.einsum("gnk,gn->gk", design, target)
+    norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
+    scaled = gram / (norms[:, :, None] * norms[:, None, :])
+    solved = varpro._nnls_by_support(scaled, rhs / norms) / norms
+    expected = np.array([nnls(a, b)[0] for a, b in zip(design, target, strict=True)])
+    assert np.mean(np.any(np.linalg.solve(gram, rhs[..., None])[..., 0] < 0, axis=1)) > 0.4
+    np.testing.assert_allclose(solved, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_determinant_bound_clears_only_well_conditioned_matrices() -> None:
+    # The determinant bound (condition <= k^k / det) must never clear a matrix whose
+    # eigenvalues say its condition number exceeds MAX_CONDITION: near-collinear columns at
+    # gaps from 1e-7 to 1 give condition numbers on both sides of 1e8.
+    rng = np.random.default_rng(0)
+    for k in (2, 3, 4):
+        rows = rng.normal(size=(400, k, 12))
+        rows[:, -1] = rows[:, 0] + 10 ** rng.uniform(-7, 0, (400, 1)) * rng.normal(size=(400, 12))
+        gram = rows @ rows.transpose(0, 2, 1)
+        norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
+        scaled = gram / (norms[:, :, None] * norms[:, None, :])
+        eigen = np.linalg.eigvalsh(scaled)
+        truth = eigen[:, 0] > eigen[:, -1] / varpro.MAX_CONDITION
+        assert 0 < truth.sum() < len(truth)  # both kinds occur
+        np.testing.assert_array_equal(varpro._well_conditioned(scaled), truth)
+
+
 def test_linear_terms_must_name_the_linear_parameters() -> None:
     law = sf.get_law("chinchilla")
     with pytest.raises(ValueError, match=r"linear_terms must map each linear parameter"):
@@ -60,6 +97,19 @@ def test_screened_best_rows_are_the_sorted_scores(count) -> None:
         expected = np.argsort(score_grid(problem, rows), kind="stable")[:count]
         np.testing.assert_array_equal(best_rows(problem, rows, count), expected)
     assert len(best_rows(problem, grid, 0)) == 0
+
+
+@pytest.mark.parametrize("quantile", [0.0, 0.001, 0.05, 0.5, 1.0])
+def test_screened_rows_below_are_every_row_below(quantile) -> None:
+    # The quick screen on a quarter of the first block, then the rest of it and the other
+    # blocks, only drops rows whose partial sum already exceeds the threshold: exactly the
+    # rows a full scoring finds below it, from none (the lowest score) to all but the worst.
+    problem = epoch_problem(sf.get_law("chinchilla"))
+    grid = problem.space.start_grid()
+    scores = score_grid(problem, grid)
+    threshold = float(np.quantile(scores[np.isfinite(scores)], quantile))
+    expected = np.flatnonzero(scores < threshold)
+    np.testing.assert_array_equal(rows_below(problem, grid, threshold), expected)
 
 
 def test_epoch_refit_objective_does_not_move() -> None:
