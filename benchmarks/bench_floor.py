@@ -402,7 +402,9 @@ def row_profile(rounds: int) -> None:
     problem = objective.Problem(space, inputs, kept["loss"].to_numpy(float))
     grid = space.start_grid()
     projected = varpro.projected_starts(problem)
-    worst = float(np.max(objective.score_grid(problem, projected[:1])))
+    # The grid check's threshold in a fit: the worst of the 5 best projected starts.
+    best = projected[objective.best_rows(problem, projected, multistart.AGREEMENT)]
+    worst = float(np.max(objective.score_grid(problem, best)))
     head = list(multistart._candidates(problem, grid, 10)[1])[: multistart.AGREEMENT]
     fit = sf.fit(runs, "chinchilla", exclude=mask)
     repeats = 5 * rounds
