@@ -56,6 +56,17 @@ _pool: dict[str, Any] = {}
 _pool_lock = threading.RLock()  # re-entrant: the CLI's signal handler calls stop_pool
 
 
+def _forget_pool_in_child() -> None:
+    """In a forked child: the pool, its timer and the lock's holder are the parent's."""
+    global _pool_lock
+    _pool.clear()
+    _pool_lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def available_cpus() -> int:
     """The CPUs this process may use: affinity, ``process_cpu_count`` and cgroup quota."""
     counts = [os.cpu_count() or 1, joblib.cpu_count()]  # joblib's: cgroup quota, affinity

@@ -144,6 +144,46 @@ def test_submitting_as_the_pool_goes_idle_never_hangs() -> None:
     assert done.returncode == 0 and done.stdout.split() == ["OK", "0"], done.stderr[-2000:]
 
 
+FORKED = """
+import operator, os, threading
+from scaling_fit.fitting import workers
+assert list(workers.run_tasks(operator.add, [(1, 2), (3, 4)], 2)) == [3, 7]
+held, release = threading.Event(), threading.Event()
+def hold():  # as the idle timer's thread holds the lock while it shuts the pool down
+    with workers._pool_lock:
+        held.set()
+        release.wait()
+holder = threading.Thread(target=hold)
+holder.start()
+held.wait()
+child = os.fork()
+if child == 0:
+    ok = list(workers.run_tasks(operator.mul, [(2, 3), (4, 5)], 2)) == [6, 20]
+    workers.stop_pool()
+    os._exit(0 if ok else 1)
+release.set()
+holder.join()
+_, status = os.waitpid(child, 0)
+assert status == 0, status
+assert list(workers.run_tasks(operator.add, [(5, 6), (7, 8)], 2)) == [11, 15]
+workers.stop_pool()
+print("OK")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_makes_its_own_pool() -> None:
+    # The pool, its idle timer and its lock belong to the process that made them: a child
+    # forked while another thread of the parent held the lock (as the idle timer does while
+    # it shuts the pool down) starts its own pool; with the copied lock it waited forever
+    # (checked: the script times out without the at-fork reset). The parent's pool still
+    # works afterwards.
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "OK", done.stderr[-2000:]
+
+
 CHILD = (
     "import os, time\n"
     "from scaling_fit.fitting.workers import _start_watchdog\n"
