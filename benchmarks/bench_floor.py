@@ -33,6 +33,12 @@ Rows (``--rows``):
     The parts of the Chinchilla fit timed alone, against the floor.
 ``farseer``
     The objective each refined start of Farseer reaches on the Gadre training sets.
+``multipower``
+    ``sf.fit(log, "multipower")`` of a dense synthetic log (3 runs of 24,000 steps logged
+    every 12 steps: 6,000 points, binned to 600) against one local refine: the median of the
+    same fit's trust-region refines. Twice: with ``length_check=False`` (the
+    search alone) and with the default length check (two more fits of the same data).
+    Goal: <= 2x one local refine.
 
 The script imports whichever ``scaling_fit`` is on the path: run it once with
 ``PYTHONPATH=<a checkout of main>`` and once with this tree to see before and after. It
@@ -447,6 +453,41 @@ def row_farseer() -> None:
         multistart.refine = refine
 
 
+def row_multipower(rounds: int) -> None:
+    """A multi-power fit of a dense 6,000-point log against one local refine of its search."""
+    from bench_dense_logs import log
+
+    from scaling_fit.fitting import multistart
+
+    table = log(12, ["constant", "wsd", "cosine"])
+    durations: list[float] = []
+    refine = multistart.refine
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        begin = time.process_time()
+        solution = refine(*args, **kwargs)
+        durations.append(time.process_time() - begin)
+        return solution
+
+    multistart.refine = timed
+    try:
+        quiet(lambda: sf.fit(table, "multipower", length_check=False))  # imports: untimed
+        for check in (False, True):
+            ours, reference = [], []
+            for _ in range(rounds):
+                durations.clear()
+                seconds = quiet(
+                    lambda check=check: sf.fit(table, "multipower", length_check=check)
+                )[1]
+                ours.append(seconds)
+                reference.append(statistics.median(durations))
+            note = f"{len(table):,} points, {len(durations)} refines"
+            name = "multipower_with_length_check" if check else "multipower"
+            report(name, ours, reference, "<= 2x one local refine", note)
+    finally:
+        multistart.refine = refine
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds per row (5)")
@@ -463,6 +504,7 @@ def main(argv: list[str] | None = None) -> None:
             "profile",
             "farseer",
             "forecast",
+            "multipower",
         ],
         help="rows to run (default: the serial rows; parallel starts two worker processes)",
     )
@@ -485,6 +527,7 @@ def main(argv: list[str] | None = None) -> None:
         "profile": lambda: row_profile(options.rounds),
         "farseer": row_farseer,
         "forecast": lambda: row_forecast(options.rounds),
+        "multipower": lambda: row_multipower(options.rounds),
     }
     for row in options.rows:
         rows[row]()
