@@ -205,11 +205,11 @@ def _nnls_normal(gram: Array, rhs: Array, system: Callable[[int], tuple[Array, A
         solved = np.linalg.solve(scaled[solvable], target[..., None])[..., 0]
         coefficients[solvable] = solved / scale[solvable]
     negative = solvable & np.any(coefficients < 0, axis=1)
-    if negative.any() and gram.shape[1] <= MAX_SUPPORT_UNKNOWNS:
+    if k > MAX_SUPPORT_UNKNOWNS:  # too many supports to try: SciPy solves these too
+        solvable &= ~negative
+    elif negative.any():
         target = rhs[negative] / scale[negative]
         coefficients[negative] = _nnls_by_support(scaled[negative], target) / scale[negative]
-    else:
-        solvable &= ~negative
     for i in np.flatnonzero(~solvable):
         coefficients[i] = nnls(*system(i))[0]
     return coefficients

@@ -50,8 +50,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # Seconds the pool stays up after its last task before a timer shuts it down.
 IDLE_SECONDS = 10
 _watching = threading.Event()
-# "pool": the worker pool, "key": (workers, pid) it was made for, "busy": run_tasks calls
-# using it, "timer": the pending idle shutdown.  All changed under _pool_lock.
+# "pool": the worker pool, "workers": its size, "busy": run_tasks calls using it, "timer":
+# the pending idle shutdown.  All changed under _pool_lock; a forked child starts empty.
 _pool: dict[str, Any] = {}
 _pool_lock = threading.RLock()  # re-entrant: the CLI's signal handler calls stop_pool
 
@@ -157,20 +157,20 @@ def run_tasks(
 def worker_pool(workers: int) -> Any:
     """This module's pool of ``workers`` loky processes, reused while it is usable.
 
-    A new pool replaces the old one when the size changes, in a forked child, or when the old
-    one was shut down or broken (a task failed, Ctrl-C).  The caller hands it back with
+    A new pool replaces the old one when the size changes or when the old one was shut down
+    or broken (a task failed, Ctrl-C); a forked child starts without one
+    (:func:`_forget_pool_in_child`).  The caller hands it back with
     :func:`_release`; :data:`IDLE_SECONDS` after the last release the pool is shut down.
     """
     from joblib.externals.loky import ProcessPoolExecutor
 
-    key = (workers, os.getpid())
     with _pool_lock:
         _cancel_idle_timer()
         pool = _pool.get("pool")
         flags = getattr(pool, "_flags", None)
         usable = flags is not None and not (flags.broken or flags.shutdown)
-        if pool is None or not usable or _pool["key"] != key:
-            if pool is not None and _pool["key"][1] == key[1]:
+        if pool is None or not usable or _pool["workers"] != workers:
+            if pool is not None:
                 pool.shutdown(wait=False, kill_workers=True)
             pool = ProcessPoolExecutor(
                 max_workers=workers,
@@ -178,7 +178,7 @@ def worker_pool(workers: int) -> Any:
                 initargs=(os.getpid(),),
                 env=one_blas_thread(),
             )
-            _pool.update(pool=pool, key=key, busy=0)
+            _pool.update(pool=pool, workers=workers, busy=0)
         _pool["busy"] += 1
         return pool
 
@@ -214,10 +214,9 @@ def stop_pool() -> None:
     """Kill the workers of :func:`worker_pool`, if this process started any."""
     with _pool_lock:
         _cancel_idle_timer()
-        pool, key = _pool.pop("pool", None), _pool.pop("key", (0, 0))
+        pool = _pool.pop("pool", None)
         _pool.clear()
-    if pool is not None and key[1] == os.getpid():
-        kill_executor(pool)
+    kill_executor(pool)
 
 
 def kill_executor(executor: Any) -> None:
