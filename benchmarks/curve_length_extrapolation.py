@@ -116,12 +116,19 @@ def end_of(table: pd.DataFrame, run: str) -> tuple[int, float]:
 
 def predictions(law: str, up_to: int, table, specs) -> tuple[sf.FitResult, pd.DataFrame] | None:
     """Fit the runs of at most ``up_to`` steps, predict every longer run's end: the fit and
-    one row per prediction (factor, error, covered, half-width, warned, drift), or None."""
+    one row per prediction (factor, error, covered, half-width, warned, drift), or None
+    (nothing to predict, or too few points for the law: one 250-step ladder run has 5 points
+    after its warm-up, the multi-power law 7 parameters)."""
     train = [r for r in specs if total(specs[r]) <= up_to]
     longer = [r for r in specs if total(specs[r]) > up_to]
     if not train or not longer:
         return None
-    fitted = sf.fit(table[table["run"].isin(train)], law, schedules={r: specs[r] for r in train})
+    try:
+        fitted = sf.fit(
+            table[table["run"].isin(train)], law, schedules={r: specs[r] for r in train}
+        )
+    except sf.DataError:
+        return None
     if not fitted.converged:  # predict_curve refuses it (FitError)
         return fitted, pd.DataFrame()
     rows = []

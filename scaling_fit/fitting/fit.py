@@ -20,6 +20,7 @@ from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
 from .identifiability import correlation_of, degeneracy_messages
+from .local_refit import refit_from_optimum
 from .multistart import Solution, distinct_optima, multistart, n_at_best
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
@@ -125,10 +126,10 @@ def fit(
         :mod:`scaling_fit.progress`).
     length_check
         Loss-curve laws: measure how the law extrapolates in length within these runs (two
-        extra fits: the shorter runs predict the longest, and a fit without the first 20 %
-        of steps), kept in ``options["length_check"]``; :meth:`FitResult.predict_curve`
-        turns it into an interval and a warning beyond the longest run
-        (:mod:`scaling_fit.fitting.length_check`).  False skips it.
+        extra fits: the shorter runs predict the longest, and a refit from the optimum
+        without the first 20 % of steps), kept in ``options["length_check"]``;
+        :meth:`FitResult.predict_curve` turns it into an interval and a warning beyond the
+        longest run (:mod:`scaling_fit.fitting.length_check`).  False skips it.
 
     Returns
     -------
@@ -204,10 +205,15 @@ def fit(
 def _with_length_check(result: FitResult, settings: dict[str, Any]) -> FitResult:
     """``result`` with ``options["length_check"]``: its backtest and drift refits, made with
     the same settings (:mod:`scaling_fit.fitting.length_check`, imported here: only curve
-    laws need it)."""
+    laws need it).  A refit ``from_optimum`` is one local refine from ``result``'s optimum
+    (:func:`~scaling_fit.fitting.local_refit.refit_from_optimum`), and the global search
+    where that refine does not converge; the others are searched."""
     from .length_check import length_check as measure_length
 
-    def refit(table: pd.DataFrame, schedules: dict[str, Any]) -> FitResult:
+    def refit(table: pd.DataFrame, schedules: dict[str, Any], from_optimum: bool) -> FitResult:
+        local = refit_from_optimum(result, table, schedules) if from_optimum else None
+        if local is not None:
+            return local
         return fit(
             table,
             result.law,

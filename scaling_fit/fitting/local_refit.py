@@ -14,14 +14,16 @@ solver for the others and for any the batch does not settle.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..results.fit_result import FitResult
 from .batched import batchable, refit_weighted
-from .data import prepare_points
+from .data import FitData, prepare_points
 from .multistart import refine
 from .objective import Problem
 from .space import ParameterSpace
@@ -54,12 +56,9 @@ def local_refits(
             f"local_refits: the fit's {len(result.data)} points prepare to {len(data.table)}; "
             "expected the same points"
         )
-    bounds = {k: tuple(v) for k, v in (result.options.get("bounds") or {}).items()}
-    space = ParameterSpace(law, dict(result.fixed), dict(result.tie), bounds)
-    start = space.start_from({k: v for k, v in result.params.items() if k in space.free})
-    loss, delta = str(result.options.get("loss", "huber")), float(result.options["delta"])
+    problem, start = _problem_from(result, data)
+    space, loss, delta = problem.space, problem.loss, problem.delta
     arrays = [np.asarray(values, dtype=float) for values in observed]
-    problem = Problem(space, data.inputs, data.table[law.output].to_numpy(float), loss, delta)
     thetas = np.full((len(arrays), len(start)), np.nan)
     settled = np.zeros(len(arrays), dtype=bool)
     if arrays and batchable(problem):
@@ -78,6 +77,52 @@ def local_refits(
         natural = space.natural(theta)
         refits.append({name: float(natural[name]) for name in law.param_names})
     return refits
+
+
+def refit_from_optimum(
+    result: FitResult, table: pd.DataFrame, schedules: Mapping[str, Any]
+) -> FitResult | None:
+    """One local refine of ``result``'s law to other points, from ``result``'s optimum.
+
+    For a refit of a subset of the fitted points that holds nothing out (the length check's
+    refit without the early points, :mod:`scaling_fit.fitting.length_check`): the optimum
+    of all the points lies in the basin of the subset's, so one trust-region refine from it
+    replaces a global search (5 refines on a dense multi-power log), and the two fits stay in
+    one basin, so their parameters compare.  Not for a refit that must predict the other
+    points: the optimum already knows them (the length check's backtest is searched).
+    Returns None where the refine does not converge (the caller then searches).
+
+    The result holds the refit's parameters, objective, points and residuals; its other
+    fields (options, warnings) are ``result``'s.
+    """
+    data = prepare_points(result.law, table, schedules=schedules, points="all")
+    problem, start = _problem_from(result, data)
+    solution = refine(problem, start)
+    natural = problem.space.natural(solution.theta)
+    params = {name: float(natural[name]) for name in result.law.param_names}
+    if not solution.converged or not all(np.isfinite(v) for v in params.values()):
+        return None
+    return dataclasses.replace(
+        result,
+        params=params,
+        objective=solution.objective,
+        n_points=problem.n_points,
+        residuals=solution.residuals,
+        data=data.table.reset_index(drop=True),
+        samples=None,
+        correlation=None,
+    )
+
+
+def _problem_from(result: FitResult, data: FitData) -> tuple[Problem, np.ndarray]:
+    """The problem of ``result``'s law, space and objective on ``data``, and its optimum as a
+    fit-space start."""
+    bounds = {k: tuple(v) for k, v in (result.options.get("bounds") or {}).items()}
+    space = ParameterSpace(result.law, dict(result.fixed), dict(result.tie), bounds)
+    start = space.start_from({k: v for k, v in result.params.items() if k in space.free})
+    loss, delta = str(result.options.get("loss", "huber")), float(result.options["delta"])
+    observed = data.table[result.law.output].to_numpy(float)
+    return Problem(space, data.inputs, observed, loss, delta), start
 
 
 def _offset(problem: Problem, values: np.ndarray) -> np.ndarray:
