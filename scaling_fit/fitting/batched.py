@@ -3,13 +3,14 @@ objective, for the bootstrap.
 
 A bootstrap resample of runs is the same points with integer weights (how many times each
 point was drawn), so its objective is Σᵢ wᵢ ρ(rᵢ(θ)) over the full data.  All resamples are
-refitted together from one start: each iteration evaluates the residuals and the law's
-analytic Jacobian for every resample in one vectorised call, forms each resample's gradient
-g = Jᵀ(w ρ'(r)) and Gauss-Newton matrix H = Jᵀ diag(w ρ''(r)) J, and takes a
-Levenberg-Marquardt step (H + λ diag H) s = −g.  ρ'' is 1 inside the Huber threshold and 0
-outside: exactly the curvature SciPy's trust-region solver uses for ``loss="huber"`` (its
-robust-loss rescaling gives the points beyond δ no curvature).  A step is kept only where it
-lowers that resample's objective; λ shrinks after a kept step and grows after a refused one.
+refitted together from one start: each iteration evaluates the residuals of every resample
+in one vectorised call (and the law's analytic Jacobian of those whose last step was taken),
+forms each such resample's gradient g = Jᵀ(w ρ'(r)) and Gauss-Newton matrix
+H = Jᵀ diag(w ρ''(r)) J, and takes a Levenberg-Marquardt step (H + λ diag H) s = −g.  ρ'' is
+1 inside the Huber threshold and 0 outside: exactly the curvature SciPy's trust-region solver
+uses for ``loss="huber"`` (its robust-loss rescaling gives the points beyond δ no curvature).
+A step is kept only where it lowers that resample's objective; λ shrinks after a kept step and
+grows after a refused one (the resample's g and H are then reused).
 
 A resample *converges* when the next step, barely damped, would move no parameter by more than
 ``XTOL`` (relative to ``max(1, |θ|)``).  On Epoch AI's 240 points, 1,000 resamples: every one
@@ -115,7 +116,11 @@ def _slopes(problem: Problem, residuals: Array) -> tuple[Array, Array]:
 def _refit_batch(
     problem: Problem, weights: Array, starts: Array, offsets: Array
 ) -> tuple[Array, Array, Array, Array]:
-    """:func:`refit_weighted` on one batch of resamples, row k from ``starts[k]``."""
+    """:func:`refit_weighted` on one batch of resamples, row k from ``starts[k]``.
+
+    Each row's gradient and Gauss-Newton matrix are kept until its step is taken: a refused
+    step leaves them as they were, so only the rows that moved are evaluated again (an
+    iteration where every step was refused evaluates the law not at all)."""
     lower, upper = problem.space.fit_bounds()
     count = len(weights)
     theta = np.array(starts, dtype=float)
@@ -125,69 +130,86 @@ def _refit_batch(
     converged = np.zeros(count, dtype=bool)
     failed = ~np.isfinite(objective)
     iterations = np.zeros(count, dtype=int)
+    gradient = np.empty_like(theta)
+    hessian = np.empty((count, theta.shape[1], theta.shape[1]))
+    moved = np.ones(count, dtype=bool)  # rows whose gradient and hessian are out of date
     for _ in range(MAX_ITERATIONS):
-        active = np.flatnonzero(~converged & ~failed)
+        active = np.flatnonzero(~(converged | failed))
         if not len(active):
             break
         iterations[active] += 1
-        step = _step(problem, theta[active], residuals[active], weights[active], damping[active])
-        trial = np.clip(theta[active] + step, lower, upper)
+        stale = active[moved[active]]
+        if len(stale):
+            gradient[stale], hessian[stale] = _gauss_newton(
+                problem, theta[stale], residuals[stale], weights[stale]
+            )
+            moved[stale] = False
+        current, lam = theta[active], damping[active]  # the active rows, gathered once
+        step = _step(gradient[active], hessian[active], lam)
+        trial = np.clip(current + step, lower, upper)
         trial_residuals = problem.residuals(trial) + offsets[active]
         trial_objective = _objective(problem, trial_residuals, weights[active])
         kept = np.isfinite(trial_objective) & (trial_objective <= objective[active])
         # Converged: the proposed step, (near) undamped Gauss-Newton, moves no parameter by
         # more than XTOL. Judged on the step, not on the objective, whose changes that close
         # to the optimum are below its rounding (a kept or refused step alike).
-        small = np.abs(step) <= XTOL * np.maximum(1.0, np.abs(theta[active]))
-        done = np.all(small, axis=1) & (damping[active] <= 1.0)
+        small = np.abs(step) <= XTOL * np.maximum(1.0, np.abs(current))
+        done = small.all(axis=1) & (lam <= 1.0)
         take = active[kept]
         theta[take], residuals[take] = trial[kept], trial_residuals[kept]
         objective[take] = trial_objective[kept]
-        damping[active] = np.where(kept, damping[active] / LAMBDA_DOWN, damping[active] * LAMBDA_UP)
+        moved[take] = True
+        damping[active] = np.where(kept, lam / LAMBDA_DOWN, lam * LAMBDA_UP)
         converged[active[done]] = True
         failed |= damping > LAMBDA_MAX
     on_bound = np.any((theta <= lower) | (theta >= upper), axis=1)
     settled = converged & ~on_bound & ~failed
     rows = np.flatnonzero(settled)
-    settled[rows] = _determined(problem, theta[rows], residuals[rows], weights[rows])
+    stale = rows[moved[rows]]
+    if len(stale):
+        hessian[stale] = _gauss_newton(problem, theta[stale], residuals[stale], weights[stale])[1]
+    settled[rows] = _determined(hessian[rows])
     return theta, objective, settled, iterations
 
 
-def _determined(problem: Problem, theta: Array, residuals: Array, weights: Array) -> Array:
-    """Whether the data determine every direction at each optimum: the Gauss-Newton matrix,
-    scaled to a unit diagonal, has no eigenvalue below ``MIN_CURVATURE`` of its largest.
+def _determined(hessian: Array) -> Array:
+    """Whether the data determine every direction at each optimum: its Gauss-Newton matrix
+    ``hessian``, scaled to a unit diagonal, has no eigenvalue below ``MIN_CURVATURE`` of its
+    largest.
 
     Along a direction the data do not determine, the objective is flat and the damped steps
     run far (to the edge of the float range, where a parameter of 1e-320 is 0); such a
     resample or start is left to the trust-region solver, whose steps stay in a trust region.
     """
-    if not len(theta):
+    if not len(hessian):
         return np.zeros(0, dtype=bool)
-    jacobian = problem.stacked_jacobians(theta)
-    curvature = _slopes(problem, residuals)[1]
-    hessian = (jacobian * (weights * curvature)[:, None, :]) @ jacobian.transpose(0, 2, 1)
     diagonal = np.diagonal(hessian, axis1=1, axis2=2)
     flat = np.any(~(diagonal > 0), axis=1)
     norms = np.sqrt(np.where(flat[:, None], 1.0, diagonal))
     scaled = hessian / (norms[:, :, None] * norms[:, None, :])
-    eigen = np.linalg.eigvalsh(np.where(flat[:, None, None], np.eye(theta.shape[1]), scaled))
+    eigen = np.linalg.eigvalsh(np.where(flat[:, None, None], np.eye(hessian.shape[1]), scaled))
     return ~flat & (eigen[:, 0] > MIN_CURVATURE * eigen[:, -1])
 
 
-def _step(
-    problem: Problem, theta: Array, residuals: Array, weights: Array, damping: Array
-) -> Array:
-    """Levenberg-Marquardt steps of a stack of resamples, shape ``(k, n_free)``."""
+def _gauss_newton(
+    problem: Problem, theta: Array, residuals: Array, weights: Array
+) -> tuple[Array, Array]:
+    """Gradient ``(k, n_free)`` and Gauss-Newton matrix ``(k, n_free, n_free)`` of the
+    weighted objective of a stack of resamples."""
     jacobian = problem.stacked_jacobians(theta)  # (k, p, n)
     slope, curvature = _slopes(problem, residuals)
     gradient = (jacobian @ (weights * slope)[:, :, None])[..., 0]
     weighted = jacobian * (weights * curvature)[:, None, :]
-    hessian = weighted @ jacobian.transpose(0, 2, 1)
+    return gradient, weighted @ jacobian.transpose(0, 2, 1)
+
+
+def _step(gradient: Array, hessian: Array, damping: Array) -> Array:
+    """Levenberg-Marquardt steps of a stack of resamples, shape ``(k, n_free)``."""
     diagonal = np.diagonal(hessian, axis1=1, axis2=2)
     # A parameter with no curvature (every point beyond δ moves it) still gets a damped step.
     floor = 1e-12 * np.maximum(diagonal.max(axis=1, keepdims=True), 1e-300)
     scale = np.maximum(diagonal, floor)
-    system = hessian + (damping[:, None] * scale)[:, :, None] * np.eye(theta.shape[1])
+    system = hessian + (damping[:, None] * scale)[:, :, None] * np.eye(gradient.shape[1])
     with np.errstate(all="ignore"):
         try:
             step = -np.linalg.solve(system, gradient[..., None])[..., 0]

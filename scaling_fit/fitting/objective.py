@@ -173,12 +173,11 @@ class Problem:
         broadcast over a column of parameter values, as the final-loss laws' do)."""
         thetas = np.asarray(thetas, dtype=float)
         params = self.space.natural(thetas)  # columns of shape (n_rows, 1)
-        shape = (len(thetas), self.n_points)
         with np.errstate(all="ignore"):
             gradient = self.law.log_gradient(*self.inputs, **params)
             jac = np.empty((len(thetas), thetas.shape[1], self.n_points))
             for j, name in enumerate(self.space.free):
-                jac[:, j, :] = np.broadcast_to(gradient[name], shape)
+                jac[:, j, :] = gradient[name]  # the assignment broadcasts a column or a row
             for tied, target in self.space.tie.items():
                 j = self.space.free.index(target)
                 jac[:, j, :] += gradient[tied] * self._tie_factor(tied, target, params)

@@ -91,9 +91,10 @@ class ParameterSpace:
         return tuple(n for n in self.law.param_names if n not in self.fixed and n not in self.tie)
 
     @cached_property
-    def _free_log(self) -> tuple[bool, ...]:
-        """Whether each free parameter is fitted as its logarithm (solver hot path)."""
-        return tuple(self.law.parameter(n).log for n in self.free)
+    def _free_log(self) -> Array:
+        """Whether each free parameter is fitted as its logarithm (solver hot path: an array,
+        not converted again on every call of :meth:`natural`)."""
+        return np.array([self.law.parameter(n).log for n in self.free])
 
     def fit_bounds(self) -> tuple[Array, Array]:
         """Lower and upper bounds of the free parameters in fit space."""

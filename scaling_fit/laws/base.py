@@ -42,8 +42,10 @@ def log_sum_exp(*terms: Array) -> Array:
         for term in terms[1:]:
             total = total + np.exp(term)
         result = np.log(total)
-        unsafe = ~((total > SAFE_SUM[0]) & (total < SAFE_SUM[1]))
-        if np.any(unsafe):
+        # Two reductions settle the common case, every sum inside SAFE_SUM (a NaN fails both
+        # comparisons), in fewer passes over the elements than the mask of unsafe ones.
+        if total.size and not (total.min() > SAFE_SUM[0] and total.max() < SAFE_SUM[1]):
+            unsafe = ~((total > SAFE_SUM[0]) & (total < SAFE_SUM[1]))
             parts = np.broadcast_arrays(*terms)
             exact = parts[0][unsafe]
             for part in parts[1:]:

@@ -11,6 +11,7 @@ import scaling_fit as sf
 from scaling_fit.fitting.objective import Problem
 from scaling_fit.fitting.space import ParameterSpace
 from scaling_fit.laws import LAWS
+from scaling_fit.laws.base import log_sum_exp
 from scaling_fit.schedules import from_spec
 
 CANONICAL_INPUTS = {"step", "n_params", "tokens", "compute", "lr", "batch_size"}
@@ -29,6 +30,21 @@ def test_kaplan_table2_value() -> None:
     # laws.md §10: Kaplan Table 2 parameters give 2.3739 at N = 1e9, D = 2e10 (4 decimals).
     law = sf.get_law("kaplan")
     assert law.predict(1e9, 2e10, **law.published) == pytest.approx(2.3739, abs=5e-5)
+
+
+def test_log_sum_exp_recomputes_only_the_sums_outside_the_float_range() -> None:
+    # Sums that overflow, underflow to 0 or are NaN are recomputed by logaddexp; the others
+    # (and every element of an array without such sums) keep the direct log of the sum.
+    a = np.array([0.0, 800.0, -800.0, np.nan, 1.0])
+    b = np.array([1.0, 799.0, -801.0, 0.0, -2.0])
+    with np.errstate(invalid="ignore"):
+        expected = np.logaddexp(a, b)
+    np.testing.assert_allclose(log_sum_exp(a, b), expected, rtol=1e-15)
+    direct = np.log(np.exp(a[[0, 4]]) + np.exp(b[[0, 4]]))
+    np.testing.assert_array_equal(log_sum_exp(a, b)[[0, 4]], direct)
+    np.testing.assert_array_equal(log_sum_exp(a[[0, 4]], b[[0, 4]]), direct)
+    assert log_sum_exp(np.log(2.0), np.log(3.0)) == pytest.approx(np.log(5.0), rel=1e-15)
+    assert log_sum_exp(np.empty((3, 0)), 1.0).shape == (3, 0)  # nothing to check
 
 
 def test_chinchilla_rounded_prediction() -> None:
