@@ -42,6 +42,10 @@ MIN_SCREEN_POINTS = 16
 # of the first block: 1.3 ms instead of 3.0 ms (best_rows, whose threshold comes from its
 # first block, is fastest with the 20).
 QUICK_SCREEN_STRIDE = 4
+# best_rows takes its threshold from this many times ``count`` rows best on the first block:
+# for the 5 best of Epoch's 1,681 projected starts, 10 rows give the exact 5th best (5 gave a
+# threshold 15 % higher), so the screen scores 4,705 row-blocks of 20 points instead of 5,378.
+THRESHOLD_CANDIDATES = 2
 JACOBIAN_STEP = float(np.finfo(float).eps ** (1.0 / 3.0))
 
 
@@ -119,7 +123,12 @@ class Problem:
                 r = self.law.predict(*self.inputs, **params) - self.observed
             else:
                 r = self.law.log_predict(*self.inputs, **params) - self.log_observed
-        return np.clip(np.where(np.isfinite(r), r, MISFIT), -MAX_RESIDUAL, MAX_RESIDUAL)
+        # r is a new array: set its non-finite entries and clip it in place (the common case,
+        # every entry finite, then costs one pass fewer than np.where and no new array).
+        bad = ~np.isfinite(r)
+        if bad.any():
+            r[bad] = MISFIT
+        return np.clip(r, -MAX_RESIDUAL, MAX_RESIDUAL, out=r)
 
     def jacobian(self, theta: Array) -> Array:
         """Jacobian of the residuals at one fit-space vector, shape ``(n_points, n_free)``.
@@ -219,9 +228,10 @@ def best_rows(problem: Problem, grid: Array, count: int) -> Array:
     """Indices of the ``count`` best-scoring rows of ``grid``, best first: exactly
     ``np.argsort(score_grid(problem, grid), kind="stable")[:count]``, at a fraction of its cost.
 
-    The threshold is the ``count``-th best full objective among the rows with the lowest
-    objective on the first block of points; :func:`_screen` drops the rows that cannot reach
-    it, and the rows left are scored on every point.
+    The threshold is the ``count``-th best full objective among the ``THRESHOLD_CANDIDATES x
+    count`` rows with the lowest objective on the first block of points (no lower than the
+    ``count``-th best of all rows, so no row of the answer is dropped); :func:`_screen` drops
+    the rows that cannot reach it, and the rows left are scored on every point.
     """
     if count <= 0:
         return np.empty(0, dtype=int)
@@ -229,8 +239,9 @@ def best_rows(problem: Problem, grid: Array, count: int) -> Array:
     if count >= len(grid) or not blocks:
         return np.argsort(score_grid(problem, grid), kind="stable")[:count]
     bound = score_grid(blocks[0], grid)
-    first = np.argsort(bound, kind="stable")[:count]
-    rows = _screen(grid, blocks, bound, np.max(score_grid(problem, grid[first])))
+    first = np.argsort(bound, kind="stable")[: THRESHOLD_CANDIDATES * count]
+    threshold = np.sort(score_grid(problem, grid[first]))[count - 1]
+    rows = _screen(grid, blocks, bound, threshold)
     scores = score_grid(problem, grid[rows])
     return rows[np.argsort(scores, kind="stable")[:count]]
 
