@@ -174,7 +174,8 @@ def fit(
             problem, runs_of_points, starts, bootstrap, seed, n_jobs, progress
         )
     degenerate = _degenerate(problem, best)
-    messages = thin_data + degenerate + _diagnose(space, solutions, thetas)
+    correlation = correlation_of(best.jacobian, thetas)  # for the warnings and the result
+    messages = thin_data + degenerate + _diagnose(space, solutions, thetas, correlation)
     for message in messages:
         warnings.warn(message, ScalingFitWarning, stacklevel=2)
     chosen = {"loss": loss, "delta": delta, "bounds": bounds, "init": init}
@@ -193,7 +194,7 @@ def fit(
         options=options,
         data=data.table.reset_index(drop=True),
         samples=None if thetas is None else _natural_samples(space, thetas),
-        correlation=correlation_of(best.jacobian, thetas),
+        correlation=correlation,
         version=__version__,
     )
     if law.fits_curves and length_check and result.converged:
@@ -353,7 +354,10 @@ def _natural_samples(space: ParameterSpace, thetas: np.ndarray) -> np.ndarray:
 
 
 def _diagnose(
-    space: ParameterSpace, solutions: list[Solution], thetas: np.ndarray | None
+    space: ParameterSpace,
+    solutions: list[Solution],
+    thetas: np.ndarray | None,
+    correlation: np.ndarray | None,
 ) -> list[str]:
     best = solutions[0]
     messages = []
@@ -373,8 +377,8 @@ def _diagnose(
             "check the data or widen bounds="
         )
     messages += _identification(space, best)
-    params, corr = _natural_dict(space, best.theta), correlation_of(best.jacobian, thetas)
-    messages += degeneracy_messages(space.law, params, list(space.free), corr)
+    params = _natural_dict(space, best.theta)
+    messages += degeneracy_messages(space.law, params, list(space.free), correlation)
     at_best = n_at_best(solutions)
     if at_best == 1 and len(solutions) > 1:
         messages.append(
