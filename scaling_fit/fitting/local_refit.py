@@ -57,7 +57,6 @@ def local_refits(
             "expected the same points"
         )
     problem, start = _problem_from(result, data)
-    space, loss, delta = problem.space, problem.loss, problem.delta
     arrays = [np.asarray(values, dtype=float) for values in observed]
     thetas = np.full((len(arrays), len(start)), np.nan)
     settled = np.zeros(len(arrays), dtype=bool)
@@ -69,12 +68,12 @@ def local_refits(
     for k, values in enumerate(arrays):
         theta = thetas[k]
         if not settled[k]:
-            solution = refine(Problem(space, data.inputs, values, loss, delta), start)
+            solution = refine(dataclasses.replace(problem, observed=values), start)
             theta = solution.theta if solution.converged else None
         if theta is None:
             refits.append(None)
             continue
-        natural = space.natural(theta)
+        natural = problem.space.natural(theta)
         refits.append({name: float(natural[name]) for name in law.param_names})
     return refits
 

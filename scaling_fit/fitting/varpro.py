@@ -114,14 +114,12 @@ def _separable_terms(
         if name not in declared or any(n not in free for n in declared[name]):
             continue
         columns = [free.index(n) for n in declared[name]]
-        if len(columns) == 1:  # the same answer as axis=0, at a fifth of its cost
-            _, first, inverse = np.unique(
-                theta[:, columns[0]], return_index=True, return_inverse=True
-            )
-        else:
-            _, first, inverse = np.unique(
-                theta[:, columns], axis=0, return_index=True, return_inverse=True
-            )
+        # One parameter: the 1-D unique, the same answer as axis=0 at a fifth of its cost.
+        one = len(columns) == 1
+        values = theta[:, columns[0]] if one else theta[:, columns]
+        _, first, inverse = np.unique(
+            values, axis=None if one else 0, return_index=True, return_inverse=True
+        )
         terms[name] = (_term(problem, theta[first], name, linear), np.ravel(inverse))
     return terms
 
