@@ -40,7 +40,7 @@ LAMBDA_DOWN = 3.0
 LAMBDA_MAX = 1e12
 # A refit is settled only where the scaled Gauss-Newton matrix has no eigenvalue below this
 # fraction of its largest: (1e-7)^2, the square of the singular-value ratio below which
-# fit() reports parameters as not identified (fit.UNIDENTIFIED_RATIO).
+# fit() reports parameters as not identified (identifiability.UNIDENTIFIED_RATIO).
 MIN_CURVATURE = 1e-14
 # Resamples x points x parameters in one Jacobian: batches of resamples keep memory ~32 MB.
 BATCH_ELEMENTS = 4_000_000

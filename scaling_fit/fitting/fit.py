@@ -19,9 +19,15 @@ from ..laws import Law, get_law
 from ..results.fit_result import FitResult
 from .bootstrap import bootstrap_thetas, too_few_runs
 from .data import FitData, prepare_points
-from .identifiability import correlation_of, degeneracy_messages
+from .identifiability import (
+    UNIDENTIFIED_RATIO,
+    correlation_of,
+    degeneracy_messages,
+    flat_columns,
+    weakest_direction,
+)
 from .local_refit import refit_from_optimum
-from .multistart import Solution, distinct_optima, multistart, n_at_best
+from .multistart import Solution, distinct_optima, multistart, n_at_best, unidentified
 from .objective import LOSSES, Problem
 from .space import ParameterSpace
 
@@ -29,14 +35,6 @@ from .space import ParameterSpace
 # the CLI, which imports it from here.
 __all__ = ["fit", "highest_loss_mask"]
 
-# A free direction whose scaled Jacobian singular value is below this fraction of the
-# largest is not determined by the data (relative precision of the fit ~1e-8).
-UNIDENTIFIED_RATIO = 1e-7
-# A free parameter whose Jacobian column is below this fraction of the largest column does
-# not affect the fitted points.  Relative, not ``== 0``: the same data give an exact zero on
-# one platform and 1e-20 on another (rounding in the loader and the BLAS), and both mean the
-# parameter's term has vanished from the fit.
-FLAT_COLUMN_RATIO = 1e-10
 # Share of failed bootstrap refits above which the intervals are flagged.
 MAX_FAILED_SHARE = 0.01
 # A scale parameter (fitted as its log) below this or above its inverse has run to the edge of
@@ -361,13 +359,22 @@ def _diagnose(
 ) -> list[str]:
     best = solutions[0]
     messages = []
+    stopped = unidentified(solutions)  # every start stalled where the data determine nothing
     if best.stalled:
-        messages.append(
+        message = (
             f"optimizer did not converge: the best start used its {best.n_evaluations} "
             "evaluations still creeping down a valley of the objective, towards a limit of the "
             "parameters rather than a finite optimum (below every converged start's objective); "
             "the parameters that run away are not determined by these data"
         )
+        if stopped:
+            message += (
+                f". All {len(solutions)} refined starts stalled in such valleys, flat in some "
+                "direction, so the search stopped there (more starts would only creep further): "
+                "the law is not identified by these data; fix or tie parameters (fixed=, tie=) "
+                "or add runs at more sizes"
+            )
+        messages.append(message)
     elif not best.converged:
         messages.append(f"optimizer did not converge: {best.message}")
     for name in space.at_bound(best.theta):
@@ -380,7 +387,7 @@ def _diagnose(
     params = _natural_dict(space, best.theta)
     messages += degeneracy_messages(space.law, params, list(space.free), correlation)
     at_best = n_at_best(solutions)
-    if at_best == 1 and len(solutions) > 1:
+    if at_best == 1 and len(solutions) > 1 and not stopped:
         messages.append(
             f"only 1 of {len(solutions)} refined starts reached the best objective: the optimum "
             "may depend on the start; try n_refine= larger or init="
@@ -396,19 +403,15 @@ def _diagnose(
 
 
 def _identification(space: ParameterSpace, best: Solution) -> list[str]:
-    jac = np.asarray(best.jacobian, dtype=float)
-    norms = np.linalg.norm(jac, axis=0)
-    largest = norms.max() if norms.size else 0.0
-    flat = [n for n, v in zip(space.free, norms, strict=True) if v <= FLAT_COLUMN_RATIO * largest]
+    flat = [n for n, f in zip(space.free, flat_columns(best.jacobian), strict=True) if f]
     if flat:
         return [f"parameters {flat} do not affect the fitted points: they are not identified"]
-    singular, vectors = np.linalg.svd(jac / norms, full_matrices=False)[1:]
-    if singular[-1] >= UNIDENTIFIED_RATIO * singular[0]:
+    curvature, direction = weakest_direction(best.jacobian)
+    if curvature >= UNIDENTIFIED_RATIO:
         return []
-    direction = np.abs(vectors[-1])
-    names = [n for n, w in zip(space.free, direction, strict=True) if w > 0.3]
+    names = [n for n, w in zip(space.free, np.abs(direction), strict=True) if w > 0.3]
     return [
         f"parameters {names} are not identified by the data (a near-flat direction of the "
-        f"objective, relative curvature {singular[-1] / singular[0]:.1e}); fix one of them "
+        f"objective, relative curvature {curvature:.1e}); fix one of them "
         "or add runs that separate them"
     ]

@@ -31,6 +31,45 @@ Array = np.ndarray
 RUNAWAY_DECADES = 10.0
 VANISHING = 1e-3
 CORRELATED = 0.9999
+# A free direction whose scaled Jacobian singular value is below this fraction of the
+# largest is not determined by the data (relative precision of the fit ~1e-8).
+UNIDENTIFIED_RATIO = 1e-7
+# A free parameter whose Jacobian column is below this fraction of the largest column does
+# not affect the fitted points.  Relative, not ``== 0``: the same data give an exact zero on
+# one platform and 1e-20 on another (rounding in the loader and the BLAS), and both mean the
+# parameter's term has vanished from the fit.
+FLAT_COLUMN_RATIO = 1e-10
+
+
+def flat_columns(jacobian: Array) -> Array:
+    """Mask of the parameters whose Jacobian column is below ``FLAT_COLUMN_RATIO`` of the
+    largest: they do not affect the fitted points."""
+    norms = np.linalg.norm(np.asarray(jacobian, dtype=float), axis=0)
+    largest = norms.max() if norms.size else 0.0
+    return norms <= FLAT_COLUMN_RATIO * largest
+
+
+def weakest_direction(jacobian: Array) -> tuple[float, Array]:
+    """Relative curvature of the objective's flattest direction, and that direction.
+
+    The ratio of the smallest to the largest singular value of the Jacobian with unit
+    columns (independent of the parameters' scales), and the matching right singular vector;
+    below ``UNIDENTIFIED_RATIO`` the data do not determine that combination of parameters.
+    Call it on a Jacobian without :func:`flat_columns` (whose ratio is 0)."""
+    jac = np.asarray(jacobian, dtype=float)
+    singular, vectors = np.linalg.svd(jac / np.linalg.norm(jac, axis=0), full_matrices=False)[1:]
+    return float(singular[-1] / singular[0]), vectors[-1]
+
+
+def identified(jacobian: Array) -> bool:
+    """Whether the data determine every free direction at this Jacobian: no flat column and
+    no direction of relative curvature below ``UNIDENTIFIED_RATIO``."""
+    jac = np.asarray(jacobian, dtype=float)
+    if jac.ndim != 2 or jac.shape[1] == 0 or not np.all(np.isfinite(jac)):
+        return False
+    if np.any(flat_columns(jac)):
+        return False
+    return weakest_direction(jac)[0] >= UNIDENTIFIED_RATIO
 
 
 def runaway_parameters(law: Law, params: Mapping[str, float], names: list[str]) -> list[str]:

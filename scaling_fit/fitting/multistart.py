@@ -20,6 +20,14 @@ finite optimum, and every further start would creep down the same valley: refini
 stalled start is the fit when it lowers chi-square significantly below every converged start
 (``SIGNIFICANT_CHI2``; otherwise the finite optimum stays the fit), and :func:`fit` then
 reports it as not converged and says which parameters ran away.
+
+Where the data cannot identify the law, the first starts stall in valleys with a near-flat
+direction (Farseer's nine parameters on 4-6 model sizes, where a·N^p + b creeps towards its
+power-law limit p -> 0, |a| -> inf): refining stops once ``RIDGE_AGREEMENT`` starts have
+stalled there and none has converged (:func:`unidentified`). Every further start would
+spend the solver's whole budget creeping down such a valley, and where it stops only says
+how far it crept: :func:`fit` reports the fit as not converged and the parameters as not
+identified, and its predictions are refused unless asked for.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from scipy.optimize import least_squares
 from ..laws.base import Array
 from ..progress import progress_bar
 from .batched import XTOL, batchable, refit_weighted
+from .identifiability import identified
 from .objective import Problem, best_rows, rows_below, score_grid
 from .varpro import best_projected
 
@@ -146,11 +155,15 @@ def multistart(
     with progress_bar(len(extra or []) + count, "refining starts", "start", progress) as bar:
         # The first AGREEMENT starts at once where the law allows it: refining stops no
         # earlier than after AGREEMENT converged starts anyway.
+        # Starts the batch does not settle go back in front of the others, so the stopping
+        # rules below are checked before each of their trust-region refines.
         head = list(itertools.islice(starts, AGREEMENT)) if batchable(search) else []
-        solutions = refine_together(search, head)
-        bar.update(len(head))
+        settled = settle_together(search, head)
+        solutions = [s for s in settled if isinstance(s, Solution)]
+        starts = itertools.chain([s for s in settled if not isinstance(s, Solution)], starts)
+        bar.update(len(solutions))
         # Agreement is checked before the next start is taken: taking it may score the grid.
-        while not (agreed(solutions) or on_ridge(solutions)):
+        while not (agreed(solutions) or on_ridge(solutions) or unidentified(solutions)):
             start = next(starts, None)
             if start is None:
                 break
@@ -170,6 +183,16 @@ def refine_together(problem: Problem, starts: list[Array]) -> list[Solution]:
     agree to ~1e-14 relative). A start it does not bring to convergence, or that ends on a
     bound, is refined by the trust-region solver, as :func:`refine` always does.
     """
+    return [
+        s if isinstance(s, Solution) else refine(problem, s)
+        for s in settle_together(problem, starts)
+    ]
+
+
+def settle_together(problem: Problem, starts: list[Array]) -> list[Solution | Array]:
+    """Each start's :class:`Solution` where the vectorised Gauss-Newton brings it to
+    convergence, else the start itself (moved strictly inside the bounds), for the
+    trust-region solver; in the order of ``starts``."""
     if not starts:
         return []
     lower, upper = problem.space.fit_bounds()
@@ -177,7 +200,7 @@ def refine_together(problem: Problem, starts: list[Array]) -> list[Solution]:
     weights = np.ones((len(starts), problem.n_points))
     thetas, _, converged, iterations = refit_weighted(problem, weights, inside)
     return [
-        _batched_solution(problem, theta, int(n)) if ok else refine(problem, start)
+        _batched_solution(problem, theta, int(n)) if ok else start
         for theta, ok, n, start in zip(thetas, converged, iterations, inside, strict=True)
     ]
 
@@ -293,6 +316,22 @@ def on_ridge(solutions: list[Solution]) -> bool:
     if converged and min(converged) <= best:
         return False
     return int(np.sum(stalled - best <= STALLED_RTOL * best + SAME_OPTIMUM_ATOL)) >= RIDGE_AGREEMENT
+
+
+def unidentified(solutions: list[Solution]) -> bool:
+    """Whether ``RIDGE_AGREEMENT`` starts have stalled, none has converged, and the best of
+    them sits in a valley the data do not determine (a near-flat direction of the objective,
+    :func:`~scaling_fit.fitting.identifiability.identified`): the law is not identified by
+    these data, and every further start would only creep down such a valley.
+
+    On all 35 of Gadre et al.'s RedPajama runs (6 sizes), Farseer's twelve starts stalled at
+    objectives 3.18-3.52e-4 after 900 evaluations each; given 9,000, four of them (the 1st,
+    2nd, 6th and 11th) all reached 3.1808e-4: one valley, where the search's answer only
+    said which start had crept furthest."""
+    stalled = [s for s in solutions if s.stalled and s.usable]
+    if len(stalled) < RIDGE_AGREEMENT or any(s.converged for s in solutions):
+        return False
+    return not identified(min(stalled, key=lambda s: s.objective).jacobian)
 
 
 def n_at_best(solutions: list[Solution]) -> int:

@@ -19,6 +19,7 @@ from scaling_fit.fitting.multistart import (
     distinct_optima,
     on_ridge,
     ranked,
+    unidentified,
 )
 
 # Epoch AI's plain-Huber refit (data/epoch_chinchilla/SOURCE.md, notebook cell 18).
@@ -350,6 +351,51 @@ def test_refining_stops_when_stalled_starts_agree_below_every_converged_one() ->
     # A failed start (neither converged nor stalled, NaN objective) never counts.
     failed = _solution(np.nan, converged=False)
     assert not on_ridge([failed] + [_stalled(low)] * (RIDGE_AGREEMENT - 1))
+
+
+def test_refining_stops_when_every_start_stalls_where_the_data_determine_nothing() -> None:
+    low = 1e-3
+    # Two identical columns: a direction of zero curvature. The identity: every direction
+    # is determined.
+    flat = np.array([[1.0, 1.0, 0.0], [2.0, 2.0, 1.0], [0.5, 0.5, 3.0]])
+    determined = np.eye(3)
+
+    def stalled(objective: float, jacobian: np.ndarray) -> Solution:
+        return dataclasses.replace(_stalled(objective), jacobian=jacobian)
+
+    assert unidentified([stalled(low * (1 + k), flat) for k in range(RIDGE_AGREEMENT)])
+    # The best stalled start decides: determined there, keep refining (a finite optimum may
+    # lie elsewhere); flat there, stop although a worse start was determined.
+    assert not unidentified([stalled(low, determined)] + [stalled(2 * low, flat)] * 2)
+    assert unidentified([stalled(low, flat)] + [stalled(2 * low, determined)] * 2)
+    # One short, or any converged start (a finite optimum exists): keep refining.
+    assert not unidentified([stalled(low, flat)] * (RIDGE_AGREEMENT - 1))
+    assert not unidentified([_solution(2 * low)] + [stalled(low, flat)] * RIDGE_AGREEMENT)
+    # A failed start (NaN objective) is not a stalled one.
+    failed = dataclasses.replace(_solution(np.nan, converged=False), jacobian=flat)
+    assert not unidentified([failed] + [stalled(low, flat)] * (RIDGE_AGREEMENT - 1))
+
+
+def test_identified_needs_every_column_and_every_direction() -> None:
+    from scaling_fit.fitting.identifiability import (
+        UNIDENTIFIED_RATIO,
+        identified,
+        weakest_direction,
+    )
+
+    rng = np.random.default_rng(0)
+    jac = rng.normal(size=(20, 3))
+    assert identified(jac)
+    assert not identified(np.column_stack([jac[:, :2], 1e-12 * jac[:, 2]]))  # a flat column
+    assert not identified(np.where(np.arange(3) == 1, np.nan, jac))  # not finite
+    # Column 2 = column 0 + eps * (a new direction): relative curvature ~eps (unit columns).
+    other = rng.normal(size=20)
+    for eps, expected in ((1e-9, False), (1e-5, True)):
+        nearly = np.column_stack([jac[:, :2], jac[:, 0] + eps * other])
+        curvature, direction = weakest_direction(nearly)
+        assert (curvature >= UNIDENTIFIED_RATIO) is expected and identified(nearly) is expected
+        # The flat direction is column 0 against column 2 (equal and opposite weights).
+        assert abs(direction[0]) == pytest.approx(abs(direction[2]), rel=1e-3)
 
 
 def test_a_stalled_start_outranks_a_converged_one_only_when_significantly_better() -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import scaling_fit as sf
+from scaling_fit.fitting.multistart import RIDGE_AGREEMENT
 from scaling_fit.laws.farseer import data_amplitude, data_exponent, infinite_data_loss
 from scaling_fit.laws.farseer_init import staged_starts
 
@@ -206,22 +207,23 @@ def test_gadre_five_run_set_cannot_determine_nine_parameters(rpj: pd.DataFrame) 
 # same points, N (total parameters, Gadre's convention, for both) and loss (Huber on log L).
 # Four or six sizes cannot pin down three 3-parameter functions of N: the fit runs along a
 # valley towards the log-linear limit of a*N^p + b (p -> 0, |a| -> inf) and stops at the
-# evaluation limit. The warnings below say exactly that and are the expected outcome.
-# Stalled starts count as reaching the best objective when within STALLED_RTOL (1e-4) of it:
-# 1 of 12 does on the smaller set, 2 of 12 on all 35 runs (no warning for those).
-STALLED = r"^optimizer did not converge: the best start used its 900 evaluations still creeping"
+# evaluation limit. The warnings below say exactly that and are the expected outcome. The
+# search stops after RIDGE_AGREEMENT such starts (multistart.unidentified): it refined 12,
+# 4x the time, for an answer that only said which start had crept furthest.
+STALLED = (
+    r"^optimizer did not converge: the best start used its 900 evaluations still creeping.*"
+    r"All 3 refined starts stalled in such valleys.*the law is not identified by these data"
+)
 EXPECTED_GADRE_WARNINGS = {
     "n<1e9": [
         r"^only 4 distinct n_params values for 9 free parameters",
         STALLED,
         r"^parameters \[.*\] are not identified by the data",
-        r"^only 1 of 12 refined starts reached the best objective",
     ],
     "all": [STALLED, r"^parameters \[.*\] are not identified by the data"],
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("subset", ["n<1e9", "all"])
 def test_gadre_objective_no_worse_than_chinchilla(rpj: pd.DataFrame, subset: str) -> None:
     table = rpj[rpj["n_params"] < 1e9] if subset == "n<1e9" else rpj
@@ -235,13 +237,39 @@ def test_gadre_objective_no_worse_than_chinchilla(rpj: pd.DataFrame, subset: str
     assert len(messages) == len(expected) == len(farseer.warnings), messages
     for message, pattern in zip(messages, expected, strict=True):
         assert re.search(pattern, message), message
+    assert farseer.options["n_refined"] == RIDGE_AGREEMENT and not farseer.converged
     assert farseer.n_points == chinchilla.n_points == len(table)
     # The requirement: no worse than Chinchilla on the same points and objective.
     assert farseer.objective <= chinchilla.objective
-    # Measured 3.07e-4 vs 4.07e-4 (n<1e9) and 3.18e-4 vs 4.27e-4 (all): 25 % lower with 9
+    # Measured 3.08e-4 vs 4.07e-4 (n<1e9) and 3.32e-4 vs 4.27e-4 (all): 22-25 % lower with 9
     # parameters against 5. Farseer's value is where the solver stopped along the valley, so
-    # only the ratio is checked, with margin (0.75 measured in both sets).
+    # only the ratio is checked, with margin (0.76 and 0.78 measured).
     assert farseer.objective < 0.85 * chinchilla.objective
     assert chinchilla.objective == pytest.approx(
         {"n<1e9": 4.0724e-4, "all": 4.2651e-4}[subset], rel=1e-4
     )
+
+
+@pytest.mark.slow
+def test_the_stopped_search_sits_in_the_valley_every_start_creeps_down(rpj: pd.DataFrame) -> None:
+    from scaling_fit.fitting.multistart import refine
+    from scaling_fit.fitting.objective import Problem
+    from scaling_fit.fitting.space import ParameterSpace
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the expected warnings are checked above
+        stopped = sf.fit(rpj, "farseer")
+    law = sf.get_law("farseer")
+    space = ParameterSpace(law, {}, {}, {})
+    inputs = (rpj["n_params"].to_numpy(float), rpj["tokens"].to_numpy(float))
+    problem = Problem(space, inputs, rpj["loss"].to_numpy(float))
+    theta = np.array([stopped.params[name] for name in law.param_names])  # all real-valued
+    assert problem.objective(theta) == pytest.approx(stopped.objective, rel=1e-12)
+    # Given 9,000 more evaluations, the 3-start answer (3.32e-4) creeps on to the floor that
+    # the 1st, 2nd, 6th and 11th of the old 12 starts all reached with 9,000 (3.1808e-4,
+    # measured), below the old 12-start answer at 900 each (3.1825e-4): the starts share one
+    # valley, and the old search's extra starts only found one that had crept further.
+    # 1e-3 relative: where the solver stops along the valley floor varies with rounding.
+    longer = refine(problem, theta, 9_000)
+    assert longer.objective == pytest.approx(3.1808e-4, rel=1e-3)
+    assert longer.objective < 3.1825e-4 < stopped.objective
