@@ -369,8 +369,9 @@ def _diagnose(
         )
         if stopped:
             message += (
-                f". All {len(solutions)} refined starts stalled in such valleys, flat in some "
-                "direction, so the search stopped there (more starts would only creep further): "
+                f". {sum(s.stalled for s in solutions)} refined starts stalled in such valleys, "
+                "flat in some direction, and none converged, so the search stopped there (more "
+                "starts would only creep further): "
                 "the law is not identified by these data; fix or tie parameters (fixed=, tie=) "
                 "or add runs at more sizes"
             )

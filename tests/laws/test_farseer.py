@@ -212,7 +212,7 @@ def test_gadre_five_run_set_cannot_determine_nine_parameters(rpj: pd.DataFrame) 
 # 4x the time, for an answer that only said which start had crept furthest.
 STALLED = (
     r"^optimizer did not converge: the best start used its 900 evaluations still creeping.*"
-    r"All 3 refined starts stalled in such valleys.*the law is not identified by these data"
+    r"3 refined starts stalled in such valleys.*none converged.*the law is not identified"
 )
 EXPECTED_GADRE_WARNINGS = {
     "n<1e9": [
